@@ -1,0 +1,3 @@
+from openrfq.cli import main
+
+main()

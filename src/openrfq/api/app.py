@@ -1,0 +1,171 @@
+"""The ASGI application: OKX's REST surface over one venue.
+
+Data flow of one request: route lookup -> body (bounded) -> auth -> rate limit -> body checks and JSON ->
+handler (one synchronous venue command) -> group commit -> answer. Every ``OkxError`` on the way becomes
+its envelope here and nowhere else; an unexpected exception is logged and answered 50001 / 503 without a
+traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from openrfq.api import codec
+from openrfq.api.auth import Authenticator, Caller, require
+from openrfq.api.endpoint import Endpoint
+from openrfq.api.params import Params
+from openrfq.api.ratelimit import RateLimiter
+from openrfq.api.routes import ROUTES
+from openrfq.config import Config
+from openrfq.domain import errors
+from openrfq.domain.clock import Clock
+from openrfq.engine import Venue
+from openrfq.store.committer import Committer
+
+log = logging.getLogger("openrfq.api")
+
+MAX_BODY = 64 * 1024
+_NOT_FOUND = codec.encode({"code": "404", "msg": "Not Found", "data": []})
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything a handler may use; one per running venue."""
+
+    config: Config
+    clock: Clock
+    venue: Venue
+    committer: Committer
+    limiter: RateLimiter
+    auth: Authenticator
+
+
+class OkxApi:
+    def __init__(self, services: Services, routes: tuple[Endpoint, ...] = ROUTES) -> None:
+        self.services = services
+        self._routes = {(e.method, e.path): e for e in routes}
+        self._paths = {e.path for e in routes}
+        self._ticker: asyncio.Task[None] | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        else:  # websocket: not served yet
+            await send({"type": "websocket.close", "code": 1000})
+
+    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        endpoint = self._routes.get((scope["method"], scope["path"]))
+        if endpoint is None:
+            if scope["path"] in self._paths:
+                exc = errors.InvalidRequestMethod()
+                await _send(send, exc.http_status, codec.error(exc))
+            else:
+                await _send(send, 404, _NOT_FOUND)
+            return
+        try:
+            status, body = 200, await self._answer(endpoint, scope, receive)
+        except errors.OkxError as e:
+            status, body = e.http_status, codec.error(e)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            exc = errors.ServiceUnavailable()
+            status, body = exc.http_status, codec.error(exc)
+        await _send(send, status, body)
+
+    async def _answer(self, endpoint: Endpoint, scope: dict[str, Any], receive: Any) -> bytes:
+        svc = self.services
+        headers = dict(scope["headers"])
+        raw = await _read_body(headers, receive)
+        caller: Caller | None = None
+        if endpoint.private:
+            target = scope.get("raw_path") or scope["path"].encode()
+            if scope["query_string"]:
+                target += b"?" + scope["query_string"]
+            caller = svc.auth.authenticate(headers, scope["method"], target, raw, svc.clock.now_ms())
+            require(caller, endpoint.permission)
+            svc.limiter.check(caller.account.uid, endpoint.path, endpoint.limits)
+        else:
+            client = scope.get("client")
+            svc.limiter.check(client[0] if client else "", endpoint.path, endpoint.limits)
+        params = _params(endpoint, scope, headers, raw)
+        try:
+            return endpoint.handler(svc, caller, params)
+        finally:
+            # Whatever the command did (even a refusal after firing due timers) is durable before we answer.
+            await svc.committer.durable()
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._ticker = asyncio.get_running_loop().create_task(self._tick())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._ticker is not None:
+                    self._ticker.cancel()
+                await self.services.committer.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _tick(self) -> None:
+        """Fire expiries on time even when nobody is calling (and make them durable)."""
+        venue = self.services.venue
+        while True:
+            due = venue.next_timer_ms()
+            wait_ms = 1000 if due is None else min(1000, max(0, due - self.services.clock.now_ms()))
+            await asyncio.sleep(wait_ms / 1000 + 0.001)
+            try:
+                venue.advance()
+                await self.services.committer.durable()
+            except errors.OkxError:
+                return
+
+
+async def _read_body(headers: dict[bytes, bytes], receive: Any) -> bytes:
+    """Read at most MAX_BODY bytes; a longer body is refused without reading the rest."""
+    length = headers.get(b"content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BODY:
+        raise errors.BodyTooLarge(limit=MAX_BODY)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise errors.BodyTooLarge(limit=MAX_BODY)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _params(endpoint: Endpoint, scope: dict[str, Any], headers: dict[bytes, bytes], raw: bytes) -> Params:
+    if endpoint.method == "GET":
+        query = scope["query_string"].decode("latin-1")
+        return Params(dict(parse_qsl(query, keep_blank_values=True)))
+    if raw.strip():
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if content_type != b"application/json":
+            raise errors.InvalidContentType()
+        try:
+            body = codec.decode(raw)
+        except Exception:
+            raise errors.JsonSyntaxError() from None
+        if not isinstance(body, dict):
+            raise errors.JsonSyntaxError()
+        return Params(body)
+    if endpoint.needs_body:
+        raise errors.EmptyPostBody()
+    return Params({})
+
+
+async def _send(send: Any, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

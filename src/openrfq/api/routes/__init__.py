@@ -1,0 +1,21 @@
+"""The route table: every OKX endpoint served, with its permission and its rate limits from block-trading.md."""
+
+from __future__ import annotations
+
+from openrfq.api.endpoint import Endpoint, per
+from openrfq.api.routes import public, quote, rfq
+
+READ, TRADE = "read", "trade"
+RFQ = "/api/v5/rfq/"
+
+ROUTES: tuple[Endpoint, ...] = (
+    Endpoint("GET", "/api/v5/public/instruments", public.instruments, limits=(per(20, 2),)),
+    Endpoint("GET", "/api/v5/public/time", public.time, limits=(per(10, 2),)),
+    Endpoint("GET", RFQ + "counterparties", rfq.counterparties, READ, (per(5, 2),)),
+    Endpoint("POST", RFQ + "create-rfq", rfq.create_rfq, TRADE, (per(5, 2), per(80, 12 * 3600)), needs_body=True),
+    Endpoint("POST", RFQ + "cancel-rfq", rfq.cancel_rfq, TRADE, (per(5, 2),), needs_body=True),
+    Endpoint("GET", RFQ + "rfqs", rfq.rfqs, READ, (per(2, 2),)),
+    Endpoint("POST", RFQ + "create-quote", quote.create_quote, TRADE, (per(50, 2),), needs_body=True),
+    Endpoint("POST", RFQ + "cancel-quote", quote.cancel_quote, TRADE, (per(50, 2),), needs_body=True),
+    Endpoint("GET", RFQ + "quotes", quote.quotes, READ, (per(2, 2),)),
+)

@@ -1,0 +1,35 @@
+"""Handlers for public endpoints: /api/v5/public/instruments and /api/v5/public/time."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from openrfq.api import codec, views
+from openrfq.api.auth import Caller
+from openrfq.api.params import Params
+from openrfq.domain import errors
+from openrfq.domain.enums import InstType
+
+if TYPE_CHECKING:
+    from openrfq.api.app import Services
+
+
+def instruments(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    inst_type_text = p.str("instType", required=True)
+    try:
+        inst_type = InstType(inst_type_text)
+    except ValueError:
+        raise errors.ParameterError(param0="instType") from None
+    family, inst_id = p.str("instFamily") or p.str("uly"), p.str("instId")
+    if inst_type is InstType.OPTION and not family:
+        raise errors.EitherParameterRequired(param0="uly", param1="instFamily")
+    found = [
+        i
+        for i in svc.venue.catalogue.values()
+        if i.inst_type is inst_type and (not family or i.inst_family == family) and (not inst_id or i.inst_id == inst_id)
+    ]
+    return codec.ok([views.instrument(i) for i in found])
+
+
+def time(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    return codec.ok([{"ts": str(svc.clock.now_ms())}])

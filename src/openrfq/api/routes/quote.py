@@ -1,0 +1,65 @@
+"""Handlers for /api/v5/rfq/* quote endpoints."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from openrfq.api import codec, views
+from openrfq.api.auth import Caller
+from openrfq.api.params import Params, legs
+from openrfq.domain import errors
+from openrfq.domain.commands import CancelQuote, CreateQuote, QuoteQuery
+from openrfq.domain.rules import side_of
+
+if TYPE_CHECKING:
+    from openrfq.api.app import Services
+
+
+def create_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    assert caller is not None
+    cmd = CreateQuote(
+        maker=caller.trader_code,
+        rfq_id=p.str("rfqId", required=True),
+        quote_side=side_of(p.str("quoteSide", required=True), "quoteSide"),
+        legs=legs(p, priced=True),
+        expires_in_s=p.int("expiresIn", 60),
+        cl_quote_id=p.str("clQuoteId"),
+        tag=p.str("tag"),
+        anonymous=p.bool("anonymous"),
+    )
+    quote = svc.venue.create_quote(cmd)
+    return codec.ok([views.quote(quote, svc.venue.rfqs[quote.rfq_id], caller.trader_code)])
+
+
+def cancel_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    assert caller is not None
+    quote_id, cl_quote_id = p.str("quoteId"), p.str("clQuoteId")
+    if not quote_id and not cl_quote_id:
+        raise errors.EitherParameterRequired(param0="quoteId", param1="clQuoteId")
+    cmd = CancelQuote(caller.trader_code, quote_id, cl_quote_id, p.str("rfqId"))
+    try:
+        quote = svc.venue.cancel_quote(cmd)
+    except errors.OkxError as e:
+        # Echo the ids of the quote the request named when it is the caller's, else the ids as sent.
+        known = svc.venue.own_quote(caller.trader_code, quote_id, cl_quote_id)
+        ids = {"quoteId": str(known.quote_id), "clQuoteId": known.cl_quote_id} if known else {"quoteId": quote_id, "clQuoteId": cl_quote_id}
+        return codec.items([codec.item_error(e, ids)])
+    return codec.items([codec.item_ok({"quoteId": str(quote.quote_id), "clQuoteId": quote.cl_quote_id})])
+
+
+def quotes(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    assert caller is not None
+    query = QuoteQuery(
+        viewer=caller.trader_code,
+        rfq_id=p.str("rfqId"),
+        cl_rfq_id=p.str("clRfqId"),
+        quote_id=p.str("quoteId"),
+        cl_quote_id=p.str("clQuoteId"),
+        state=p.str("state"),
+        begin_id=p.optional_int("beginId"),
+        end_id=p.optional_int("endId"),
+        limit=p.limit(),
+    )
+    venue = svc.venue
+    found = venue.find_quotes(query)
+    return codec.ok([views.quote(q, venue.rfqs[q.rfq_id], caller.trader_code) for q in found])

@@ -1,0 +1,63 @@
+"""Handlers for /api/v5/rfq/* RFQ endpoints: decode, run one venue command, render for the caller."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from openrfq.api import codec, views
+from openrfq.api.auth import Caller
+from openrfq.api.params import Params, legs
+from openrfq.domain import errors
+from openrfq.domain.commands import CancelRfq, CreateRfq, RfqQuery
+
+if TYPE_CHECKING:
+    from openrfq.api.app import Services
+
+
+def counterparties(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    assert caller is not None  # private endpoint: authenticated before the handler runs
+    others = [a for a in svc.config.accounts if a.trader_code != caller.trader_code]
+    return codec.ok([views.counterparty(a) for a in others])
+
+
+def create_rfq(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    assert caller is not None
+    if p.has("acctAlloc"):
+        raise errors.FeatureUnavailable()  # group RFQs are not supported yet
+    cmd = CreateRfq(
+        taker=caller.trader_code,
+        counterparties=tuple(p.str_list("counterparties")),
+        legs=legs(p, priced=False),
+        anonymous=p.bool("anonymous"),
+        cl_rfq_id=p.str("clRfqId"),
+        tag=p.str("tag"),
+        allow_partial=p.bool("allowPartialExecution"),
+    )
+    rfq = svc.venue.create_rfq(cmd)
+    return codec.ok([views.rfq(rfq, caller.trader_code, flow_type=False)])
+
+
+def cancel_rfq(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    assert caller is not None
+    rfq_id, cl_rfq_id = p.str("rfqId"), p.str("clRfqId")
+    if not rfq_id and not cl_rfq_id:
+        raise errors.EitherParameterRequired(param0="rfqId", param1="clRfqId")
+    try:
+        rfq = svc.venue.cancel_rfq(CancelRfq(caller.trader_code, rfq_id, cl_rfq_id))
+    except errors.OkxError as e:
+        return codec.items([codec.item_error(e, {"rfqId": rfq_id, "clRfqId": cl_rfq_id})])
+    return codec.items([codec.item_ok({"rfqId": str(rfq.rfq_id), "clRfqId": rfq.cl_rfq_id})])
+
+
+def rfqs(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    assert caller is not None
+    query = RfqQuery(
+        viewer=caller.trader_code,
+        rfq_id=p.str("rfqId"),
+        cl_rfq_id=p.str("clRfqId"),
+        state=p.str("state"),
+        begin_id=p.optional_int("beginId"),
+        end_id=p.optional_int("endId"),
+        limit=p.limit(),
+    )
+    return codec.ok([views.rfq(r, caller.trader_code) for r in svc.venue.find_rfqs(query)])

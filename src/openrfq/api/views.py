@@ -1,0 +1,147 @@
+"""Entities rendered for one viewer, in OKX's field names and order, numbers as strings.
+
+The engine stores facts; what a caller sees depends on who it is: makers never see clRfqId, takers never see
+clQuoteId, an anonymous party's trader code is blank to its counterparty, a maker whose quote lost sees the
+RFQ as traded_away, and a maker sees only itself among an RFQ's counterparties.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openrfq.api.codec import num
+from openrfq.config import Account
+from openrfq.domain.instrument import Instrument
+from openrfq.domain.models import Quote, QuoteLeg, Rfq, RfqLeg
+
+Json = dict[str, Any]
+
+
+def rfq_leg(leg: RfqLeg) -> Json:
+    return {
+        "instId": leg.inst_id,
+        "tdMode": leg.td_mode,
+        "ccy": leg.ccy,
+        "sz": num(leg.sz),
+        "side": leg.side.value,
+        "posSide": leg.pos_side,
+        "tgtCcy": leg.tgt_ccy,
+        "tradeQuoteCcy": leg.trade_quote_ccy,
+    }
+
+
+def rfq(r: Rfq, viewer: str, flow_type: bool = True) -> Json:
+    """create-rfq answers without ``flowType``; Get rfqs and the rfqs channel include it."""
+    is_taker = viewer == r.taker
+    view: Json = {
+        "cTime": str(r.c_time),
+        "uTime": str(r.u_time),
+        "state": r.state_for(viewer).value,
+        "counterparties": list(r.counterparties) if is_taker else [viewer],
+        "validUntil": str(r.valid_until),
+        "clRfqId": r.cl_rfq_id if is_taker else "",
+        "tag": r.tag,
+        "allowPartialExecution": r.allow_partial,
+        "traderCode": r.taker if is_taker or not r.anonymous else "",
+        "rfqId": str(r.rfq_id),
+        "legs": [rfq_leg(leg) for leg in r.legs],
+        "groupId": "",
+        "acctAlloc": [],
+    }
+    if flow_type:
+        view["flowType"] = ""
+    return view
+
+
+def quote_leg(leg: QuoteLeg) -> Json:
+    return {
+        "instId": leg.inst_id,
+        "tdMode": leg.td_mode,
+        "ccy": leg.ccy,
+        "sz": num(leg.sz),
+        "px": num(leg.px),
+        "side": leg.side.value,
+        "posSide": leg.pos_side,
+        "tgtCcy": leg.tgt_ccy,
+        "tradeQuoteCcy": leg.trade_quote_ccy,
+    }
+
+
+def quote(q: Quote, r: Rfq, viewer: str) -> Json:
+    is_maker = viewer == q.maker
+    return {
+        "cTime": str(q.c_time),
+        "uTime": str(q.u_time),
+        "state": q.state.value,
+        "reason": q.reason,
+        "validUntil": str(q.valid_until),
+        "rfqId": str(q.rfq_id),
+        "clRfqId": r.cl_rfq_id if viewer == r.taker else "",
+        "quoteId": str(q.quote_id),
+        "clQuoteId": q.cl_quote_id if is_maker else "",
+        "tag": q.tag,
+        "traderCode": q.maker if is_maker or not q.anonymous else "",
+        "quoteSide": q.quote_side.value,
+        "legs": [quote_leg(leg) for leg in q.legs],
+    }
+
+
+def counterparty(account: Account) -> Json:
+    return {"traderName": account.trader_name, "traderCode": account.trader_code, "type": account.type}
+
+
+def _opt(value: object) -> str:
+    return "" if value is None else num(value) if not isinstance(value, (str, int)) else str(value)
+
+
+def instrument(i: Instrument) -> Json:
+    """Every field of OKX's Get instruments; those that do not apply to the type are ""."""
+    spot = i.inst_type.value == "SPOT"
+    return {
+        "instType": i.inst_type.value,
+        "instId": i.inst_id,
+        "uly": i.inst_family,
+        "instFamily": i.inst_family,
+        "category": "1",
+        "baseCcy": i.base_ccy,
+        "quoteCcy": i.quote_ccy,
+        "settleCcy": i.settle_ccy,
+        "ctVal": _opt(i.ct_val),
+        "ctMult": _opt(i.ct_mult),
+        "ctValCcy": i.ct_val_ccy,
+        "optType": i.opt_type,
+        "stk": _opt(i.stk),
+        "listTime": str(i.list_time),
+        "auctionEndTime": "",
+        "contTdSwTime": "",
+        "preMktSwTime": "",
+        "openType": "",
+        "expTime": _opt(i.exp_time),
+        "lever": i.lever,
+        "tickSz": num(i.tick_sz),
+        "lotSz": num(i.lot_sz),
+        "minSz": num(i.min_sz),
+        "ctType": i.ct_type,
+        "alias": i.alias,
+        "state": i.state,
+        "ruleType": "normal",
+        "maxLmtSz": "1000000",
+        "maxMktSz": "1000000",
+        "maxLmtAmt": "20000000",
+        "maxMktAmt": "1000000" if spot else "",
+        "maxTwapSz": "1000000",
+        "maxIcebergSz": "1000000",
+        "maxTriggerSz": "1000000",
+        "maxStopSz": "1000000",
+        "futureSettlement": False,
+        "tradeQuoteCcyList": [i.quote_ccy] if spot else [],
+        "instIdCode": _inst_id_code(i.inst_id),
+    }
+
+
+def _inst_id_code(inst_id: str) -> int:
+    # A stable integer per instId (OKX's codes are opaque numbers).
+    value = 0
+    for ch in inst_id.encode():
+        value = (value * 131 + ch) % 2_000_000_000
+    return value

@@ -1,0 +1,284 @@
+"""The venue's configuration: accounts and their API keys, the instrument catalogue, rate limits, fees.
+
+Loaded from TOML (``openrfq serve --config FILE``) or the built-in demo. Every problem is reported as a
+``ConfigError`` naming the file, the line or key path, and what is wrong; nothing starts on a bad config.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openrfq.domain.instrument import Instrument
+from openrfq.instruments.catalogue import default_instruments, instruments_from_config
+
+PERMISSIONS = frozenset({"read", "trade", "withdraw"})
+_TRADER_CODE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+
+
+class ConfigError(Exception):
+    """A configuration problem: ``str(e)`` is "FILE: WHERE: PROBLEM"."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    api_key: str
+    secret_key: str
+    passphrase: str
+    permissions: frozenset[str] = frozenset({"read", "trade"})
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    uid: str  # OKX User ID: the key private rate limits are counted by
+    trader_code: str
+    trader_name: str
+    type: str  # "LP" for API-connected auto market makers, else ""
+    keys: tuple[ApiKey, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    accounts: tuple[Account, ...]
+    instruments: tuple[Instrument, ...]
+    rate_limits_enabled: bool = True
+    taker_fee_rate: float = 0.0005
+    maker_fee_rate: float = 0.0002
+    public_delay_ms: int = 0  # OKX publishes block trades 15 minutes late; a local venue defaults to none
+    source: str = "<built-in demo>"
+
+
+DEMO_CONFIG_TOML = """\
+# The built-in demo accounts: documented, not secret. Never use them on a venue others can reach.
+[[accounts]]
+uid = "100001"
+trader_code = "TAKER1"
+trader_name = "Demo Taker"
+type = ""
+  [[accounts.keys]]
+  api_key = "demo-taker1-key"
+  secret_key = "DEMO-TAKER1-SECRET"
+  passphrase = "Demo-taker1-pass"
+  permissions = ["read", "trade"]
+
+[[accounts]]
+uid = "200001"
+trader_code = "MAKER1"
+trader_name = "Demo Maker One"
+type = "LP"
+  [[accounts.keys]]
+  api_key = "demo-maker1-key"
+  secret_key = "DEMO-MAKER1-SECRET"
+  passphrase = "Demo-maker1-pass"
+  permissions = ["read", "trade"]
+
+[[accounts]]
+uid = "200002"
+trader_code = "MAKER2"
+trader_name = "Demo Maker Two"
+type = "LP"
+  [[accounts.keys]]
+  api_key = "demo-maker2-key"
+  secret_key = "DEMO-MAKER2-SECRET"
+  passphrase = "Demo-maker2-pass"
+  permissions = ["read", "trade"]
+"""
+
+_SECTIONS = {"accounts", "instruments", "rate_limits", "fees", "public_data"}
+
+
+def load_config(path: Path, today: datetime.date | None = None) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from None
+    return parse_config(text, str(path), today)
+
+
+def demo_config(today: datetime.date | None = None) -> Config:
+    return parse_config(DEMO_CONFIG_TOML, "<built-in demo>", today)
+
+
+def parse_config(text: str, source: str, today: datetime.date | None = None) -> Config:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: malformed TOML: {e}") from None
+    try:
+        return _build(doc, source, today or datetime.datetime.now(datetime.timezone.utc).date())
+    except _Problem as e:
+        raise ConfigError(f"{source}: {e.where}{_line_hint(text, e.needle)}: {e.problem}") from None
+
+
+class _Problem(Exception):
+    def __init__(self, where: str, problem: str, needle: str | None = None) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where, self.problem, self.needle = where, problem, needle
+
+
+def _line_hint(text: str, needle: str | None) -> str:
+    """" (line N)" for the last line holding ``needle`` as a quoted value, to point at a duplicate."""
+    if not needle:
+        return ""
+    lines = [n for n, line in enumerate(text.splitlines(), start=1) if f'"{needle}"' in line or f"'{needle}'" in line]
+    return f" (line {lines[-1]})" if lines else ""
+
+
+def _table(doc: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = doc.get(key, {})
+    if not isinstance(value, Mapping):
+        raise _Problem(where, "must be a table")
+    return value
+
+
+def _string(table: Mapping[str, Any], key: str, where: str, *, required: bool = True, default: str = "") -> str:
+    if key not in table:
+        if required:
+            raise _Problem(f"{where}.{key}", "required")
+        return default
+    value = table[key]
+    if not isinstance(value, str):
+        raise _Problem(f"{where}.{key}", "must be a string")
+    return value
+
+
+def _only(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise _Problem(f"{where}.{unknown[0]}" if where else unknown[0], "unknown key")
+
+
+def _build(doc: Mapping[str, Any], source: str, today: datetime.date) -> Config:
+    _only(doc, _SECTIONS, "")
+    accounts = _accounts(doc.get("accounts"))
+    instruments = _instruments(_table(doc, "instruments", "instruments"), today)
+
+    limits = _table(doc, "rate_limits", "rate_limits")
+    _only(limits, {"enabled"}, "rate_limits")
+    enabled = limits.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise _Problem("rate_limits.enabled", "must be true or false")
+
+    fees = _table(doc, "fees", "fees")
+    _only(fees, {"taker_fee_rate", "maker_fee_rate"}, "fees")
+    rates = {}
+    for key, default in (("taker_fee_rate", 0.0005), ("maker_fee_rate", 0.0002)):
+        value = fees.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise _Problem(f"fees.{key}", "must be a number from 0 up to 1 (0.0005 = 5 bp)")
+        rates[key] = float(value)
+
+    public = _table(doc, "public_data", "public_data")
+    _only(public, {"delay_ms"}, "public_data")
+    delay = public.get("delay_ms", 0)
+    if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+        raise _Problem("public_data.delay_ms", "must be a whole number of milliseconds >= 0")
+
+    return Config(
+        accounts=accounts,
+        instruments=instruments,
+        rate_limits_enabled=enabled,
+        taker_fee_rate=rates["taker_fee_rate"],
+        maker_fee_rate=rates["maker_fee_rate"],
+        public_delay_ms=delay,
+        source=source,
+    )
+
+
+def _accounts(raw: Any) -> tuple[Account, ...]:
+    if raw is None:
+        raise _Problem("accounts", "at least one [[accounts]] table is required")
+    if not isinstance(raw, list) or not all(isinstance(a, Mapping) for a in raw):
+        raise _Problem("accounts", "must be an array of tables ([[accounts]])")
+    accounts: list[Account] = []
+    uids: set[str] = set()
+    codes: set[str] = set()
+    api_keys: set[str] = set()
+    for n, table in enumerate(raw, start=1):
+        where = f"accounts[{n}]"
+        _only(table, {"uid", "trader_code", "trader_name", "type", "keys"}, where)
+        uid = _string(table, "uid", where)
+        if not uid.isdigit():
+            raise _Problem(f"{where}.uid", f"must be digits, got {uid!r}")
+        if uid in uids:
+            raise _Problem(f"{where}.uid", f"duplicate uid {uid!r}", uid)
+        code = _string(table, "trader_code", where)
+        if not _TRADER_CODE.match(code):
+            raise _Problem(f"{where}.trader_code", f"must be 1-32 letters, digits or _, got {code!r}")
+        if code in codes:
+            raise _Problem(f"{where}.trader_code", f"duplicate trader code {code!r}", code)
+        account_type = _string(table, "type", where, required=False)
+        if account_type not in ("", "LP"):
+            raise _Problem(f"{where}.type", f'must be "" or "LP", got {account_type!r}')
+        keys = _keys(table.get("keys", []), where, api_keys)
+        uids.add(uid)
+        codes.add(code)
+        accounts.append(Account(uid, code, _string(table, "trader_name", where, required=False, default=code), account_type, keys))
+    return tuple(accounts)
+
+
+def _keys(raw: Any, owner: str, seen: set[str]) -> tuple[ApiKey, ...]:
+    if not isinstance(raw, list) or not all(isinstance(k, Mapping) for k in raw):
+        raise _Problem(f"{owner}.keys", "must be an array of tables ([[accounts.keys]])")
+    keys: list[ApiKey] = []
+    for n, table in enumerate(raw, start=1):
+        where = f"{owner}.keys[{n}]"
+        _only(table, {"api_key", "secret_key", "passphrase", "permissions"}, where)
+        api_key, secret, passphrase = (_string(table, k, where) for k in ("api_key", "secret_key", "passphrase"))
+        for name, value in (("api_key", api_key), ("secret_key", secret), ("passphrase", passphrase)):
+            if not value:
+                raise _Problem(f"{where}.{name}", "must not be empty")
+        if api_key in seen:
+            raise _Problem(f"{where}.api_key", f"duplicate api_key {api_key!r}", api_key)
+        permissions = table.get("permissions", ["read", "trade"])
+        if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
+            raise _Problem(f"{where}.permissions", 'must be a list such as ["read", "trade"]')
+        unknown = sorted(set(permissions) - PERMISSIONS)
+        if unknown:
+            raise _Problem(f"{where}.permissions", f"unknown permission {unknown[0]!r} (known: read, trade, withdraw)")
+        seen.add(api_key)
+        keys.append(ApiKey(api_key, secret, passphrase, frozenset(permissions)))
+    return tuple(keys)
+
+
+def _instruments(table: Mapping[str, Any], today: datetime.date) -> tuple[Instrument, ...]:
+    _only(table, {"replace", "list"}, "instruments")
+    replace = table.get("replace", False)
+    if not isinstance(replace, bool):
+        raise _Problem("instruments.replace", "must be true or false")
+    listed = table.get("list", [])
+    if not isinstance(listed, list):
+        raise _Problem("instruments.list", "must be an array of tables ([[instruments.list]])")
+    try:
+        declared = instruments_from_config(listed)
+    except ValueError as e:
+        where, _, problem = str(e).partition(": ")
+        raise _Problem(where, problem) from None
+    by_id = {} if replace else {i.inst_id: i for i in default_instruments(today)}
+    seen: set[str] = set()
+    for n, inst in enumerate(declared, start=1):
+        if inst.inst_id in seen:
+            raise _Problem(f"instruments.list[{n}].instId", f"duplicate instrument {inst.inst_id!r}", inst.inst_id)
+        seen.add(inst.inst_id)
+        by_id[inst.inst_id] = inst  # a declared instrument overrides a default one of the same id
+    if not by_id:
+        raise _Problem("instruments", "replace = true needs at least one [[instruments.list]] entry")
+    return tuple(by_id.values())
+
+
+def config_to_text_summary(config: Config) -> str:
+    """One line per API key, for the start-up banner of the demo."""
+    lines = []
+    for account in config.accounts:
+        for key in account.keys:
+            perms = ",".join(sorted(key.permissions))
+            lines.append(
+                f"  {account.trader_code:<8} uid={account.uid}  api_key={key.api_key}  secret_key={key.secret_key}  "
+                f"passphrase={key.passphrase}  permissions={perms}"
+            )
+    return "\n".join(lines)

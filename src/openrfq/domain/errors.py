@@ -1,0 +1,260 @@
+"""Every OKX error the venue answers, one class each, in OKX's own words.
+
+A class carries the OKX ``code``, the ``http_status`` from error-codes.md and ``template``, the message with
+``{name}`` placeholders filled from constructor keywords. Domain, auth and rate-limit code raise these; the
+codec alone turns them into the ``{code,msg,data}`` envelope or an item's ``sCode``/``sMsg``.
+``tests/domain/test_errors.py`` checks every class against ../shared/reference/okx/error-codes.md.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class OkxError(Exception):
+    code: ClassVar[str] = "50001"
+    http_status: ClassVar[int] = 503
+    template: ClassVar[str] = "Service temporarily unavailable. Please try again later."
+
+    def __init__(self, **params: object) -> None:
+        self.params = params
+        self.msg = self.template.format(**params) if params else self.template
+        super().__init__(f"{self.code}: {self.msg}")
+
+
+# --- General class -----------------------------------------------------------------------------------------------
+
+
+class OperationFailed(OkxError):
+    code, http_status, template = "1", 200, "Operation failed."
+
+
+class BulkPartiallySucceeded(OkxError):
+    code, http_status, template = "2", 200, "Bulk operation partially succeeded."
+
+
+class EmptyPostBody(OkxError):
+    code, http_status, template = "50000", 400, "Body for POST request cannot be empty."
+
+
+class ServiceUnavailable(OkxError):
+    code, http_status, template = "50001", 503, "Service temporarily unavailable. Please try again later."
+
+
+class JsonSyntaxError(OkxError):
+    code, http_status, template = "50002", 400, "JSON syntax error"
+
+
+class BodyTooLarge(OkxError):
+    # Not in OKX's catalogue: OKX's gateway refuses large bodies before the API sees them.
+    # We answer 413 with the JSON-syntax code so clients classify it as a bad request.
+    code, http_status, template = "50002", 413, "Request body exceeds {limit} bytes"
+
+
+class InvalidContentType(OkxError):
+    code, http_status, template = "50006", 400, 'Invalid Content-Type. Please use "application/JSON".'
+
+
+class RateLimitReached(OkxError):
+    code, http_status, template = "50011", 429, "Too Many Requests"
+
+
+class ParameterEmpty(OkxError):
+    code, http_status, template = "50014", 400, "Parameter {param0} can not be empty."
+
+
+class EitherParameterRequired(OkxError):
+    code, http_status, template = "50015", 400, "Either parameter {param0} or {param1} is required"
+
+
+class ParameterMismatch(OkxError):
+    code, http_status, template = "50016", 400, "Parameter {param0} does not match parameter {param1}"
+
+
+class ParameterCountExceeded(OkxError):
+    code, http_status, template = "50025", 200, "Parameter {param0} count exceeds the limit {param1}."
+
+
+class SystemError(OkxError):  # noqa: A001 - OKX's own name for 50026
+    code, http_status, template = "50026", 500, "System error. Try again later"
+
+
+class FeatureUnavailable(OkxError):
+    code, http_status, template = "50062", 200, "This feature is currently unavailable."
+
+
+# --- API class ---------------------------------------------------------------------------------------------------
+
+
+class TimestampExpired(OkxError):
+    code, http_status, template = "50102", 401, "Timestamp request expired."
+
+
+class AccessKeyMissing(OkxError):
+    code, http_status, template = "50103", 401, 'Request header "OK-ACCESS-KEY" cannot be empty.'
+
+
+class PassphraseMissing(OkxError):
+    code, http_status, template = "50104", 401, 'Request header "OK-ACCESS-PASSPHRASE" cannot be empty.'
+
+
+class PassphraseIncorrect(OkxError):
+    code, http_status, template = "50105", 401, 'Request header "OK-ACCESS-PASSPHRASE" incorrect.'
+
+
+class SignMissing(OkxError):
+    code, http_status, template = "50106", 401, 'Request header "OK-ACCESS-SIGN" cannot be empty.'
+
+
+class TimestampMissing(OkxError):
+    code, http_status, template = "50107", 401, 'Request header "OK-ACCESS-TIMESTAMP" cannot be empty.'
+
+
+class InvalidAccessKey(OkxError):
+    code, http_status, template = "50111", 401, "Invalid OK-ACCESS-KEY."
+
+
+class InvalidTimestamp(OkxError):
+    code, http_status, template = "50112", 401, "Invalid OK-ACCESS-TIMESTAMP."
+
+
+class InvalidSignature(OkxError):
+    code, http_status, template = "50113", 401, "Invalid signature."
+
+
+class InvalidRequestMethod(OkxError):
+    code, http_status, template = "50115", 405, "Invalid request method."
+
+
+class PermissionDenied(OkxError):
+    code, http_status, template = "50120", 200, "This API key doesn't have permission to use this function"
+
+
+# --- Trade class (parameters) ------------------------------------------------------------------------------------
+
+
+class ParameterError(OkxError):
+    code, http_status, template = "51000", 200, "Parameter {param0} error"
+
+
+# --- Block trading -----------------------------------------------------------------------------------------------
+
+
+class RfqNotFound(OkxError):
+    code, http_status, template = "70000", 200, "RFQ does not exist."
+
+
+class QuoteNotFound(OkxError):
+    code, http_status, template = "70001", 200, "Quote does not exist."
+
+
+class InvalidInstrument(OkxError):
+    code, http_status, template = "70004", 200, "Invalid instrument {instId}"
+
+
+class TooManyLegs(OkxError):
+    code, http_status, template = "70005", 200, "The number of legs in RFQ cannot exceed maximum value."
+
+
+class TimestampFormat(OkxError):
+    code, http_status, template = (
+        "70010",
+        200,
+        "Timestamp parameters need to be in Unix timestamp format in milliseconds.",
+    )
+
+
+class EndTsBeforeBeginTs(OkxError):
+    code, http_status, template = "70013", 200, "endTs needs to be bigger than or equal to beginTs."
+
+
+class DuplicateInstruments(OkxError):
+    code, http_status, template = "70100", 200, "Duplicate instruments in legs array."
+
+
+class DuplicateClRfqId(OkxError):
+    code, http_status, template = "70101", 200, "Duplicate clRfqId"
+
+
+class NoCounterparties(OkxError):
+    code, http_status, template = "70102", 200, "No counterparties specified"
+
+
+class InvalidCounterparty(OkxError):
+    code, http_status, template = "70103", 200, "Invalid counterparty"
+
+
+class BelowMinSize(OkxError):
+    code, http_status, template = "70106", 200, "The trading amount does not meet the min tradable amount requirement"
+
+
+class TooManyCounterparties(OkxError):
+    code, http_status, template = "70107", 200, "The number of counterparties cannot exceed maximum value."
+
+
+class RfqNotCancelable(OkxError):
+    code, http_status, template = "70200", 200, "The RFQ with {rfqState} status cannot be canceled"
+
+
+class NoActiveRfqs(OkxError):
+    code, http_status, template = "70207", 200, "Cancellation failed as you do not have any active RFQs."
+
+
+class DuplicateClQuoteId(OkxError):
+    code, http_status, template = "70301", 200, "Duplicate clQuoteId."
+
+
+class RfqNotQuotable(OkxError):
+    code, http_status, template = "70303", 200, "The RFQ with {rfqState} status cannot be quoted."
+
+
+class PriceNotTickMultiple(OkxError):
+    code, http_status, template = "70304", 200, "Price should be an integer multiple of the tick size."
+
+
+class QuoteLegsMismatch(OkxError):
+    code, http_status, template = "70306", 200, "The legs of quote do not match the legs of {rfqId}"
+
+
+class SizeNotLotMultiple(OkxError):
+    code, http_status, template = "70307", 200, "Size should be in integral multiples of the lot size."
+
+
+class QuoteOwnRfq(OkxError):
+    code, http_status, template = "70308", 200, "Quote to your own RFQ is not allowed."
+
+
+class QuoteNotCancelable(OkxError):
+    code, http_status, template = "70400", 200, "The Quote with {quoteState} status cannot be canceled"
+
+
+class NoActiveQuotes(OkxError):
+    code, http_status, template = "70409", 200, "Cancellation failed as you do not have any active Quotes."
+
+
+class RfqNotQuotedBy(OkxError):
+    code, http_status, template = "70501", 200, "RFQ {rfqId} is not quoted by {quoteId}"
+
+
+class ExecuteLegsMismatch(OkxError):
+    code, http_status, template = "70502", 200, "The legs do not match the legs of {rfqId}"
+
+
+class RfqNotExecutable(OkxError):
+    code, http_status, template = "70504", 200, "Execution failed as the RFQ status is {rfqState}."
+
+
+class QuoteNotExecutable(OkxError):
+    code, http_status, template = "70505", 200, "Execution failed as the Quote status is {quoteState}."
+
+
+class LegRatioMismatch(OkxError):
+    code, http_status, template = "70506", 200, "Leg sizes specified do not have the same ratios as the whole RFQ."
+
+
+class PartialExecutionNotAllowed(OkxError):
+    code, http_status, template = (
+        "70507",
+        200,
+        "Partial execution was attempted but allowPartialExecution of the RFQ is not enabled.",
+    )

@@ -1,0 +1,104 @@
+"""The venue's entities. They change only through ``states.transition`` and the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from openrfq.domain.enums import QuoteState, RfqState, Side
+
+
+@dataclass(frozen=True, slots=True)
+class RfqLeg:
+    inst_id: str
+    sz: Decimal
+    side: Side
+    td_mode: str = ""
+    ccy: str = ""
+    pos_side: str = ""
+    tgt_ccy: str = ""
+    trade_quote_ccy: str = ""
+    lmt_px: Decimal | None = None  # the taker's limit; never shown to anyone
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteLeg:
+    inst_id: str
+    sz: Decimal
+    px: Decimal
+    side: Side
+    td_mode: str = ""
+    ccy: str = ""
+    pos_side: str = ""
+    tgt_ccy: str = ""
+    trade_quote_ccy: str = ""
+
+
+@dataclass(slots=True)
+class Rfq:
+    rfq_id: int
+    taker: str  # trader code of the creator
+    counterparties: tuple[str, ...]
+    legs: tuple[RfqLeg, ...]
+    c_time: int
+    valid_until: int
+    cl_rfq_id: str = ""
+    tag: str = ""
+    anonymous: bool = False
+    allow_partial: bool = False
+    state: RfqState = RfqState.ACTIVE
+    u_time: int = 0
+    winner: str = ""  # trader code of the maker whose quote filled it: the others see traded_away
+
+    def state_for(self, viewer: str) -> RfqState:
+        """OKX shows a filled RFQ as traded_away to every maker whose quote did not win."""
+        if self.state is RfqState.FILLED and viewer not in (self.taker, self.winner):
+            return RfqState.TRADED_AWAY
+        return self.state
+
+
+@dataclass(slots=True)
+class Quote:
+    quote_id: int
+    rfq_id: int
+    maker: str  # trader code of the creator
+    quote_side: Side
+    legs: tuple[QuoteLeg, ...]
+    c_time: int
+    valid_until: int
+    cl_quote_id: str = ""
+    tag: str = ""
+    anonymous: bool = False
+    state: QuoteState = QuoteState.ACTIVE
+    reason: str = ""  # "mmp_canceled" when Market Maker Protection canceled it
+    u_time: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TradeLeg:
+    inst_id: str
+    px: Decimal
+    sz: Decimal
+    side: Side  # from the taker's perspective
+    trade_id: int
+    taker_fee: Decimal
+    maker_fee: Decimal
+    fee_ccy: str
+    trade_quote_ccy: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockTrade:
+    block_td_id: int
+    rfq_id: int
+    quote_id: int
+    taker: str
+    maker: str
+    c_time: int
+    legs: tuple[TradeLeg, ...] = field(default=())
+    cl_rfq_id: str = ""
+    cl_quote_id: str = ""
+    taker_tag: str = ""
+    maker_tag: str = ""
+    taker_anonymous: bool = False
+    maker_anonymous: bool = False

@@ -1,0 +1,186 @@
+"""Validation of RFQs and quotes against the catalogue: legs, sizes, prices, client ids.
+
+Each function either returns the normalised value or raises the OKX error the docs name. The order of the
+checks decides which error a request with several faults gets; it follows the order of the parameter tables.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Mapping
+
+from openrfq.domain import errors
+from openrfq.domain.commands import LegRequest
+from openrfq.domain.enums import InstType, Side, TgtCcy
+from openrfq.domain.instrument import Instrument
+from openrfq.domain.models import QuoteLeg, RfqLeg
+
+MAX_LEGS = 15
+QUOTE_EXPIRES_IN_S = (10, 120)
+RFQ_TTL_OPTIONS_MS = 10 * 60 * 1000
+RFQ_TTL_OTHER_MS = 2 * 60 * 1000
+
+_CL_ID = re.compile(r"[A-Za-z0-9]{1,32}")
+_TAG = re.compile(r"[A-Za-z0-9]{1,16}")
+_TD_MODES = {"cash", "cross", "isolated"}
+_POS_SIDES = {"net", "long", "short"}
+
+
+def check_cl_id(value: str, name: str) -> str:
+    """clRfqId / clQuoteId: 1..32 letters or digits; "" means none."""
+    if value and not _CL_ID.fullmatch(value):
+        raise errors.ParameterError(param0=name)
+    return value
+
+
+def check_tag(value: str) -> str:
+    if value and not _TAG.fullmatch(value):
+        raise errors.ParameterError(param0="tag")
+    return value
+
+
+def is_multiple(value: Decimal, step: Decimal) -> bool:
+    return value % step == 0
+
+
+def rfq_ttl_ms(instruments: list[Instrument]) -> int:
+    return RFQ_TTL_OPTIONS_MS if all(i.is_option for i in instruments) else RFQ_TTL_OTHER_MS
+
+
+def _instrument(catalogue: Mapping[str, Instrument], inst_id: str) -> Instrument:
+    inst = catalogue.get(inst_id)
+    if inst is None:
+        raise errors.InvalidInstrument(instId=inst_id)
+    return inst
+
+
+def _effective_tgt_ccy(inst: Instrument, tgt_ccy: str) -> str:
+    # tgtCcy only applies to SPOT, where "" means base_ccy.
+    if inst.inst_type is not InstType.SPOT:
+        return ""
+    return tgt_ccy or TgtCcy.BASE_CCY.value
+
+
+def _check_leg_modes(inst: Instrument, leg: LegRequest) -> None:
+    if leg.td_mode and leg.td_mode not in _TD_MODES:
+        raise errors.ParameterError(param0="tdMode")
+    if leg.pos_side and leg.pos_side not in _POS_SIDES:
+        raise errors.ParameterError(param0="posSide")
+    if leg.tgt_ccy and leg.tgt_ccy not in (TgtCcy.BASE_CCY.value, TgtCcy.QUOTE_CCY.value):
+        raise errors.ParameterError(param0="tgtCcy")
+    if leg.trade_quote_ccy and inst.inst_type is InstType.SPOT and leg.trade_quote_ccy != inst.quote_ccy:
+        raise errors.ParameterError(param0="tradeQuoteCcy")
+
+
+def _check_size(inst: Instrument, sz: Decimal, tgt_ccy: str) -> None:
+    if sz <= 0:
+        raise errors.ParameterError(param0="sz")
+    if tgt_ccy == TgtCcy.QUOTE_CCY.value:
+        # A quote-currency amount has no lot grid of its own; only positivity applies.
+        return
+    if not is_multiple(sz, inst.lot_sz):
+        raise errors.SizeNotLotMultiple()
+    if sz < inst.min_sz:
+        raise errors.BelowMinSize()
+
+
+def _check_price(inst: Instrument, px: Decimal) -> None:
+    if px <= 0 or not is_multiple(px, inst.tick_sz):
+        raise errors.PriceNotTickMultiple()
+
+
+def rfq_legs(catalogue: Mapping[str, Instrument], legs: tuple[LegRequest, ...]) -> tuple[RfqLeg, ...]:
+    """Validate create-rfq legs and fill OKX's defaults (tdMode, tgtCcy, tradeQuoteCcy)."""
+    if not legs:
+        raise errors.ParameterEmpty(param0="legs")
+    if len(legs) > MAX_LEGS:
+        raise errors.TooManyLegs()
+    seen: set[str] = set()
+    result = []
+    for leg in legs:
+        inst = _instrument(catalogue, leg.inst_id)
+        if leg.inst_id in seen:
+            raise errors.DuplicateInstruments()
+        seen.add(leg.inst_id)
+        _check_leg_modes(inst, leg)
+        tgt_ccy = _effective_tgt_ccy(inst, leg.tgt_ccy)
+        _check_size(inst, leg.sz, tgt_ccy)
+        result.append(
+            RfqLeg(
+                inst_id=leg.inst_id,
+                sz=leg.sz,
+                side=leg.side,
+                td_mode=leg.td_mode or inst.default_td_mode,
+                ccy=leg.ccy,
+                pos_side=leg.pos_side,
+                tgt_ccy=tgt_ccy,
+                trade_quote_ccy=(leg.trade_quote_ccy or inst.quote_ccy) if inst.inst_type is InstType.SPOT else "",
+                lmt_px=leg.lmt_px,
+            )
+        )
+    with_limit = sum(1 for leg in legs if leg.lmt_px is not None)
+    if with_limit not in (0, len(legs)):
+        # OKX: lmtPx must be on every leg or on none.
+        raise errors.ParameterError(param0="lmtPx")
+    if any(leg.lmt_px is not None and leg.lmt_px <= 0 for leg in legs):
+        raise errors.ParameterError(param0="lmtPx")
+    return tuple(result)
+
+
+def quote_legs(
+    catalogue: Mapping[str, Instrument],
+    rfq_id: int,
+    rfq_legs: tuple[RfqLeg, ...],
+    legs: tuple[LegRequest, ...],
+) -> tuple[QuoteLeg, ...]:
+    """A quote must price every RFQ leg exactly once, with the RFQ's size, side and tgtCcy (else 70306)."""
+    if not legs:
+        raise errors.ParameterEmpty(param0="legs")
+    by_inst = {leg.inst_id: leg for leg in rfq_legs}
+    if len(legs) != len(rfq_legs) or len({leg.inst_id for leg in legs}) != len(legs):
+        raise errors.QuoteLegsMismatch(rfqId=str(rfq_id))
+    result = []
+    for leg in legs:
+        rfq_leg = by_inst.get(leg.inst_id)
+        if rfq_leg is None:
+            raise errors.QuoteLegsMismatch(rfqId=str(rfq_id))
+        inst = catalogue[leg.inst_id]
+        _check_leg_modes(inst, leg)
+        if (
+            leg.sz != rfq_leg.sz
+            or leg.side is not rfq_leg.side
+            or _effective_tgt_ccy(inst, leg.tgt_ccy) != rfq_leg.tgt_ccy
+        ):
+            raise errors.QuoteLegsMismatch(rfqId=str(rfq_id))
+        if leg.px is None:
+            raise errors.ParameterEmpty(param0="px")
+        _check_price(inst, leg.px)
+        result.append(
+            QuoteLeg(
+                inst_id=leg.inst_id,
+                sz=leg.sz,
+                px=leg.px,
+                side=leg.side,
+                td_mode=leg.td_mode or inst.default_td_mode,
+                ccy=leg.ccy,
+                pos_side=leg.pos_side,
+                tgt_ccy=rfq_leg.tgt_ccy,
+                trade_quote_ccy=rfq_leg.trade_quote_ccy,
+            )
+        )
+    return tuple(result)
+
+
+def quote_expiry_s(expires_in: int) -> int:
+    low, high = QUOTE_EXPIRES_IN_S
+    if not low <= expires_in <= high:
+        raise errors.ParameterError(param0="expiresIn")
+    return expires_in
+
+
+def side_of(value: str, name: str = "side") -> Side:
+    try:
+        return Side(value)
+    except ValueError:
+        raise errors.ParameterError(param0=name) from None

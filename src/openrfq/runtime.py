@@ -1,0 +1,33 @@
+"""Assemble a running venue from a config and a data directory: load the store, rebuild the engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openrfq.api.app import OkxApi, Services
+from openrfq.api.auth import Authenticator
+from openrfq.api.ratelimit import RateLimiter
+from openrfq.config import Config
+from openrfq.domain.clock import Clock, SystemClock
+from openrfq.engine import Venue
+from openrfq.store.committer import Committer
+from openrfq.store.sqlite import SqliteStore
+
+DB_NAME = "openrfq.sqlite3"
+
+
+def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> OkxApi:
+    clock = clock or SystemClock()
+    store = SqliteStore(data_dir / DB_NAME)
+    venue = Venue(clock, config.instruments, (a.trader_code for a in config.accounts))
+    snapshot = store.load()
+    venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades)
+    services = Services(
+        config=config,
+        clock=clock,
+        venue=venue,
+        committer=Committer(venue, store),
+        limiter=RateLimiter(clock, enabled=config.rate_limits_enabled),
+        auth=Authenticator(config.accounts),
+    )
+    return OkxApi(services)

@@ -1,0 +1,38 @@
+"""The storage interface: rows of encoded entities, written a batch per transaction.
+
+Entities are stored whole (one row per RFQ, quote and block trade, keyed by id) and rewritten when they
+change; loading them all back rebuilds the venue. A batch is everything a group of commands changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from openrfq.domain.models import BlockTrade, Quote, Rfq
+
+
+@dataclass(slots=True)
+class Batch:
+    rfqs: list[tuple[int, bytes]] = field(default_factory=list)
+    quotes: list[tuple[int, bytes]] = field(default_factory=list)
+    trades: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rfqs) + len(self.quotes) + len(self.trades)
+
+
+@dataclass(slots=True)
+class Snapshot:
+    rfqs: list[Rfq]
+    quotes: list[Quote]
+    trades: list[BlockTrade]
+
+
+class Store(Protocol):
+    def load(self) -> Snapshot: ...
+
+    def write(self, batch: Batch) -> None:
+        """Write the whole batch in one transaction; return only once it is durable. Blocking."""
+
+    def close(self) -> None: ...

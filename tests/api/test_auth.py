@@ -1,0 +1,115 @@
+"""REST authentication: every OK-ACCESS-* failure with its code, message and HTTP status."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from builders import Party, Venue
+from openrfq.api.auth import iso_timestamp, sign, signed_headers
+
+PATH = "/api/v5/rfq/counterparties"
+
+
+def _headers(party: Party, **overrides: str) -> dict[str, str]:
+    headers = signed_headers(party.key, "GET", PATH, "", party.clock.now_ms())
+    headers.update(overrides)
+    return {k: v for k, v in headers.items() if v != "<drop>"}
+
+
+@pytest.mark.parametrize(
+    ("header", "code", "msg"),
+    [
+        ("OK-ACCESS-KEY", "50103", 'Request header "OK-ACCESS-KEY" cannot be empty.'),
+        ("OK-ACCESS-SIGN", "50106", 'Request header "OK-ACCESS-SIGN" cannot be empty.'),
+        ("OK-ACCESS-TIMESTAMP", "50107", 'Request header "OK-ACCESS-TIMESTAMP" cannot be empty.'),
+        ("OK-ACCESS-PASSPHRASE", "50104", 'Request header "OK-ACCESS-PASSPHRASE" cannot be empty.'),
+    ],
+)
+async def test_missing_header_is_401_with_its_code(venue: Venue, taker: Party, header: str, code: str, msg: str) -> None:
+    response = await venue.client.get(PATH, headers=_headers(taker, **{header: "<drop>"}))
+
+    assert response.status_code == 401
+    assert response.json() == {"code": code, "msg": msg, "data": []}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"OK-ACCESS-KEY": "nobody"}, "50111"),
+        ({"OK-ACCESS-PASSPHRASE": "wrong"}, "50105"),
+        ({"OK-ACCESS-TIMESTAMP": "1700000000"}, "50112"),
+        ({"OK-ACCESS-TIMESTAMP": "2025-13-45T99:00:00.000Z"}, "50112"),
+        ({"OK-ACCESS-SIGN": "bm90IGEgc2lnbmF0dXJl"}, "50113"),
+    ],
+)
+async def test_bad_credentials_are_401(venue: Venue, taker: Party, overrides: dict[str, str], code: str) -> None:
+    response = await venue.client.get(PATH, headers=_headers(taker, **overrides))
+
+    assert response.status_code == 401
+    assert response.json()["code"] == code
+
+
+@pytest.mark.parametrize("skew_ms", [30_001, -30_001])
+async def test_timestamp_outside_thirty_seconds_is_50102(venue: Venue, taker: Party, skew_ms: int) -> None:
+    stamp = iso_timestamp(taker.clock.now_ms() + skew_ms)
+    signature = sign(taker.key.secret_key, (stamp + "GET" + PATH).encode())
+
+    response = await venue.client.get(
+        PATH, headers=_headers(taker, **{"OK-ACCESS-TIMESTAMP": stamp, "OK-ACCESS-SIGN": signature})
+    )
+
+    assert response.status_code == 401
+    assert response.json() == {"code": "50102", "msg": "Timestamp request expired.", "data": []}
+
+
+async def test_timestamp_thirty_seconds_off_is_still_accepted(venue: Venue, taker: Party) -> None:
+    stamp = iso_timestamp(taker.clock.now_ms() - 30_000)
+    signature = sign(taker.key.secret_key, (stamp + "GET" + PATH).encode())
+
+    response = await venue.client.get(
+        PATH, headers=_headers(taker, **{"OK-ACCESS-TIMESTAMP": stamp, "OK-ACCESS-SIGN": signature})
+    )
+
+    assert response.json()["code"] == "0"
+
+
+async def test_signature_covers_the_query_string(venue: Venue, taker: Party) -> None:
+    headers = signed_headers(taker.key, "GET", "/api/v5/rfq/rfqs?state=active", "", taker.clock.now_ms())
+
+    tampered = await venue.client.get("/api/v5/rfq/rfqs?state=canceled", headers=headers)
+    honest = await venue.client.get("/api/v5/rfq/rfqs?state=active", headers=headers)
+
+    assert tampered.json()["code"] == "50113"
+    assert honest.json()["code"] == "0"
+
+
+async def test_signature_covers_the_exact_body_bytes(venue: Venue, taker: Party) -> None:
+    # python-okx signs json.dumps output (with spaces); the server must check the bytes as sent.
+    body = json.dumps({"quoteId": "1"})
+    headers = signed_headers(taker.key, "POST", "/api/v5/rfq/cancel-quote", body, taker.clock.now_ms())
+
+    tampered = await venue.client.post("/api/v5/rfq/cancel-quote", content=body.replace(" ", ""), headers=headers)
+    honest = await venue.client.post("/api/v5/rfq/cancel-quote", content=body, headers=headers)
+
+    assert tampered.json()["code"] == "50113"
+    assert honest.json()["data"][0]["sCode"] == "70001"
+
+
+async def test_simulated_trading_header_is_accepted(venue: Venue, taker: Party) -> None:
+    response = await venue.client.get(PATH, headers=_headers(taker, **{"x-simulated-trading": "1"}))
+
+    assert response.json()["code"] == "0"
+
+
+async def test_read_only_key_can_read(venue: Venue) -> None:
+    answer = await venue.party("taker1ro").get("/api/v5/rfq/rfqs")
+
+    assert answer["code"] == "0"
+
+
+async def test_public_endpoints_need_no_credentials(venue: Venue) -> None:
+    response = await venue.client.get("/api/v5/public/time")
+
+    assert response.json() == {"code": "0", "msg": "", "data": [{"ts": str(venue.clock.now_ms())}]}

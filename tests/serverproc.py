@@ -1,0 +1,125 @@
+"""A real ``openrfq serve`` subprocess for client and reliability tests: start, wait ready, kill -9, restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+# The accounts the subprocess serves; rate limits off unless a test asks for them.
+CONFIG_TOML = """
+[[accounts]]
+uid = "100001"
+trader_code = "TAKER1"
+trader_name = "Alpha Capital"
+type = ""
+  [[accounts.keys]]
+  api_key = "taker1-key"
+  secret_key = "taker1-SECRET"
+  passphrase = "taker1-pass"
+  permissions = ["read", "trade"]
+
+[[accounts]]
+uid = "200001"
+trader_code = "MAKER1"
+trader_name = "Maker One"
+type = "LP"
+  [[accounts.keys]]
+  api_key = "maker1-key"
+  secret_key = "maker1-SECRET"
+  passphrase = "maker1-pass"
+  permissions = ["read", "trade"]
+
+[[accounts]]
+uid = "200002"
+trader_code = "MAKER2"
+trader_name = "Maker Two"
+type = "LP"
+  [[accounts.keys]]
+  api_key = "maker2-key"
+  secret_key = "maker2-SECRET"
+  passphrase = "maker2-pass"
+  permissions = ["read", "trade"]
+
+[rate_limits]
+enabled = {rate_limits}
+"""
+
+KEYS = {
+    name: (f"{name}-key", f"{name}-SECRET", f"{name}-pass") for name in ("taker1", "maker1", "maker2")
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class ServerProcess:
+    data_dir: Path
+    config_path: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 20.0) -> None:
+        log = open(self.data_dir / "server.log", "ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "openrfq", "serve",
+                "--host", "127.0.0.1",
+                "--port", str(self.port),
+                "--data-dir", str(self.data_dir),
+                "--config", str(self.config_path),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"openrfq serve exited: {(self.data_dir / 'server.log').read_text()}")
+            try:
+                if httpx.get(self.url + "/api/v5/public/time", timeout=0.5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError("openrfq serve did not become ready")
+
+    def kill9(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+
+def make_server(tmp_path: Path, rate_limits: bool = False) -> ServerProcess:
+    config_path = tmp_path / "openrfq.toml"
+    config_path.write_text(CONFIG_TOML.replace("{rate_limits}", "true" if rate_limits else "false"))
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(exist_ok=True)
+    return ServerProcess(data_dir=data_dir, config_path=config_path)
