@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from builders import START_MS, Party, Venue, make_config, open_venue
 from openrfq.domain.clock import ManualClock
+from serverproc import ServerProcess, make_server
 
 
 @pytest.fixture
@@ -35,3 +36,12 @@ def maker1(venue: Venue) -> Party:
 @pytest.fixture
 def maker2(venue: Venue) -> Party:
     return venue.party("maker2")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A real ``openrfq serve`` subprocess shared by one test module (rate limits off)."""
+    proc = make_server(tmp_path_factory.mktemp("server"))
+    proc.start()
+    yield proc
+    proc.stop()

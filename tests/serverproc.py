@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -76,8 +77,21 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout_s: float = 20.0) -> None:
-        log = open(self.data_dir / "server.log", "ab")
-        self.process = subprocess.Popen(
+        with open(self.data_dir / "server.log", "ab") as log:
+            self.process = self._spawn(log)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"openrfq serve exited: {(self.data_dir / 'server.log').read_text()}")
+            try:
+                if httpx.get(self.url + "/api/v5/public/time", timeout=0.5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError("openrfq serve did not become ready")
+
+    def _spawn(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 sys.executable, "-m", "openrfq", "serve",
                 "--host", "127.0.0.1",
@@ -89,16 +103,6 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"openrfq serve exited: {(self.data_dir / 'server.log').read_text()}")
-            try:
-                if httpx.get(self.url + "/api/v5/public/time", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise RuntimeError("openrfq serve did not become ready")
 
     def kill9(self) -> None:
         if self.process is not None:

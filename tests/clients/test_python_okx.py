@@ -1,0 +1,138 @@
+"""python-okx, unchanged but for its domain, against a real ``openrfq serve`` process: the quote lifecycle
+and Cancel Quote exactly as OKX's document shows it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+import okx.BlockTrading as BlockTrading
+import okx.PublicData as PublicData
+
+from serverproc import KEYS, ServerProcess
+
+
+_OPEN: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    # python-okx's clients are httpx.Client subclasses that never close their connections themselves.
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
+def _api(server: ServerProcess, name: str, secret: str | None = None) -> BlockTrading.BlockTradingAPI:
+    key, own_secret, passphrase = KEYS[name]
+    api = BlockTrading.BlockTradingAPI(key, secret or own_secret, passphrase, False, "1", domain=server.url)
+    _OPEN.append(api)
+    return api
+
+
+def _rfq_and_quote(server: ServerProcess, cl_quote_id: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+    taker, maker = _api(server, "taker1"), _api(server, "maker1")
+    rfq = taker.create_rfq(
+        counterparties=["MAKER1", "MAKER2"],
+        legs=[{"instId": "BTC-USDT", "sz": "0.5", "side": "buy"}],
+    )
+    assert rfq["code"] == "0", rfq
+    rfq_id = rfq["data"][0]["rfqId"]
+    quote = maker.create_quote(
+        rfqId=rfq_id,
+        clQuoteId=cl_quote_id,
+        quoteSide="sell",
+        legs=[{"instId": "BTC-USDT", "sz": "0.5", "side": "buy", "px": "60000.5"}],
+        expiresIn="60",
+    )
+    assert quote["code"] == "0", quote
+    return rfq["data"][0], quote["data"][0]
+
+
+def test_counterparties_lists_the_other_accounts(server: ServerProcess) -> None:
+    answer = _api(server, "taker1").counterparties()
+
+    assert answer["code"] == "0"
+    assert {c["traderCode"] for c in answer["data"]} == {"MAKER1", "MAKER2"}
+    assert set(answer["data"][0]) == {"traderName", "traderCode", "type"}
+
+
+def test_the_seed_example_cancels_a_quote_by_quote_id(server: ServerProcess) -> None:
+    _, quote = _rfq_and_quote(server, cl_quote_id="Bond007")
+    maker = _api(server, "maker1")
+
+    result = maker.cancel_quote(quoteId=quote["quoteId"], clQuoteId="Bond007")
+
+    assert result == {
+        "code": "0",
+        "msg": "",
+        "data": [{"quoteId": quote["quoteId"], "clQuoteId": "Bond007", "sCode": "0", "sMsg": ""}],
+    }
+    listed = maker.get_quotes(quoteId=quote["quoteId"])
+    assert listed["data"][0]["state"] == "canceled"
+
+
+def test_cancel_quote_by_cl_quote_id_alone(server: ServerProcess) -> None:
+    _, quote = _rfq_and_quote(server, cl_quote_id="byClient1")
+
+    result = _api(server, "maker1").cancel_quote(clQuoteId="byClient1")
+
+    assert result["code"] == "0"
+    assert result["data"][0] == {"quoteId": quote["quoteId"], "clQuoteId": "byClient1", "sCode": "0", "sMsg": ""}
+
+
+def test_cancel_quote_twice_reports_70400(server: ServerProcess) -> None:
+    _, quote = _rfq_and_quote(server)
+    maker = _api(server, "maker1")
+    maker.cancel_quote(quoteId=quote["quoteId"])
+
+    again = maker.cancel_quote(quoteId=quote["quoteId"])
+
+    assert again["code"] == "1"
+    assert again["msg"] == "Operation failed."
+    assert again["data"][0]["sCode"] == "70400"
+
+
+def test_taker_sees_the_quote_without_its_client_id(server: ServerProcess) -> None:
+    rfq, quote = _rfq_and_quote(server, cl_quote_id="secretCl")
+
+    seen = _api(server, "taker1").get_quotes(rfqId=rfq["rfqId"])
+
+    assert seen["code"] == "0"
+    assert [q["quoteId"] for q in seen["data"]] == [quote["quoteId"]]
+    assert seen["data"][0]["clQuoteId"] == ""
+    assert seen["data"][0]["legs"][0]["px"] == "60000.5"
+
+
+def test_rfqs_listed_and_canceled(server: ServerProcess) -> None:
+    rfq, _ = _rfq_and_quote(server)
+    taker = _api(server, "taker1")
+
+    canceled = taker.cancel_rfq(rfqId=rfq["rfqId"])
+
+    assert canceled["code"] == "0"
+    assert canceled["data"][0]["sCode"] == "0"
+    listed = taker.get_rfqs(rfqId=rfq["rfqId"])
+    assert listed["data"][0]["state"] == "canceled"
+    quotes = _api(server, "maker1").get_quotes(rfqId=rfq["rfqId"])
+    assert quotes["data"][0]["state"] == "canceled"
+
+
+def test_bad_signature_is_refused(server: ServerProcess) -> None:
+    answer = _api(server, "maker1", secret="wrong-secret").counterparties()
+
+    assert answer == {"code": "50113", "msg": "Invalid signature.", "data": []}
+
+
+def test_public_instruments_through_public_data_api(server: ServerProcess) -> None:
+    public = PublicData.PublicAPI(flag="1", domain=server.url)
+    _OPEN.append(public)
+
+    answer = public.get_instruments(instType="SPOT", instId="BTC-USDT")
+
+    assert answer["code"] == "0"
+    (btc,) = answer["data"]
+    assert (btc["tickSz"], btc["lotSz"], btc["minSz"]) == ("0.1", "0.00000001", "0.00001")
