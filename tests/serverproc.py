@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,9 +11,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
+
+from openrfq.api.auth import signed_headers
+from openrfq.config import ApiKey
 
 # The accounts the subprocess serves; rate limits off unless a test asks for them.
 CONFIG_TOML = """
@@ -127,3 +131,29 @@ def make_server(tmp_path: Path, rate_limits: bool = False) -> ServerProcess:
     data_dir = tmp_path / "data"
     data_dir.mkdir(exist_ok=True)
     return ServerProcess(data_dir=data_dir, config_path=config_path)
+
+
+@dataclass
+class SignedClient:
+    """A minimal signed OKX client for one API key of the server's config (sync, thread-safe per instance)."""
+
+    server: ServerProcess
+    name: str
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
+
+    def request(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        key, secret, passphrase = KEYS[self.name]
+        text = "" if body is None else json.dumps(body)
+        headers = signed_headers(ApiKey(key, secret, passphrase), method, path, text, int(time.time() * 1000))
+        response = self.http.request(method, self.server.url + path, content=text.encode(), headers=headers)
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def post(self, path: str, body: Any) -> dict[str, Any]:
+        return self.request("POST", path, body)
+
+    def get(self, path: str) -> dict[str, Any]:
+        return self.request("GET", path)
+
+    def close(self) -> None:
+        self.http.close()
