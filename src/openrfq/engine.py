@@ -17,13 +17,24 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from openrfq.domain import errors, rules
+from decimal import Decimal
+
+from openrfq.domain import errors, execution, rules
 from openrfq.domain.clock import Clock
-from openrfq.domain.commands import CancelQuote, CancelRfq, CreateQuote, CreateRfq, QuoteQuery, RfqQuery
+from openrfq.domain.commands import (
+    CancelQuote,
+    CancelRfq,
+    CreateQuote,
+    CreateRfq,
+    ExecuteQuote,
+    QuoteQuery,
+    RfqQuery,
+    TradeQuery,
+)
 from openrfq.domain.enums import QuoteState, RfqState
-from openrfq.domain.events import Event, QuoteChanged, RfqChanged
+from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
 from openrfq.domain.instrument import Instrument
-from openrfq.domain.models import BlockTrade, Quote, Rfq
+from openrfq.domain.models import BlockTrade, Quote, Rfq, TradeLeg
 from openrfq.domain.states import Trigger, transition_quote, transition_rfq
 
 _RFQ, _QUOTE = 0, 1
@@ -51,8 +62,16 @@ def parse_id(value: str) -> int | None:
 
 
 class Venue:
-    def __init__(self, clock: Clock, instruments: Iterable[Instrument], trader_codes: Iterable[str]) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        instruments: Iterable[Instrument],
+        trader_codes: Iterable[str],
+        taker_fee_rate: Decimal = Decimal("0.0005"),
+        maker_fee_rate: Decimal = Decimal("0.0002"),
+    ) -> None:
         self.clock = clock
+        self.taker_fee_rate, self.maker_fee_rate = taker_fee_rate, maker_fee_rate
         self.catalogue: dict[str, Instrument] = {i.inst_id: i for i in instruments}
         self.traders: frozenset[str] = frozenset(trader_codes)
         self.rfqs: dict[int, Rfq] = {}
@@ -69,6 +88,11 @@ class Venue:
         self._cl_rfq: dict[tuple[str, str], list[int]] = {}  # (taker, clRfqId) -> RFQ ids, oldest first
         self._cl_quote: dict[tuple[str, str], list[int]] = {}  # (maker, clQuoteId) -> quote ids, oldest first
         self._active_quote_of: dict[tuple[int, str], int] = {}  # (RFQ id, maker) -> the maker's live quote
+        self._active_rfqs_of: dict[str, dict[int, None]] = {}  # taker -> its live RFQs (insertion-ordered set)
+        self._active_quotes_of: dict[str, dict[int, None]] = {}  # maker -> its live quotes
+        self._trades_of: dict[str, list[int]] = {}  # taker and maker -> blockTdIds they can see
+        self._trade_of_rfq: dict[int, int] = {}  # RFQ id -> its block trade (an RFQ executes once)
+        self._legs_of: dict[str, list[tuple[int, int]]] = {}  # instId -> (blockTdId, leg index), oldest first
         self._timers: list[tuple[int, int, int]] = []  # (due ms, kind, id): a min-heap
         self._changes = Changes()
         self._events: list[Event] = []
@@ -101,6 +125,7 @@ class Venue:
             self._cl_rfq.setdefault((rfq.taker, rfq.cl_rfq_id), []).append(rfq.rfq_id)
         self._rfq_quotes.setdefault(rfq.rfq_id, [])
         if rfq.state.is_active:
+            self._active_rfqs_of.setdefault(rfq.taker, {})[rfq.rfq_id] = None
             heapq.heappush(self._timers, (rfq.valid_until, _RFQ, rfq.rfq_id))
 
     def _index_quote(self, quote: Quote, taker: str) -> None:
@@ -111,6 +136,7 @@ class Venue:
             self._cl_quote.setdefault((quote.maker, quote.cl_quote_id), []).append(quote.quote_id)
         if quote.state.is_active:
             self._active_quote_of[(quote.rfq_id, quote.maker)] = quote.quote_id
+            self._active_quotes_of.setdefault(quote.maker, {})[quote.quote_id] = None
             heapq.heappush(self._timers, (quote.valid_until, _QUOTE, quote.quote_id))
 
     def restore(self, rfqs: Iterable[Rfq], quotes: Iterable[Quote], trades: Iterable[BlockTrade]) -> None:
@@ -124,10 +150,18 @@ class Venue:
             self._index_quote(quote, self.rfqs[quote.rfq_id].taker)
             self._next_quote_id = quote.quote_id + 1
         for trade in sorted(trades, key=lambda t: t.block_td_id):
-            self.trades[trade.block_td_id] = trade
+            self._index_trade(trade)
             self._next_trade_id = trade.block_td_id + 1
             for leg in trade.legs:
                 self._next_leg_trade_id = max(self._next_leg_trade_id, leg.trade_id + 1)
+
+    def _index_trade(self, trade: BlockTrade) -> None:
+        self.trades[trade.block_td_id] = trade
+        for party in dict.fromkeys((trade.taker, trade.maker)):
+            self._trades_of.setdefault(party, []).append(trade.block_td_id)
+        self._trade_of_rfq[trade.rfq_id] = trade.block_td_id
+        for index, leg in enumerate(trade.legs):
+            self._legs_of.setdefault(leg.inst_id, []).append((trade.block_td_id, index))
 
     # --- timers ----------------------------------------------------------------------------------------------
 
@@ -152,6 +186,7 @@ class Venue:
 
     def _end_rfq(self, rfq: Rfq, trigger: Trigger, now: int) -> None:
         transition_rfq(rfq, trigger, now)
+        self._active_rfqs_of.get(rfq.taker, {}).pop(rfq.rfq_id, None)
         self._rfq_changed(rfq)
         quote_trigger = Trigger.EXPIRE if trigger is Trigger.EXPIRE else Trigger.RFQ_ENDED
         for quote in self._live_quotes(rfq.rfq_id):
@@ -160,6 +195,7 @@ class Venue:
     def _end_quote(self, quote: Quote, trigger: Trigger, now: int, reason: str = "") -> None:
         transition_quote(quote, trigger, now, reason)
         self._active_quote_of.pop((quote.rfq_id, quote.maker), None)
+        self._active_quotes_of.get(quote.maker, {}).pop(quote.quote_id, None)
         self._quote_changed(quote)
 
     def _live_quotes(self, rfq_id: int) -> list[Quote]:
@@ -306,6 +342,91 @@ class Venue:
                 return quote
         return None
 
+    def cancel_all_rfqs(self, taker: str) -> list[Rfq]:
+        now = self.advance()
+        live = [self.rfqs[i] for i in self._active_rfqs_of.get(taker, {})]
+        if not live:
+            raise errors.NoActiveRfqs()
+        for rfq in live:
+            self._end_rfq(rfq, Trigger.CANCEL, now)
+        return live
+
+    def cancel_all_quotes(self, maker: str) -> list[Quote]:
+        now = self.advance()
+        live = [self.quotes[i] for i in self._active_quotes_of.get(maker, {})]
+        if not live:
+            raise errors.NoActiveQuotes()
+        for quote in live:
+            self._end_quote(quote, Trigger.CANCEL, now)
+        return live
+
+    # --- execution -------------------------------------------------------------------------------------------
+
+    def execute_quote(self, cmd: ExecuteQuote) -> BlockTrade:
+        """Fill ``quote`` against its RFQ: both become filled, the RFQ's other live quotes end, one trade."""
+        now = self.advance()
+        parsed = parse_id(cmd.rfq_id)
+        rfq = self.rfqs.get(parsed) if parsed is not None else None
+        if rfq is None or rfq.taker != cmd.taker:
+            raise errors.RfqNotFound()
+        parsed = parse_id(cmd.quote_id)
+        quote = self.quotes.get(parsed) if parsed is not None else None
+        if quote is None or quote.rfq_id != rfq.rfq_id:
+            raise errors.RfqNotQuotedBy(rfqId=cmd.rfq_id, quoteId=cmd.quote_id)
+        if not rfq.state.is_active:
+            raise errors.RfqNotExecutable(rfqState=rfq.state.value)
+        if not quote.state.is_active:
+            raise errors.QuoteNotExecutable(quoteState=quote.state.value)
+        sizes = execution.execution_sizes(rfq, self.catalogue, cmd.legs)
+        legs = []
+        for rfq_leg, quote_leg, sz in zip(rfq.legs, quote.legs, sizes):
+            inst = self.catalogue[rfq_leg.inst_id]
+            side = execution.taker_side(quote, rfq_leg.side)
+            taker_fee, taker_ccy = execution.fee(inst, quote_leg.px, sz, rfq_leg.tgt_ccy, side, self.taker_fee_rate)
+            maker_fee, maker_ccy = execution.fee(
+                inst, quote_leg.px, sz, rfq_leg.tgt_ccy, side.opposite, self.maker_fee_rate
+            )
+            legs.append(
+                TradeLeg(
+                    inst_id=rfq_leg.inst_id,
+                    px=quote_leg.px,
+                    sz=sz,
+                    side=side,
+                    trade_id=self._next_leg_trade_id + len(legs),
+                    taker_fee=taker_fee,
+                    taker_fee_ccy=taker_ccy,
+                    maker_fee=maker_fee,
+                    maker_fee_ccy=maker_ccy,
+                    trade_quote_ccy=rfq_leg.trade_quote_ccy,
+                    tgt_ccy=rfq_leg.tgt_ccy,
+                )
+            )
+        # Validation is over: from here on nothing raises, so the fill is all or nothing.
+        self._end_quote(quote, Trigger.FILL, now)
+        rfq.winner = quote.maker
+        self._end_rfq(rfq, Trigger.FILL, now)
+        trade = BlockTrade(
+            block_td_id=self._next_trade_id,
+            rfq_id=rfq.rfq_id,
+            quote_id=quote.quote_id,
+            taker=rfq.taker,
+            maker=quote.maker,
+            c_time=now,
+            legs=tuple(legs),
+            cl_rfq_id=rfq.cl_rfq_id,
+            cl_quote_id=quote.cl_quote_id,
+            taker_tag=rfq.tag,
+            maker_tag=quote.tag,
+            taker_anonymous=rfq.anonymous,
+            maker_anonymous=quote.anonymous,
+        )
+        self._next_trade_id += 1
+        self._next_leg_trade_id += len(legs)
+        self._index_trade(trade)
+        self._changes.trades.add(trade.block_td_id)
+        self._events.append(TradeExecuted(trade))
+        return trade
+
     # --- queries ---------------------------------------------------------------------------------------------
 
     def find_rfqs(self, q: RfqQuery) -> list[Rfq]:
@@ -351,6 +472,64 @@ class Venue:
 
         found = (self.quotes[i] for i in _newest_first(ids, q.begin_id, q.end_id))
         return _take(found, q.limit, keep)
+
+    def find_trades(self, q: TradeQuery) -> list[BlockTrade]:
+        """Block trades the viewer took part in, newest first, per OKX's filters (all of them apply)."""
+        self.advance()
+        if not q.is_successful:
+            return []  # every trade on this venue settles: there are no failed ones to list
+        rfq_id = q.rfq_id and (parse_id(q.rfq_id) or -1)
+        quote_id = q.quote_id and (parse_id(q.quote_id) or -1)
+        block_td_id = q.block_td_id and (parse_id(q.block_td_id) or -1)
+
+        def keep(t: BlockTrade) -> bool:
+            is_taker = t.taker == q.viewer
+            return (
+                (not rfq_id or t.rfq_id == rfq_id)
+                and (rfq_id or not q.cl_rfq_id or (is_taker and t.cl_rfq_id == q.cl_rfq_id))
+                and (not quote_id or t.quote_id == quote_id)
+                and (quote_id or not q.cl_quote_id or (t.maker == q.viewer and t.cl_quote_id == q.cl_quote_id))
+                and (not block_td_id or t.block_td_id == block_td_id)
+                and (q.begin_ts is None or t.c_time >= q.begin_ts)
+                and (q.end_ts is None or t.c_time <= q.end_ts)
+            )
+
+        ids = self._trades_of.get(q.viewer, [])
+        if rfq_id:
+            one = self._trade_of_rfq.get(rfq_id)
+            ids = [one] if one is not None and one in self.trades and q.viewer in _parties(self.trades[one]) else []
+        found = (self.trades[i] for i in _newest_first(ids, q.begin_id, q.end_id))
+        return _take(found, q.limit, keep)
+
+    def public_trades(self, until_ms: int, begin_id: int | None, end_id: int | None, limit: int) -> list[BlockTrade]:
+        """Every block trade executed at or before ``until_ms`` (the public delay applied), newest first."""
+        self.advance()
+        newest = self._next_trade_id - 1 if end_id is None else min(end_id - 1, self._next_trade_id - 1)
+        result = []
+        for block_td_id in range(newest, begin_id or 0, -1):  # ids are dense: 1, 2, 3, ...
+            trade = self.trades[block_td_id]
+            if trade.c_time <= until_ms:
+                result.append(trade)
+                if len(result) >= limit:
+                    break
+        return result
+
+    def public_legs(self, inst_id: str, since_ms: int, until_ms: int, limit: int) -> list[tuple[BlockTrade, TradeLeg]]:
+        """Single legs of ``inst_id`` executed in [since_ms, until_ms], newest first."""
+        self.advance()
+        result = []
+        for block_td_id, index in reversed(self._legs_of.get(inst_id, [])):
+            trade = self.trades[block_td_id]
+            if trade.c_time > until_ms:
+                continue
+            if trade.c_time < since_ms or len(result) >= limit:
+                break
+            result.append((trade, trade.legs[index]))
+        return result
+
+
+def _parties(trade: BlockTrade) -> tuple[str, str]:
+    return trade.taker, trade.maker
 
 
 def _newest_first(ids: list[int], begin_id: int | None, end_id: int | None) -> Iterator[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from openrfq.api.app import OkxApi, Services
@@ -19,7 +20,13 @@ DB_NAME = "openrfq.sqlite3"
 def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> OkxApi:
     clock = clock or SystemClock()
     store = SqliteStore(data_dir / DB_NAME)
-    venue = Venue(clock, config.instruments, (a.trader_code for a in config.accounts))
+    venue = Venue(
+        clock,
+        config.instruments,
+        (a.trader_code for a in config.accounts),
+        taker_fee_rate=Decimal(str(config.taker_fee_rate)),
+        maker_fee_rate=Decimal(str(config.maker_fee_rate)),
+    )
     snapshot = store.load()
     venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades)
     services = Services(

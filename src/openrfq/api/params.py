@@ -133,3 +133,18 @@ def legs(p: Params, priced: bool) -> tuple[LegRequest, ...]:
         )
     return tuple(result)
 
+
+
+BATCH_MAX = 100  # OKX: at most 100 RFQs or quotes per batch cancel
+
+
+def batch_ids(p: Params, ids_name: str, cl_ids_name: str) -> tuple[list[str], list[str]]:
+    """The ids a batch cancel names, as parallel lists (one of them blank per item): venue ids win over client ids."""
+    ids, cl_ids = p.str_list(ids_name), p.str_list(cl_ids_name)
+    if not ids and not cl_ids:
+        raise errors.EitherParameterRequired(param0=ids_name, param1=cl_ids_name)
+    chosen = ids or cl_ids
+    if len(chosen) > BATCH_MAX:
+        raise errors.ParameterError(param0=ids_name if ids else cl_ids_name)
+    blanks = [""] * len(chosen)
+    return (ids, blanks) if ids else (blanks, cl_ids)

@@ -7,12 +7,13 @@ RFQ as traded_away, and a maker sees only itself among an RFQ's counterparties.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from openrfq.api.codec import num
 from openrfq.config import Account
 from openrfq.domain.instrument import Instrument
-from openrfq.domain.models import Quote, QuoteLeg, Rfq, RfqLeg
+from openrfq.domain.models import BlockTrade, Quote, QuoteLeg, Rfq, RfqLeg, TradeLeg
 
 Json = dict[str, Any]
 
@@ -145,3 +146,86 @@ def _inst_id_code(inst_id: str) -> int:
     for ch in inst_id.encode():
         value = (value * 131 + ch) % 2_000_000_000
     return value
+
+
+def trade(t: BlockTrade, viewer: str, history: bool = True) -> Json:
+    """A block trade as its taker or maker sees it: own fees, own client id, own tag; sides are the taker's.
+
+    ``history``: Get trades and the struc-block-trades channel add isSuccessful/errorCode and tradeQuoteCcy;
+    the execute-quote answer does not carry them.
+    """
+    is_taker = viewer == t.taker
+    legs = []
+    for leg in t.legs:
+        view: Json = {
+            "instId": leg.inst_id,
+            "px": num(leg.px),
+            "sz": num(leg.sz),
+            "side": leg.side.value,
+            "fee": num(leg.taker_fee if is_taker else leg.maker_fee),
+            "feeCcy": leg.taker_fee_ccy if is_taker else leg.maker_fee_ccy,
+            "tradeId": str(leg.trade_id),
+        }
+        if history:
+            view["tradeQuoteCcy"] = leg.trade_quote_ccy
+        legs.append(view)
+    result: Json = {
+        "cTime": str(t.c_time),
+        "rfqId": str(t.rfq_id),
+        "clRfqId": t.cl_rfq_id if is_taker else "",
+        "quoteId": str(t.quote_id),
+        "clQuoteId": t.cl_quote_id if viewer == t.maker else "",
+        "blockTdId": str(t.block_td_id),
+        "tag": t.taker_tag if is_taker else t.maker_tag,
+        "tTraderCode": t.taker if is_taker or not t.taker_anonymous else "",
+        "mTraderCode": t.maker if viewer == t.maker or not t.maker_anonymous else "",
+    }
+    if history:
+        result["isSuccessful"] = True
+        result["errorCode"] = ""
+    result["legs"] = legs
+    result["acctAlloc"] = []
+    return result
+
+
+def public_trade(t: BlockTrade) -> Json:
+    """A multi-leg block trade for everyone: no counterparties, no fees, sides from the taker's view."""
+    return {
+        "strategy": "",
+        "cTime": str(t.c_time),
+        "blockTdId": str(t.block_td_id),
+        "groupId": "",
+        "legs": [
+            {"instId": leg.inst_id, "px": num(leg.px), "sz": num(leg.sz), "side": leg.side.value, "tradeId": str(leg.trade_id)}
+            for leg in t.legs
+        ],
+    }
+
+
+def public_leg(t: BlockTrade, leg: TradeLeg, inst: Instrument) -> Json:
+    """One leg of a block trade, as /api/v5/public/block-trades lists it."""
+    derivative = inst.inst_type.value != "SPOT"
+    return {
+        "instId": leg.inst_id,
+        "tradeId": str(leg.trade_id),
+        "px": num(leg.px),
+        "sz": num(leg.sz),
+        "side": leg.side.value,
+        # Implied volatility and forward price need an option pricing source (not yet: "" for now).
+        "fillVol": "",
+        "fwdPx": "",
+        "idxPx": _opt(leg.idx_px) if derivative else "",
+        "markPx": _opt(leg.mark_px) if derivative else "",
+        "groupId": "",
+        "ts": str(t.c_time),
+    }
+
+
+def block_ticker(inst: Instrument, vol: Decimal, vol_ccy: Decimal, ts: int) -> Json:
+    return {
+        "instType": inst.inst_type.value,
+        "instId": inst.inst_id,
+        "volCcy24h": num(vol_ccy),
+        "vol24h": num(vol),
+        "ts": str(ts),
+    }

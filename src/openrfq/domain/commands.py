@@ -85,3 +85,35 @@ class QuoteQuery:
     begin_id: int | None = None
     end_id: int | None = None
     limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ExecLeg:
+    """A leg of a partial execution: which RFQ leg, and how much of it."""
+
+    inst_id: str
+    sz: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ExecuteQuote:
+    taker: str
+    rfq_id: str
+    quote_id: str
+    legs: tuple[ExecLeg, ...] = ()  # empty: execute the whole RFQ
+
+
+@dataclass(frozen=True, slots=True)
+class TradeQuery:
+    viewer: str
+    rfq_id: str = ""
+    cl_rfq_id: str = ""
+    quote_id: str = ""
+    cl_quote_id: str = ""
+    block_td_id: str = ""
+    begin_id: int | None = None
+    end_id: int | None = None
+    begin_ts: int | None = None
+    end_ts: int | None = None
+    limit: int = 100
+    is_successful: bool = True

@@ -137,6 +137,10 @@ class ParameterError(OkxError):
     code, http_status, template = "51000", 200, "Parameter {param0} error"
 
 
+class InstrumentNotFound(OkxError):
+    code, http_status, template = "51001", 200, "Instrument ID does not exist."
+
+
 # --- Block trading -----------------------------------------------------------------------------------------------
 
 

@@ -81,10 +81,14 @@ class TradeLeg:
     sz: Decimal
     side: Side  # from the taker's perspective
     trade_id: int
-    taker_fee: Decimal
+    taker_fee: Decimal  # negative: charged (OKX's sign)
+    taker_fee_ccy: str
     maker_fee: Decimal
-    fee_ccy: str
+    maker_fee_ccy: str
     trade_quote_ccy: str = ""
+    tgt_ccy: str = ""  # SPOT: whether sz counts base or quote currency
+    mark_px: Decimal | None = None  # reference prices at execution, for public block-trade data
+    idx_px: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +102,7 @@ class BlockTrade:
     legs: tuple[TradeLeg, ...] = field(default=())
     cl_rfq_id: str = ""
     cl_quote_id: str = ""
-    taker_tag: str = ""
-    maker_tag: str = ""
+    taker_tag: str = ""  # the RFQ's tag: what the taker's trade carries
+    maker_tag: str = ""  # the quote's tag: what the maker's trade carries
     taker_anonymous: bool = False
     maker_anonymous: bool = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from openrfq.api.endpoint import Endpoint, per
-from openrfq.api.routes import public, quote, rfq
+from openrfq.api.routes import market, public, quote, rfq, trade
 
 READ, TRADE = "read", "trade"
 RFQ = "/api/v5/rfq/"
@@ -14,8 +14,18 @@ ROUTES: tuple[Endpoint, ...] = (
     Endpoint("GET", RFQ + "counterparties", rfq.counterparties, READ, (per(5, 2),)),
     Endpoint("POST", RFQ + "create-rfq", rfq.create_rfq, TRADE, (per(5, 2), per(80, 12 * 3600)), needs_body=True),
     Endpoint("POST", RFQ + "cancel-rfq", rfq.cancel_rfq, TRADE, (per(5, 2),), needs_body=True),
+    Endpoint("POST", RFQ + "cancel-batch-rfqs", rfq.cancel_batch_rfqs, TRADE, (per(2, 2),), needs_body=True),
+    Endpoint("POST", RFQ + "cancel-all-rfqs", rfq.cancel_all_rfqs, TRADE, (per(2, 2),)),
+    Endpoint("POST", RFQ + "execute-quote", trade.execute_quote, TRADE, (per(2, 3),), needs_body=True),
     Endpoint("GET", RFQ + "rfqs", rfq.rfqs, READ, (per(2, 2),)),
     Endpoint("POST", RFQ + "create-quote", quote.create_quote, TRADE, (per(50, 2),), needs_body=True),
     Endpoint("POST", RFQ + "cancel-quote", quote.cancel_quote, TRADE, (per(50, 2),), needs_body=True),
+    Endpoint("POST", RFQ + "cancel-batch-quotes", quote.cancel_batch_quotes, TRADE, (per(2, 2),), needs_body=True),
+    Endpoint("POST", RFQ + "cancel-all-quotes", quote.cancel_all_quotes, TRADE, (per(2, 2),)),
     Endpoint("GET", RFQ + "quotes", quote.quotes, READ, (per(2, 2),)),
+    Endpoint("GET", RFQ + "trades", trade.trades, READ, (per(5, 2),)),
+    Endpoint("GET", RFQ + "public-trades", market.public_trades, limits=(per(5, 2),)),
+    Endpoint("GET", "/api/v5/public/block-trades", market.block_trades, limits=(per(20, 2),)),
+    Endpoint("GET", "/api/v5/market/block-tickers", market.block_tickers, limits=(per(20, 2),)),
+    Endpoint("GET", "/api/v5/market/block-ticker", market.block_ticker, limits=(per(20, 2),)),
 )

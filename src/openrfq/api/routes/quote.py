@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from openrfq.api import codec, views
 from openrfq.api.auth import Caller
-from openrfq.api.params import Params, legs
+from openrfq.api.params import Params, batch_ids, legs
 from openrfq.domain import errors
 from openrfq.domain.commands import CancelQuote, CreateQuote, QuoteQuery
 from openrfq.domain.rules import side_of
@@ -36,15 +36,30 @@ def cancel_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
     quote_id, cl_quote_id = p.str("quoteId"), p.str("clQuoteId")
     if not quote_id and not cl_quote_id:
         raise errors.EitherParameterRequired(param0="quoteId", param1="clQuoteId")
-    cmd = CancelQuote(caller.trader_code, quote_id, cl_quote_id, p.str("rfqId"))
+    return codec.items([_cancel_one(svc, caller, CancelQuote(caller.trader_code, quote_id, cl_quote_id, p.str("rfqId")))])
+
+
+def _cancel_one(svc: Services, caller: Caller, cmd: CancelQuote) -> codec.Json:
     try:
         quote = svc.venue.cancel_quote(cmd)
     except errors.OkxError as e:
         # Echo the ids of the quote the request named when it is the caller's, else the ids as sent.
-        known = svc.venue.own_quote(caller.trader_code, quote_id, cl_quote_id)
-        ids = {"quoteId": str(known.quote_id), "clQuoteId": known.cl_quote_id} if known else {"quoteId": quote_id, "clQuoteId": cl_quote_id}
-        return codec.items([codec.item_error(e, ids)])
-    return codec.items([codec.item_ok({"quoteId": str(quote.quote_id), "clQuoteId": quote.cl_quote_id})])
+        known = svc.venue.own_quote(caller.trader_code, cmd.quote_id, cmd.cl_quote_id)
+        ids = {"quoteId": str(known.quote_id), "clQuoteId": known.cl_quote_id} if known else {"quoteId": cmd.quote_id, "clQuoteId": cmd.cl_quote_id}
+        return codec.item_error(e, ids)
+    return codec.item_ok({"quoteId": str(quote.quote_id), "clQuoteId": quote.cl_quote_id})
+
+
+def cancel_batch_quotes(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    assert caller is not None
+    quote_ids, cl_quote_ids = batch_ids(p, "quoteIds", "clQuoteIds")
+    return codec.items([_cancel_one(svc, caller, CancelQuote(caller.trader_code, q, c)) for q, c in zip(quote_ids, cl_quote_ids)])
+
+
+def cancel_all_quotes(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    assert caller is not None
+    svc.venue.cancel_all_quotes(caller.trader_code)
+    return codec.ok([{"ts": str(svc.clock.now_ms())}])
 
 
 def quotes(svc: Services, caller: Caller | None, p: Params) -> bytes:

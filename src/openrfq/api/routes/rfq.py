@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from openrfq.api import codec, views
 from openrfq.api.auth import Caller
-from openrfq.api.params import Params, legs
+from openrfq.api.params import Params, batch_ids, legs
 from openrfq.domain import errors
 from openrfq.domain.commands import CancelRfq, CreateRfq, RfqQuery
 
@@ -47,6 +47,26 @@ def cancel_rfq(svc: Services, caller: Caller | None, p: Params) -> bytes:
     except errors.OkxError as e:
         return codec.items([codec.item_error(e, {"rfqId": rfq_id, "clRfqId": cl_rfq_id})])
     return codec.items([codec.item_ok({"rfqId": str(rfq.rfq_id), "clRfqId": rfq.cl_rfq_id})])
+
+
+def cancel_batch_rfqs(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    assert caller is not None
+    rfq_ids, cl_rfq_ids = batch_ids(p, "rfqIds", "clRfqIds")
+    results = []
+    for rfq_id, cl_rfq_id in zip(rfq_ids, cl_rfq_ids):
+        try:
+            rfq = svc.venue.cancel_rfq(CancelRfq(caller.trader_code, rfq_id, cl_rfq_id))
+        except errors.OkxError as e:
+            results.append(codec.item_error(e, {"rfqId": rfq_id, "clRfqId": cl_rfq_id}))
+        else:
+            results.append(codec.item_ok({"rfqId": str(rfq.rfq_id), "clRfqId": rfq.cl_rfq_id}))
+    return codec.items(results)
+
+
+def cancel_all_rfqs(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    assert caller is not None
+    svc.venue.cancel_all_rfqs(caller.trader_code)
+    return codec.ok([{"ts": str(svc.clock.now_ms())}])
 
 
 def rfqs(svc: Services, caller: Caller | None, p: Params) -> bytes:

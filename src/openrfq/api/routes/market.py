@@ -1,0 +1,73 @@
+"""Public block-trade data: multi-leg public trades, single-leg block trades, 24 h block tickers.
+
+OKX publishes block trades 15 minutes after execution; here the delay is ``[public_data] delay_ms`` (default 0
+for a local venue) and applies to all three.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from openrfq.api import codec, views
+from openrfq.api.auth import Caller
+from openrfq.api.params import Params
+from openrfq.domain import errors, execution
+from openrfq.domain.enums import InstType
+from openrfq.domain.instrument import Instrument
+
+if TYPE_CHECKING:
+    from openrfq.api.app import Services
+
+DAY_MS = 24 * 3600 * 1000
+PUBLIC_LEGS_MAX = 500  # OKX: up to 500 most recent single-leg transactions
+
+
+def _published_until(svc: Services) -> int:
+    return svc.clock.now_ms() - svc.config.public_delay_ms
+
+
+def public_trades(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    found = svc.venue.public_trades(_published_until(svc), p.optional_int("beginId"), p.optional_int("endId"), p.limit())
+    return codec.ok([views.public_trade(t) for t in found])
+
+
+def block_trades(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    inst = _instrument(svc, p.str("instId", required=True))
+    found = svc.venue.public_legs(inst.inst_id, 0, _published_until(svc), PUBLIC_LEGS_MAX)
+    return codec.ok([views.public_leg(t, leg, inst) for t, leg in found])
+
+
+def block_tickers(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    try:
+        inst_type = InstType(p.str("instType", required=True))
+    except ValueError:
+        raise errors.ParameterError(param0="instType") from None
+    family = p.str("instFamily")
+    found = [
+        i
+        for i in svc.venue.catalogue.values()
+        if i.inst_type is inst_type and (not family or i.inst_family == family)
+    ]
+    return codec.ok([_ticker(svc, i) for i in found])
+
+
+def block_ticker(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    return codec.ok([_ticker(svc, _instrument(svc, p.str("instId", required=True)))])
+
+
+def _instrument(svc: Services, inst_id: str) -> Instrument:
+    inst = svc.venue.catalogue.get(inst_id)
+    if inst is None:
+        raise errors.InstrumentNotFound()
+    return inst
+
+
+def _ticker(svc: Services, inst: Instrument) -> dict[str, object]:
+    """Rolling 24 h volume of the venue's own block trades in ``inst``."""
+    until = _published_until(svc)
+    vol = vol_ccy = Decimal(0)
+    for _, leg in svc.venue.public_legs(inst.inst_id, until - DAY_MS, until, limit=10**9):
+        v, vc = execution.volumes(inst, leg.px, leg.sz, leg.tgt_ccy)
+        vol, vol_ccy = vol + v, vol_ccy + vc
+    return views.block_ticker(inst, vol, vol_ccy.quantize(Decimal("0.00000001")).normalize(), svc.clock.now_ms())

@@ -1,0 +1,59 @@
+"""Handlers for execution and trade history: execute-quote and Get trades."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from openrfq.api import codec, views
+from openrfq.api.auth import Caller
+from openrfq.api.params import Params
+from openrfq.domain import errors
+from openrfq.domain.commands import ExecLeg, ExecuteQuote, TradeQuery
+
+if TYPE_CHECKING:
+    from openrfq.api.app import Services
+
+
+def execute_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    assert caller is not None
+    cmd = ExecuteQuote(
+        taker=caller.trader_code,
+        rfq_id=p.str("rfqId", required=True),
+        quote_id=p.str("quoteId", required=True),
+        legs=tuple(
+            ExecLeg(leg.str("instId", required=True), leg.required_decimal("sz")) for leg in p.objects("legs")
+        ),
+    )
+    trade = svc.venue.execute_quote(cmd)
+    return codec.ok([views.trade(trade, caller.trader_code, history=False)])
+
+
+def trades(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    assert caller is not None
+    begin_ts, end_ts = _timestamp(p, "beginTs"), _timestamp(p, "endTs")
+    if begin_ts is not None and end_ts is not None and end_ts < begin_ts:
+        raise errors.EndTsBeforeBeginTs()
+    query = TradeQuery(
+        viewer=caller.trader_code,
+        rfq_id=p.str("rfqId"),
+        cl_rfq_id=p.str("clRfqId"),
+        quote_id=p.str("quoteId"),
+        cl_quote_id=p.str("clQuoteId"),
+        block_td_id=p.str("blockTdId"),
+        begin_id=p.optional_int("beginId"),
+        end_id=p.optional_int("endId"),
+        begin_ts=begin_ts,
+        end_ts=end_ts,
+        limit=p.limit(),
+        is_successful=p.bool("isSuccessful", default=True),
+    )
+    return codec.ok([views.trade(t, caller.trader_code) for t in svc.venue.find_trades(query)])
+
+
+def _timestamp(p: Params, name: str) -> int | None:
+    value = p.str(name)
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 16:
+        raise errors.TimestampFormat()
+    return int(value)

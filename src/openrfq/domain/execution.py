@@ -1,0 +1,95 @@
+"""What an execution trades: the size of each leg (whole or partial), each leg's side for the taker, and fees.
+
+Pure functions of the RFQ, the quote and the catalogue; the engine applies the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from openrfq.domain import errors
+from openrfq.domain.commands import ExecLeg
+from openrfq.domain.enums import InstType, Side, TgtCcy
+from openrfq.domain.instrument import Instrument
+from openrfq.domain.models import Quote, Rfq
+from openrfq.domain.rules import is_multiple
+
+FEE_QUANTUM = Decimal("0.00000001")
+OPTION_FEE_CAP = Decimal("0.125")  # OKX caps option fees at 12.5% of the premium
+
+
+def execution_sizes(rfq: Rfq, catalogue: Mapping[str, Instrument], legs: tuple[ExecLeg, ...]) -> tuple[Decimal, ...]:
+    """The size to trade on each RFQ leg, in RFQ leg order.
+
+    No legs: the whole RFQ. Legs: every RFQ leg exactly once (70502), at one common ratio to the RFQ's sizes
+    (70506), on the lot grid (70307), and only when the RFQ allows partial execution (70507) unless the sizes
+    are the whole RFQ anyway.
+    """
+    full = tuple(leg.sz for leg in rfq.legs)
+    if not legs:
+        return full
+    by_inst = {leg.inst_id: leg.sz for leg in legs}
+    if len(by_inst) != len(legs) or set(by_inst) != {leg.inst_id for leg in rfq.legs}:
+        raise errors.ExecuteLegsMismatch(rfqId=str(rfq.rfq_id))
+    sizes = tuple(by_inst[leg.inst_id] for leg in rfq.legs)
+    if sizes == full:
+        return full
+    if not rfq.allow_partial:
+        raise errors.PartialExecutionNotAllowed()
+    for size, leg in zip(sizes, rfq.legs):
+        if size <= 0 or size > leg.sz:
+            raise errors.ExecuteLegsMismatch(rfqId=str(rfq.rfq_id))
+    ratio = sizes[0] / rfq.legs[0].sz
+    if any(size != leg.sz * ratio for size, leg in zip(sizes, rfq.legs)):
+        raise errors.LegRatioMismatch()
+    for size, leg in zip(sizes, rfq.legs):
+        inst = catalogue[leg.inst_id]
+        if leg.tgt_ccy != TgtCcy.QUOTE_CCY.value and not is_multiple(size, inst.lot_sz):
+            raise errors.SizeNotLotMultiple()
+        if leg.tgt_ccy != TgtCcy.QUOTE_CCY.value and size < inst.min_sz:
+            raise errors.BelowMinSize()
+    return sizes
+
+
+def taker_side(quote: Quote, leg_side: Side) -> Side:
+    """quoteSide buy: the maker trades every leg in its leg side, so the taker trades the opposite; sell: reverse."""
+    return leg_side.opposite if quote.quote_side is Side.BUY else leg_side
+
+
+def fee(inst: Instrument, px: Decimal, sz: Decimal, tgt_ccy: str, side: Side, rate: Decimal) -> tuple[Decimal, str]:
+    """The fee one party pays on one leg, OKX-signed (negative = charged), and its currency.
+
+    SPOT: charged in the currency received (base when buying, quote when selling). Linear swaps/futures: in the
+    settlement currency on the notional sz*ctVal*px; inverse: on sz*ctVal/px. Options: on the underlying amount
+    sz*ctVal, capped at 12.5% of the premium.
+    """
+    if inst.inst_type is InstType.SPOT:
+        base, quote_amount = (sz / px, sz) if tgt_ccy == TgtCcy.QUOTE_CCY.value else (sz, sz * px)
+        amount, ccy = (base, inst.base_ccy) if side is Side.BUY else (quote_amount, inst.quote_ccy)
+        charged = amount * rate
+    else:
+        contracts = sz * (inst.ct_val or Decimal(1)) * (inst.ct_mult or Decimal(1))
+        if inst.inst_type is InstType.OPTION:
+            charged = min(contracts * rate, OPTION_FEE_CAP * px * contracts)
+        elif inst.ct_type == "inverse":
+            charged = contracts / px * rate
+        else:
+            charged = contracts * px * rate
+        ccy = inst.settle_ccy
+    charged = charged.quantize(FEE_QUANTUM, rounding=ROUND_HALF_EVEN)
+    return (-charged if charged else Decimal(0)), ccy
+
+
+def volumes(inst: Instrument, px: Decimal, sz: Decimal, tgt_ccy: str) -> tuple[Decimal, Decimal]:
+    """(vol, volCcy) of one traded leg as OKX's block tickers count them.
+
+    SPOT: base quantity and quote quantity. Derivatives: contracts, and the base-currency amount
+    (sz*ctVal for linear swaps/futures and options, sz*ctVal/px for inverse contracts whose ctVal is in USD).
+    """
+    if inst.inst_type is InstType.SPOT:
+        if tgt_ccy == TgtCcy.QUOTE_CCY.value:
+            return sz / px, sz
+        return sz, sz * px
+    amount = sz * (inst.ct_val or Decimal(1)) * (inst.ct_mult or Decimal(1))
+    return sz, (amount / px if inst.ct_type == "inverse" else amount)
