@@ -95,3 +95,22 @@ def test_auth_errors_become_ccxt_exceptions(server: ServerProcess) -> None:
             exchange.privateGetRfqCounterparties()
     finally:
         exchange.session.close()
+
+
+def test_execute_and_trades_through_ccxt(exchanges: dict[str, ccxt.okx]) -> None:
+    taker, maker = exchanges["taker1"], exchanges["maker1"]
+    rfq = _rfq(taker)
+    quote = _quote(maker, rfq["rfqId"], "ccxtFill")
+
+    executed = taker.privatePostRfqExecuteQuote({"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]})
+    listed = maker.privateGetRfqTrades({"rfqId": rfq["rfqId"]})
+
+    assert executed["code"] == "0"
+    # quoteSide buy on a sell leg: the maker sells 2 ETH, so the taker buys and pays 5 bp of 2 ETH in ETH.
+    assert [(leg["side"], leg["fee"], leg["feeCcy"]) for leg in executed["data"][0]["legs"]] == [("buy", "-0.001", "ETH")]
+    assert listed["data"][0]["blockTdId"] == executed["data"][0]["blockTdId"]
+    assert listed["data"][0]["clQuoteId"] == "ccxtFill"
+    with pytest.raises(ccxt.ExchangeError, match="70504"):
+        taker.privatePostRfqExecuteQuote({"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]})
+    blocks = taker.publicGetPublicBlockTrades({"instId": "ETH-USDT"})
+    assert blocks["data"][0]["tradeId"] == executed["data"][0]["legs"][0]["tradeId"]

@@ -136,3 +136,43 @@ def test_public_instruments_through_public_data_api(server: ServerProcess) -> No
     assert answer["code"] == "0"
     (btc,) = answer["data"]
     assert (btc["tickSz"], btc["lotSz"], btc["minSz"]) == ("0.1", "0.00000001", "0.00001")
+
+
+def test_execute_and_trades_through_python_okx(server: ServerProcess) -> None:
+    rfq, quote = _rfq_and_quote(server, cl_quote_id="toFill")
+    taker, maker, other = _api(server, "taker1"), _api(server, "maker1"), _api(server, "maker2")
+
+    executed = taker.execute_quote(rfqId=rfq["rfqId"], quoteId=quote["quoteId"])
+
+    assert executed["code"] == "0", executed
+    trade = executed["data"][0]
+    # quoteSide sell: the taker trades the leg in its own side (buy) and pays 5 bp of 0.5 BTC in BTC.
+    assert trade["legs"] == [
+        {"instId": "BTC-USDT", "px": "60000.5", "sz": "0.5", "side": "buy", "fee": "-0.00025", "feeCcy": "BTC",
+         "tradeId": trade["legs"][0]["tradeId"]}
+    ]
+    listed = maker.get_trades(rfqId=rfq["rfqId"])
+    assert listed["data"][0]["clQuoteId"] == "toFill"
+    assert listed["data"][0]["legs"][0]["fee"] == "-6.00005"  # the maker sold: 2 bp of 30000.25 USDT
+    assert other.get_rfqs(rfqId=rfq["rfqId"])["data"][0]["state"] == "traded_away"
+    again = taker.execute_quote(rfqId=rfq["rfqId"], quoteId=quote["quoteId"])
+    assert again == {"code": "70504", "msg": "Execution failed as the RFQ status is filled.", "data": []}
+
+
+def test_batch_and_mass_cancels_through_python_okx(server: ServerProcess) -> None:
+    taker, maker = _api(server, "taker1"), _api(server, "maker1")
+    _, first = _rfq_and_quote(server, cl_quote_id="batchA")
+    _, second = _rfq_and_quote(server, cl_quote_id="batchB")
+
+    batch = maker.cancel_batch_quotes(quoteIds=[first["quoteId"], "999999"])
+
+    assert batch["code"] == "2"
+    assert batch["msg"] == "Bulk operation partially succeeded."
+    assert [item["sCode"] for item in batch["data"]] == ["0", "70001"]
+    assert maker.cancel_all_quotes()["code"] == "0"
+    assert maker.get_quotes(quoteId=second["quoteId"])["data"][0]["state"] == "canceled"
+    assert maker.cancel_all_quotes()["code"] == "70409"
+    assert taker.cancel_all_rfqs()["code"] == "0"
+    assert taker.cancel_all_rfqs()["code"] == "70207"
+    public = taker.get_public_trades(limit="1")
+    assert public["code"] == "0"
