@@ -92,3 +92,52 @@ async def test_expiry_fired_by_a_timer_is_stored(tmp_path: Path) -> None:
     snapshot = SqliteStore(tmp_path / "db").load()
 
     assert [q.state for q in snapshot.quotes if q.quote_id == quote_id] == [QuoteState.EXPIRED]
+
+
+async def test_listeners_get_events_only_after_they_are_durable_and_in_engine_order(tmp_path: Path) -> None:
+    venue = _venue(ManualClock(START_MS))
+    store = SqliteStore(tmp_path / "db")
+    committer = Committer(venue, store)
+    seen: list[tuple[str, int, str]] = []
+
+    def listener(events: list[object]) -> None:
+        durable = {q.quote_id for q in SqliteStore(tmp_path / "db").load().quotes}
+        for event in events:
+            entity = getattr(event, "quote", None) or getattr(event, "rfq")
+            key = entity.quote_id if hasattr(entity, "quote_id") else entity.rfq_id
+            if hasattr(entity, "quote_id"):
+                assert key in durable  # pushed only once it is on disk
+            seen.append((type(event).__name__, key, entity.state.value))
+
+    committer.listeners.append(listener)
+    rfq_id = _rfq(venue)
+    first = _quote(venue, rfq_id)
+    second = _quote(venue, rfq_id)  # replaces the first
+    assert seen == []  # nothing is pushed before the commit
+
+    await committer.durable()
+    await committer.close()
+
+    assert seen == [
+        ("RfqChanged", rfq_id, "active"),
+        ("QuoteChanged", first, "active"),
+        ("QuoteChanged", first, "canceled"),  # snapshots: each event shows its own moment
+        ("QuoteChanged", second, "active"),
+    ]
+
+
+async def test_a_failing_listener_does_not_stop_commits(tmp_path: Path) -> None:
+    venue = _venue(ManualClock(START_MS))
+    committer = Committer(venue, SqliteStore(tmp_path / "db"))
+
+    def broken(events: list[object]) -> None:
+        raise RuntimeError("boom")
+
+    committer.listeners.append(broken)
+    _rfq(venue)
+    await committer.durable()
+    _rfq(venue)
+    await committer.durable()
+
+    assert committer.batches == 2
+    await committer.close()

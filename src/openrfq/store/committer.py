@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from openrfq.domain import errors
+from openrfq.domain.events import Event
 from openrfq.engine import Venue
 from openrfq.store.base import Batch, Store
 from openrfq.store.codec import encode
@@ -31,6 +33,8 @@ class Committer:
         self._writing = False
         self._failure: BaseException | None = None
         self.batches = 0  # commits written, for tests and metrics
+        # Called on the event loop with each durable batch's events; must not block (enqueue and return).
+        self.listeners: list[Callable[[list[Event]], None]] = []
 
     async def durable(self) -> None:
         """Return once every change the venue has made so far is durable."""
@@ -49,20 +53,21 @@ class Committer:
             return
         await asyncio.shield(waiter)
 
-    def _cut(self) -> Batch:
+    def _cut(self) -> tuple[Batch, list[Event]]:
         changes = self.venue.take_changes()
         venue = self.venue
-        return Batch(
+        batch = Batch(
             rfqs=[(i, encode(venue.rfqs[i])) for i in changes.rfqs],
             quotes=[(i, encode(venue.quotes[i])) for i in changes.quotes],
             trades=[(i, encode(venue.trades[i])) for i in changes.trades],
         )
+        return batch, venue.take_events()
 
     async def _write_loop(self) -> None:
         loop = asyncio.get_running_loop()
         try:
             while self._next is not None:
-                batch, self._in_flight, self._next = self._cut(), self._next, None
+                (batch, events), self._in_flight, self._next = self._cut(), self._next, None
                 try:
                     await loop.run_in_executor(self._executor, self.store.write, batch)
                 except BaseException as e:  # a store that cannot write must not acknowledge anything again
@@ -76,6 +81,11 @@ class Committer:
                 self.batches += 1
                 self._in_flight.set_result(None)
                 self._in_flight = None
+                for listener in self.listeners:
+                    try:
+                        listener(events)
+                    except Exception:  # a broken listener must not stop commits
+                        log.exception("event listener failed")
         finally:
             self._writing = False
 
