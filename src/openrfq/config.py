@@ -10,11 +10,14 @@ import datetime
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from decimal import Decimal, InvalidOperation
+
 from openrfq.domain.instrument import Instrument
+from openrfq.domain.prices import DEFAULT_INDEX
 from openrfq.instruments.catalogue import default_instruments, instruments_from_config
 
 PERMISSIONS = frozenset({"read", "trade", "withdraw"})
@@ -43,6 +46,19 @@ class Account:
 
 
 @dataclass(frozen=True, slots=True)
+class PriceSettings:
+    """Where index prices come from: ``static`` (``index``), ``random_walk`` (from ``index``, seeded), or
+    ``replay`` (rows of offset ms, coin, price from a CSV file, looped)."""
+
+    source: str = "static"
+    index: Mapping[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_INDEX))
+    volatility: float = 0.5
+    seed: int = 1
+    step_ms: int = 1000
+    replay_rows: tuple[tuple[int, str, Decimal], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     accounts: tuple[Account, ...]
     instruments: tuple[Instrument, ...]
@@ -50,6 +66,7 @@ class Config:
     taker_fee_rate: float = 0.0005
     maker_fee_rate: float = 0.0002
     public_delay_ms: int = 0  # OKX publishes block trades 15 minutes late; a local venue defaults to none
+    prices: PriceSettings = field(default_factory=PriceSettings)
     source: str = "<built-in demo>"
 
 
@@ -89,7 +106,7 @@ type = "LP"
   permissions = ["read", "trade"]
 """
 
-_SECTIONS = {"accounts", "instruments", "rate_limits", "fees", "public_data"}
+_SECTIONS = {"accounts", "instruments", "rate_limits", "fees", "public_data", "prices"}
 
 
 def load_config(path: Path, today: datetime.date | None = None) -> Config:
@@ -97,20 +114,22 @@ def load_config(path: Path, today: datetime.date | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from None
-    return parse_config(text, str(path), today)
+    return parse_config(text, str(path), today, base_dir=path.parent)
 
 
 def demo_config(today: datetime.date | None = None) -> Config:
     return parse_config(DEMO_CONFIG_TOML, "<built-in demo>", today)
 
 
-def parse_config(text: str, source: str, today: datetime.date | None = None) -> Config:
+def parse_config(
+    text: str, source: str, today: datetime.date | None = None, base_dir: Path | None = None
+) -> Config:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: malformed TOML: {e}") from None
     try:
-        return _build(doc, source, today or datetime.datetime.now(datetime.timezone.utc).date())
+        return _build(doc, source, today or datetime.datetime.now(datetime.timezone.utc).date(), base_dir or Path("."))
     except _Problem as e:
         raise ConfigError(f"{source}: {e.where}{_line_hint(text, e.needle)}: {e.problem}") from None
 
@@ -153,7 +172,7 @@ def _only(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
         raise _Problem(f"{where}.{unknown[0]}" if where else unknown[0], "unknown key")
 
 
-def _build(doc: Mapping[str, Any], source: str, today: datetime.date) -> Config:
+def _build(doc: Mapping[str, Any], source: str, today: datetime.date, base_dir: Path) -> Config:
     _only(doc, _SECTIONS, "")
     accounts = _accounts(doc.get("accounts"))
     instruments = _instruments(_table(doc, "instruments", "instruments"), today)
@@ -186,8 +205,60 @@ def _build(doc: Mapping[str, Any], source: str, today: datetime.date) -> Config:
         taker_fee_rate=rates["taker_fee_rate"],
         maker_fee_rate=rates["maker_fee_rate"],
         public_delay_ms=delay,
+        prices=_prices(_table(doc, "prices", "prices"), base_dir),
         source=source,
     )
+
+
+def _prices(table: Mapping[str, Any], base_dir: Path) -> PriceSettings:
+    _only(table, {"source", "index", "volatility", "seed", "step_ms", "file"}, "prices")
+    source = _string(table, "source", "prices", required=False, default="static")
+    if source not in ("static", "random_walk", "replay"):
+        raise _Problem("prices.source", f'must be "static", "random_walk" or "replay", got {source!r}')
+    index = dict(DEFAULT_INDEX)
+    for coin, value in _table(table, "index", "prices.index").items():
+        index[coin] = _price(value, f"prices.index.{coin}")
+    volatility = table.get("volatility", 0.5)
+    if isinstance(volatility, bool) or not isinstance(volatility, (int, float)) or not 0 < volatility < 10:
+        raise _Problem("prices.volatility", "must be a number such as 0.5 (50% a year)")
+    seed, step_ms = table.get("seed", 1), table.get("step_ms", 1000)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise _Problem("prices.seed", "must be a whole number")
+    if isinstance(step_ms, bool) or not isinstance(step_ms, int) or step_ms < 1:
+        raise _Problem("prices.step_ms", "must be a whole number of milliseconds >= 1")
+    rows: tuple[tuple[int, str, Decimal], ...] = ()
+    if source == "replay":
+        rows = _replay_rows(base_dir / _string(table, "file", "prices"))
+    return PriceSettings(source, index, float(volatility), seed, step_ms, rows)
+
+
+def _price(value: Any, where: str) -> Decimal:
+    try:
+        price = Decimal(str(value)) if not isinstance(value, bool) else Decimal("NaN")
+    except InvalidOperation:
+        raise _Problem(where, "must be a positive price such as \"50000\"") from None
+    if not price.is_finite() or price <= 0:
+        raise _Problem(where, "must be a positive price such as \"50000\"")
+    return price
+
+
+def _replay_rows(path: Path) -> tuple[tuple[int, str, Decimal], ...]:
+    """CSV lines ``offset_ms,coin,price`` (a header line and blank lines are skipped), sorted by offset."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise _Problem("prices.file", f"cannot read {path}: {e.strerror or e}") from None
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        cells = [c.strip() for c in line.split(",")]
+        if not line.strip() or (number == 1 and not cells[0].isdigit()):
+            continue
+        if len(cells) != 3 or not cells[0].isdigit():
+            raise _Problem(f"prices.file {path} line {number}", "expected offset_ms,coin,price")
+        rows.append((int(cells[0]), cells[1], _price(cells[2], f"prices.file {path} line {number}")))
+    if not rows:
+        raise _Problem("prices.file", f"{path} has no price rows")
+    return tuple(sorted(rows))
 
 
 def _accounts(raw: Any) -> tuple[Account, ...]:

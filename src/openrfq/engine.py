@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from decimal import Decimal
 
-from openrfq.domain import errors, execution, rules
+from openrfq.domain import errors, execution, makers, rules
 from openrfq.domain.clock import Clock
 from openrfq.domain.commands import (
     CancelQuote,
@@ -31,13 +31,15 @@ from openrfq.domain.commands import (
     RfqQuery,
     TradeQuery,
 )
-from openrfq.domain.enums import QuoteState, RfqState
+from openrfq.domain.enums import QuoteState, RfqState, Side
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
 from openrfq.domain.instrument import Instrument
+from openrfq.domain.makers import Maker, MmpConfig, ProductSetting
 from openrfq.domain.models import BlockTrade, Quote, Rfq, TradeLeg
+from openrfq.domain.prices import Prices, StaticIndex
 from openrfq.domain.states import Trigger, transition_quote, transition_rfq
 
-_RFQ, _QUOTE = 0, 1
+_RFQ, _QUOTE, _CANCEL_ALL_AFTER = 0, 1, 2
 T = TypeVar("T")
 E = TypeVar("E", RfqState, QuoteState)
 
@@ -49,9 +51,10 @@ class Changes:
     rfqs: set[int] = field(default_factory=set)
     quotes: set[int] = field(default_factory=set)
     trades: set[int] = field(default_factory=set)
+    makers: set[str] = field(default_factory=set)
 
     def __bool__(self) -> bool:
-        return bool(self.rfqs or self.quotes or self.trades)
+        return bool(self.rfqs or self.quotes or self.trades or self.makers)
 
 
 def parse_id(value: str) -> int | None:
@@ -69,14 +72,17 @@ class Venue:
         trader_codes: Iterable[str],
         taker_fee_rate: Decimal = Decimal("0.0005"),
         maker_fee_rate: Decimal = Decimal("0.0002"),
+        prices: Prices | None = None,
     ) -> None:
         self.clock = clock
+        self.prices = prices or Prices(StaticIndex())
         self.taker_fee_rate, self.maker_fee_rate = taker_fee_rate, maker_fee_rate
         self.catalogue: dict[str, Instrument] = {i.inst_id: i for i in instruments}
         self.traders: frozenset[str] = frozenset(trader_codes)
         self.rfqs: dict[int, Rfq] = {}
         self.quotes: dict[int, Quote] = {}
         self.trades: dict[int, BlockTrade] = {}
+        self.makers: dict[str, Maker] = {}  # only traders that set quote products, MMP or Cancel All After
         self._next_rfq_id = 1
         self._next_quote_id = 1
         self._next_trade_id = 1
@@ -93,7 +99,7 @@ class Venue:
         self._trades_of: dict[str, list[int]] = {}  # taker and maker -> blockTdIds they can see
         self._trade_of_rfq: dict[int, int] = {}  # RFQ id -> its block trade (an RFQ executes once)
         self._legs_of: dict[str, list[tuple[int, int]]] = {}  # instId -> (blockTdId, leg index), oldest first
-        self._timers: list[tuple[int, int, int]] = []  # (due ms, kind, id): a min-heap
+        self._timers: list[tuple[int, int, int | str]] = []  # (due ms, kind, id or trader code): a min-heap
         self._changes = Changes()
         self._events: list[Event] = []
 
@@ -139,7 +145,13 @@ class Venue:
             self._active_quotes_of.setdefault(quote.maker, {})[quote.quote_id] = None
             heapq.heappush(self._timers, (quote.valid_until, _QUOTE, quote.quote_id))
 
-    def restore(self, rfqs: Iterable[Rfq], quotes: Iterable[Quote], trades: Iterable[BlockTrade]) -> None:
+    def restore(
+        self,
+        rfqs: Iterable[Rfq],
+        quotes: Iterable[Quote],
+        trades: Iterable[BlockTrade],
+        makers: Iterable[Maker] = (),
+    ) -> None:
         """Rebuild state and indexes from stored rows (any order); timers that came due fire on next advance."""
         for rfq in sorted(rfqs, key=lambda r: r.rfq_id):
             self.rfqs[rfq.rfq_id] = rfq
@@ -154,6 +166,10 @@ class Venue:
             self._next_trade_id = trade.block_td_id + 1
             for leg in trade.legs:
                 self._next_leg_trade_id = max(self._next_leg_trade_id, leg.trade_id + 1)
+        for maker in makers:
+            self.makers[maker.trader_code] = maker
+            if maker.cancel_all_after:
+                heapq.heappush(self._timers, (maker.cancel_all_after, _CANCEL_ALL_AFTER, maker.trader_code))
 
     def _index_trade(self, trade: BlockTrade) -> None:
         self.trades[trade.block_td_id] = trade
@@ -170,15 +186,22 @@ class Venue:
         now = self.clock.now_ms()
         timers = self._timers
         while timers and timers[0][0] <= now:
-            _, kind, entity_id = heapq.heappop(timers)
+            due, kind, key = heapq.heappop(timers)
             if kind == _RFQ:
-                rfq = self.rfqs[entity_id]
+                rfq = self.rfqs[int(key)]
                 if rfq.state.is_active and rfq.valid_until <= now:
                     self._end_rfq(rfq, Trigger.EXPIRE, now)
-            else:
-                quote = self.quotes[entity_id]
+            elif kind == _QUOTE:
+                quote = self.quotes[int(key)]
                 if quote.state.is_active and quote.valid_until <= now:
                     self._end_quote(quote, Trigger.EXPIRE, now)
+            else:
+                maker = self.makers[str(key)]
+                if maker.cancel_all_after == due:  # not reset or disabled since it was armed
+                    maker.cancel_all_after = 0
+                    self._changes.makers.add(maker.trader_code)
+                    for quote in self._live_quotes_of(maker.trader_code):
+                        self._end_quote(quote, Trigger.CANCEL, now)
         return now
 
     def next_timer_ms(self) -> int | None:
@@ -198,6 +221,9 @@ class Venue:
         self._active_quotes_of.get(quote.maker, {}).pop(quote.quote_id, None)
         self._quote_changed(quote)
 
+    def _live_quotes_of(self, maker: str) -> list[Quote]:
+        return [self.quotes[i] for i in self._active_quotes_of.get(maker, {})]
+
     def _live_quotes(self, rfq_id: int) -> list[Quote]:
         return [q for q in (self.quotes[i] for i in self._rfq_quotes.get(rfq_id, ())) if q.state.is_active]
 
@@ -215,11 +241,20 @@ class Venue:
         rules.check_tag(cmd.tag)
         if cmd.cl_rfq_id and self._active_by_cl_rfq(cmd.taker, cmd.cl_rfq_id) is not None:
             raise errors.DuplicateClRfqId()
-        ttl = rules.rfq_ttl_ms([self.catalogue[leg.inst_id] for leg in legs])
+        instruments = [self.catalogue[leg.inst_id] for leg in legs]
+        # Quote products: the RFQ goes only to named makers whose settings cover every leg.
+        receiving = tuple(
+            code
+            for code in dict.fromkeys(cmd.counterparties)
+            if code not in self.makers or all(self.makers[code].covers(i) for i in instruments)
+        )
+        if not receiving:
+            raise errors.CounterpartiesUnavailable()
+        ttl = rules.rfq_ttl_ms(instruments)
         rfq = Rfq(
             rfq_id=self._next_rfq_id,
             taker=cmd.taker,
-            counterparties=tuple(dict.fromkeys(cmd.counterparties)),
+            counterparties=receiving,
             legs=legs,
             c_time=now,
             u_time=now,
@@ -276,10 +311,16 @@ class Venue:
             raise errors.RfqNotFound()  # an RFQ not sent to you does not exist for you
         if not rfq.state.is_active:
             raise errors.RfqNotQuotable(rfqState=rfq.state_for(cmd.maker).value)
+        maker = self.makers.get(cmd.maker)
+        if maker is not None and maker.is_frozen(now):
+            raise errors.MmpFrozen()
         rules.check_cl_id(cmd.cl_quote_id, "clQuoteId")
         rules.check_tag(cmd.tag)
         expires_in = rules.quote_expiry_s(cmd.expires_in_s)
         legs = rules.quote_legs(self.catalogue, rfq.rfq_id, rfq.legs, cmd.legs)
+        if maker is not None:
+            marks = {leg.inst_id: self.prices.mark(self.catalogue[leg.inst_id], now) for leg in legs}
+            makers.check_quote_limits(maker, legs, cmd.quote_side, self.catalogue, marks)
         previous_id = self._active_quote_of.get((rfq.rfq_id, cmd.maker))
         if cmd.cl_quote_id:
             clash = self._active_by_cl_quote(cmd.maker, cmd.cl_quote_id)
@@ -305,6 +346,8 @@ class Venue:
         self.quotes[quote.quote_id] = quote
         self._index_quote(quote, rfq.taker)
         self._quote_changed(quote)
+        if _within_limits(rfq, quote):
+            self._execute(rfq, quote, execution.execution_sizes(rfq, self.catalogue, ()), now)
         return quote
 
     def cancel_quote(self, cmd: CancelQuote) -> Quote:
@@ -373,11 +416,25 @@ class Venue:
         quote = self.quotes.get(parsed) if parsed is not None else None
         if quote is None or quote.rfq_id != rfq.rfq_id:
             raise errors.RfqNotQuotedBy(rfqId=cmd.rfq_id, quoteId=cmd.quote_id)
-        if not rfq.state.is_active:
-            raise errors.RfqNotExecutable(rfqState=rfq.state.value)
-        if not quote.state.is_active:
-            raise errors.QuoteNotExecutable(quoteState=quote.state.value)
-        sizes = execution.execution_sizes(rfq, self.catalogue, cmd.legs)
+        # MMP counts every execution attempt against the maker's quotes, whether or not it then fills.
+        frozen_now = self._count_attempt(quote.maker, now)
+        try:
+            if not rfq.state.is_active:
+                raise errors.RfqNotExecutable(rfqState=rfq.state.value)
+            if not quote.state.is_active:
+                raise errors.QuoteNotExecutable(quoteState=quote.state.value)
+            sizes = execution.execution_sizes(rfq, self.catalogue, cmd.legs)
+        except errors.OkxError:
+            if frozen_now:
+                self._mmp_cancel(quote.maker, now)
+            raise
+        trade = self._execute(rfq, quote, sizes, now, counted=True)
+        if frozen_now:
+            self._mmp_cancel(quote.maker, now)
+        return trade
+
+    def _execute(self, rfq: Rfq, quote: Quote, sizes: tuple[Decimal, ...], now: int, counted: bool = False) -> BlockTrade:
+        """Apply a validated execution; nothing here raises, so the fill is all or nothing."""
         legs = []
         for rfq_leg, quote_leg, sz in zip(rfq.legs, quote.legs, sizes):
             inst = self.catalogue[rfq_leg.inst_id]
@@ -399,9 +456,11 @@ class Venue:
                     maker_fee_ccy=maker_ccy,
                     trade_quote_ccy=rfq_leg.trade_quote_ccy,
                     tgt_ccy=rfq_leg.tgt_ccy,
+                    mark_px=self.prices.mark(inst, now),
+                    idx_px=self.prices.index(inst, now),
                 )
             )
-        # Validation is over: from here on nothing raises, so the fill is all or nothing.
+        frozen_now = False if counted else self._count_attempt(quote.maker, now)
         self._end_quote(quote, Trigger.FILL, now)
         rfq.winner = quote.maker
         self._end_rfq(rfq, Trigger.FILL, now)
@@ -425,7 +484,68 @@ class Venue:
         self._index_trade(trade)
         self._changes.trades.add(trade.block_td_id)
         self._events.append(TradeExecuted(trade))
+        if frozen_now:
+            self._mmp_cancel(quote.maker, now)
         return trade
+
+    # --- maker controls --------------------------------------------------------------------------------------
+
+    def _maker(self, code: str) -> Maker:
+        maker = self.makers.get(code)
+        if maker is None:
+            maker = self.makers[code] = Maker(code)
+        self._changes.makers.add(code)
+        return maker
+
+    def _count_attempt(self, code: str, now: int) -> bool:
+        maker = self.makers.get(code)
+        if maker is None or maker.mmp is None:
+            return False
+        self._changes.makers.add(code)
+        return maker.record_attempt(now)
+
+    def _mmp_cancel(self, code: str, now: int) -> None:
+        for quote in self._live_quotes_of(code):
+            self._end_quote(quote, Trigger.MMP, now, reason="mmp_canceled")
+
+    def set_products(self, code: str, settings: tuple[ProductSetting, ...]) -> None:
+        self.advance()
+        makers.check_products(settings, self.catalogue)
+        self._maker(code).products = settings
+
+    def products(self, code: str) -> tuple[ProductSetting, ...]:
+        maker = self.makers.get(code)
+        return maker.products if maker is not None else ()
+
+    def set_mmp(self, code: str, config: MmpConfig) -> MmpConfig:
+        self.advance()
+        maker = self._maker(code)
+        maker.mmp, maker.attempts = config, []
+        return config
+
+    def mmp(self, code: str) -> Maker:
+        """The maker's MMP state as of now (a freeze that ran out has thawed)."""
+        now = self.advance()
+        maker = self.makers.get(code) or Maker(code)
+        if maker.frozen and not maker.is_frozen(now):
+            self._changes.makers.add(code)
+        return maker
+
+    def reset_mmp(self, code: str) -> int:
+        now = self.advance()
+        self._maker(code).reset_mmp()
+        return now
+
+    def cancel_all_after(self, code: str, timeout_s: int) -> tuple[int, int]:
+        """Arm (or with 0 disarm) the countdown that cancels every live quote of ``code``; (triggerTime, now)."""
+        now = self.advance()
+        if timeout_s != 0 and not 10 <= timeout_s <= 120:
+            raise errors.ParameterError(param0="timeOut")
+        maker = self._maker(code)
+        maker.cancel_all_after = now + timeout_s * 1000 if timeout_s else 0
+        if maker.cancel_all_after:
+            heapq.heappush(self._timers, (maker.cancel_all_after, _CANCEL_ALL_AFTER, code))
+        return maker.cancel_all_after, now
 
     # --- queries ---------------------------------------------------------------------------------------------
 
@@ -526,6 +646,19 @@ class Venue:
                 break
             result.append((trade, trade.legs[index]))
         return result
+
+
+def _within_limits(rfq: Rfq, quote: Quote) -> bool:
+    """lmtPx auto-execution: every leg carries a limit and the quote is at or better for the taker on each."""
+    if not rfq.state.is_active or any(leg.lmt_px is None for leg in rfq.legs):
+        return False
+    for rfq_leg, quote_leg in zip(rfq.legs, quote.legs):
+        limit = rfq_leg.lmt_px
+        assert limit is not None
+        buys = execution.taker_side(quote, rfq_leg.side) is Side.BUY
+        if (buys and quote_leg.px > limit) or (not buys and quote_leg.px < limit):
+            return False
+    return True
 
 
 def _parties(trade: BlockTrade) -> tuple[str, str]:

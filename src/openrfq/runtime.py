@@ -8,13 +8,23 @@ from pathlib import Path
 from openrfq.api.app import OkxApi, Services
 from openrfq.api.auth import Authenticator
 from openrfq.api.ratelimit import RateLimiter
-from openrfq.config import Config
+from openrfq.config import Config, PriceSettings
+from openrfq.domain.prices import IndexSource, Prices, RandomWalkIndex, ReplayIndex, StaticIndex, midnight_utc
 from openrfq.domain.clock import Clock, SystemClock
 from openrfq.engine import Venue
 from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
 
 DB_NAME = "openrfq.sqlite3"
+
+
+def index_source(settings: PriceSettings, now_ms: int) -> IndexSource:
+    """The configured price source; walks and replays start at midnight UTC, so a day's prices repeat."""
+    if settings.source == "random_walk":
+        return RandomWalkIndex(settings.index, settings.seed, midnight_utc(now_ms), settings.step_ms, settings.volatility)
+    if settings.source == "replay":
+        return ReplayIndex(settings.replay_rows, midnight_utc(now_ms), settings.volatility)
+    return StaticIndex(settings.index, settings.volatility)
 
 
 def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> OkxApi:
@@ -26,9 +36,10 @@ def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> Okx
         (a.trader_code for a in config.accounts),
         taker_fee_rate=Decimal(str(config.taker_fee_rate)),
         maker_fee_rate=Decimal(str(config.maker_fee_rate)),
+        prices=Prices(index_source(config.prices, clock.now_ms())),
     )
     snapshot = store.load()
-    venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades)
+    venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades, snapshot.makers)
     services = Services(
         config=config,
         clock=clock,

@@ -157,6 +157,8 @@ def _params(endpoint: Endpoint, scope: dict[str, Any], headers: dict[bytes, byte
             body = codec.decode(raw)
         except Exception:
             raise errors.JsonSyntaxError() from None
+        if isinstance(body, list) and endpoint.array_body:
+            return Params({"items": body})
         if not isinstance(body, dict):
             raise errors.JsonSyntaxError()
         return Params(body)

@@ -160,6 +160,38 @@ class TooManyLegs(OkxError):
     code, http_status, template = "70005", 200, "The number of legs in RFQ cannot exceed maximum value."
 
 
+class UnknownInstFamily(OkxError):
+    code, http_status, template = "70007", 200, "Underlying index {instFamily} does not exist under instType {instType}."
+
+
+class MmpFrozen(OkxError):
+    code, http_status, template = "70008", 200, "Operation failed under MMP status."
+
+
+class NoValidElement(OkxError):
+    code, http_status, template = "70009", 200, "Data must have at least 1 valid element."
+
+
+class DuplicateInstTypeSetting(OkxError):
+    code, http_status, template = "70011", 200, "Duplicate setting for instType {instType}."
+
+
+class DuplicateInstSetting(OkxError):
+    code, http_status, template = (
+        "70012",
+        200,
+        "Duplicate setting for underlying/instId {instId} under the same instType {instType}.",
+    )
+
+
+class IncludeAllForAll(OkxError):
+    code, http_status, template = "70014", 200, "It's not allowed to have includeAll=True for all the instType."
+
+
+class NoInstTypeSetting(OkxError):
+    code, http_status, template = "70016", 200, "Please specify your instrument settings for at least one instType."
+
+
 class TimestampFormat(OkxError):
     code, http_status, template = (
         "70010",
@@ -196,6 +228,10 @@ class TooManyCounterparties(OkxError):
     code, http_status, template = "70107", 200, "The number of counterparties cannot exceed maximum value."
 
 
+class CounterpartiesUnavailable(OkxError):
+    code, http_status, template = "70109", 200, "Counterparties for selected instruments are currently unavailable."
+
+
 class RfqNotCancelable(OkxError):
     code, http_status, template = "70200", 200, "The RFQ with {rfqState} status cannot be canceled"
 
@@ -226,6 +262,10 @@ class SizeNotLotMultiple(OkxError):
 
 class QuoteOwnRfq(OkxError):
     code, http_status, template = "70308", 200, "Quote to your own RFQ is not allowed."
+
+
+class QuotePriceLimit(OkxError):
+    code, http_status, template = "70310", 200, "Quoted price of instId {instId} cannot exceed your preset price limit."
 
 
 class QuoteNotCancelable(OkxError):

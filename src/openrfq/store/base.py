@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from openrfq.domain.makers import Maker
 from openrfq.domain.models import BlockTrade, Quote, Rfq
 
 
@@ -17,9 +18,10 @@ class Batch:
     rfqs: list[tuple[int, bytes]] = field(default_factory=list)
     quotes: list[tuple[int, bytes]] = field(default_factory=list)
     trades: list[tuple[int, bytes]] = field(default_factory=list)
+    makers: list[tuple[str, bytes]] = field(default_factory=list)  # keyed by trader code
 
     def __len__(self) -> int:
-        return len(self.rfqs) + len(self.quotes) + len(self.trades)
+        return len(self.rfqs) + len(self.quotes) + len(self.trades) + len(self.makers)
 
 
 @dataclass(slots=True)
@@ -27,6 +29,7 @@ class Snapshot:
     rfqs: list[Rfq]
     quotes: list[Quote]
     trades: list[BlockTrade]
+    makers: list[Maker] = field(default_factory=list)
 
 
 class Store(Protocol):

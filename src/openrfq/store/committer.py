@@ -60,6 +60,7 @@ class Committer:
             rfqs=[(i, encode(venue.rfqs[i])) for i in changes.rfqs],
             quotes=[(i, encode(venue.quotes[i])) for i in changes.quotes],
             trades=[(i, encode(venue.trades[i])) for i in changes.trades],
+            makers=[(code, encode(venue.makers[code])) for code in changes.makers],
         )
         return batch, venue.take_events()
 

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from openrfq.store.base import Batch, Snapshot
-from openrfq.store.codec import decode_quote, decode_rfq, decode_trade
+from openrfq.store.codec import decode_maker, decode_quote, decode_rfq, decode_trade
 
 SCHEMA_VERSION = 1
 _TABLES = ("rfqs", "quotes", "trades")
@@ -22,6 +22,7 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous=FULL")
         for table in _TABLES:
             self._db.execute(f"CREATE TABLE IF NOT EXISTS {table} (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS makers (id TEXT PRIMARY KEY, body BLOB NOT NULL)")
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
@@ -37,13 +38,20 @@ class SqliteStore:
             rfqs=[decode_rfq(b) for b in rows("rfqs")],
             quotes=[decode_quote(b) for b in rows("quotes")],
             trades=[decode_trade(b) for b in rows("trades")],
+            makers=[decode_maker(b) for b in rows("makers")],
         )
 
     def write(self, batch: Batch) -> None:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            for table, items in (("rfqs", batch.rfqs), ("quotes", batch.quotes), ("trades", batch.trades)):
+            tables: tuple[tuple[str, list[tuple[int, bytes]] | list[tuple[str, bytes]]], ...] = (
+                ("rfqs", batch.rfqs),
+                ("quotes", batch.quotes),
+                ("trades", batch.trades),
+                ("makers", batch.makers),
+            )
+            for table, items in tables:
                 if items:
                     db.executemany(f"INSERT OR REPLACE INTO {table} (id, body) VALUES (?, ?)", items)
             db.execute("COMMIT")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from openrfq.api.endpoint import Endpoint, per
-from openrfq.api.routes import market, public, quote, rfq, trade
+from openrfq.api.routes import maker, market, public, quote, rfq, trade
 
 READ, TRADE = "read", "trade"
 RFQ = "/api/v5/rfq/"
@@ -11,6 +11,7 @@ RFQ = "/api/v5/rfq/"
 ROUTES: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/v5/public/instruments", public.instruments, limits=(per(20, 2),)),
     Endpoint("GET", "/api/v5/public/time", public.time, limits=(per(10, 2),)),
+    Endpoint("GET", "/api/v5/public/mark-price", public.mark_price, limits=(per(10, 2),)),
     Endpoint("GET", RFQ + "counterparties", rfq.counterparties, READ, (per(5, 2),)),
     Endpoint("POST", RFQ + "create-rfq", rfq.create_rfq, TRADE, (per(5, 2), per(80, 12 * 3600)), needs_body=True),
     Endpoint("POST", RFQ + "cancel-rfq", rfq.cancel_rfq, TRADE, (per(5, 2),), needs_body=True),
@@ -24,6 +25,14 @@ ROUTES: tuple[Endpoint, ...] = (
     Endpoint("POST", RFQ + "cancel-all-quotes", quote.cancel_all_quotes, TRADE, (per(2, 2),)),
     Endpoint("GET", RFQ + "quotes", quote.quotes, READ, (per(2, 2),)),
     Endpoint("GET", RFQ + "trades", trade.trades, READ, (per(5, 2),)),
+    Endpoint("GET", RFQ + "maker-instrument-settings", maker.products, READ, (per(5, 2),)),
+    Endpoint(
+        "POST", RFQ + "maker-instrument-settings", maker.set_products, TRADE, (per(5, 2),), needs_body=True, array_body=True
+    ),
+    Endpoint("POST", RFQ + "mmp-reset", maker.reset_mmp, TRADE, (per(5, 2),)),
+    Endpoint("POST", RFQ + "mmp-config", maker.set_mmp, TRADE, (per(1, 10),), needs_body=True),
+    Endpoint("GET", RFQ + "mmp-config", maker.mmp, READ, (per(5, 2),)),
+    Endpoint("POST", RFQ + "cancel-all-after", maker.cancel_all_after, TRADE, (per(1, 1),), needs_body=True),
     Endpoint("GET", RFQ + "public-trades", market.public_trades, limits=(per(5, 2),)),
     Endpoint("GET", "/api/v5/public/block-trades", market.block_trades, limits=(per(20, 2),)),
     Endpoint("GET", "/api/v5/market/block-tickers", market.block_tickers, limits=(per(20, 2),)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from openrfq.api import codec, views
+from openrfq.api.codec import num
 from openrfq.api.auth import Caller
 from openrfq.api.params import Params
 from openrfq.domain import errors
@@ -33,3 +34,21 @@ def instruments(svc: Services, caller: Caller | None, p: Params) -> bytes:
 
 def time(svc: Services, caller: Caller | None, p: Params) -> bytes:
     return codec.ok([{"ts": str(svc.clock.now_ms())}])
+
+
+def mark_price(svc: Services, caller: Caller | None, p: Params) -> bytes:
+    """OKX's mark-price: instType MARGIN (the SPOT pairs), SWAP, FUTURES or OPTION; instFamily/instId filters."""
+    wanted = p.str("instType", required=True)
+    if wanted not in ("MARGIN", "SWAP", "FUTURES", "OPTION"):
+        raise errors.ParameterError(param0="instType")
+    inst_type = InstType.SPOT if wanted == "MARGIN" else InstType(wanted)
+    family, inst_id = p.str("instFamily"), p.str("instId")
+    now = svc.clock.now_ms()
+    found = []
+    for inst in svc.venue.catalogue.values():
+        if inst.inst_type is not inst_type or (family and inst.inst_family != family) or (inst_id and inst.inst_id != inst_id):
+            continue
+        mark = svc.venue.prices.mark(inst, now)
+        if mark is not None:
+            found.append({"instType": wanted, "instId": inst.inst_id, "markPx": num(mark), "ts": str(now)})
+    return codec.ok(found)
