@@ -30,6 +30,8 @@ def _setting(p: Params) -> ProductSetting:
         inst_type = InstType(p.str("instType", required=True))
     except ValueError:
         raise errors.ParameterError(param0="instType") from None
+    if inst_type not in makers.QUOTE_TYPES:
+        raise errors.ParameterError(param0="instType")
     key = "instId" if inst_type is InstType.SPOT else "instFamily"
     limits = tuple(
         ProductLimit(
