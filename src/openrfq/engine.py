@@ -458,6 +458,7 @@ class Venue:
                     tgt_ccy=rfq_leg.tgt_ccy,
                     mark_px=self.prices.mark(inst, now),
                     idx_px=self.prices.index(inst, now),
+                    fill_vol=Decimal(repr(self.prices.source.volatility)) if inst.is_option else None,
                 )
             )
         frozen_now = False if counted else self._count_attempt(quote.maker, now)

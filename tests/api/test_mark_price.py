@@ -84,3 +84,21 @@ def test_prices_section_parses(tmp_path: Path) -> None:
 def test_bad_prices_section_names_the_key(tmp_path: Path, section: str, where: str) -> None:
     with pytest.raises(ConfigError, match=where.replace(".", r"\.")):
         parse_config(ACCOUNTS + "[prices]\n" + section + "\n", "venue.toml", base_dir=tmp_path)
+
+
+async def test_option_block_trades_carry_fill_vol_and_forward(taker_option_trade: dict[str, str]) -> None:
+    assert taker_option_trade["fillVol"] == "0.5"
+    assert taker_option_trade["fwdPx"] == taker_option_trade["idxPx"] == "50000"
+    assert taker_option_trade["markPx"] not in ("", "0")
+
+
+@pytest.fixture
+async def taker_option_trade(venue: Venue) -> dict[str, str]:
+    taker, maker = venue.party("taker1"), venue.party("maker1")
+    leg = {"instId": "BTC-USD-251114-100000-C", "sz": "1", "side": "buy"}
+    rfq = await create_rfq(taker, legs=[leg])
+    quote = await create_quote(maker, rfq["rfqId"], legs=[{**leg, "px": "0.001"}])
+    await taker.post("/api/v5/rfq/execute-quote", {"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]})
+    answer = await venue.client.get("/api/v5/public/block-trades", params={"instId": leg["instId"]})
+    row: dict[str, str] = answer.json()["data"][0]
+    return row

@@ -211,9 +211,9 @@ def public_leg(t: BlockTrade, leg: TradeLeg, inst: Instrument) -> Json:
         "px": num(leg.px),
         "sz": num(leg.sz),
         "side": leg.side.value,
-        # Implied volatility and forward price need an option pricing source (not yet: "" for now).
-        "fillVol": "",
-        "fwdPx": "",
+        # Options: the volatility the mark was priced with, and the forward (the index: rates are zero).
+        "fillVol": _opt(leg.fill_vol) if inst.is_option else "",
+        "fwdPx": _opt(leg.idx_px) if inst.is_option else "",
         "idxPx": _opt(leg.idx_px) if derivative else "",
         "markPx": _opt(leg.mark_px) if derivative else "",
         "groupId": "",

@@ -89,6 +89,7 @@ class TradeLeg:
     tgt_ccy: str = ""  # SPOT: whether sz counts base or quote currency
     mark_px: Decimal | None = None  # reference prices at execution, for public block-trade data
     idx_px: Decimal | None = None
+    fill_vol: Decimal | None = None  # options: the implied volatility the mark was priced with
 
 
 @dataclass(frozen=True, slots=True)
