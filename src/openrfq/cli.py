@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -10,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 import uvicorn
 
-from openrfq import __version__
+from openrfq import __version__, logs
 from openrfq.config import Config, ConfigError, config_to_text_summary, demo_config, load_config
 from openrfq.runtime import DB_NAME, build_app
 
@@ -39,7 +38,7 @@ def serve(
 ) -> None:
     """Start the venue: REST on http://HOST:PORT/api/v5/..."""
     cfg = _load(config)
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(log_level)
     api = build_app(cfg, data_dir)
     venue = api.services.venue
     typer.echo(f"openrfq {__version__} on http://{host}:{port}  (data: {data_dir / DB_NAME})")

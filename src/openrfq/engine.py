@@ -116,6 +116,12 @@ class Venue:
         events, self._events = self._events, []
         return events
 
+    def active_rfq_count(self) -> int:
+        return sum(len(ids) for ids in self._active_rfqs_of.values())
+
+    def active_quote_count(self) -> int:
+        return sum(len(ids) for ids in self._active_quotes_of.values())
+
     def _rfq_changed(self, rfq: Rfq) -> None:
         self._changes.rfqs.add(rfq.rfq_id)
         self._events.append(RfqChanged(copy.copy(rfq)))

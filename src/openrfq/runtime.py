@@ -12,6 +12,8 @@ from openrfq.config import Config, PriceSettings
 from openrfq.domain.prices import IndexSource, Prices, RandomWalkIndex, ReplayIndex, StaticIndex, midnight_utc
 from openrfq.domain.clock import Clock, SystemClock
 from openrfq.engine import Venue
+from openrfq.logs import log_state_changes
+from openrfq.metrics import Metrics
 from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
 
@@ -40,12 +42,17 @@ def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> Okx
     )
     snapshot = store.load()
     venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades, snapshot.makers)
+    committer = Committer(venue, store)
+    metrics = Metrics(venue)
+    committer.on_commit = metrics.observe_commit
+    committer.listeners.append(log_state_changes)
     services = Services(
         config=config,
         clock=clock,
         venue=venue,
-        committer=Committer(venue, store),
+        committer=committer,
         limiter=RateLimiter(clock, enabled=config.rate_limits_enabled),
         auth=Authenticator(config.accounts),
+        metrics=metrics,
     )
     return OkxApi(services)

@@ -9,7 +9,9 @@ traceback.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -24,6 +26,7 @@ from openrfq.config import Config
 from openrfq.domain import errors
 from openrfq.domain.clock import Clock
 from openrfq.engine import Venue
+from openrfq.metrics import CONTENT_TYPE, Metrics
 from openrfq.store.committer import Committer
 
 log = logging.getLogger("openrfq.api")
@@ -42,6 +45,7 @@ class Services:
     committer: Committer
     limiter: RateLimiter
     auth: Authenticator
+    metrics: Metrics
 
 
 class OkxApi:
@@ -50,6 +54,9 @@ class OkxApi:
         self._routes = {(e.method, e.path): e for e in routes}
         self._paths = {e.path for e in routes}
         self._ticker: asyncio.Task[None] | None = None
+        self._request_ids = itertools.count(1)
+        metrics = services.metrics
+        self._latency = {e.path: metrics.latency.labels(e.path) for e in routes}  # label lookups once, not per request
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -60,8 +67,12 @@ class OkxApi:
             await send({"type": "websocket.close", "code": 1000})
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        started = time.perf_counter()
         endpoint = self._routes.get((scope["method"], scope["path"]))
         if endpoint is None:
+            if scope["path"] == "/metrics" and scope["method"] == "GET":
+                await _send(send, 200, self.services.metrics.render(), CONTENT_TYPE.encode())
+                return
             if scope["path"] in self._paths:
                 exc = errors.InvalidRequestMethod()
                 await _send(send, exc.http_status, codec.error(exc))
@@ -77,6 +88,22 @@ class OkxApi:
             exc = errors.ServiceUnavailable()
             status, body = exc.http_status, codec.error(exc)
         await _send(send, status, body)
+        elapsed = time.perf_counter() - started
+        code = _code_of(body)
+        self.services.metrics.requests.labels(endpoint.path, code).inc()
+        self._latency[endpoint.path].observe(elapsed)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "request",
+                extra={
+                    "requestId": f"{next(self._request_ids):x}",
+                    "method": scope["method"],
+                    "path": endpoint.path,
+                    "status": status,
+                    "code": code,
+                    "ms": round(elapsed * 1000, 3),
+                },
+            )
 
     async def _answer(self, endpoint: Endpoint, scope: dict[str, Any], receive: Any) -> bytes:
         svc = self.services
@@ -167,7 +194,13 @@ def _params(endpoint: Endpoint, scope: dict[str, Any], headers: dict[bytes, byte
     return Params({})
 
 
-async def _send(send: Any, status: int, body: bytes) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+def _code_of(body: bytes) -> str:
+    """The envelope's code: every answer starts with {"code":"..." (see codec)."""
+    end = body.find(b'"', 9)
+    return body[9:end].decode() if body.startswith(b'{"code":"') and end > 0 else ""
+
+
+async def _send(send: Any, status: int, body: bytes, content_type: bytes = b"application/json") -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -35,6 +35,7 @@ class Committer:
         self.batches = 0  # commits written, for tests and metrics
         # Called on the event loop with each durable batch's events; must not block (enqueue and return).
         self.listeners: list[Callable[[list[Event]], None]] = []
+        self.on_commit: Callable[[int, float], None] | None = None  # (rows, seconds), for metrics
 
     async def durable(self) -> None:
         """Return once every change the venue has made so far is durable."""
@@ -69,6 +70,7 @@ class Committer:
         try:
             while self._next is not None:
                 (batch, events), self._in_flight, self._next = self._cut(), self._next, None
+                started = loop.time()
                 try:
                     await loop.run_in_executor(self._executor, self.store.write, batch)
                 except BaseException as e:  # a store that cannot write must not acknowledge anything again
@@ -80,6 +82,8 @@ class Committer:
                         self._next = None
                     return
                 self.batches += 1
+                if self.on_commit is not None:
+                    self.on_commit(len(batch), loop.time() - started)
                 self._in_flight.set_result(None)
                 self._in_flight = None
                 for listener in self.listeners:
