@@ -32,6 +32,17 @@ type = ""
   permissions = ["read", "trade"]
 
 [[accounts]]
+uid = "100002"
+trader_code = "TAKER2"
+trader_name = "Beta Fund"
+type = ""
+  [[accounts.keys]]
+  api_key = "taker2-key"
+  secret_key = "taker2-SECRET"
+  passphrase = "taker2-pass"
+  permissions = ["read", "trade"]
+
+[[accounts]]
 uid = "200001"
 trader_code = "MAKER1"
 trader_name = "Maker One"
@@ -58,7 +69,7 @@ enabled = {rate_limits}
 """
 
 KEYS = {
-    name: (f"{name}-key", f"{name}-SECRET", f"{name}-pass") for name in ("taker1", "maker1", "maker2")
+    name: (f"{name}-key", f"{name}-SECRET", f"{name}-pass") for name in ("taker1", "taker2", "maker1", "maker2")
 }
 
 

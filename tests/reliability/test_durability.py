@@ -3,6 +3,7 @@ directory; every acknowledged change must be there, nothing unacknowledged may b
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from serverproc import ServerProcess, SignedClient, make_server
 
 CREATE_RFQ, CANCEL_RFQ = "/api/v5/rfq/create-rfq", "/api/v5/rfq/cancel-rfq"
 CREATE_QUOTE, CANCEL_QUOTE = "/api/v5/rfq/create-quote", "/api/v5/rfq/cancel-quote"
+EXECUTE = "/api/v5/rfq/execute-quote"
 LEG = {"instId": "BTC-USDT", "sz": "1", "side": "buy"}
 
 
@@ -91,20 +93,36 @@ def test_a_restart_resumes_rfqs_quotes_and_id_counters(fresh_server: ServerProce
         client.close()
 
 
-class _Load:
-    """Makers quoting, replacing and canceling on the taker's RFQs from several threads until the server dies,
-    remembering only what the server acknowledged."""
+def _all_trades(client: SignedClient) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    query = "?limit=100"
+    while True:
+        page = client.get("/api/v5/rfq/trades" + query)["data"]
+        rows += page
+        if len(page) < 100:
+            return rows
+        query = f"?limit=100&endId={page[-1]['blockTdId']}"
 
-    def __init__(self, server: ServerProcess, rfq_ids: list[str]) -> None:
-        self.server, self.rfq_ids = server, rfq_ids
-        self.created: dict[str, str] = {}  # acknowledged quoteId -> rfqId
-        self.canceled: set[str] = set()  # acknowledged cancels
-        self.rfqs_created: list[str] = []
+
+TRIALS = 1000 if os.environ.get("OPENRFQ_LONG") else 20
+
+
+class _Load:
+    """Two takers creating RFQs and executing quotes, two makers quoting, replacing and canceling, from several
+    threads until the server dies; only what the server acknowledged is remembered."""
+
+    def __init__(self, server: ServerProcess, seed: int) -> None:
+        self.server, self.seed = server, seed
+        self.rfqs: dict[str, str] = {}  # acknowledged rfqId -> taker
+        self.quotes: dict[str, str] = {}  # acknowledged quoteId -> rfqId
+        self.canceled: set[str] = set()  # acknowledged cancel-quotes
+        self.executed: dict[str, str] = {}  # acknowledged executions: quoteId -> blockTdId
         self.lock = threading.Lock()
         self.threads = [
-            threading.Thread(target=self._maker, args=("maker1", 1)),
-            threading.Thread(target=self._maker, args=("maker2", 2)),
-            threading.Thread(target=self._taker),
+            threading.Thread(target=self._run, args=(self._maker, "maker1")),
+            threading.Thread(target=self._run, args=(self._maker, "maker2")),
+            threading.Thread(target=self._run, args=(self._taker, "taker1")),
+            threading.Thread(target=self._run, args=(self._taker, "taker2")),
         ]
 
     def start(self) -> None:
@@ -115,80 +133,93 @@ class _Load:
         for t in self.threads:
             t.join(timeout=20)
 
-    def _maker(self, name: str, seed: int) -> None:
-        client, rng = SignedClient(self.server, name), random.Random(seed)
-        mine: list[str] = []
+    def _run(self, body: Any, name: str) -> None:
+        client, rng = SignedClient(self.server, name), random.Random(f"{self.seed}:{name}")
         try:
             while True:
-                if mine and rng.random() < 0.4:
-                    quote_id = mine.pop(rng.randrange(len(mine)))
-                    answer = client.post(CANCEL_QUOTE, {"quoteId": quote_id})
-                    if answer["code"] == "0":
-                        with self.lock:
-                            self.canceled.add(quote_id)
-                else:
-                    rfq_id = rng.choice(self.rfq_ids)
-                    answer = client.post(CREATE_QUOTE, _quote_body(rfq_id, px=str(50000 + rng.randrange(100))))
-                    if answer["code"] == "0":
-                        quote_id = answer["data"][0]["quoteId"]
-                        mine.append(quote_id)
-                        with self.lock:
-                            self.created[quote_id] = rfq_id
+                body(client, rng)
         except (httpx.HTTPError, ValueError):
             return  # the server was killed mid-request: that answer was never acknowledged
         finally:
             client.close()
 
-    def _taker(self) -> None:
-        client = SignedClient(self.server, "taker1")
-        try:
-            while True:
-                answer = client.post(CREATE_RFQ, {"counterparties": ["MAKER1"], "legs": [LEG]})
-                if answer["code"] == "0":
-                    with self.lock:
-                        self.rfqs_created.append(answer["data"][0]["rfqId"])
-        except (httpx.HTTPError, ValueError):
-            return
-        finally:
-            client.close()
+    def _maker(self, client: SignedClient, rng: random.Random) -> None:
+        with self.lock:
+            rfq_ids = list(self.rfqs)[-10:]
+            mine = [q for q in list(self.quotes)[-20:] if q not in self.canceled and q not in self.executed]
+        if mine and rng.random() < 0.3:
+            quote_id = rng.choice(mine)
+            if client.post(CANCEL_QUOTE, {"quoteId": quote_id})["code"] == "0":
+                with self.lock:
+                    self.canceled.add(quote_id)
+        elif rfq_ids:
+            rfq_id = rng.choice(rfq_ids)
+            answer = client.post(CREATE_QUOTE, _quote_body(rfq_id, px=str(50000 + rng.randrange(100))))
+            if answer["code"] == "0":
+                with self.lock:
+                    self.quotes[answer["data"][0]["quoteId"]] = rfq_id
+
+    def _taker(self, client: SignedClient, rng: random.Random) -> None:
+        taker = client.name.upper()
+        with self.lock:
+            candidates = [(q, r) for q, r in list(self.quotes.items())[-20:] if self.rfqs.get(r) == taker]
+        if candidates and rng.random() < 0.5:
+            quote_id, rfq_id = rng.choice(candidates)
+            answer = client.post(EXECUTE, {"rfqId": rfq_id, "quoteId": quote_id})
+            if answer["code"] == "0":
+                with self.lock:
+                    self.executed[quote_id] = answer["data"][0]["blockTdId"]
+        else:
+            answer = client.post(CREATE_RFQ, {"counterparties": ["MAKER1", "MAKER2"], "legs": [LEG]})
+            if answer["code"] == "0":
+                with self.lock:
+                    self.rfqs[answer["data"][0]["rfqId"]] = taker
 
 
-@pytest.mark.parametrize("trial", range(3))
-def test_kill_9_loses_nothing_acknowledged_and_half_applies_nothing(tmp_path: Path, trial: int) -> None:
+@pytest.mark.parametrize("trial", range(TRIALS))
+def test_kill_9_under_mixed_load_loses_nothing_acknowledged_and_half_applies_nothing(
+    tmp_path: Path, trial: int
+) -> None:
     server = make_server(tmp_path)
     server.start()
-    taker, maker1, maker2 = _clients(server)
+    clients = [SignedClient(server, name) for name in ("taker1", "taker2", "maker1", "maker2")]
     try:
-        rfq_ids = [_rfq(taker) for _ in range(3)]
-        load = _Load(server, rfq_ids)
+        load = _Load(server, trial)
         load.start()
-        threading.Event().wait(random.Random(trial).uniform(0.3, 1.0))
+        threading.Event().wait(random.Random(trial).uniform(0.2, 0.8))
         server.kill9()
         load.join()
-        assert load.created, "the load made no acknowledged quotes before the kill"
-        print(f"acknowledged: {len(load.created)} quotes, {len(load.canceled)} cancels, {len(load.rfqs_created)} RFQs")
+        assert load.rfqs and load.quotes, "the load made no acknowledged changes before the kill"
+        print(f"acknowledged: {len(load.rfqs)} RFQs, {len(load.quotes)} quotes, {len(load.canceled)} cancels, {len(load.executed)} fills")
 
         server.start()
-        maker_views = {c.name: {q["quoteId"]: q for q in _everything(c)[1]} for c in (maker1, maker2)}
-        quotes = {**maker_views["maker1"], **maker_views["maker2"]}
-        rfqs = {r["rfqId"]: r for r in _everything(taker)[0]}
+        taker_views = [_everything(c) for c in clients[:2]]
+        rfqs = {r["rfqId"]: r for view in taker_views for r in view[0]}
+        maker_quotes = [{q["quoteId"]: q for q in _everything(c)[1]} for c in clients[2:]]
+        quotes = {**maker_quotes[0], **maker_quotes[1]}
+        trades = [t for c in clients[:2] for t in _all_trades(c)]
 
-        # Every acknowledged create and cancel survived.
-        assert set(load.created) <= set(quotes)
-        assert {q for q in load.canceled if quotes[q]["state"] != "canceled"} == set()
-        assert set(load.rfqs_created) <= set(rfqs)
-        # Nothing half-applied: every quote's RFQ exists, and replacement left at most one live quote per maker and RFQ.
+        # Every acknowledged change survived.
+        assert set(load.rfqs) <= set(rfqs)
+        assert set(load.quotes) <= set(quotes)
+        assert all(quotes[q]["state"] == "canceled" for q in load.canceled)
+        by_quote = {t["quoteId"]: t for t in trades}
+        assert all(by_quote[q]["blockTdId"] == td for q, td in load.executed.items())
+        # Nothing half-applied: fills, trades and RFQ states agree; replacement left one live quote per maker.
+        filled = {q for q, quote in quotes.items() if quote["state"] == "filled"}
+        assert filled == set(by_quote)
+        assert len({t["rfqId"] for t in trades}) == len(trades)
+        assert all(rfqs[t["rfqId"]]["state"] == "filled" for t in trades)
         assert all(q["rfqId"] in rfqs for q in quotes.values())
-        live = [(q["rfqId"], q["quoteId"]) for view in maker_views.values() for q in view.values() if q["state"] == "active"]
-        for view in maker_views.values():
-            per_rfq = [q["rfqId"] for q in view.values() if q["state"] == "active"]
-            assert len(per_rfq) == len(set(per_rfq)), live
+        for view in maker_quotes:
+            live = [q["rfqId"] for q in view.values() if q["state"] == "active"]
+            assert len(live) == len(set(live))
         # Ids never repeat: what is created now is newer than anything the dead process handed out.
-        new_quote = _quote(maker1, rfq_ids[0])
-        assert int(new_quote) > max(int(q) for q in quotes)
-        assert int(_rfq(taker)) > max(int(r) for r in rfqs)
+        new_rfq = _rfq(clients[0])
+        assert int(new_rfq) > max(int(r) for r in rfqs)
+        assert int(_quote(clients[2], new_rfq)) > max(int(q) for q in quotes)
     finally:
-        for client in (taker, maker1, maker2):
+        for client in clients:
             client.close()
         server.stop()
 

@@ -14,7 +14,8 @@ import pytest
 
 from serverproc import ServerProcess, SignedClient, make_server
 
-ROUNDS = int(os.environ.get("OPENRFQ_RACE_ROUNDS", "100"))
+# 500 races in CI (250 per variant); OPENRFQ_LONG=1 runs 10,000.
+ROUNDS = 5000 if os.environ.get("OPENRFQ_LONG") else 250
 LEG = {"instId": "BTC-USDT", "sz": "1", "side": "buy"}
 
 

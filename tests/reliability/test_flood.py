@@ -1,0 +1,86 @@
+"""A flood from one user: everyone else keeps their own allowance and prompt answers, and the server's memory
+stays bounded. CI floods for a few seconds; OPENRFQ_LONG=1 floods for 60 s."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from serverproc import SignedClient, make_server
+
+FLOOD_S = 60.0 if os.environ.get("OPENRFQ_LONG") else 4.0
+FLOODERS = 6
+LEG = {"instId": "BTC-USDT", "sz": "1", "side": "buy"}
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_path: Path) -> None:
+    server = make_server(tmp_path, rate_limits=True)
+    server.start()
+    assert server.process is not None
+    taker, victim = SignedClient(server, "taker1"), SignedClient(server, "maker2")
+    stop = threading.Event()
+    flood_answers: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def flood() -> None:
+        client = SignedClient(server, "maker1")
+        try:
+            while not stop.is_set():
+                code = client.post("/api/v5/rfq/cancel-quote", {"quoteId": "1"})["code"]
+                with lock:
+                    flood_answers[code] = flood_answers.get(code, 0) + 1
+        except httpx.HTTPError:
+            pass
+        finally:
+            client.close()
+
+    try:
+        rfq_id = taker.post("/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1", "MAKER2"], "legs": [LEG]})["data"][0]["rfqId"]
+        warm = [victim.post("/api/v5/rfq/create-quote", {"rfqId": rfq_id, "quoteSide": "sell", "legs": [{**LEG, "px": "1"}]}) for _ in range(3)]
+        assert all(a["code"] == "0" for a in warm)
+        rss_before = _rss_kib(server.process.pid)
+
+        flooders = [threading.Thread(target=flood) for _ in range(FLOODERS)]
+        for t in flooders:
+            t.start()
+        latencies, codes = [], []
+        deadline = time.monotonic() + FLOOD_S
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            # The victim stays inside its own limit: 50 per 2 s on create-quote; it sends 10 per second.
+            answer = victim.post("/api/v5/rfq/create-quote", {"rfqId": rfq_id, "quoteSide": "sell", "legs": [{**LEG, "px": "1"}]})
+            latencies.append(time.perf_counter() - started)
+            codes.append(answer["code"])
+            time.sleep(0.1)  # the RFQ lives 2 minutes, longer than the longest flood
+        stop.set()
+        for t in flooders:
+            t.join(timeout=10)
+        rss_after = _rss_kib(server.process.pid)
+    finally:
+        stop.set()
+        taker.close()
+        victim.close()
+        server.stop()
+
+    # The flood hit its own limit: mostly 50011, never more than its allowance of real answers.
+    assert flood_answers.get("50011", 0) > flood_answers.get("1", 0)
+    assert flood_answers.get("1", 0) <= 50 * (FLOOD_S / 2 + 1)
+    # The other user kept its whole allowance, promptly.
+    assert set(codes) == {"0"}, codes
+    latencies.sort()
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    assert p99 < 0.25, f"p99 {p99 * 1000:.1f} ms under a flood"
+    # Memory stays bounded: refused requests leave nothing behind.
+    assert rss_after - rss_before < 30 * 1024, (rss_before, rss_after)
+    print(f"flood answers {flood_answers}; victim p99 {p99 * 1000:.1f} ms; RSS {rss_before} -> {rss_after} KiB")
