@@ -15,9 +15,8 @@ import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
-
 from decimal import Decimal
+from typing import TypeVar
 
 from openrfq.domain import errors, execution, makers, rules
 from openrfq.domain.clock import Clock
@@ -441,7 +440,7 @@ class Venue:
 
     def _execute(self, rfq: Rfq, quote: Quote, sizes: tuple[Decimal, ...], now: int, counted: bool = False) -> BlockTrade:
         """Apply a validated execution; nothing here raises, so the fill is all or nothing."""
-        legs = []
+        legs: list[TradeLeg] = []
         for rfq_leg, quote_leg, sz in zip(rfq.legs, quote.legs, sizes):
             inst = self.catalogue[rfq_leg.inst_id]
             side = execution.taker_side(quote, rfq_leg.side)
@@ -605,24 +604,22 @@ class Venue:
         self.advance()
         if not q.is_successful:
             return []  # every trade on this venue settles: there are no failed ones to list
-        rfq_id = q.rfq_id and (parse_id(q.rfq_id) or -1)
-        quote_id = q.quote_id and (parse_id(q.quote_id) or -1)
-        block_td_id = q.block_td_id and (parse_id(q.block_td_id) or -1)
+        rfq_id, quote_id, block_td_id = _id_filter(q.rfq_id), _id_filter(q.quote_id), _id_filter(q.block_td_id)
 
         def keep(t: BlockTrade) -> bool:
             is_taker = t.taker == q.viewer
             return (
-                (not rfq_id or t.rfq_id == rfq_id)
-                and (rfq_id or not q.cl_rfq_id or (is_taker and t.cl_rfq_id == q.cl_rfq_id))
-                and (not quote_id or t.quote_id == quote_id)
-                and (quote_id or not q.cl_quote_id or (t.maker == q.viewer and t.cl_quote_id == q.cl_quote_id))
-                and (not block_td_id or t.block_td_id == block_td_id)
+                (rfq_id is None or t.rfq_id == rfq_id)
+                and (rfq_id is not None or not q.cl_rfq_id or (is_taker and t.cl_rfq_id == q.cl_rfq_id))
+                and (quote_id is None or t.quote_id == quote_id)
+                and (quote_id is not None or not q.cl_quote_id or (t.maker == q.viewer and t.cl_quote_id == q.cl_quote_id))
+                and (block_td_id is None or t.block_td_id == block_td_id)
                 and (q.begin_ts is None or t.c_time >= q.begin_ts)
                 and (q.end_ts is None or t.c_time <= q.end_ts)
             )
 
         ids = self._trades_of.get(q.viewer, [])
-        if rfq_id:
+        if rfq_id is not None:
             one = self._trade_of_rfq.get(rfq_id)
             ids = [one] if one is not None and one in self.trades and q.viewer in _parties(self.trades[one]) else []
         found = (self.trades[i] for i in _newest_first(ids, q.begin_id, q.end_id))
@@ -644,7 +641,7 @@ class Venue:
     def public_legs(self, inst_id: str, since_ms: int, until_ms: int, limit: int) -> list[tuple[BlockTrade, TradeLeg]]:
         """Single legs of ``inst_id`` executed in [since_ms, until_ms], newest first."""
         self.advance()
-        result = []
+        result: list[tuple[BlockTrade, TradeLeg]] = []
         for block_td_id, index in reversed(self._legs_of.get(inst_id, [])):
             trade = self.trades[block_td_id]
             if trade.c_time > until_ms:
@@ -666,6 +663,14 @@ def _within_limits(rfq: Rfq, quote: Quote) -> bool:
         if (buys and quote_leg.px > limit) or (not buys and quote_leg.px < limit):
             return False
     return True
+
+
+def _id_filter(value: str) -> int | None:
+    """An id filter: None when not given; an id that cannot exist (-1) when it is not a venue id."""
+    if not value:
+        return None
+    parsed = parse_id(value)
+    return parsed if parsed is not None else -1
 
 
 def _parties(trade: BlockTrade) -> tuple[str, str]:

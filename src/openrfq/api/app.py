@@ -74,8 +74,8 @@ class OkxApi:
                 await _send(send, 200, self.services.metrics.render(), CONTENT_TYPE.encode())
                 return
             if scope["path"] in self._paths:
-                exc = errors.InvalidRequestMethod()
-                await _send(send, exc.http_status, codec.error(exc))
+                wrong_method = errors.InvalidRequestMethod()
+                await _send(send, wrong_method.http_status, codec.error(wrong_method))
             else:
                 await _send(send, 404, _NOT_FOUND)
             return

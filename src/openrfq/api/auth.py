@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from openrfq.config import Account, ApiKey
 from openrfq.domain import errors
@@ -39,7 +39,7 @@ def parse_timestamp_ms(value: str) -> int:
     if not _ISO_MS.fullmatch(value):
         raise errors.InvalidTimestamp()
     try:
-        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     except ValueError:
         raise errors.InvalidTimestamp() from None
     return int(moment.timestamp() * 1000)
@@ -92,7 +92,7 @@ def require(caller: Caller, permission: str) -> None:
 
 
 def iso_timestamp(now_ms: int) -> str:
-    moment = datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc)
+    moment = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now_ms % 1000:03d}Z"
 
 

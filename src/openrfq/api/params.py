@@ -7,6 +7,7 @@ the strings "true"/"false"; ccxt and others may send numbers as JSON numbers. A 
 
 from __future__ import annotations
 
+import builtins
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -40,7 +41,7 @@ class Params:
             raise errors.ParameterError(param0=name)
         return value if isinstance(value, str) else format(value, "f")
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool = False) -> builtins.bool:
         value = self._present(name)
         if value is None:
             return default
@@ -50,13 +51,13 @@ class Params:
             return _TRUE[value.lower()]
         raise errors.ParameterError(param0=name)
 
-    def required_decimal(self, name: str) -> Decimal:
+    def required_decimal(self, name: builtins.str) -> Decimal:
         number = self.decimal(name)
         if number is None:
             raise errors.ParameterEmpty(param0=name)
         return number
 
-    def decimal(self, name: str) -> Decimal | None:
+    def decimal(self, name: builtins.str) -> Decimal | None:
         value = self._present(name)
         if value is None:
             return None
@@ -71,7 +72,7 @@ class Params:
             raise errors.ParameterError(param0=name)
         return number
 
-    def int(self, name: str, default: int) -> int:
+    def int(self, name: builtins.str, default: builtins.int) -> builtins.int:
         number = self.decimal(name)
         if number is None:
             return default
@@ -79,10 +80,10 @@ class Params:
             raise errors.ParameterError(param0=name)
         return int(number)
 
-    def optional_int(self, name: str) -> int | None:
+    def optional_int(self, name: builtins.str) -> builtins.int | None:
         return None if not self.has(name) else self.int(name, 0)
 
-    def str_list(self, name: str) -> list[str]:
+    def str_list(self, name: builtins.str) -> list[builtins.str]:
         value = self._present(name)
         if value is None:
             return []
@@ -95,7 +96,7 @@ class Params:
             result.append(str(item))
         return result
 
-    def objects(self, name: str, required: bool = False) -> list[Params]:
+    def objects(self, name: builtins.str, required: builtins.bool = False) -> list[Params]:
         value = self._present(name)
         if value is None or value == []:
             if required:
@@ -105,7 +106,7 @@ class Params:
             raise errors.ParameterError(param0=name)
         return [Params(item) for item in value]
 
-    def limit(self, maximum: int = 100) -> int:
+    def limit(self, maximum: builtins.int = 100) -> builtins.int:
         """OKX's ``limit``: 1..maximum, default maximum."""
         limit = self.int("limit", maximum)
         if not 1 <= limit <= maximum:

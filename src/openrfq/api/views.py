@@ -91,8 +91,8 @@ def counterparty(account: Account) -> Json:
     return {"traderName": account.trader_name, "traderCode": account.trader_code, "type": account.type}
 
 
-def _opt(value: object) -> str:
-    return "" if value is None else num(value) if not isinstance(value, (str, int)) else str(value)
+def _opt(value: Decimal | int | None) -> str:
+    return "" if value is None else str(value) if isinstance(value, int) else num(value)
 
 
 def instrument(i: Instrument) -> Json:

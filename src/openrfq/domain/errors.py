@@ -75,7 +75,7 @@ class ParameterCountExceeded(OkxError):
     code, http_status, template = "50025", 200, "Parameter {param0} count exceeds the limit {param1}."
 
 
-class SystemError(OkxError):  # noqa: A001 - OKX's own name for 50026
+class SystemError(OkxError):
     code, http_status, template = "50026", 500, "System error. Try again later"
 
 

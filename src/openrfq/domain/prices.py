@@ -20,11 +20,12 @@ from openrfq.domain.instrument import Instrument
 
 YEAR_MS = 365 * 24 * 3600 * 1000
 DAY_MS = 24 * 3600 * 1000
-DEFAULT_INDEX = {"BTC": Decimal("50000"), "ETH": Decimal("3000")}
+DEFAULT_INDEX = {"BTC": Decimal(50000), "ETH": Decimal(3000)}
 
 
 class IndexSource(Protocol):
-    volatility: float
+    @property
+    def volatility(self) -> float: ...
 
     def index(self, ccy: str, now_ms: int) -> Decimal | None: ...
 

@@ -7,8 +7,8 @@ checks decides which error a request with several faults gets; it follows the or
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Mapping
 
 from openrfq.domain import errors
 from openrfq.domain.commands import LegRequest

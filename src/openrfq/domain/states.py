@@ -9,8 +9,8 @@ Rules of this file:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
-from typing import Callable
 
 from openrfq.domain import errors
 from openrfq.domain.enums import QuoteState, RfqState

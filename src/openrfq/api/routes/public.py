@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from openrfq.api import codec, views
-from openrfq.api.codec import num
 from openrfq.api.auth import Caller
+from openrfq.api.codec import num
 from openrfq.api.params import Params
 from openrfq.domain import errors
 from openrfq.domain.enums import InstType
