@@ -260,3 +260,27 @@ def test_a_cancel_racing_a_replace_has_exactly_one_outcome(fresh_server: ServerP
     assert outcomes <= {"0", "70400"}
     for client in (taker, maker, other):
         client.close()
+
+
+def test_timers_that_came_due_while_down_fire_at_start_up(tmp_path: Path) -> None:
+    server = make_server(tmp_path)
+    server.start()
+    taker, maker1, maker2 = _clients(server)
+    try:
+        rfq_id = _rfq(taker)
+        quote_id = _quote(maker1, rfq_id, expiresIn="10")
+        assert maker2.post("/api/v5/rfq/cancel-all-after", {"timeOut": "10"})["code"] == "0"
+        other = _quote(maker2, rfq_id, expiresIn="120")
+        server.kill9()
+        threading.Event().wait(10.5)  # both countdowns run out while the server is down
+        server.start()
+
+        # No request has touched the venue yet; the metrics show what start-up already fired.
+        metrics = httpx.get(server.url + "/metrics").text
+        assert "openrfq_active_quotes 0.0" in metrics
+        states = {q["quoteId"]: q["state"] for c in (maker1, maker2) for q in c.get("/api/v5/rfq/quotes")["data"]}
+        assert states == {quote_id: "expired", other: "canceled"}
+    finally:
+        for client in (taker, maker1, maker2):
+            client.close()
+        server.stop()

@@ -131,6 +131,9 @@ class OkxApi:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # Timers that came due while the server was down fire now, durably, before the first request.
+                self.services.venue.advance()
+                await self.services.committer.durable()
                 self._ticker = asyncio.get_running_loop().create_task(self._tick())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
