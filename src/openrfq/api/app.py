@@ -119,7 +119,10 @@ class OkxApi:
             svc.limiter.check(caller.account.uid, endpoint.path, endpoint.limits)
         else:
             client = scope.get("client")
-            svc.limiter.check(client[0] if client else "", endpoint.path, endpoint.limits)
+            who = client[0] if client else ""
+            if endpoint.limit_by:
+                who += "|" + dict(parse_qsl(scope["query_string"].decode("latin-1"))).get(endpoint.limit_by, "")
+            svc.limiter.check(who, endpoint.path, endpoint.limits)
         params = _params(endpoint, scope, headers, raw)
         try:
             return endpoint.handler(svc, caller, params)

@@ -25,6 +25,7 @@ class Endpoint:
     permission: str = ""  # "read" / "trade"; "" for public endpoints (no authentication)
     limits: tuple[Limit, ...] = ()
     needs_body: bool = False  # POSTs with parameters: an empty body is 50000
+    limit_by: str = ""  # public limits counted per IP and this query parameter (OKX: "IP + Instrument ID")
     array_body: bool = False  # the body may also be a JSON array of objects (read as parameter "items")
 
     @property

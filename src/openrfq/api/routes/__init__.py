@@ -9,9 +9,9 @@ READ, TRADE = "read", "trade"
 RFQ = "/api/v5/rfq/"
 
 ROUTES: tuple[Endpoint, ...] = (
-    Endpoint("GET", "/api/v5/public/instruments", public.instruments, limits=(per(20, 2),)),
+    Endpoint("GET", "/api/v5/public/instruments", public.instruments, limits=(per(20, 2),), limit_by="instType"),
     Endpoint("GET", "/api/v5/public/time", public.time, limits=(per(10, 2),)),
-    Endpoint("GET", "/api/v5/public/mark-price", public.mark_price, limits=(per(10, 2),)),
+    Endpoint("GET", "/api/v5/public/mark-price", public.mark_price, limits=(per(10, 2),), limit_by="instId"),
     Endpoint("GET", RFQ + "counterparties", rfq.counterparties, READ, (per(5, 2),)),
     Endpoint("POST", RFQ + "create-rfq", rfq.create_rfq, TRADE, (per(5, 2), per(80, 12 * 3600)), needs_body=True),
     Endpoint("POST", RFQ + "cancel-rfq", rfq.cancel_rfq, TRADE, (per(5, 2),), needs_body=True),

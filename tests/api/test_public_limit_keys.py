@@ -1,0 +1,29 @@
+"""Public limits keyed as OKX documents them: instruments per IP + instrument type, mark price per IP + instId."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from builders import make_config, open_venue
+from openrfq.domain.clock import ManualClock
+
+
+async def test_instruments_are_limited_per_ip_and_instrument_type(tmp_path: Path, clock: ManualClock) -> None:
+    async for venue in open_venue(tmp_path, clock, make_config(rate_limits=True)):
+        get = venue.client.get
+        spot = [(await get("/api/v5/public/instruments", params={"instType": "SPOT"})).status_code for _ in range(21)]
+        swap = (await get("/api/v5/public/instruments", params={"instType": "SWAP"})).status_code
+
+        assert spot == [200] * 20 + [429]
+        assert swap == 200
+
+
+async def test_mark_price_is_limited_per_ip_and_instrument(tmp_path: Path, clock: ManualClock) -> None:
+    async for venue in open_venue(tmp_path, clock, make_config(rate_limits=True)):
+        get = venue.client.get
+        params = {"instType": "SWAP", "instId": "BTC-USDT-SWAP"}
+        btc = [(await get("/api/v5/public/mark-price", params=params)).json()["code"] for _ in range(11)]
+        eth = (await get("/api/v5/public/mark-price", params={**params, "instId": "ETH-USDT-SWAP"})).json()["code"]
+
+        assert btc == ["0"] * 10 + ["50011"]
+        assert eth == "0"
