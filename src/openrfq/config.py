@@ -21,7 +21,7 @@ from openrfq.domain.prices import DEFAULT_INDEX
 from openrfq.instruments.catalogue import default_instruments, instruments_from_config
 
 PERMISSIONS = frozenset({"read", "trade", "withdraw"})
-_TRADER_CODE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+_TRADER_CODE = re.compile(r"[A-Za-z0-9_]{1,32}")  # whole string: used with fullmatch
 
 
 class ConfigError(Exception):
@@ -111,10 +111,23 @@ _SECTIONS = {"accounts", "instruments", "rate_limits", "fees", "public_data", "p
 
 def load_config(path: Path, today: datetime.date | None = None) -> Config:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as e:
         raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from None
+    try:
+        text = _utf8(data, "")
+    except _Problem as e:
+        raise ConfigError(f"{path}: {e.where}: {e.problem}") from None
     return parse_config(text, str(path), today, base_dir=path.parent)
+
+
+def _utf8(data: bytes, where: str) -> str:
+    """``data`` decoded; bytes that are not UTF-8 (TOML's only encoding) are a problem at their line."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise _Problem(f"{where}line {line}", f"not UTF-8 text ({e.reason})") from None
 
 
 def demo_config(today: datetime.date | None = None) -> Config:
@@ -245,15 +258,16 @@ def _price(value: Any, where: str) -> Decimal:
 def _replay_rows(path: Path) -> tuple[tuple[int, str, Decimal], ...]:
     """CSV lines ``offset_ms,coin,price`` (a header line and blank lines are skipped), sorted by offset."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        data = path.read_bytes()
     except OSError as e:
         raise _Problem("prices.file", f"cannot read {path}: {e.strerror or e}") from None
+    lines = _utf8(data, f"prices.file {path} ").splitlines()
     rows = []
     for number, line in enumerate(lines, start=1):
         cells = [c.strip() for c in line.split(",")]
-        if not line.strip() or (number == 1 and not cells[0].isdigit()):
+        if not line.strip() or (number == 1 and not _digits(cells[0])):
             continue
-        if len(cells) != 3 or not cells[0].isdigit():
+        if len(cells) != 3 or not _digits(cells[0]):
             raise _Problem(f"prices.file {path} line {number}", "expected offset_ms,coin,price")
         rows.append((int(cells[0]), cells[1], _price(cells[2], f"prices.file {path} line {number}")))
     if not rows:
@@ -261,11 +275,18 @@ def _replay_rows(path: Path) -> tuple[tuple[int, str, Decimal], ...]:
     return tuple(sorted(rows))
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit alone also takes "²", which int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _accounts(raw: Any) -> tuple[Account, ...]:
     if raw is None:
         raise _Problem("accounts", "at least one [[accounts]] table is required")
     if not isinstance(raw, list) or not all(isinstance(a, Mapping) for a in raw):
         raise _Problem("accounts", "must be an array of tables ([[accounts]])")
+    if not raw:
+        raise _Problem("accounts", "at least one [[accounts]] table is required")
     accounts: list[Account] = []
     uids: set[str] = set()
     codes: set[str] = set()
@@ -274,12 +295,12 @@ def _accounts(raw: Any) -> tuple[Account, ...]:
         where = f"accounts[{n}]"
         _only(table, {"uid", "trader_code", "trader_name", "type", "keys"}, where)
         uid = _string(table, "uid", where)
-        if not uid.isdigit():
+        if not _digits(uid):
             raise _Problem(f"{where}.uid", f"must be digits, got {uid!r}")
         if uid in uids:
             raise _Problem(f"{where}.uid", f"duplicate uid {uid!r}", uid)
         code = _string(table, "trader_code", where)
-        if not _TRADER_CODE.match(code):
+        if not _TRADER_CODE.fullmatch(code):
             raise _Problem(f"{where}.trader_code", f"must be 1-32 letters, digits or _, got {code!r}")
         if code in codes:
             raise _Problem(f"{where}.trader_code", f"duplicate trader code {code!r}", code)

@@ -150,6 +150,9 @@ _TEXTS = {
     "alias": "alias",
 }
 _INTS = {"listTime": "list_time", "expTime": "exp_time"}
+# MARGIN is a way of trading SPOT pairs on OKX, not an instrument of its own: the venue lists only these.
+_LISTABLE = {t.value: t for t in (InstType.SPOT, InstType.SWAP, InstType.FUTURES, InstType.OPTION)}
+_OPTION_TERMS = {"optType": "opt_type", "stk": "stk", "expTime": "exp_time"}
 
 
 def instruments_from_config(entries: Iterable[Mapping[str, Any]], where: str = "instruments.list") -> list[Instrument]:
@@ -168,12 +171,11 @@ def instruments_from_config(entries: Iterable[Mapping[str, Any]], where: str = "
         for key in _REQUIRED:
             if key not in entry:
                 raise ValueError(f"{at}.{key}: required")
-        try:
-            inst_type = InstType(entry["instType"])
-        except ValueError:
-            raise ValueError(f"{at}.instType: must be one of SPOT, SWAP, FUTURES, OPTION") from None
+        inst_type = _LISTABLE.get(entry["instType"]) if isinstance(entry["instType"], str) else None
+        if inst_type is None:
+            raise ValueError(f"{at}.instType: must be one of SPOT, SWAP, FUTURES, OPTION")
         inst_id = entry["instId"]
-        if not isinstance(inst_id, str) or not inst_id or inst_id.count("-") < 1:
+        if not isinstance(inst_id, str) or inst_id.count("-") < 1 or not all(inst_id.split("-")):
             raise ValueError(f"{at}.instId: must look like BASE-QUOTE[-...]")
         fields: dict[str, Any] = {}
         for key, attr in _DECIMALS.items():
@@ -187,19 +189,37 @@ def instruments_from_config(entries: Iterable[Mapping[str, Any]], where: str = "
         for key, attr in _INTS.items():
             if key in entry:
                 value = entry[key]
-                if isinstance(value, str) and value.isdigit():
+                if isinstance(value, str) and value.isascii() and value.isdigit():
                     value = int(value)
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                     raise ValueError(f"{at}.{key}: must be a time in milliseconds")
                 fields[attr] = value
+        _check_terms(inst_type, fields, at)
         parts = inst_id.split("-")
         if inst_type is InstType.SPOT:
             fields.setdefault("base_ccy", parts[0])
             fields.setdefault("quote_ccy", parts[1])
         else:
             fields.setdefault("inst_family", f"{parts[0]}-{parts[1]}")
+            # Inverse contracts settle in the coin, linear ones (and options on USDT) in the quote currency.
+            inverse = fields.get("ct_type") == "inverse" or (inst_type is InstType.OPTION and parts[1] == "USD")
+            fields.setdefault("settle_ccy", parts[0] if inverse else parts[1])
         found.append(Instrument(inst_type=inst_type, inst_id=inst_id, **fields))
     return found
+
+
+def _check_terms(inst_type: InstType, fields: Mapping[str, Any], at: str) -> None:
+    """An option is priced from its type, strike and expiry, so OPTION needs all three; optType and stk are
+    OPTION's alone (an expiry also fits FUTURES)."""
+    if fields.get("opt_type", "C") not in ("C", "P"):
+        raise ValueError(f'{at}.optType: must be "C" or "P"')
+    if fields.get("ct_type", "linear") not in ("linear", "inverse"):
+        raise ValueError(f'{at}.ctType: must be "linear" or "inverse"')
+    for key, attr in _OPTION_TERMS.items():
+        if inst_type is InstType.OPTION and attr not in fields:
+            raise ValueError(f"{at}.{key}: required for OPTION")
+        if inst_type is not InstType.OPTION and attr in fields and key != "expTime":
+            raise ValueError(f"{at}.{key}: only for OPTION")
 
 
 def _positive(value: Any, at: str) -> Decimal:
