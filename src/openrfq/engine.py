@@ -630,7 +630,7 @@ class Venue:
         self.advance()
         newest = self._next_trade_id - 1 if end_id is None else min(end_id - 1, self._next_trade_id - 1)
         result = []
-        for block_td_id in range(newest, begin_id or 0, -1):  # ids are dense: 1, 2, 3, ...
+        for block_td_id in range(newest, max(begin_id or 0, 0), -1):  # ids are dense: 1, 2, 3, ...
             trade = self.trades[block_td_id]
             if trade.c_time <= until_ms:
                 result.append(trade)

@@ -81,7 +81,7 @@ def test_counterparties_and_rfqs_through_ccxt(exchanges: dict[str, ccxt.okx]) ->
     parties = taker.privateGetRfqCounterparties()
     rfqs = taker.privateGetRfqRfqs({"rfqId": rfq["rfqId"]})
 
-    assert {p["traderCode"] for p in parties["data"]} == {"MAKER1", "MAKER2"}
+    assert {p["traderCode"] for p in parties["data"]} == {"MAKER1", "MAKER2", "TAKER2"}
     assert rfqs["data"][0]["state"] == "active"
     assert rfqs["data"][0]["legs"][0]["sz"] == "2"
 

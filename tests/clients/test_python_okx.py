@@ -56,7 +56,7 @@ def test_counterparties_lists_the_other_accounts(server: ServerProcess) -> None:
     answer = _api(server, "taker1").counterparties()
 
     assert answer["code"] == "0"
-    assert {c["traderCode"] for c in answer["data"]} == {"MAKER1", "MAKER2"}
+    assert {c["traderCode"] for c in answer["data"]} == {"MAKER1", "MAKER2", "TAKER2"}
     assert set(answer["data"][0]) == {"traderName", "traderCode", "type"}
 
 

@@ -196,7 +196,13 @@ def public_trade(t: BlockTrade) -> Json:
         "blockTdId": str(t.block_td_id),
         "groupId": "",
         "legs": [
-            {"instId": leg.inst_id, "px": num(leg.px), "sz": num(leg.sz), "side": leg.side.value, "tradeId": str(leg.trade_id)}
+            {
+                "instId": leg.inst_id,
+                "px": num(leg.px),
+                "sz": num(_public_sz(leg)),
+                "side": leg.side.value,
+                "tradeId": str(leg.trade_id),
+            }
             for leg in t.legs
         ],
     }
@@ -209,7 +215,7 @@ def public_leg(t: BlockTrade, leg: TradeLeg, inst: Instrument) -> Json:
         "instId": leg.inst_id,
         "tradeId": str(leg.trade_id),
         "px": num(leg.px),
-        "sz": num(leg.sz),
+        "sz": num(_public_sz(leg)),
         "side": leg.side.value,
         # Options: the volatility the mark was priced with, and the forward (the index: rates are zero).
         "fillVol": _opt(leg.fill_vol) if inst.is_option else "",
@@ -219,6 +225,11 @@ def public_leg(t: BlockTrade, leg: TradeLeg, inst: Instrument) -> Json:
         "groupId": "",
         "ts": str(t.c_time),
     }
+
+
+def _public_sz(leg: TradeLeg) -> Decimal:
+    """Public data sizes SPOT in base currency: a leg sized in quote currency is converted at its price."""
+    return (leg.sz / leg.px).quantize(Decimal("1e-8")).normalize() if leg.tgt_ccy == "quote_ccy" else leg.sz
 
 
 def block_ticker(inst: Instrument, vol: Decimal, vol_ccy: Decimal, ts: int) -> Json:
