@@ -28,6 +28,7 @@ from openrfq.domain.clock import Clock
 from openrfq.engine import Venue
 from openrfq.metrics import CONTENT_TYPE, Metrics
 from openrfq.store.committer import Committer
+from openrfq.ws.hub import Hub
 
 log = logging.getLogger("openrfq.api")
 
@@ -54,6 +55,9 @@ class OkxApi:
         self._routes = {(e.method, e.path): e for e in routes}
         self._paths = {e.path for e in routes}
         self._ticker: asyncio.Task[None] | None = None
+        self._hub_task: asyncio.Task[None] | None = None
+        self.hub = Hub(services)
+        services.committer.listeners.append(self.hub.on_events)
         self._request_ids = itertools.count(1)
         metrics = services.metrics
         self._latency = {e.path: metrics.latency.labels(e.path) for e in routes}  # label lookups once, not per request
@@ -63,8 +67,11 @@ class OkxApi:
             await self._http(scope, receive, send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
-        else:  # websocket: not served yet
-            await send({"type": "websocket.close", "code": 1000})
+        elif scope["path"] == "/ws/v5/business":
+            await self.hub.serve(scope, receive, send)
+        else:  # no other WebSocket endpoint: refuse the handshake (HTTP 403)
+            await receive()
+            await send({"type": "websocket.close", "code": 1008})
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()
@@ -138,10 +145,12 @@ class OkxApi:
                 self.services.venue.advance()
                 await self.services.committer.durable()
                 self._ticker = asyncio.get_running_loop().create_task(self._tick())
+                self._hub_task = asyncio.get_running_loop().create_task(self.hub.run())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self._ticker is not None:
-                    self._ticker.cancel()
+                for task in (self._ticker, self._hub_task):
+                    if task is not None:
+                        task.cancel()
                 await self.services.committer.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -49,6 +49,9 @@ class Authenticator:
     def __init__(self, accounts: tuple[Account, ...]) -> None:
         self._keys = {key.api_key: Caller(account, key) for account in accounts for key in account.keys}
 
+    def caller(self, api_key: str) -> Caller | None:
+        return self._keys.get(api_key)
+
     def authenticate(
         self,
         headers: dict[bytes, bytes],

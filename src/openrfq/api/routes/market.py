@@ -49,11 +49,11 @@ def block_tickers(svc: Services, caller: Caller | None, p: Params) -> bytes:
         for i in svc.venue.catalogue.values()
         if i.inst_type is inst_type and (not family or i.inst_family == family)
     ]
-    return codec.ok([_ticker(svc, i) for i in found])
+    return codec.ok([ticker(svc, i) for i in found])
 
 
 def block_ticker(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    return codec.ok([_ticker(svc, _instrument(svc, p.str("instId", required=True)))])
+    return codec.ok([ticker(svc, _instrument(svc, p.str("instId", required=True)))])
 
 
 def _instrument(svc: Services, inst_id: str) -> Instrument:
@@ -63,7 +63,7 @@ def _instrument(svc: Services, inst_id: str) -> Instrument:
     return inst
 
 
-def _ticker(svc: Services, inst: Instrument) -> dict[str, object]:
+def ticker(svc: Services, inst: Instrument) -> dict[str, object]:
     """Rolling 24 h volume of the venue's own block trades in ``inst``."""
     until = _published_until(svc)
     vol = vol_ccy = Decimal(0)

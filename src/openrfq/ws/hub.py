@@ -1,0 +1,216 @@
+"""The /ws/v5/business hub: login, subscriptions, and fan-out of durable changes to subscribers.
+
+The committer calls ``on_events`` with each durable batch's events in engine order; the hub renders each for
+every subscribed viewer (views per viewer, exactly as REST) and queues it on their sessions without waiting.
+Public block-trade data waits out the configured public delay; block tickers are also pushed every 5 minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import hmac
+import itertools
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from openrfq.api import views
+from openrfq.api.routes.market import ticker
+from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
+from openrfq.domain.models import BlockTrade
+from openrfq.ws import protocol
+from openrfq.ws.protocol import INST_CHANNELS, PRIVATE_CHANNELS, PUBLIC_CHANNELS, WsError
+from openrfq.ws.session import Receive, Send, Session
+
+if TYPE_CHECKING:
+    from openrfq.api.app import Services
+
+log = logging.getLogger("openrfq.ws")
+_TIMESTAMP = re.compile(r"\d{1,12}(\.\d{1,6})?")
+
+
+class Hub:
+    def __init__(
+        self,
+        services: Services,
+        idle_timeout_s: float = 30.0,
+        queue_size: int = 1024,
+        ticker_interval_s: float = 300.0,
+    ) -> None:
+        self.svc = services
+        self.idle_timeout_s, self.queue_size, self.ticker_interval_s = idle_timeout_s, queue_size, ticker_interval_s
+        self.sessions: set[Session] = set()
+        self._by_trader: dict[str, set[Session]] = {}
+        self._delayed: list[tuple[int, int, BlockTrade]] = []  # (publish at ms, seq, trade): public delay
+        self._seq = itertools.count()
+
+    # --- connections ----------------------------------------------------------------------------------------
+
+    async def serve(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if (await receive())["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})
+        session = Session(self, send, self.queue_size)
+        self.sessions.add(session)
+        self.svc.metrics.ws_connections.inc()
+        try:
+            await session.run(receive, self.idle_timeout_s)
+        finally:
+            self.sessions.discard(session)
+            if session.account is not None:
+                self._by_trader.get(session.account.trader_code, set()).discard(session)
+            self.svc.metrics.ws_connections.dec()
+
+    async def run(self) -> None:
+        """Background duties: release delayed public data, push block tickers every interval, report depths."""
+        loop = asyncio.get_running_loop()
+        next_tickers = loop.time() + self.ticker_interval_s
+        while True:
+            await asyncio.sleep(0.1)
+            now = self.svc.clock.now_ms()
+            while self._delayed and self._delayed[0][0] <= now:
+                self._publish(heapq.heappop(self._delayed)[2])
+            if loop.time() >= next_tickers:
+                next_tickers = loop.time() + self.ticker_interval_s
+                self._push_tickers({inst for s in self.sessions for ch, inst in s.subs if ch == "block-tickers"})
+            self.svc.metrics.ws_queue_depth.set(max((s.depth for s in self.sessions), default=0))
+
+    # --- requests -------------------------------------------------------------------------------------------
+
+    def handle(self, session: Session, text: str) -> None:
+        if text == "ping":
+            session.push("pong")
+            return
+        request_id: str | None = None
+        try:
+            message = protocol.decode(text)
+            if not isinstance(message, dict):
+                raise protocol.invalid_request()
+            raw_id = message.get("id")
+            request_id = raw_id if isinstance(raw_id, str) else None
+            op, args = message.get("op"), message.get("args")
+            if op == "login":
+                self._login(session, args)
+                session.push(protocol.event("login", session.conn_id, request_id, code="0", msg=""))
+            elif op in ("subscribe", "unsubscribe"):
+                for arg in self._subscription(session, op, args):
+                    session.push(protocol.event(op, session.conn_id, request_id, arg=arg))
+            else:
+                raise WsError("60019", f"Invalid op: {op}")
+        except WsError as e:
+            session.push(protocol.error_event(e, session.conn_id, request_id))
+
+    def _login(self, session: Session, args: Any) -> None:
+        if session.account is not None:
+            raise WsError("60031", "The WebSocket endpoint does not allow multiple or repeated logins.")
+        if not isinstance(args, list) or len(args) != 1 or not isinstance(args[0], dict):
+            raise protocol.invalid_args()
+        arg = args[0]
+        fields = {}
+        for name in ("apiKey", "passphrase", "timestamp", "sign"):
+            value = arg.get(name)
+            if value in (None, ""):
+                raise WsError("60027", f"Parameter {name} can not be empty.")
+            fields[name] = str(value)
+        timestamp = fields["timestamp"]
+        if not _TIMESTAMP.fullmatch(timestamp):
+            raise WsError("60004", "Invalid timestamp")
+        if abs(self.svc.clock.now_ms() / 1000 - float(timestamp)) > protocol.LOGIN_WINDOW_S:
+            raise WsError("60006", "Timestamp request expired")
+        caller = self.svc.auth.caller(fields["apiKey"])
+        if caller is None:
+            raise WsError("60005", "Invalid apiKey")
+        if not hmac.compare_digest(fields["passphrase"].encode(), caller.key.passphrase.encode()):
+            raise WsError("60024", "Wrong passphrase")
+        if not hmac.compare_digest(protocol.login_sign(caller.key.secret_key, timestamp), fields["sign"]):
+            raise WsError("60007", "Invalid sign")
+        session.account = caller.account
+        self._by_trader.setdefault(caller.account.trader_code, set()).add(session)
+
+    def _subscription(self, session: Session, op: str, args: Any) -> list[dict[str, Any]]:
+        """Validate every arg first, then apply them all: a bad arg changes nothing."""
+        if not isinstance(args, list) or not args or not all(isinstance(a, dict) for a in args):
+            raise protocol.invalid_args()
+        keys = []
+        for arg in args:
+            channel, inst_id = arg.get("channel"), arg.get("instId", "")
+            if not isinstance(channel, str) or not isinstance(inst_id, str):
+                raise protocol.invalid_args()
+            if channel in PRIVATE_CHANNELS:
+                if session.account is None and op == "subscribe":
+                    raise WsError("60011", "Please log in")
+                inst_id = ""
+            elif channel in PUBLIC_CHANNELS:
+                if channel in INST_CHANNELS and inst_id not in self.svc.venue.catalogue:
+                    raise protocol.invalid_args()
+                if channel not in INST_CHANNELS:
+                    inst_id = ""
+            else:
+                raise protocol.unknown_channel(channel)
+            keys.append((channel, inst_id))
+        for key in keys:
+            if op == "subscribe":
+                session.subs.add(key)
+            else:
+                session.subs.discard(key)
+        return [{"channel": ch, "instId": inst} if inst else {"channel": ch} for ch, inst in keys]
+
+    # --- pushes ---------------------------------------------------------------------------------------------
+
+    def on_events(self, events: list[Event]) -> None:
+        if not self.sessions:
+            return
+        for event in events:
+            if isinstance(event, RfqChanged):
+                rfq = event.rfq
+                self._push_private("rfqs", (rfq.taker, *rfq.counterparties), lambda viewer: views.rfq(rfq, viewer))
+            elif isinstance(event, QuoteChanged):
+                quote = event.quote
+                rfq = self.svc.venue.rfqs[quote.rfq_id]
+                self._push_private("quotes", (quote.maker, rfq.taker), lambda viewer: views.quote(quote, rfq, viewer))
+            elif isinstance(event, TradeExecuted):
+                trade = event.trade
+                self._push_private("struc-block-trades", (trade.taker, trade.maker), lambda viewer: views.trade(trade, viewer))
+                delay = self.svc.config.public_delay_ms
+                if delay:
+                    heapq.heappush(self._delayed, (trade.c_time + delay, next(self._seq), trade))
+                else:
+                    self._publish(trade)
+
+    def _push_private(self, channel: str, viewers: tuple[str, ...], render: Any) -> None:
+        for viewer in dict.fromkeys(viewers):
+            sessions = [s for s in self._by_trader.get(viewer, ()) if (channel, "") in s.subs]
+            if not sessions:
+                continue
+            uid = sessions[0].account.uid if sessions[0].account else ""
+            text = protocol.encode({"arg": {"channel": channel, "uid": uid}, "data": [render(viewer)]})
+            for session in sessions:
+                session.push(text)
+
+    def _publish(self, trade: BlockTrade) -> None:
+        structure = protocol.encode({"arg": {"channel": "public-struc-block-trades"}, "data": [views.public_trade(trade)]})
+        for session in self._subscribed("public-struc-block-trades", ""):
+            session.push(structure)
+        for leg in trade.legs:
+            inst = self.svc.venue.catalogue[leg.inst_id]
+            sessions = self._subscribed("public-block-trades", leg.inst_id)
+            if sessions:
+                text = protocol.encode(
+                    {"arg": {"channel": "public-block-trades", "instId": leg.inst_id}, "data": [views.public_leg(trade, leg, inst)]}
+                )
+                for session in sessions:
+                    session.push(text)
+        self._push_tickers({leg.inst_id for leg in trade.legs})
+
+    def _push_tickers(self, inst_ids: set[str]) -> None:
+        for inst_id in inst_ids:
+            sessions = self._subscribed("block-tickers", inst_id)
+            if sessions:
+                data = ticker(self.svc, self.svc.venue.catalogue[inst_id])
+                text = protocol.encode({"arg": {"channel": "block-tickers", "instId": inst_id}, "data": [data]})
+                for session in sessions:
+                    session.push(text)
+
+    def _subscribed(self, channel: str, inst_id: str) -> list[Session]:
+        return [s for s in self.sessions if (channel, inst_id) in s.subs]

@@ -1,0 +1,70 @@
+"""The OKX WebSocket wire: channels, login signatures, and the event messages the server sends."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Any
+
+import msgspec
+
+PRIVATE_CHANNELS = frozenset({"rfqs", "quotes", "struc-block-trades"})
+PUBLIC_CHANNELS = frozenset({"public-struc-block-trades", "public-block-trades", "block-tickers"})
+INST_CHANNELS = frozenset({"public-block-trades", "block-tickers"})  # these need an instId
+LOGIN_WINDOW_S = 30
+VERIFY_PATH = "/users/self/verify"
+
+_encode = msgspec.json.Encoder(decimal_format="string").encode
+_decode = msgspec.json.Decoder().decode
+
+
+class WsError(Exception):
+    """A refused operation: answered with an ``error`` event; the connection stays open."""
+
+    def __init__(self, code: str, msg: str) -> None:
+        super().__init__(f"{code}: {msg}")
+        self.code, self.msg = code, msg
+
+
+def invalid_request() -> WsError:
+    return WsError("60012", "Invalid request")
+
+
+def invalid_args() -> WsError:
+    return WsError("60013", "Invalid args")
+
+
+def unknown_channel(channel: str) -> WsError:
+    return WsError(
+        "60018",
+        f"Wrong URL or {channel} doesn't exist. Please use the correct URL, channel and parameters referring to API document.",
+    )
+
+
+def decode(text: str) -> Any:
+    try:
+        return _decode(text)
+    except msgspec.DecodeError:
+        raise invalid_request() from None
+
+
+def encode(message: dict[str, Any]) -> str:
+    return _encode(message).decode()
+
+
+def login_sign(secret: str, timestamp: str) -> str:
+    digest = hmac.new(secret.encode(), (timestamp + "GET" + VERIFY_PATH).encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def event(name: str, conn_id: str, request_id: str | None = None, **fields: Any) -> str:
+    message: dict[str, Any] = {"id": request_id} if request_id is not None else {}
+    message["event"] = name
+    message.update(fields)
+    message["connId"] = conn_id
+    return encode(message)
+
+
+def error_event(e: WsError, conn_id: str, request_id: str | None = None) -> str:
+    return event("error", conn_id, request_id, code=e.code, msg=e.msg)

@@ -1,0 +1,133 @@
+"""The /ws/v5/business protocol: login, subscribe/unsubscribe, errors, ping/pong, idle close."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from wsbuilders import Live, live_venue, login_message, receive
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[Live]:
+    async for v in live_venue(tmp_path, idle_timeout_s=1.0):
+        yield v
+
+
+async def test_login_answers_with_the_connection_id(live: Live) -> None:
+    async with connect(live.ws_url) as ws:
+        await ws.send(login_message("maker1"))
+        answer = await receive(ws)
+
+    assert answer["event"] == "login" and answer["code"] == "0" and answer["msg"] == ""
+    assert len(answer["connId"]) == 8
+
+
+@pytest.mark.parametrize(
+    ("override", "code", "msg"),
+    [
+        ({"timestamp": "yesterday"}, "60004", "Invalid timestamp"),
+        ({"timestamp": str(int(time.time()) - 60)}, "60006", "Timestamp request expired"),
+        ({"apiKey": "nobody"}, "60005", "Invalid apiKey"),
+        ({"passphrase": "wrong"}, "60024", "Wrong passphrase"),
+        ({"sign": "c2lnbg=="}, "60007", "Invalid sign"),
+        ({"sign": ""}, "60027", "Parameter sign can not be empty."),
+    ],
+)
+async def test_login_failures(live: Live, override: dict[str, str], code: str, msg: str) -> None:
+    async with connect(live.ws_url) as ws:
+        await ws.send(login_message("maker1", **override))
+        answer = await receive(ws)
+        await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "rfqs"}]}))
+        after = await receive(ws)
+
+    assert (answer["event"], answer["code"], answer["msg"]) == ("error", code, msg)
+    assert after["code"] == "60011"  # still not logged in
+
+
+async def test_a_second_login_is_60031(live: Live) -> None:
+    async with connect(live.ws_url) as ws:
+        await ws.send(login_message("maker1"))
+        await receive(ws)
+        await ws.send(login_message("maker1"))
+        answer = await receive(ws)
+
+    assert (answer["event"], answer["code"]) == ("error", "60031")
+
+
+async def test_subscribe_and_unsubscribe_echo_the_id_and_args(live: Live) -> None:
+    async with connect(live.ws_url) as ws:
+        await ws.send(login_message("taker1"))
+        await receive(ws)
+        await ws.send(json.dumps({"id": "r1", "op": "subscribe", "args": [{"channel": "rfqs"}, {"channel": "quotes"}]}))
+        first, second = await receive(ws), await receive(ws)
+        await ws.send(json.dumps({"id": "r2", "op": "unsubscribe", "args": [{"channel": "quotes"}]}))
+        third = await receive(ws)
+
+    assert first == {"id": "r1", "event": "subscribe", "arg": {"channel": "rfqs"}, "connId": first["connId"]}
+    assert second["arg"] == {"channel": "quotes"}
+    assert (third["id"], third["event"], third["arg"]) == ("r2", "unsubscribe", {"channel": "quotes"})
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ({"op": "subscribe", "args": [{"channel": "rfqs"}]}, "60011"),  # private before login
+        ({"op": "order", "args": []}, "60019"),
+        ({"op": "subscribe", "args": "rfqs"}, "60013"),
+        ({"op": "subscribe", "args": [{"channel": "block-tickers"}]}, "60013"),  # instId required
+        ({"op": "subscribe", "args": [{"channel": "block-tickers", "instId": "DOGE-USDT"}]}, "60013"),
+        ({"op": "subscribe", "args": [{"channel": "tickers", "instId": "BTC-USDT"}]}, "60018"),
+    ],
+)
+async def test_bad_requests_get_error_events(live: Live, message: dict[str, object], code: str) -> None:
+    async with connect(live.ws_url) as ws:
+        await ws.send(json.dumps({"id": "x1", **message}))
+        answer = await receive(ws)
+
+    assert (answer["id"], answer["event"], answer["code"]) == ("x1", "error", code)
+    assert answer["msg"] and answer["connId"]
+
+
+async def test_unknown_op_and_bad_json_messages(live: Live) -> None:
+    async with connect(live.ws_url) as ws:
+        await ws.send(json.dumps({"op": "order"}))
+        bad_op = await receive(ws)
+        await ws.send("{not json")
+        bad_json = await receive(ws)
+
+    assert (bad_op["code"], bad_op["msg"]) == ("60019", "Invalid op: order")
+    assert (bad_json["code"], bad_json["msg"]) == ("60012", "Invalid request")
+
+
+async def test_public_channels_need_no_login(live: Live) -> None:
+    async with connect(live.ws_url) as ws:
+        await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "public-block-trades", "instId": "BTC-USDT"}]}))
+        answer = await receive(ws)
+
+    assert answer["arg"] == {"channel": "public-block-trades", "instId": "BTC-USDT"}
+
+
+async def test_ping_pong_keeps_a_connection_alive_and_silence_closes_it(live: Live) -> None:
+    async with connect(live.ws_url) as ws:
+        for _ in range(3):  # 3 x 0.6 s: longer than the 1 s idle timeout in all, never idle for 1 s
+            await ws.send("ping")
+            assert await asyncio.wait_for(ws.recv(), 2) == "pong"
+            await asyncio.sleep(0.6)
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 3)
+
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4004
+
+
+async def test_other_websocket_paths_are_refused(live: Live) -> None:
+    with pytest.raises(Exception):
+        async with connect(f"ws://127.0.0.1:{live.port}/ws/v5/private"):
+            pass
