@@ -1,0 +1,174 @@
+"""Pushes on /ws/v5/business: what each party sees of RFQs, quotes and trades, public channels, slow consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from builders import make_config
+from openrfq.client import Leg
+from wsbuilders import Live, live_venue, logged_in, login_message, receive
+
+SPOT = Leg("BTC-USDT", "1.5", "buy")
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[Live]:
+    async for v in live_venue(tmp_path):
+        yield v
+
+
+async def _until(ws: ClientConnection, channel: str, timeout: float = 2.0) -> dict[str, Any]:
+    while True:
+        message = await receive(ws, timeout)
+        if message.get("arg", {}).get("channel") == channel and "data" in message:
+            return message
+
+
+async def test_a_maker_receives_an_rfq_within_100_ms(live: Live) -> None:
+    maker = await logged_in(live, "maker1", "rfqs")
+    async with live.rest("taker1") as taker:
+        started = time.perf_counter()
+        rfq = await taker.create_rfq(["MAKER1"], [SPOT], cl_rfq_id="secret1")
+        push = await _until(maker, "rfqs")
+        elapsed = time.perf_counter() - started
+    await maker.close()
+
+    assert elapsed < 0.1, f"{elapsed * 1000:.1f} ms"
+    assert push["arg"] == {"channel": "rfqs", "uid": "200001"}
+    (data,) = push["data"]
+    assert (data["rfqId"], data["state"], data["clRfqId"], data["counterparties"]) == (rfq.rfq_id, "active", "", ["MAKER1"])
+    assert data["traderCode"] == "TAKER1"
+
+
+async def test_quotes_and_their_cancellation_as_taker_and_maker_see_them(live: Live) -> None:
+    taker_ws = await logged_in(live, "taker1", "quotes")
+    maker_ws = await logged_in(live, "maker1", "quotes")
+    async with live.rest("taker1") as taker, live.rest("maker1") as maker:
+        rfq = await taker.create_rfq(["MAKER1"], [SPOT])
+        quote = await maker.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")], cl_quote_id="mine1")
+        taker_new, maker_new = await _until(taker_ws, "quotes"), await _until(maker_ws, "quotes")
+        await maker.cancel_quote(quote.quote_id)
+        taker_end, maker_end = await _until(taker_ws, "quotes"), await _until(maker_ws, "quotes")
+    for ws in (taker_ws, maker_ws):
+        await ws.close()
+
+    assert [(m["data"][0]["state"], m["data"][0]["clQuoteId"]) for m in (taker_new, taker_end)] == [("active", ""), ("canceled", "")]
+    assert [(m["data"][0]["state"], m["data"][0]["clQuoteId"]) for m in (maker_new, maker_end)] == [
+        ("active", "mine1"),
+        ("canceled", "mine1"),
+    ]
+    assert taker_new["arg"] == {"channel": "quotes", "uid": "100001"}
+
+
+async def test_execution_pushes_to_every_party_and_the_public(live: Live) -> None:
+    taker_ws = await logged_in(live, "taker1", "rfqs", "quotes", "struc-block-trades")
+    winner_ws = await logged_in(live, "maker1", "rfqs", "struc-block-trades")
+    loser_ws = await logged_in(live, "maker2", "rfqs")
+    public = await connect(live.ws_url)
+    await public.send(
+        json.dumps(
+            {
+                "op": "subscribe",
+                "args": [
+                    {"channel": "public-struc-block-trades"},
+                    {"channel": "public-block-trades", "instId": "BTC-USDT"},
+                    {"channel": "block-tickers", "instId": "BTC-USDT"},
+                ],
+            }
+        )
+    )
+    for _ in range(3):
+        await receive(public)
+    async with live.rest("taker1") as taker, live.rest("maker1") as m1, live.rest("maker2") as m2:
+        rfq = await taker.create_rfq(["MAKER1", "MAKER2"], [SPOT])
+        win = await m1.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")])
+        await m2.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50001")])
+        trade = await taker.execute_quote(rfq.rfq_id, win.quote_id)
+
+    async def states(ws: ClientConnection, count: int) -> list[str]:
+        return [(await _until(ws, "rfqs"))["data"][0]["state"] for _ in range(count)]
+
+    assert await states(taker_ws, 2) == ["active", "filled"]
+    assert await states(winner_ws, 2) == ["active", "filled"]
+    assert await states(loser_ws, 2) == ["active", "traded_away"]
+    taker_trade = (await _until(taker_ws, "struc-block-trades"))["data"][0]
+    maker_trade = (await _until(winner_ws, "struc-block-trades"))["data"][0]
+    assert taker_trade["blockTdId"] == maker_trade["blockTdId"] == trade.block_td_id
+    assert (taker_trade["legs"][0]["feeCcy"], maker_trade["legs"][0]["feeCcy"]) == ("BTC", "USDT")
+    structure = await _until(public, "public-struc-block-trades")
+    single = await _until(public, "public-block-trades")
+    ticker = await _until(public, "block-tickers")
+    assert structure["data"][0]["blockTdId"] == trade.block_td_id and "tTraderCode" not in structure["data"][0]
+    assert single["arg"] == {"channel": "public-block-trades", "instId": "BTC-USDT"}
+    assert single["data"][0]["px"] == "50000"
+    assert ticker["data"][0]["vol24h"] == "1.5"
+    for ws in (taker_ws, winner_ws, loser_ws, public):
+        await ws.close()
+
+
+async def test_public_data_waits_out_the_public_delay(tmp_path: Path) -> None:
+    async for live in live_venue(tmp_path, replace(make_config(), public_delay_ms=600)):
+        public = await connect(live.ws_url)
+        await public.send(json.dumps({"op": "subscribe", "args": [{"channel": "public-struc-block-trades"}]}))
+        await receive(public)
+        async with live.rest("taker1") as taker, live.rest("maker1") as maker:
+            rfq = await taker.create_rfq(["MAKER1"], [SPOT])
+            quote = await maker.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")])
+            started = time.monotonic()
+            await taker.execute_quote(rfq.rfq_id, quote.quote_id)
+        push = await _until(public, "public-struc-block-trades", timeout=3)
+        assert time.monotonic() - started >= 0.5
+        assert push["data"][0]["legs"][0]["instId"] == "BTC-USDT"
+        await public.close()
+
+
+async def test_block_tickers_are_also_pushed_on_an_interval(tmp_path: Path) -> None:
+    async for live in live_venue(tmp_path, ticker_interval_s=0.3):
+        public = await connect(live.ws_url)
+        await public.send(json.dumps({"op": "subscribe", "args": [{"channel": "block-tickers", "instId": "ETH-USDT"}]}))
+        await receive(public)
+        first, second = await _until(public, "block-tickers"), await _until(public, "block-tickers")
+        assert first["data"][0]["instId"] == second["data"][0]["instId"] == "ETH-USDT"
+        await public.close()
+
+
+async def test_a_stalled_client_is_closed_and_delays_nobody(tmp_path: Path) -> None:
+    async for live in live_venue(tmp_path, queue_size=20):
+        hub = live.app.hub
+        # A client whose connection stopped taking data: every send to it blocks, as a full socket's drain does.
+        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        stuck = asyncio.Event()
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+            if message["type"] == "websocket.send" and len(sent) > 3:
+                await stuck.wait()  # never set
+
+        for text in ("connect", login_message("maker1"), json.dumps({"op": "subscribe", "args": [{"channel": "rfqs"}]})):
+            inbox.put_nowait({"type": "websocket.connect"} if text == "connect" else {"type": "websocket.receive", "text": text})
+        stalled = asyncio.create_task(hub.serve({"type": "websocket"}, inbox.get, send))
+        healthy = await logged_in(live, "maker2", "rfqs")
+        delays = []
+        async with live.rest("taker1") as taker:
+            for n in range(40):
+                started = time.perf_counter()
+                await taker.create_rfq(["MAKER1", "MAKER2"], [SPOT], tag=f"t{n}")
+                await _until(healthy, "rfqs")
+                delays.append(time.perf_counter() - started)
+        await asyncio.wait_for(stalled, 3)  # the stalled connection's handler ended: it was closed
+        await healthy.close()
+
+        assert max(delays) < 0.1, f"slowest push {max(delays) * 1000:.1f} ms"
+        assert sent[-1] == {"type": "websocket.close", "code": 4005}
+        assert not any(s.account and s.account.trader_code == "MAKER1" for s in hub.sessions)
