@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -86,10 +87,20 @@ class ServerProcess:
     config_path: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    tls: bool = False
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}/ws/v5/business"
+
+    @property
+    def ca_file(self) -> Path:
+        """The local CA that ``serve --tls`` writes and clients trust through SSL_CERT_FILE."""
+        return self.data_dir / "tls" / "ca.pem"
 
     def start(self, timeout_s: float = 20.0) -> None:
         with open(self.data_dir / "server.log", "ab") as log:
@@ -99,11 +110,14 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"openrfq serve exited: {(self.data_dir / 'server.log').read_text()}")
             try:
-                if httpx.get(self.url + "/api/v5/public/time", timeout=0.5).status_code == 200:
+                if httpx.get(self.url + "/api/v5/public/time", timeout=0.5, verify=self._verify()).status_code == 200:
                     return
-            except httpx.HTTPError:
+            except (httpx.HTTPError, OSError):
                 time.sleep(0.05)
         raise RuntimeError("openrfq serve did not become ready")
+
+    def _verify(self) -> ssl.SSLContext | bool:
+        return ssl.create_default_context(cafile=self.ca_file) if self.tls else True
 
     def _spawn(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
@@ -113,6 +127,7 @@ class ServerProcess:
                 "--port", str(self.port),
                 "--data-dir", str(self.data_dir),
                 "--config", str(self.config_path),
+                *(["--tls"] if self.tls else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -136,12 +151,12 @@ class ServerProcess:
             self.process = None
 
 
-def make_server(tmp_path: Path, rate_limits: bool = False) -> ServerProcess:
+def make_server(tmp_path: Path, rate_limits: bool = False, tls: bool = False) -> ServerProcess:
     config_path = tmp_path / "openrfq.toml"
     config_path.write_text(CONFIG_TOML.replace("{rate_limits}", "true" if rate_limits else "false"))
     data_dir = tmp_path / "data"
     data_dir.mkdir(exist_ok=True)
-    return ServerProcess(data_dir=data_dir, config_path=config_path)
+    return ServerProcess(data_dir=data_dir, config_path=config_path, tls=tls)
 
 
 @dataclass

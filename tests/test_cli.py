@@ -237,11 +237,12 @@ def test_the_demo_prints_its_keys_on_start_up(tmp_path: Path) -> None:
         banner += _drain(process)
 
     lines = banner.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 7
     assert lines[0] == f"openrfq {__version__} on http://127.0.0.1:{port}  (data: {data_dir / DB_NAME})"
-    assert lines[1] == "loaded 0 RFQs, 0 quotes; config: <built-in demo>"
-    assert lines[2] == "demo accounts (pass --config FILE for your own):"
-    for line, (code, uid, key, secret, passphrase) in zip(lines[3:], DEMO_KEYS, strict=True):
+    assert lines[1] == f"WebSocket: ws://127.0.0.1:{port}/ws/v5/business"
+    assert lines[2] == "loaded 0 RFQs, 0 quotes; config: <built-in demo>"
+    assert lines[3] == "demo accounts (pass --config FILE for your own):"
+    for line, (code, uid, key, secret, passphrase) in zip(lines[4:], DEMO_KEYS, strict=True):
         assert line.split() == [
             code, f"uid={uid}", f"api_key={key}", f"secret_key={secret}", f"passphrase={passphrase}", "permissions=read,trade"
         ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -12,6 +12,7 @@ import uvicorn
 from openrfq import __version__, logs
 from openrfq.config import Config, ConfigError, config_to_text_summary, demo_config, load_config
 from openrfq.runtime import DB_NAME, build_app
+from openrfq.tls import local_certificate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="openrfq: a block-trading RFQ venue speaking OKX v5.")
 
@@ -32,22 +33,57 @@ def serve(
         Path, typer.Option(envvar="OPENRFQ_DATA_DIR", help="Directory of the SQLite database; reused on restart.")
     ] = Path("./openrfq-data"),
     config: Annotated[
-        Optional[Path], typer.Option(envvar="OPENRFQ_CONFIG", help="TOML config; without it, the demo accounts.")
+        Path | None, typer.Option(envvar="OPENRFQ_CONFIG", help="TOML config; without it, the demo accounts.")
     ] = None,
     log_level: Annotated[str, typer.Option(envvar="OPENRFQ_LOG_LEVEL")] = "info",
+    tls: Annotated[
+        bool, typer.Option("--tls", envvar="OPENRFQ_TLS", help="Serve HTTPS and WSS (a local CA unless --tls-cert).")
+    ] = False,
+    tls_cert: Annotated[Path | None, typer.Option(envvar="OPENRFQ_TLS_CERT", help="PEM certificate chain.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(envvar="OPENRFQ_TLS_KEY", help="PEM private key.")] = None,
 ) -> None:
-    """Start the venue: REST on http://HOST:PORT/api/v5/..."""
+    """Start the venue: REST on http://HOST:PORT/api/v5/..., WebSocket on ws://HOST:PORT/ws/v5/business."""
     cfg = _load(config)
+    if (tls_cert is None) != (tls_key is None):
+        typer.echo("openrfq: --tls-cert and --tls-key go together", err=True)
+        raise typer.Exit(2)
     logs.configure(log_level)
+    certfile, keyfile = _tls_files(tls or tls_cert is not None, tls_cert, tls_key, data_dir)
     api = build_app(cfg, data_dir)
     venue = api.services.venue
-    typer.echo(f"openrfq {__version__} on http://{host}:{port}  (data: {data_dir / DB_NAME})")
+    http, ws = ("https", "wss") if certfile else ("http", "ws")
+    typer.echo(f"openrfq {__version__} on {http}://{host}:{port}  (data: {data_dir / DB_NAME})")
+    typer.echo(f"WebSocket: {ws}://{host}:{port}/ws/v5/business")
     typer.echo(f"loaded {len(venue.rfqs)} RFQs, {len(venue.quotes)} quotes; config: {cfg.source}")
     if config is None:
         typer.echo("demo accounts (pass --config FILE for your own):")
         typer.echo(config_to_text_summary(cfg))
     sys.stdout.flush()
-    uvicorn.run(api, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+    uvicorn.run(
+        api,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+    )
+
+
+def _tls_files(enabled: bool, cert: Path | None, key: Path | None, data_dir: Path) -> tuple[str | None, str | None]:
+    if not enabled:
+        return None, None
+    if cert is not None and key is not None:
+        for path in (cert, key):
+            if not path.is_file():
+                typer.echo(f"openrfq: {path}: no such file", err=True)
+                raise typer.Exit(2)
+        return str(cert), str(key)
+    local = local_certificate(data_dir / "tls")
+    typer.echo(f"TLS: certificate for 127.0.0.1, ::1, localhost signed by the local CA {local.ca}")
+    typer.echo(f"     clients trust it with SSL_CERT_FILE={local.ca}")
+    return str(local.cert), str(local.key)
 
 
 @app.command()

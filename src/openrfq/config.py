@@ -11,10 +11,9 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-
-from decimal import Decimal, InvalidOperation
 
 from openrfq.domain.instrument import Instrument
 from openrfq.domain.prices import DEFAULT_INDEX
@@ -142,7 +141,7 @@ def parse_config(
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: malformed TOML: {e}") from None
     try:
-        return _build(doc, source, today or datetime.datetime.now(datetime.timezone.utc).date(), base_dir or Path("."))
+        return _build(doc, source, today or datetime.datetime.now(datetime.UTC).date(), base_dir or Path("."))
     except _Problem as e:
         raise ConfigError(f"{source}: {e.where}{_line_hint(text, e.needle)}: {e.problem}") from None
 

@@ -9,8 +9,8 @@ from openrfq.api.app import OkxApi, Services
 from openrfq.api.auth import Authenticator
 from openrfq.api.ratelimit import RateLimiter
 from openrfq.config import Config, PriceSettings
-from openrfq.domain.prices import IndexSource, Prices, RandomWalkIndex, ReplayIndex, StaticIndex, midnight_utc
 from openrfq.domain.clock import Clock, SystemClock
+from openrfq.domain.prices import IndexSource, Prices, RandomWalkIndex, ReplayIndex, StaticIndex, midnight_utc
 from openrfq.engine import Venue
 from openrfq.logs import log_state_changes
 from openrfq.metrics import Metrics

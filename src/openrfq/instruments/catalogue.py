@@ -18,7 +18,7 @@ STRIKES = tuple(range(50_000, 150_001, 10_000))
 
 
 def _ms(day: datetime.date, hour: int = _EXPIRY_HOUR_UTC) -> int:
-    moment = datetime.datetime(day.year, day.month, day.day, hour, tzinfo=datetime.timezone.utc)
+    moment = datetime.datetime(day.year, day.month, day.day, hour, tzinfo=datetime.UTC)
     return int(moment.timestamp() * 1000)
 
 

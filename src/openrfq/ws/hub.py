@@ -13,6 +13,7 @@ import hmac
 import itertools
 import logging
 import re
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from openrfq.api import views
@@ -164,14 +165,14 @@ class Hub:
         for event in events:
             if isinstance(event, RfqChanged):
                 rfq = event.rfq
-                self._push_private("rfqs", (rfq.taker, *rfq.counterparties), lambda viewer: views.rfq(rfq, viewer))
+                self._push_private("rfqs", (rfq.taker, *rfq.counterparties), partial(views.rfq, rfq))
             elif isinstance(event, QuoteChanged):
                 quote = event.quote
                 rfq = self.svc.venue.rfqs[quote.rfq_id]
-                self._push_private("quotes", (quote.maker, rfq.taker), lambda viewer: views.quote(quote, rfq, viewer))
+                self._push_private("quotes", (quote.maker, rfq.taker), partial(views.quote, quote, rfq))
             elif isinstance(event, TradeExecuted):
                 trade = event.trade
-                self._push_private("struc-block-trades", (trade.taker, trade.maker), lambda viewer: views.trade(trade, viewer))
+                self._push_private("struc-block-trades", (trade.taker, trade.maker), partial(views.trade, trade))
                 delay = self.svc.config.public_delay_ms
                 if delay:
                     heapq.heappush(self._delayed, (trade.c_time + delay, next(self._seq), trade))

@@ -1,0 +1,119 @@
+"""python-okx's WebSocket classes, unchanged but for the URL, against a real ``openrfq serve --tls`` process.
+
+They only speak ``wss://`` and verify the certificate (ssl.create_default_context), so the client trusts
+the venue's local CA through SSL_CERT_FILE, exactly as the README tells users to do. REST goes through
+python-okx too, over HTTPS with the same CA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from okx import BlockTrading
+from okx.websocket.WsPrivateAsync import WsPrivateAsync
+from okx.websocket.WsPublicAsync import WsPublicAsync
+
+from serverproc import KEYS, ServerProcess, make_server
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    proc = make_server(tmp_path_factory.mktemp("tls"), tls=True)
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+class Inbox:
+    """A python-okx callback that collects what the client received."""
+
+    def __init__(self) -> None:
+        self.messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    def __call__(self, message: str) -> None:
+        self.messages.put_nowait(json.loads(message))
+
+    async def until(self, predicate: Any, timeout: float = 10.0) -> dict[str, Any]:
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await self.messages.get()
+                if predicate(message):
+                    return message
+
+
+def _rest(server: ServerProcess, name: str) -> BlockTrading.BlockTradingAPI:
+    key, secret, passphrase = KEYS[name]
+    return BlockTrading.BlockTradingAPI(key, secret, passphrase, False, "1", domain=server.url)
+
+
+def _pushes(channel: str) -> Any:
+    return lambda m: m.get("arg", {}).get("channel") == channel and "data" in m
+
+
+async def test_python_okx_websockets_log_in_subscribe_and_receive_pushes_over_wss(
+    tls_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_server.ca_file))
+    assert tls_server.url.startswith("https://") and Path(tls_server.ca_file).is_file()
+    assert f"SSL_CERT_FILE={tls_server.ca_file}" in (tls_server.data_dir / "server.log").read_text()
+    key, secret, passphrase = KEYS["maker1"]
+    private = WsPrivateAsync(apiKey=key, passphrase=passphrase, secretKey=secret, url=tls_server.ws_url)
+    public = WsPublicAsync(url=tls_server.ws_url)
+    maker_inbox, public_inbox = Inbox(), Inbox()
+    consumers = [await private.start(), await public.start()]
+    assert private.websocket is not None and public.websocket is not None, "TLS handshake failed"
+    taker, maker = _rest(tls_server, "taker1"), _rest(tls_server, "maker1")
+    try:
+        # WsPrivateAsync.subscribe logs in, sleeps 5 s, then subscribes.
+        await asyncio.gather(
+            private.subscribe([{"channel": "rfqs"}], maker_inbox, id="sub1"),
+            public.subscribe([{"channel": "public-struc-block-trades"}], public_inbox),
+        )
+        login = await maker_inbox.until(lambda m: m.get("event") == "login")
+        assert (login["code"], login["msg"]) == ("0", "")
+        subscribed = await maker_inbox.until(lambda m: m.get("event") == "subscribe")
+        assert subscribed["arg"] == {"channel": "rfqs"} and subscribed["id"] == "sub1"
+        await public_inbox.until(lambda m: m.get("event") == "subscribe")
+
+        rfq = await asyncio.to_thread(
+            taker.create_rfq,
+            counterparties=["MAKER1"],
+            legs=[{"instId": "BTC-USDT", "sz": "0.5", "side": "buy"}],
+            clRfqId="okxws1",
+        )
+        assert rfq["code"] == "0", rfq
+        rfq_id = rfq["data"][0]["rfqId"]
+        pushed = await maker_inbox.until(_pushes("rfqs"))
+        assert pushed["arg"] == {"channel": "rfqs", "uid": "200001"}
+        assert (pushed["data"][0]["rfqId"], pushed["data"][0]["state"], pushed["data"][0]["clRfqId"]) == (
+            rfq_id,
+            "active",
+            "",
+        )
+
+        quote = await asyncio.to_thread(
+            maker.create_quote,
+            rfqId=rfq_id,
+            quoteSide="sell",
+            legs=[{"instId": "BTC-USDT", "sz": "0.5", "side": "buy", "px": "60000"}],
+        )
+        assert quote["code"] == "0", quote
+        trade = await asyncio.to_thread(taker.execute_quote, rfqId=rfq_id, quoteId=quote["data"][0]["quoteId"])
+        assert trade["code"] == "0", trade
+        filled = await maker_inbox.until(_pushes("rfqs"))
+        assert filled["data"][0]["state"] == "filled"
+        public_trade = await public_inbox.until(_pushes("public-struc-block-trades"))
+        assert public_trade["data"][0]["blockTdId"] == trade["data"][0]["blockTdId"]
+    finally:
+        taker.close()
+        maker.close()
+        await private.stop()
+        await public.stop()
+        for task in consumers:
+            task.cancel()
+        await asyncio.gather(*consumers, return_exceptions=True)
