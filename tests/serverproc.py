@@ -21,6 +21,8 @@ from openrfq.config import ApiKey
 
 # The accounts the subprocess serves; rate limits off unless a test asks for them.
 CONFIG_TOML = """
+bots = []   # no WAGMI bot: the tests' own makers quote
+
 [[accounts]]
 uid = "100001"
 trader_code = "TAKER1"

@@ -11,13 +11,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
 from openrfq import __version__
+from openrfq.api.auth import signed_headers
 from openrfq.cli import app
+from openrfq.config import ApiKey
 from openrfq.runtime import DB_NAME
 from serverproc import free_port
 
@@ -237,17 +240,42 @@ def test_the_demo_prints_its_keys_on_start_up(tmp_path: Path) -> None:
         banner += _drain(process)
 
     lines = banner.splitlines()
-    assert len(lines) == 7
+    assert len(lines) == 8
     assert lines[0] == f"openrfq {__version__} on http://127.0.0.1:{port}  (data: {data_dir / DB_NAME})"
     assert lines[1] == f"WebSocket: ws://127.0.0.1:{port}/ws/v5/business"
     assert lines[2] == "loaded 0 RFQs, 0 quotes; config: <built-in demo>"
     assert lines[3] == "demo accounts (pass --config FILE for your own):"
-    for line, (code, uid, key, secret, passphrase) in zip(lines[4:], DEMO_KEYS, strict=True):
+    assert lines[7] == "LP bot WAGMI: quotes every RFQ sent to it (spread bps: FUTURES 15, OPTION 300, SPOT 10, SWAP 10)"
+    for line, (code, uid, key, secret, passphrase) in zip(lines[4:7], DEMO_KEYS, strict=True):
         assert line.split() == [
             code, f"uid={uid}", f"api_key={key}", f"secret_key={secret}", f"passphrase={passphrase}", "permissions=read,trade"
         ]
     assert answer.status_code == 200 and answer.json()["code"] == "0"
     assert (data_dir / DB_NAME).exists()
+
+
+def test_serve_runs_the_wagmi_bot_so_a_taker_alone_can_trade(tmp_path: Path) -> None:
+    port = free_port()
+    taker = ApiKey("demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass")
+
+    def call(client: httpx.Client, method: str, path: str, body: str = "") -> dict[str, Any]:
+        headers = signed_headers(taker, method, path, body, int(time.time() * 1000))
+        answer: dict[str, Any] = client.request(method, path, content=body, headers=headers).json()
+        assert answer["code"] == "0", answer
+        return answer
+
+    with _server(tmp_path, ["--port", str(port), "--data-dir", str(tmp_path / "data")], _clean_env()):
+        _wait_for_time(port)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            body = '{"counterparties":["WAGMI"],"legs":[{"instId":"BTC-USDT","sz":"1","side":"buy"}]}'
+            time.sleep(0.5)  # the bot logs in once the server listens
+            rfq_id = call(client, "POST", "/api/v5/rfq/create-rfq", body)["data"][0]["rfqId"]
+            time.sleep(0.5)
+            (quote,) = call(client, "GET", f"/api/v5/rfq/quotes?rfqId={rfq_id}")["data"]
+            trade = call(client, "POST", "/api/v5/rfq/execute-quote", f'{{"rfqId":"{rfq_id}","quoteId":"{quote["quoteId"]}"}}')
+
+    assert (quote["traderCode"], quote["quoteSide"], quote["legs"][0]["px"]) == ("WAGMI", "sell", "50050")
+    assert trade["data"][0]["mTraderCode"] == "WAGMI"
 
 
 def test_port_data_dir_and_config_come_from_the_environment(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from openrfq.config import (
     DEMO_CONFIG_TOML,
     Account,
     ApiKey,
+    BotSettings,
     Config,
     ConfigError,
     PriceSettings,
@@ -84,14 +85,16 @@ def _error(text: str) -> str:
 # --- the demo ------------------------------------------------------------------------------------------------------
 
 
-def test_demo_accounts_one_taker_two_lp_makers() -> None:
+def test_demo_accounts_one_taker_two_lp_makers_and_the_wagmi_bot() -> None:
     config = demo_config(TODAY)
 
-    assert [(a.uid, a.trader_code, a.type) for a in config.accounts] == [
-        ("100001", "TAKER1", ""),
-        ("200001", "MAKER1", "LP"),
-        ("200002", "MAKER2", "LP"),
+    assert [(a.uid, a.trader_code, a.type, a.generated) for a in config.accounts] == [
+        ("100001", "TAKER1", "", False),
+        ("200001", "MAKER1", "LP", False),
+        ("200002", "MAKER2", "LP", False),
+        ("900001", "WAGMI", "LP", True),
     ]
+    assert config.bots == (BotSettings(),)
     assert config.accounts[0] == Account(
         "100001",
         "TAKER1",
@@ -99,7 +102,7 @@ def test_demo_accounts_one_taker_two_lp_makers() -> None:
         "",
         (ApiKey("demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass", frozenset({"read", "trade"})),),
     )
-    for account in config.accounts:
+    for account in config.accounts[:3]:
         (key,) = account.keys
         assert key.permissions == frozenset({"read", "trade"})
         assert key.api_key == f"demo-{account.trader_code.lower()}-key"
@@ -141,13 +144,18 @@ def test_summary_lists_every_key_with_its_secrets() -> None:
     ]
 
 
+def _declared(config: Config) -> list[Account]:
+    """The [[accounts]] of the file, without the account the venue makes for the default WAGMI bot."""
+    return [a for a in config.accounts if not a.generated]
+
+
 # --- accounts ------------------------------------------------------------------------------------------------------
 
 
 def test_accounts_and_keys_are_read() -> None:
     config = _parse(ACCOUNT + MAKER)
 
-    taker, maker = config.accounts
+    taker, maker = _declared(config)
     assert taker == Account("100001", "TAKER1", "Alpha Capital", "", (ApiKey("k1", "s1", "p1", frozenset({"read", "trade"})),))
     assert (maker.uid, maker.trader_code, maker.trader_name, maker.type) == ("200001", "MAKER1", "Maker One", "LP")
     assert config.source == SOURCE
@@ -162,7 +170,7 @@ def test_optional_account_fields_have_defaults() -> None:
         """
     )
 
-    (account,) = config.accounts
+    (account,) = _declared(config)
     assert (account.trader_name, account.type, account.keys) == ("SOLO", "", ())
 
 
@@ -286,7 +294,7 @@ def test_the_second_account_is_named_by_position() -> None:
 def test_trader_codes_and_uids_are_case_and_text_exact() -> None:
     config = _parse(ACCOUNT + MAKER.replace('"MAKER1"', '"taker1"'))
 
-    assert [a.trader_code for a in config.accounts] == ["TAKER1", "taker1"]
+    assert [a.trader_code for a in _declared(config)] == ["TAKER1", "taker1"]
 
 
 # --- the file itself -----------------------------------------------------------------------------------------------
@@ -334,7 +342,7 @@ def test_load_config_reads_a_valid_file(tmp_path: Path) -> None:
     config = load_config(path, TODAY)
 
     assert config.source == str(path)
-    assert [a.trader_code for a in config.accounts] == ["TAKER1", "MAKER1"]
+    assert [a.trader_code for a in _declared(config)] == ["TAKER1", "MAKER1"]
     assert config == parse_config(ACCOUNT + MAKER, str(path), TODAY)
 
 
@@ -406,7 +414,7 @@ def test_a_listed_instrument_overrides_the_default_of_the_same_id_in_place() -> 
     defaults = default_instruments(TODAY)
     assert [i.inst_id for i in config.instruments] == [i.inst_id for i in defaults]
     btc = config.instruments[0]
-    assert (btc.inst_id, btc.tick_sz, btc.lot_sz) == ("BTC-USDT", Decimal("1"), Decimal("0.0001"))
+    assert (btc.inst_id, btc.tick_sz, btc.lot_sz) == ("BTC-USDT", Decimal(1), Decimal("0.0001"))
     assert config.instruments[1:] == tuple(defaults[1:])
 
 
@@ -434,7 +442,7 @@ replace = true
 
     (swap,) = config.instruments
     assert (swap.inst_type, swap.inst_family, swap.ct_val, swap.ct_val_ccy, swap.settle_ccy, swap.ct_type) == (
-        InstType.SWAP, "SOL-USDT", Decimal("1"), "SOL", "USDT", "linear"
+        InstType.SWAP, "SOL-USDT", Decimal(1), "SOL", "USDT", "linear"
     )
     assert (swap.lever, swap.list_time) == ("50", 1_700_000_000_000)
 
@@ -540,7 +548,7 @@ def test_prices_index_overrides_and_extends_the_defaults() -> None:
     ).prices
 
     assert (prices.source, prices.volatility, prices.seed, prices.step_ms) == ("random_walk", 0.8, 7, 250)
-    assert prices.index["BTC"] == Decimal("61000.5") and prices.index["SOL"] == Decimal("150")
+    assert prices.index["BTC"] == Decimal("61000.5") and prices.index["SOL"] == Decimal(150)
     assert all(prices.index[coin] == price for coin, price in DEFAULT_INDEX.items() if coin != "BTC")
 
 
@@ -551,7 +559,7 @@ def test_a_replay_file_is_read_relative_to_the_config(tmp_path: Path) -> None:
 
     rows = load_config(path, TODAY).prices.replay_rows
 
-    assert rows == ((0, "BTC", Decimal("50000")), (0, "ETH", Decimal("3000")), (1000, "BTC", Decimal("50100")))
+    assert rows == ((0, "BTC", Decimal(50000)), (0, "ETH", Decimal(3000)), (1000, "BTC", Decimal(50100)))
 
 
 @pytest.mark.parametrize(
@@ -654,7 +662,97 @@ def test_the_documented_example_is_valid() -> None:
         """
     )
 
-    assert [a.trader_code for a in config.accounts] == ["TAKER1"]
+    assert [a.trader_code for a in _declared(config)] == ["TAKER1"]
     assert config.instruments[-1].inst_id == "SOL-USDT"
     assert len(config.instruments) == len(default_instruments(TODAY)) + 1
-    assert config.prices.index["BTC"] == Decimal("50000")
+    assert config.prices.index["BTC"] == Decimal(50000)
+
+
+# --- bots ------------------------------------------------------------------------------------------------------------
+
+
+def test_without_a_bots_key_the_wagmi_bot_runs_on_an_account_of_its_own() -> None:
+    config = _parse(ACCOUNT)
+
+    assert config.bots == (BotSettings(),)
+    wagmi = config.account("WAGMI")
+    assert (wagmi.uid, wagmi.type, wagmi.generated) == ("900001", "LP", True)
+    (key,) = wagmi.keys
+    assert key.api_key.startswith("bot-") and len(key.secret_key) == 32
+    assert "WAGMI" not in config_to_text_summary(config)  # its key is the venue's own, never printed
+
+
+def test_bots_empty_turns_the_bots_off() -> None:
+    config = _parse("bots = []\n" + ACCOUNT)
+
+    assert config.bots == ()
+    assert [a.trader_code for a in config.accounts] == ["TAKER1"]
+
+
+def test_a_bot_may_run_a_declared_account_and_settings_are_read() -> None:
+    config = _parse(
+        ACCOUNT
+        + MAKER
+        + """
+        [[bots]]
+        trader_code = "MAKER1"
+        spread_bps = { SPOT = 5, OPTION = "250.5" }
+        expires_in_s = 20
+        requote_before_s = 3
+        inst_types = ["SPOT", "OPTION"]
+
+        [[bots]]
+        trader_code = "NGMI"
+        spread_bps = 40
+        """
+    )
+
+    maker1, ngmi = config.bots
+    assert maker1 == BotSettings(
+        "MAKER1",
+        {"SPOT": Decimal(5), "SWAP": Decimal(10), "FUTURES": Decimal(15), "OPTION": Decimal("250.5")},
+        20,
+        3,
+        frozenset({"SPOT", "OPTION"}),
+    )
+    assert ngmi.spread_bps == dict.fromkeys(("SPOT", "SWAP", "FUTURES", "OPTION"), Decimal(40))
+    assert [(a.trader_code, a.uid, a.generated) for a in config.accounts] == [
+        ("TAKER1", "100001", False),
+        ("MAKER1", "200001", False),
+        ("NGMI", "900001", True),
+    ]
+
+
+def test_generated_uids_skip_declared_ones() -> None:
+    config = _parse(ACCOUNT.replace('"100001"', '"900001"'))
+
+    assert config.account("WAGMI").uid == "900002"
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "problem"),
+    [
+        ("bots = 3", "bots", "must be an array of tables"),
+        ("[[bots]]\nexpires_in_s = 5", "bots[1].expires_in_s", "from 10 to 120"),
+        ("[[bots]]\nexpires_in_s = 10\nrequote_before_s = 10", "bots[1].requote_before_s", "from 1 to 9"),
+        ("[[bots]]\nspread_bps = -1", "bots[1].spread_bps", "from 0 up to 10000"),
+        ("[[bots]]\nspread_bps = { MARGIN = 1 }", "bots[1].spread_bps.MARGIN", "unknown key"),
+        ("[[bots]]\nspread_bps = { SPOT = 'wide' }", "bots[1].spread_bps.SPOT", "basis points"),
+        ("[[bots]]\ninst_types = ['SPOT', 'MARGIN']", "bots[1].inst_types", "drawn from SPOT, SWAP, FUTURES, OPTION"),
+        ("[[bots]]\ninst_types = []", "bots[1].inst_types", "non-empty"),
+        ("[[bots]]\ntrader_code = 'no spaces'", "bots[1].trader_code", "letters, digits"),
+        ("[[bots]]\n[[bots]]", "bots[2].trader_code", "two bots for 'WAGMI'"),
+        ("[[bots]]\ncolour = 'red'", "bots[1].colour", "unknown key"),
+    ],
+)
+def test_invalid_bots_name_the_key_path_and_the_problem(text: str, where: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        _parse(text + "\n" + ACCOUNT if text.startswith("bots =") else ACCOUNT + text)  # a top-level key goes first
+    assert str(e.value).startswith(f"{SOURCE}: {where}")
+    assert problem in str(e.value)
+
+
+def test_a_bot_needs_a_key_that_may_trade() -> None:
+    read_only = ACCOUNT.replace('permissions = ["read", "trade"]', 'permissions = ["read"]')
+    with pytest.raises(ConfigError, match=r"bots\[1\]\.trader_code: account 'TAKER1' has no key with trade permission"):
+        _parse(read_only + "[[bots]]\ntrader_code = 'TAKER1'")

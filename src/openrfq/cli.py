@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from openrfq import __version__, logs
 from openrfq.config import Config, ConfigError, config_to_text_summary, demo_config, load_config
 from openrfq.runtime import DB_NAME, build_app
+from openrfq.serving import run_blocking, serve_forever
 from openrfq.tls import local_certificate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="openrfq: a block-trading RFQ venue speaking OKX v5.")
@@ -58,17 +58,11 @@ def serve(
     if config is None:
         typer.echo("demo accounts (pass --config FILE for your own):")
         typer.echo(config_to_text_summary(cfg))
+    for bot in cfg.bots:
+        spreads = ", ".join(f"{k} {v}" for k, v in sorted(bot.spread_bps.items()) if k in bot.inst_types)
+        typer.echo(f"LP bot {bot.trader_code}: quotes every RFQ sent to it (spread bps: {spreads})")
     sys.stdout.flush()
-    uvicorn.run(
-        api,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
-    )
+    run_blocking(serve_forever(api, cfg, host, port, certfile, keyfile))
 
 
 def _tls_files(enabled: bool, cert: Path | None, key: Path | None, data_dir: Path) -> tuple[str | None, str | None]:

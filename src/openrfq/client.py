@@ -11,6 +11,7 @@ return their per-item results instead, since partial success (code "2") is an an
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -245,10 +246,11 @@ class OpenRfqClient:
         clock_ms: Callable[[], int] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self._key = ApiKey(api_key, secret_key, passphrase)
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
-        self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout)
+        self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout, verify=verify)
 
     async def __aenter__(self) -> OpenRfqClient:
         return self

@@ -7,7 +7,10 @@ Loaded from TOML (``openrfq serve --config FILE``) or the built-in demo. Every p
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 import re
+import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,6 +45,23 @@ class Account:
     trader_name: str
     type: str  # "LP" for API-connected auto market makers, else ""
     keys: tuple[ApiKey, ...]
+    generated: bool = False  # made by the venue for a bot: its key is random and never printed
+
+
+INST_TYPES = ("SPOT", "SWAP", "FUTURES", "OPTION")
+DEFAULT_BOT = "WAGMI"  # OKX's demo counterparty: a taker alone can trade against it
+DEFAULT_SPREAD_BPS = {"SPOT": Decimal(10), "SWAP": Decimal(10), "FUTURES": Decimal(15), "OPTION": Decimal(300)}
+
+
+@dataclass(frozen=True, slots=True)
+class BotSettings:
+    """A built-in liquidity-provider bot (``[[bots]]``): it quotes every RFQ sent to ``trader_code``."""
+
+    trader_code: str = DEFAULT_BOT
+    spread_bps: Mapping[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_SPREAD_BPS))  # per instType
+    expires_in_s: int = 30  # the quotes' expiresIn
+    requote_before_s: int = 5  # replace a quote this long before it expires
+    inst_types: frozenset[str] = frozenset(INST_TYPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +86,11 @@ class Config:
     maker_fee_rate: float = 0.0002
     public_delay_ms: int = 0  # OKX publishes block trades 15 minutes late; a local venue defaults to none
     prices: PriceSettings = field(default_factory=PriceSettings)
+    bots: tuple[BotSettings, ...] = ()
     source: str = "<built-in demo>"
+
+    def account(self, trader_code: str) -> Account:
+        return next(a for a in self.accounts if a.trader_code == trader_code)
 
 
 DEMO_CONFIG_TOML = """\
@@ -105,7 +129,7 @@ type = "LP"
   permissions = ["read", "trade"]
 """
 
-_SECTIONS = {"accounts", "instruments", "rate_limits", "fees", "public_data", "prices"}
+_SECTIONS = {"accounts", "instruments", "rate_limits", "fees", "public_data", "prices", "bots"}
 
 
 def load_config(path: Path, today: datetime.date | None = None) -> Config:
@@ -187,6 +211,8 @@ def _only(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
 def _build(doc: Mapping[str, Any], source: str, today: datetime.date, base_dir: Path) -> Config:
     _only(doc, _SECTIONS, "")
     accounts = _accounts(doc.get("accounts"))
+    bots = _bots(doc.get("bots", [{}]))  # no `bots` key: the WAGMI bot; `bots = []`: none
+    accounts += _bot_accounts(bots, accounts)
     instruments = _instruments(_table(doc, "instruments", "instruments"), today)
 
     limits = _table(doc, "rate_limits", "rate_limits")
@@ -218,8 +244,81 @@ def _build(doc: Mapping[str, Any], source: str, today: datetime.date, base_dir: 
         maker_fee_rate=rates["maker_fee_rate"],
         public_delay_ms=delay,
         prices=_prices(_table(doc, "prices", "prices"), base_dir),
+        bots=bots,
         source=source,
     )
+
+
+def _bots(raw: Any) -> tuple[BotSettings, ...]:
+    if not isinstance(raw, list) or not all(isinstance(b, Mapping) for b in raw):
+        raise _Problem("bots", "must be an array of tables ([[bots]]), or bots = [] for none")
+    bots: list[BotSettings] = []
+    for n, table in enumerate(raw, start=1):
+        where = f"bots[{n}]"
+        _only(table, {"trader_code", "spread_bps", "expires_in_s", "requote_before_s", "inst_types"}, where)
+        code = _string(table, "trader_code", where, required=False, default=DEFAULT_BOT)
+        if not _TRADER_CODE.fullmatch(code):
+            raise _Problem(f"{where}.trader_code", f"must be 1-32 letters, digits or _, got {code!r}")
+        if any(b.trader_code == code for b in bots):
+            raise _Problem(f"{where}.trader_code", f"two bots for {code!r}", code)
+        spread = dict(DEFAULT_SPREAD_BPS)
+        raw_spread = table.get("spread_bps", {})
+        if isinstance(raw_spread, Mapping):
+            _only(raw_spread, set(INST_TYPES), f"{where}.spread_bps")
+            spread.update({k: _bps(v, f"{where}.spread_bps.{k}") for k, v in raw_spread.items()})
+        else:
+            spread = dict.fromkeys(INST_TYPES, _bps(raw_spread, f"{where}.spread_bps"))
+        expires, before = table.get("expires_in_s", 30), table.get("requote_before_s", 5)
+        if isinstance(expires, bool) or not isinstance(expires, int) or not 10 <= expires <= 120:
+            raise _Problem(f"{where}.expires_in_s", "must be a whole number of seconds from 10 to 120 (OKX's expiresIn)")
+        if isinstance(before, bool) or not isinstance(before, int) or not 1 <= before < expires:
+            raise _Problem(f"{where}.requote_before_s", f"must be a whole number of seconds from 1 to {expires - 1}")
+        kinds = table.get("inst_types", list(INST_TYPES))
+        if not isinstance(kinds, list) or not kinds or not all(k in INST_TYPES for k in kinds):
+            raise _Problem(f"{where}.inst_types", f"must be a non-empty list drawn from {', '.join(INST_TYPES)}")
+        bots.append(BotSettings(code, spread, expires, before, frozenset(kinds)))
+    return tuple(bots)
+
+
+def _bps(value: Any, where: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise _Problem(where, "must be a number of basis points such as 10")
+    try:
+        bps = Decimal(str(value))
+    except InvalidOperation:
+        raise _Problem(where, "must be a number of basis points such as 10") from None
+    if not bps.is_finite() or not 0 <= bps < 10000:
+        raise _Problem(where, "must be from 0 up to 10000 basis points")
+    return bps
+
+
+_BOT_SECRET = secrets.token_bytes(32)  # per process: a bot's key is unknowable outside the venue running it
+
+
+def _bot_secret(trader_code: str, part: str) -> str:
+    digest = hmac.new(_BOT_SECRET, f"{trader_code}/{part}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"bot-{digest}" if part == "key" else digest
+
+
+def _bot_accounts(bots: tuple[BotSettings, ...], accounts: tuple[Account, ...]) -> tuple[Account, ...]:
+    """An LP account for each bot whose trader code no [[accounts]] declares, with a random key per start."""
+    declared = {a.trader_code: a for a in accounts}
+    uids = {a.uid for a in accounts}
+    made: list[Account] = []
+    next_uid = 900001
+    for n, bot in enumerate(bots, start=1):
+        account = declared.get(bot.trader_code)
+        if account is not None:
+            if not any("trade" in k.permissions for k in account.keys):
+                raise _Problem(f"bots[{n}].trader_code", f"account {bot.trader_code!r} has no key with trade permission")
+            continue
+        while str(next_uid) in uids:
+            next_uid += 1
+        uids.add(str(next_uid))
+        code = bot.trader_code
+        key = ApiKey(_bot_secret(code, "key"), _bot_secret(code, "secret"), _bot_secret(code, "passphrase"))
+        made.append(Account(str(next_uid), bot.trader_code, bot.trader_code, "LP", (key,), generated=True))
+    return tuple(made)
 
 
 def _prices(table: Mapping[str, Any], base_dir: Path) -> PriceSettings:
@@ -366,7 +465,7 @@ def config_to_text_summary(config: Config) -> str:
     """One line per API key, for the start-up banner of the demo."""
     lines = []
     for account in config.accounts:
-        for key in account.keys:
+        for key in () if account.generated else account.keys:
             perms = ",".join(sorted(key.permissions))
             lines.append(
                 f"  {account.trader_code:<8} uid={account.uid}  api_key={key.api_key}  secret_key={key.secret_key}  "

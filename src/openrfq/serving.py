@@ -1,0 +1,101 @@
+"""Run a venue: uvicorn serving the app, and the configured LP bots as clients of it over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+
+from openrfq.api.app import OkxApi
+from openrfq.bots.lp import LiquidityProvider, bot_tls
+from openrfq.config import Config
+
+
+@dataclass
+class Running:
+    server: uvicorn.Server
+    serving: asyncio.Task[None]
+    port: int
+    tls: bool
+    bots: list[LiquidityProvider] = field(default_factory=list)
+
+    def url(self, host: str = "127.0.0.1") -> str:
+        return f"{'https' if self.tls else 'http'}://{_url_host(host)}:{self.port}"
+
+    def ws_url(self, host: str = "127.0.0.1") -> str:
+        return f"{'wss' if self.tls else 'ws'}://{_url_host(host)}:{self.port}/ws/v5/business"
+
+
+@contextlib.asynccontextmanager
+async def running(
+    api: OkxApi,
+    config: Config,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    certfile: str | None = None,
+    keyfile: str | None = None,
+) -> AsyncIterator[Running]:
+    """Serve until the block exits or the server is told to stop (SIGINT/SIGTERM); bots start once it listens.
+    ``port=0`` picks a free port (``Running.port``)."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            api, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
+            ssl_certfile=certfile, ssl_keyfile=keyfile,
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            await serving  # start-up failed (port in use, bad certificate): raise its error
+            raise SystemExit(1)  # uvicorn exits quietly on some start-up errors
+        await asyncio.sleep(0.01)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    run = Running(server, serving, bound, certfile is not None)
+    loopback = _loopback(host)
+    for settings in config.bots:
+        key = next(k for k in config.account(settings.trader_code).keys if "trade" in k.permissions)
+        run.bots.append(
+            LiquidityProvider(
+                settings, key, run.url(loopback), run.ws_url(loopback), tls=bot_tls() if run.tls else None
+            )
+        )
+    if run.bots:  # the bots' HTTP client would log every request at info; the venue logs its own requests
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    tasks = [asyncio.create_task(bot.run(), name=f"bot-{bot.trader_code}") for bot in run.bots]
+    try:
+        yield run
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        server.should_exit = True
+        await serving
+
+
+async def serve_forever(api: OkxApi, config: Config, host: str, port: int, certfile: str | None, keyfile: str | None) -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn's handlers end ``serving``)."""
+    async with running(api, config, host, port, certfile, keyfile) as run:
+        await asyncio.shield(run.serving)
+
+
+def run_blocking(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on the event loop uvicorn would pick (uvloop when installed), as ``uvicorn.run`` does."""
+    with asyncio.Runner(loop_factory=uvicorn.Config(app="").get_loop_factory()) as runner:
+        runner.run(main)
+
+
+def _loopback(host: str) -> str:
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "::1"
+    return host
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

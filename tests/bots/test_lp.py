@@ -1,0 +1,185 @@
+"""The LP bot against a live venue: it quotes every RFQ naming it within 200 ms, replaces its quote before it
+expires, never quotes an RFQ that ended, and rides out an MMP freeze."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection
+
+from builders import make_config
+from openrfq.bots.lp import LiquidityProvider
+from openrfq.bots.pricing import quote_legs
+from openrfq.client import Leg, OpenRfqClient
+from openrfq.config import BotSettings, Config, demo_config
+from openrfq.runtime import build_app
+from openrfq.serving import Running, running
+from wsbuilders import Live, logged_in, receive
+
+SPOT = [Leg("BTC-USDT", "0.5", "buy")]
+
+
+def _config(**bot: Any) -> Config:
+    return replace(make_config(), bots=(BotSettings("MAKER1", **bot),))
+
+
+async def _venue(tmp_path: Path, config: Config) -> AsyncIterator[tuple[Live, Running]]:
+    app = build_app(config, tmp_path)
+    async with running(app, config) as run:
+        async with asyncio.timeout(5):
+            await run.bots[0].connected.wait()
+        yield Live(app, run.port, config), run
+
+
+@pytest.fixture
+async def venue(tmp_path: Path) -> AsyncIterator[tuple[Live, Running]]:
+    async for v in _venue(tmp_path, _config()):
+        yield v
+
+
+async def _quote_push(ws: ClientConnection, timeout: float = 2.0, state: str | None = None) -> dict[str, Any]:
+    while True:
+        message = await receive(ws, timeout)
+        if message.get("arg", {}).get("channel") == "quotes" and "data" in message:
+            data: dict[str, Any] = message["data"][0]
+            if state is None or data["state"] == state:
+                return data
+
+
+async def test_the_bot_quotes_every_rfq_naming_it_within_200_ms(venue: tuple[Live, Running]) -> None:
+    live, _ = venue
+    taker_ws = await logged_in(live, "taker1", "quotes")
+    async with live.rest("taker1") as taker:
+        calls = [i for i in await taker.instruments("OPTION", inst_family="BTC-USD") if i.opt_type == "C"]
+        structures = [
+            SPOT,
+            [Leg("ETH-USDT", "2", "sell")],
+            [Leg("BTC-USDT-SWAP", "10", "sell")],
+            [Leg(calls[0].inst_id, "1", "buy"), Leg(calls[1].inst_id, "1", "sell")],
+        ]
+        instruments = {i.inst_id: i for t in ("SPOT", "SWAP") for i in await taker.instruments(t)} | {i.inst_id: i for i in calls}
+        for legs in structures:
+            started = time.perf_counter()
+            rfq = await taker.create_rfq(["MAKER1", "MAKER2"], legs)
+            pushed = await _quote_push(taker_ws)
+            elapsed = time.perf_counter() - started
+            assert elapsed < 0.2, f"{[leg.inst_id for leg in legs]}: {elapsed * 1000:.0f} ms"
+            assert (pushed["rfqId"], pushed["state"], pushed["quoteSide"], pushed["traderCode"]) == (rfq.rfq_id, "active", "sell", "MAKER1")
+
+            kinds = {instruments[leg.inst_id].inst_type for leg in legs}
+            marks = {m.inst_id: m.mark_px for k in kinds for m in await taker.mark_prices("MARGIN" if k == "SPOT" else k)}
+            expected = quote_legs(rfq.legs, instruments, marks, BotSettings().spread_bps)
+            assert [(q["instId"], q["sz"], q["side"], Decimal(q["px"])) for q in pushed["legs"]] == [
+                (e.inst_id, str(e.sz), e.side, e.px) for e in expected
+            ]
+        # An RFQ that does not name the bot gets nothing from it.
+        await taker.create_rfq(["MAKER2"], SPOT)
+        with pytest.raises(TimeoutError):
+            await _quote_push(taker_ws, timeout=0.5)
+    await taker_ws.close()
+
+
+async def test_the_bot_replaces_its_quote_before_it_expires(tmp_path: Path) -> None:
+    async for live, _ in _venue(tmp_path, _config(expires_in_s=10, requote_before_s=8)):
+        taker_ws = await logged_in(live, "taker1", "quotes")
+        async with live.rest("taker1") as taker:
+            rfq = await taker.create_rfq(["MAKER1"], SPOT)
+            first = await _quote_push(taker_ws)
+            second = await _quote_push(taker_ws, timeout=4, state="active")  # due 2 s after the first
+            quotes = {q.quote_id: q for q in await taker.quotes(rfqId=rfq.rfq_id)}
+        await taker_ws.close()
+
+        assert second["quoteId"] != first["quoteId"]
+        assert quotes[first["quoteId"]].state == "canceled"  # replaced: one active quote per maker per RFQ
+        assert quotes[second["quoteId"]].state == "active"
+        assert int(first["validUntil"]) - int(first["cTime"]) == 10_000
+        assert int(second["cTime"]) - int(first["cTime"]) >= 1_900
+
+
+async def test_the_bot_never_quotes_an_rfq_that_ended(tmp_path: Path) -> None:
+    async for live, run in _venue(tmp_path, _config(expires_in_s=10, requote_before_s=9)):
+        bot = run.bots[0]
+        async with live.rest("taker1") as taker:
+            rfq = await taker.create_rfq(["MAKER1"], SPOT)
+            async with asyncio.timeout(1):
+                while bot.stats.quotes < 1:
+                    await asyncio.sleep(0.01)
+            await taker.cancel_rfq(rfq.rfq_id)
+            await asyncio.sleep(1.5)  # past the moment (1 s after quoting) it would have replaced its quote
+            quotes = await taker.quotes(rfqId=rfq.rfq_id)
+
+        assert [q.state for q in quotes] == ["canceled"]
+        assert bot.stats.quotes == 1
+        assert bot.rfqs == {}
+
+
+async def test_the_bot_rides_out_an_mmp_freeze_and_quotes_again_after_the_thaw(tmp_path: Path) -> None:
+    async for live, run in _venue(tmp_path, _config()):
+        bot = run.bots[0]
+        taker_ws = await logged_in(live, "taker1", "quotes")
+        async with live.rest("taker1") as taker, live.rest("maker1") as maker:
+            await maker.set_mmp(time_interval_ms=5000, frozen_interval_ms=2000, count_limit=1)
+            traded = await taker.create_rfq(["MAKER1"], SPOT)
+            first = await _quote_push(taker_ws)
+            waiting = await taker.create_rfq(["MAKER1"], [Leg("ETH-USDT", "1", "buy")])
+            second = await _quote_push(taker_ws)
+            assert second["rfqId"] == waiting.rfq_id
+
+            await taker.execute_quote(traded.rfq_id, first["quoteId"])  # the one execution MMP allows: frozen
+            frozen_at = time.monotonic()
+            canceled = await _quote_push(taker_ws, state="canceled")
+            assert canceled["quoteId"] == second["quoteId"]
+            assert (await maker.mmp()).mmp_frozen
+
+            requoted = await _quote_push(taker_ws, timeout=5, state="active")
+            thawed_after = time.monotonic() - frozen_at
+        await taker_ws.close()
+
+        assert requoted["rfqId"] == waiting.rfq_id
+        assert 1.8 <= thawed_after < 3.5, thawed_after
+        assert bot.stats.rejected >= 1  # it met 70008 and kept going
+        assert all(not t.done() for t in asyncio.all_tasks() if t.get_name() == "bot-MAKER1")
+
+
+async def test_the_bot_catches_up_on_rfqs_sent_while_it_was_away(tmp_path: Path) -> None:
+    config = _config()
+    app = build_app(config, tmp_path)
+    async with running(app, replace(config, bots=())) as run:
+        live = Live(app, run.port, config)
+        async with live.rest("taker1") as taker:
+            rfq = await taker.create_rfq(["MAKER1"], SPOT)
+            gone = await taker.create_rfq(["MAKER1"], SPOT)
+            await taker.cancel_rfq(gone.rfq_id)
+            bot = LiquidityProvider(config.bots[0], config.account("MAKER1").keys[0], live.url, live.ws_url)
+            task = asyncio.create_task(bot.run())
+            async with asyncio.timeout(3):
+                while bot.stats.quotes < 1:
+                    await asyncio.sleep(0.01)
+            quoted = {q.rfq_id for q in await taker.quotes()}
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+        assert quoted == {rfq.rfq_id}
+
+
+async def test_serve_runs_the_wagmi_bot_for_a_taker_alone(tmp_path: Path) -> None:
+    config = demo_config()
+    app = build_app(config, tmp_path)
+    async with running(app, config) as run:
+        await run.bots[0].connected.wait()
+        client = OpenRfqClient(run.url(), "demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass")
+        async with client as taker:
+            assert "WAGMI" in {c.trader_code for c in await taker.counterparties()}
+            rfq = await taker.create_rfq(["WAGMI"], SPOT)
+            await asyncio.sleep(0.3)  # the demo venue keeps OKX's rate limits: one look, not a poll
+            quotes = await taker.quotes(rfqId=rfq.rfq_id)
+            trade = await taker.execute_quote(rfq.rfq_id, quotes[0].quote_id)
+
+    assert trade.m_trader_code == "WAGMI"
