@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from openrfq import __version__, logs
 from openrfq.config import Config, ConfigError, config_to_text_summary, demo_config, load_config
+from openrfq.demo import run_demo
 from openrfq.runtime import DB_NAME, build_app
 from openrfq.serving import run_blocking, serve_forever
 from openrfq.tls import local_certificate
@@ -62,7 +66,8 @@ def serve(
         spreads = ", ".join(f"{k} {v}" for k, v in sorted(bot.spread_bps.items()) if k in bot.inst_types)
         typer.echo(f"LP bot {bot.trader_code}: quotes every RFQ sent to it (spread bps: {spreads})")
     sys.stdout.flush()
-    run_blocking(serve_forever(api, cfg, host, port, certfile, keyfile))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn shut down cleanly, then re-raised it
+        run_blocking(serve_forever(api, cfg, host, port, certfile, keyfile))
 
 
 def _tls_files(enabled: bool, cert: Path | None, key: Path | None, data_dir: Path) -> tuple[str | None, str | None]:
@@ -78,6 +83,22 @@ def _tls_files(enabled: bool, cert: Path | None, key: Path | None, data_dir: Pat
     typer.echo(f"TLS: certificate for 127.0.0.1, ::1, localhost signed by the local CA {local.ca}")
     typer.echo(f"     clients trust it with SSL_CERT_FILE={local.ca}")
     return str(local.cert), str(local.key)
+
+
+@app.command()
+def demo(
+    keep: Annotated[bool, typer.Option("--keep", help="Leave the venue running and print how to connect.")] = False,
+    pace: Annotated[float, typer.Option(help="Seconds between the taker's steps.", min=0)] = 1.0,
+    port: Annotated[int, typer.Option(help="TCP port; 0 picks a free one.")] = 0,
+) -> None:
+    """The whole lifecycle in one command: a venue, two LP bots and a scripted taker, drawn live."""
+    logs.configure("warning")
+    console = Console()
+    try:
+        status = asyncio.run(run_demo(pace, keep, port, console))
+    except KeyboardInterrupt:
+        status = 0 if keep else 130
+    raise typer.Exit(status)
 
 
 @app.command()

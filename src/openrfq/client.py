@@ -46,6 +46,12 @@ class Leg(_Wire, omit_defaults=True):
     trade_quote_ccy: str = ""
 
 
+def _leg_json(leg: Leg) -> dict[str, Any]:
+    """A leg as OKX expects it: Decimals as plain numbers ("0.00000062", never str()'s "6.2E-7")."""
+    raw: dict[str, Any] = msgspec.to_builtins(leg, builtin_types=(Decimal,))
+    return {k: format(v, "f") if isinstance(v, Decimal) else v for k, v in raw.items()}
+
+
 class Counterparty(_Wire):
     trader_name: str
     trader_code: str
@@ -305,7 +311,7 @@ class OpenRfqClient:
     ) -> Rfq:
         params = {
             "counterparties": list(counterparties),
-            "legs": [msgspec.to_builtins(leg) for leg in legs],
+            "legs": [_leg_json(leg) for leg in legs],
             "anonymous": anonymous,
             "clRfqId": cl_rfq_id,
             "tag": tag,
@@ -324,7 +330,7 @@ class OpenRfqClient:
         return await self._one("POST", "/api/v5/rfq/cancel-all-rfqs", None, Timestamp)
 
     async def execute_quote(self, rfq_id: str, quote_id: str, legs: Sequence[Leg] = ()) -> Trade:
-        params = {"rfqId": rfq_id, "quoteId": quote_id, "legs": [{"instId": leg.inst_id, "sz": str(leg.sz)} for leg in legs]}
+        params = {"rfqId": rfq_id, "quoteId": quote_id, "legs": [{"instId": leg.inst_id, "sz": _leg_json(leg)["sz"]} for leg in legs]}
         return await self._one("POST", "/api/v5/rfq/execute-quote", params, Trade)
 
     async def rfqs(self, **filters: str) -> list[Rfq]:
@@ -347,7 +353,7 @@ class OpenRfqClient:
         params = {
             "rfqId": rfq_id,
             "quoteSide": quote_side,
-            "legs": [msgspec.to_builtins(leg) for leg in legs],
+            "legs": [_leg_json(leg) for leg in legs],
             "clQuoteId": cl_quote_id,
             "tag": tag,
             "anonymous": anonymous,

@@ -117,7 +117,7 @@ async def test_maker_controls_and_public_data(client_for: Factory) -> None:
     assert (await maker.mmp()).mmp_frozen is False
     assert after.trigger_time == after.ts + 10_000
     assert instruments[0].tick_sz == Decimal("0.1")
-    assert marks[0].mark_px == Decimal("50000")
+    assert marks[0].mark_px == Decimal(50000)
     assert await maker.server_time() == after.ts
 
 
@@ -127,3 +127,11 @@ async def test_against_a_real_server(server: ServerProcess) -> None:
         rfq = await taker.create_rfq(["MAKER2"], [Leg("ETH-USDT", "2", "sell")], anonymous=True)
         assert (await taker.rfqs(rfqId=rfq.rfq_id))[0].state == "active"
         assert (await taker.cancel_rfq(rfq.rfq_id)).ok
+
+
+def test_legs_go_out_as_plain_numbers_never_exponents() -> None:
+    from openrfq.client import _leg_json
+
+    leg = Leg("SHIB-USDT", Decimal("1E+6"), "buy", px=Decimal("6.2E-7"), tgt_ccy="base_ccy")
+
+    assert _leg_json(leg) == {"instId": "SHIB-USDT", "sz": "1000000", "side": "buy", "px": "0.00000062", "tgtCcy": "base_ccy"}

@@ -1,0 +1,308 @@
+"""``openrfq demo``: the whole RFQ lifecycle in one command.
+
+A venue on a temporary SQLite store, two LP bots with different spreads (WAGMI and NGMI), and a scripted
+taker that sends three RFQs (spot, swap, a two-leg option spread), watches the quotes arrive, cancels one RFQ,
+waits for a bot to replace a quote, and executes the best quotes. Everything the taker sees comes from its
+own WebSocket subscription, drawn live with rich; a summary follows. Nothing is left running afterwards unless
+``--keep``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from websockets.asyncio.client import ClientConnection, connect
+
+from openrfq.bots.pricing import taker_cost
+from openrfq.client import ApiError, Leg, OpenRfqClient, Quote, Rfq, Trade
+from openrfq.config import DEMO_CONFIG_TOML, Config, parse_config
+from openrfq.runtime import build_app
+from openrfq.serving import Running, running
+from openrfq.ws.protocol import login_sign
+
+DEMO_BOTS_TOML = """
+[[bots]]
+trader_code = "WAGMI"
+spread_bps = { SPOT = 8, SWAP = 8, FUTURES = 12, OPTION = 250 }
+expires_in_s = 10
+requote_before_s = 7
+
+[[bots]]
+trader_code = "NGMI"
+spread_bps = { SPOT = 20, SWAP = 20, FUTURES = 30, OPTION = 500 }
+expires_in_s = 10
+requote_before_s = 7
+"""
+BOTS = ("WAGMI", "NGMI")
+TAKER = ("demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass")
+STEP_TIMEOUT_S = 20.0
+
+
+class DemoFailed(Exception):
+    pass
+
+
+def demo_config() -> Config:
+    return parse_config(DEMO_CONFIG_TOML + DEMO_BOTS_TOML, "<openrfq demo>")
+
+
+@dataclass
+class Board:
+    """What the taker has seen on its WebSocket: RFQs, quotes (with replacements) and trades."""
+
+    rfqs: dict[str, Rfq] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # rfqId -> what the script calls it
+    quotes: dict[str, Quote] = field(default_factory=dict)
+    replaced: set[str] = field(default_factory=set)
+    trades: list[Trade] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def apply(self, channel: str, item: dict[str, Any]) -> None:
+        if channel == "rfqs":
+            rfq = msgspec.convert(item, Rfq, strict=False)
+            self.rfqs[rfq.rfq_id] = rfq
+        elif channel == "quotes":
+            quote = msgspec.convert(item, Quote, strict=False)
+            if quote.state == "active":
+                # A maker's new quote on an RFQ replaces its previous one (which was just pushed canceled).
+                for old in self.quotes.values():
+                    same = (old.rfq_id, old.trader_code) == (quote.rfq_id, quote.trader_code)
+                    if same and old.quote_id != quote.quote_id and old.state == "canceled" and not old.reason:
+                        self.replaced.add(old.quote_id)
+            self.quotes[quote.quote_id] = quote
+        elif channel == "struc-block-trades":
+            self.trades.append(msgspec.convert(item, Trade, strict=False))
+        self.changed.set()
+
+    def active_quotes(self, rfq_id: str) -> list[Quote]:
+        return [q for q in self.quotes.values() if q.rfq_id == rfq_id and q.state == "active"]
+
+    def quote_state(self, quote: Quote) -> str:
+        return "replaced" if quote.quote_id in self.replaced else quote.state
+
+    def render(self) -> Group:
+        rfqs = Table(title="RFQs (as TAKER1 sees them)", expand=True)
+        for column in ("rfqId", "structure", "legs", "state", "quotes"):
+            rfqs.add_column(column)
+        for rfq in self.rfqs.values():
+            count = sum(1 for q in self.quotes.values() if q.rfq_id == rfq.rfq_id)
+            legs = ", ".join(f"{leg.side} {leg.sz:f} {leg.inst_id}" for leg in rfq.legs)
+            rfqs.add_row(rfq.rfq_id, self.names.get(rfq.rfq_id, ""), legs, _styled(rfq.state), str(count))
+        quotes = Table(title="Quotes", expand=True)
+        for column in ("quoteId", "rfqId", "maker", "side", "prices", "state"):
+            quotes.add_column(column)
+        for quote in list(self.quotes.values())[-14:]:
+            prices = ", ".join(f"{leg.px:f}" for leg in quote.legs)
+            state = self.quote_state(quote) + (f" ({quote.reason})" if quote.reason else "")
+            quotes.add_row(quote.quote_id, quote.rfq_id, quote.trader_code, quote.quote_side, prices, _styled(state))
+        trades = _trades_table(self.trades)
+        steps = Panel("\n".join(self.steps[-8:]) or "starting", title="taker script")
+        return Group(steps, rfqs, quotes, trades)
+
+
+def _styled(state: str) -> str:
+    colour = {"active": "green", "filled": "bold green", "canceled": "red", "replaced": "yellow"}.get(state.split()[0])
+    return f"[{colour}]{state}[/]" if colour else state
+
+
+def _trades_table(trades: list[Trade]) -> Table:
+    table = Table(title="Block trades", expand=True)
+    for column in ("blockTdId", "rfqId", "maker", "legs (taker side)", "fees"):
+        table.add_column(column)
+    for trade in trades:
+        legs = ", ".join(f"{leg.side} {leg.sz:f} {leg.inst_id} @ {leg.px:f}" for leg in trade.legs)
+        fees = ", ".join(f"{leg.fee:f} {leg.fee_ccy}" for leg in trade.legs)
+        table.add_row(trade.block_td_id, trade.rfq_id, trade.m_trader_code, legs, fees)
+    return table
+
+
+class Taker:
+    """The scripted taker: REST for actions, its own WebSocket for everything it shows."""
+
+    def __init__(self, run: Running, board: Board, pace_s: float, refresh: Callable[[], None]) -> None:
+        self.rest = OpenRfqClient(run.url(), *TAKER)
+        self.ws_url = run.ws_url()
+        self.board, self.pace_s, self.refresh = board, pace_s, refresh
+
+    def step(self, text: str) -> None:
+        self.board.steps.append(f"{time.strftime('%H:%M:%S')}  {text}")
+        self.refresh()
+
+    async def listen(self, ws: ClientConnection) -> None:
+        async for text in ws:
+            message = json.loads(text)
+            channel = message.get("arg", {}).get("channel")
+            for item in message.get("data", []):
+                self.board.apply(channel, item)
+            self.refresh()
+
+    async def until(self, what: str, done: Callable[[], bool]) -> None:
+        try:
+            async with asyncio.timeout(STEP_TIMEOUT_S):
+                while not done():
+                    self.board.changed.clear()
+                    await self.board.changed.wait()
+        except TimeoutError:
+            raise DemoFailed(f"timed out waiting for {what}") from None
+
+    async def script(self) -> None:
+        async with connect(self.ws_url) as ws:
+            ts = str(int(time.time()))
+            login = {"apiKey": TAKER[0], "passphrase": TAKER[2], "timestamp": ts, "sign": login_sign(TAKER[1], ts)}
+            await ws.send(json.dumps({"op": "login", "args": [login]}))
+            channels = [{"channel": c} for c in ("rfqs", "quotes", "struc-block-trades")]
+            await ws.send(json.dumps({"op": "subscribe", "args": channels}))
+            listener = asyncio.create_task(self.listen(ws))
+            try:
+                await self._script()
+            finally:
+                listener.cancel()
+                await self.rest.aclose()
+
+    async def _script(self) -> None:
+        b = self.board
+        spread = await self._call_spread()
+        structures = {
+            "spot": [Leg("BTC-USDT", "0.5", "buy")],
+            "swap": [Leg("BTC-USDT-SWAP", "20", "sell")],
+            "option call spread": spread,
+        }
+        rfq_ids = {}
+        for name, legs in structures.items():
+            rfq = await self.rest.create_rfq(list(BOTS), legs)
+            rfq_ids[name] = rfq.rfq_id
+            b.names[rfq.rfq_id] = name
+            self.step(f"sent RFQ {rfq.rfq_id} ({name}) to {' and '.join(BOTS)}")
+            await asyncio.sleep(self.pace_s)
+        await self.until("quotes from both bots", lambda: all(
+            {q.trader_code for q in b.active_quotes(rfq_id)} >= set(BOTS) for rfq_id in rfq_ids.values()
+        ))
+        self.step("both bots quoted every RFQ")
+        await asyncio.sleep(self.pace_s)
+
+        swap = rfq_ids["swap"]
+        await self.rest.cancel_rfq(swap)
+        await self.until("the swap RFQ's end", lambda: b.rfqs[swap].state == "canceled")
+        self.step(f"canceled RFQ {swap} (swap): its quotes end with it")
+        await asyncio.sleep(self.pace_s)
+
+        option = rfq_ids["option call spread"]
+        self.step("waiting for a bot to replace its quote before it expires...")
+        await self.until("a replaced quote", lambda: any(b.quotes[q].rfq_id == option for q in b.replaced))
+        self.step("a bot replaced its option quote")
+        await asyncio.sleep(self.pace_s)
+
+        for name in ("option call spread", "spot"):
+            trade = await self._execute_best(rfq_ids[name])
+            self.step(f"executed the best quote on RFQ {trade.rfq_id} ({name}): {trade.m_trader_code} won")
+            await asyncio.sleep(self.pace_s)
+        await self.until("both trades", lambda: len(b.trades) >= 2)
+        self.step("done")
+
+    async def _call_spread(self) -> list[Leg]:
+        """Buy a call, sell the next strike up: the nearest expiry's two calls around the index."""
+        index = next(m.mark_px for m in await self.rest.mark_prices("MARGIN", inst_id="BTC-USDT"))
+        calls = [i for i in await self.rest.instruments("OPTION", inst_family="BTC-USD") if i.opt_type == "C"]
+        expiry = min(int(i.exp_time) for i in calls)
+        strikes = sorted((i for i in calls if int(i.exp_time) == expiry), key=lambda i: Decimal(i.stk))
+        first_above = next((n for n, i in enumerate(strikes) if Decimal(i.stk) >= index), len(strikes) - 1)
+        low, high = strikes[max(first_above, 1) - 1], strikes[max(first_above, 1)]
+        return [Leg(low.inst_id, "1", "buy"), Leg(high.inst_id, "1", "sell")]
+
+    async def _execute_best(self, rfq_id: str) -> Trade:
+        # A bot may replace the best quote just as we execute it (70505 quote not active): take the new best.
+        for _ in range(5):
+            best = min(self.board.active_quotes(rfq_id), key=taker_cost)
+            try:
+                return await self.rest.execute_quote(rfq_id, best.quote_id)
+            except ApiError as e:
+                if e.code != "70505":
+                    raise
+                await asyncio.sleep(0.05)
+        raise DemoFailed(f"could not execute on RFQ {rfq_id}")
+
+
+async def run_demo(pace_s: float, keep: bool, port: int, console: Console) -> int:
+    config = demo_config()
+    data_dir = Path(tempfile.mkdtemp(prefix="openrfq-demo-"))
+    board = Board()
+    try:
+        app = build_app(config, data_dir)
+        async with running(app, config, port=port) as run:
+            console.print(f"openrfq demo: venue on {run.url()} (data in {data_dir}), LP bots {', '.join(BOTS)}")
+            async with asyncio.timeout(10):
+                for bot in run.bots:
+                    await bot.connected.wait()
+            with Live(board.render(), console=console, refresh_per_second=8) as live:
+                taker = Taker(run, board, pace_s, lambda: live.update(board.render()))
+                try:
+                    await taker.script()
+                except (DemoFailed, ApiError, OSError) as e:
+                    console.print(f"[red]demo failed: {e}[/]")
+                    return 1
+            console.print()
+            console.print(_summary(board))
+            if keep:
+                console.print(_connect_hints(run))
+                await asyncio.shield(run.serving)  # until Ctrl-C
+        return 0
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _summary(board: Board) -> Group:
+    table = Table(title="Summary", expand=True)
+    for column in ("rfqId", "structure", "final state", "quotes", "replaced", "best quote", "winner"):
+        table.add_column(column)
+    for rfq in board.rfqs.values():
+        quotes = [q for q in board.quotes.values() if q.rfq_id == rfq.rfq_id]
+        trade = next((t for t in board.trades if t.rfq_id == rfq.rfq_id), None)
+        best = min(quotes, key=taker_cost, default=None)
+        table.add_row(
+            rfq.rfq_id,
+            board.names.get(rfq.rfq_id, ""),
+            _styled(rfq.state),
+            str(len(quotes)),
+            str(sum(1 for q in quotes if q.quote_id in board.replaced)),
+            f"{best.trader_code} {', '.join(f'{leg.px:f}' for leg in best.legs)}" if best else "",
+            trade.m_trader_code if trade else "",
+        )
+    return Group(table, _trades_table(board.trades))
+
+
+def _connect_hints(run: Running) -> str:
+    url = run.url()
+    return f"""
+[bold]The venue keeps running[/] (Ctrl-C stops it). Connect with only the URL changed:
+  REST      {url}
+  WebSocket {run.ws_url()}
+  taker     api_key=demo-taker1-key  secret_key=DEMO-TAKER1-SECRET  passphrase=Demo-taker1-pass
+  makers    demo-maker1-key / DEMO-MAKER1-SECRET / Demo-maker1-pass,  demo-maker2-key / DEMO-MAKER2-SECRET / Demo-maker2-pass
+  LP bots   WAGMI and NGMI quote every RFQ sent to them
+
+python-okx:
+  import okx.BlockTrading as BlockTrading
+  taker = BlockTrading.BlockTradingAPI("demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass", False, "1", domain="{url}")
+  taker.create_rfq(counterparties=["WAGMI", "NGMI"], legs=[{{"instId": "BTC-USDT", "sz": "1", "side": "buy"}}])
+
+ccxt:
+  import ccxt
+  okx = ccxt.okx({{"apiKey": "demo-taker1-key", "secret": "DEMO-TAKER1-SECRET", "password": "Demo-taker1-pass"}})
+  okx.urls["api"]["rest"] = "{url}"
+  okx.privateGetRfqQuotes()
+"""
