@@ -46,6 +46,8 @@ async def running(
         uvicorn.Config(
             api, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
             ssl_certfile=certfile, ssl_keyfile=keyfile,
+            # Per-IP rate limits count the TCP peer: a forwarded-for header must not let a client pick its IP.
+            proxy_headers=False,
         )
     )
     serving = asyncio.create_task(server.serve())

@@ -84,3 +84,19 @@ def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_pat
     # Memory stays bounded: refused requests leave nothing behind.
     assert rss_after - rss_before < 30 * 1024, (rss_before, rss_after)
     print(f"flood answers {flood_answers}; victim p99 {p99 * 1000:.1f} ms; RSS {rss_before} -> {rss_after} KiB")
+
+
+def test_a_forwarded_for_header_does_not_choose_the_ip_a_public_limit_counts(tmp_path: Path) -> None:
+    server = make_server(tmp_path, rate_limits=True)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=5) as client:
+            codes = [
+                client.get("/api/v5/public/time", headers={"X-Forwarded-For": f"10.0.0.{n}"}).json()["code"]
+                for n in range(12)
+            ]
+    finally:
+        server.stop()
+
+    # 10 per 2 s per IP whatever the header says; the readiness probe of start() was the first of them.
+    assert codes == ["0"] * 9 + ["50011"] * 3

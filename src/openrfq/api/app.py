@@ -61,6 +61,7 @@ class OkxApi:
         self._request_ids = itertools.count(1)
         metrics = services.metrics
         self._latency = {e.path: metrics.latency.labels(e.path) for e in routes}  # label lookups once, not per request
+        self._requests: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -97,7 +98,10 @@ class OkxApi:
         await _send(send, status, body)
         elapsed = time.perf_counter() - started
         code = _code_of(body)
-        self.services.metrics.requests.labels(endpoint.path, code).inc()
+        counter = self._requests.get((endpoint.path, code))
+        if counter is None:  # labels() takes a lock and builds a key: once per (path, code), not per request
+            counter = self._requests[endpoint.path, code] = self.services.metrics.requests.labels(endpoint.path, code)
+        counter.inc()
         self._latency[endpoint.path].observe(elapsed)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypeVar
 
 from openrfq.domain.enums import QuoteState, RfqState, Side
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,15 @@ class QuoteLeg:
     trade_quote_ccy: str = ""
 
 
+def _fast_copy(cls: type[T]) -> type[T]:
+    """A ``__copy__`` that calls the constructor with every field: the engine snapshots each changed RFQ and
+    quote for its event, and copy.copy() of a slotted dataclass goes through __reduce_ex__ (8x slower)."""
+    fields = operator.attrgetter(*getattr(cls, "__slots__"))  # a slotted dataclass lists its fields in order
+    setattr(cls, "__copy__", lambda self: cls(*fields(self)))
+    return cls
+
+
+@_fast_copy
 @dataclass(slots=True)
 class Rfq:
     rfq_id: int
@@ -57,6 +70,7 @@ class Rfq:
         return self.state
 
 
+@_fast_copy
 @dataclass(slots=True)
 class Quote:
     quote_id: int
