@@ -1,0 +1,128 @@
+"""In-process cost of one create-quote + cancel-quote through the real ASGI app, .
+
+No sockets and no HTTP parsing: C concurrent "connections" (asyncio tasks on uvloop) call the app with
+pre-signed scopes, so the number is the app's own CPU cost per request (auth, params, engine, views, metrics,
+logging, group commit with its SQLite writer thread on a real file). Pin it to one core to match the server:
+
+    taskset -c 0 .venv/bin/python bench/hotpath.py [--pairs 500] [--connections 32]
+
+Prints requests/s, CPU us per request and the number of commits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import MAKERS, QUOTE_LEG, RFQ_LEG, TAKER, config_toml, iso_ms, signed_headers  # noqa: E402
+
+
+def scope(account: tuple[str, ...], method: str, path: str, body: str, ts: str) -> tuple[dict[str, Any], bytes]:
+    headers = signed_headers(account, method, path, body, ts)
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    raw += [(b"host", b"127.0.0.1:8080"), (b"content-length", str(len(body)).encode())]
+    return (
+        {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
+         "headers": raw, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8080), "scheme": "http",
+         "http_version": "1.1", "root_path": ""},
+        body.encode(),
+    )
+
+
+async def call(app: Any, s: dict[str, Any], body: bytes) -> bytes:
+    out: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            out.append(message["body"])
+
+    await app(s, receive, send)
+    return out[0]
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    from openrfq.config import load_config
+    from openrfq.runtime import build_app
+
+    with tempfile.TemporaryDirectory(prefix="openrfq-hotpath-", dir=Path(__file__).resolve().parent) as tmp:
+        cfg_path = Path(tmp) / "openrfq.toml"
+        cfg_path.write_text(config_toml())
+        api = build_app(load_config(cfg_path), Path(tmp) / "data")
+        ts = iso_ms(int(time.time() * 1000))
+        rfq_ids = []
+        for _ in range(args.connections):
+            body = json.dumps({"counterparties": [m[0] for m in MAKERS], "legs": [RFQ_LEG]})
+            answer = json.loads(await call(api, *scope(TAKER, "POST", "/api/v5/rfq/create-rfq", body, ts)))
+            rfq_ids.append(answer["data"][0]["rfqId"])
+        plans = []
+        for i, rfq_id in enumerate(rfq_ids):
+            maker = MAKERS[i % len(MAKERS)]
+            plan = []
+            for k in range(args.pairs):
+                cl = f"h{i}k{k}"
+                create = json.dumps({"rfqId": rfq_id, "clQuoteId": cl, "quoteSide": "sell", "legs": [QUOTE_LEG]})
+                plan.append(scope(maker, "POST", "/api/v5/rfq/create-quote", create, ts))
+                plan.append(scope(maker, "POST", "/api/v5/rfq/cancel-quote", json.dumps({"clQuoteId": cl}), ts))
+            plans.append(plan)
+        bad = 0
+
+        async def connection(plan: list[tuple[dict[str, Any], bytes]]) -> None:
+            nonlocal bad
+            for s, body in plan:
+                if not (await call(api, s, body)).startswith(b'{"code":"0"'):
+                    bad += 1
+
+        committer = api.services.committer
+        batches0 = committer.batches
+        profiler = None
+        if args.profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0002, async_mode="disabled")
+            profiler.start()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(connection(p) for p in plans))
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        if profiler is not None:
+            profiler.stop()
+            Path(args.profile).write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+        n = sum(len(p) for p in plans)
+        await committer.close()
+    print(json.dumps({
+        "requests": n, "bad": bad, "rps": round(n / wall),
+        "cpu_us_per_request": round(cpu / n * 1e6, 1), "wall_us_per_request": round(wall / n * 1e6, 1),
+        "commits": committer.batches - batches0, "requests_per_commit": round(n / max(1, committer.batches - batches0), 1),
+    }))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pairs", type=int, default=500)
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--log-level", default="info")
+    ap.add_argument("--profile", help="write a pyinstrument text profile of the timed part to this file")
+    args = ap.parse_args()
+    from openrfq import logs
+
+    logs.configure(args.log_level)
+    # The lines go where `openrfq serve` would send them (stderr); keep them off the terminal.
+    logging.getLogger().handlers[0].stream = open("/dev/null", "w")  # type: ignore[attr-defined]
+    import uvloop
+
+    uvloop.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
