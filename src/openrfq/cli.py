@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from rich.console import Console
 
 from openrfq import __version__, logs
 from openrfq.config import Config, ConfigError, config_to_text_summary, demo_config, load_config
-from openrfq.demo import run_demo
+from openrfq.demo import demo as run_demo
 from openrfq.runtime import DB_NAME, build_app
 from openrfq.serving import run_blocking, serve_forever
 from openrfq.tls import local_certificate
@@ -93,12 +92,7 @@ def demo(
 ) -> None:
     """The whole lifecycle in one command: a venue, two LP bots and a scripted taker, drawn live."""
     logs.configure("warning")
-    console = Console()
-    try:
-        status = asyncio.run(run_demo(pace, keep, port, console))
-    except KeyboardInterrupt:
-        status = 0 if keep else 130
-    raise typer.Exit(status)
+    raise typer.Exit(run_demo(pace, keep, port, Console()))
 
 
 @app.command()

@@ -237,32 +237,39 @@ class Taker:
         raise DemoFailed(f"could not execute on RFQ {rfq_id}")
 
 
-async def run_demo(pace_s: float, keep: bool, port: int, console: Console) -> int:
-    config = demo_config()
+def demo(pace_s: float, keep: bool, port: int, console: Console) -> int:
+    """Run the demo; the exit status. The temporary store goes however the run ends (Ctrl-C included)."""
     data_dir = Path(tempfile.mkdtemp(prefix="openrfq-demo-"))
-    board = Board()
     try:
-        app = build_app(config, data_dir)
-        async with running(app, config, port=port) as run:
-            console.print(f"openrfq demo: venue on {run.url()} (data in {data_dir}), LP bots {', '.join(BOTS)}")
-            async with asyncio.timeout(10):
-                for bot in run.bots:
-                    await bot.connected.wait()
-            with Live(board.render(), console=console, refresh_per_second=8) as live:
-                taker = Taker(run, board, pace_s, lambda: live.update(board.render()))
-                try:
-                    await taker.script()
-                except (DemoFailed, ApiError, OSError) as e:
-                    console.print(f"[red]demo failed: {e}[/]")
-                    return 1
-            console.print()
-            console.print(_summary(board))
-            if keep:
-                console.print(_connect_hints(run))
-                await asyncio.shield(run.serving)  # until Ctrl-C
-        return 0
+        return asyncio.run(run_demo(data_dir, pace_s, keep, port, console))
+    except KeyboardInterrupt:  # uvicorn stops on Ctrl-C, then raises it again once it has shut down
+        return 0 if keep else 130
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def run_demo(data_dir: Path, pace_s: float, keep: bool, port: int, console: Console) -> int:
+    config = demo_config()
+    board = Board()
+    app = build_app(config, data_dir)
+    async with running(app, config, port=port) as run:
+        console.print(f"openrfq demo: venue on {run.url()} (data in {data_dir}), LP bots {', '.join(BOTS)}")
+        async with asyncio.timeout(10):
+            for bot in run.bots:
+                await bot.connected.wait()
+        with Live(board.render(), console=console, refresh_per_second=8) as live:
+            taker = Taker(run, board, pace_s, lambda: live.update(board.render()))
+            try:
+                await taker.script()
+            except (DemoFailed, ApiError, OSError) as e:
+                console.print(f"[red]demo failed: {e}[/]")
+                return 1
+        console.print()
+        console.print(_summary(board))
+        if keep:
+            console.print(_connect_hints(run))
+            await asyncio.shield(run.serving)  # until Ctrl-C
+    return 0
 
 
 def _summary(board: Board) -> Group:
