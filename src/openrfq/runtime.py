@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
 
 DB_NAME = "openrfq.sqlite3"
+# From this many stored entities on, what was loaded is moved out of the cyclic GC's sight (gc.freeze): it lives
+# as long as the venue, and every full collection would otherwise walk all of it again (a pause per collection).
+FREEZE_ENTITIES = 50_000
 
 
 def index_source(settings: PriceSettings, now_ms: int) -> IndexSource:
@@ -40,8 +44,17 @@ def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> Okx
         maker_fee_rate=Decimal(str(config.maker_fee_rate)),
         prices=Prices(index_source(config.prices, clock.now_ms())),
     )
-    snapshot = store.load()
-    venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades, snapshot.makers)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # loading allocates millions of objects that all stay alive: collecting meanwhile only costs
+    try:
+        snapshot = store.load()
+        venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades, snapshot.makers)
+        if len(snapshot.rfqs) + len(snapshot.quotes) + len(snapshot.trades) >= FREEZE_ENTITIES:
+            gc.freeze()
+        del snapshot
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     committer = Committer(venue, store)
     metrics = Metrics(venue)
     committer.on_commit = metrics.observe_commit

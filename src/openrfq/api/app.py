@@ -59,9 +59,7 @@ class OkxApi:
         self.hub = Hub(services)
         services.committer.listeners.append(self.hub.on_events)
         self._request_ids = itertools.count(1)
-        metrics = services.metrics
-        self._latency = {e.path: metrics.latency.labels(e.path) for e in routes}  # label lookups once, not per request
-        self._requests: dict[tuple[str, str], Any] = {}
+        services.metrics.add_endpoints(e.path for e in routes)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -87,8 +85,30 @@ class OkxApi:
             else:
                 await _send(send, 404, _NOT_FOUND)
             return
+        svc = self.services
         try:
-            status, body = 200, await self._answer(endpoint, scope, receive)
+            headers = dict(scope["headers"])
+            raw = await _read_body(headers, receive)
+            caller: Caller | None = None
+            if endpoint.private:
+                target = scope.get("raw_path") or scope["path"].encode()
+                if scope["query_string"]:
+                    target += b"?" + scope["query_string"]
+                caller = svc.auth.authenticate(headers, scope["method"], target, raw, svc.clock.now_ms())
+                require(caller, endpoint.permission)
+                svc.limiter.check(caller.account.uid, endpoint.path, endpoint.limits)
+            else:
+                client = scope.get("client")
+                who = client[0] if client else ""
+                if endpoint.limit_by:
+                    who += "|" + dict(parse_qsl(scope["query_string"].decode("latin-1"))).get(endpoint.limit_by, "")
+                svc.limiter.check(who, endpoint.path, endpoint.limits)
+            params = _params(endpoint, scope, headers, raw)
+            try:
+                status, body = 200, endpoint.handler(svc, caller, params)
+            finally:
+                # Whatever the command did (even a refusal after firing due timers) is durable before we answer.
+                await svc.committer.durable()
         except errors.OkxError as e:
             status, body = e.http_status, codec.error(e)
         except Exception:
@@ -98,11 +118,7 @@ class OkxApi:
         await _send(send, status, body)
         elapsed = time.perf_counter() - started
         code = _code_of(body)
-        counter = self._requests.get((endpoint.path, code))
-        if counter is None:  # labels() takes a lock and builds a key: once per (path, code), not per request
-            counter = self._requests[endpoint.path, code] = self.services.metrics.requests.labels(endpoint.path, code)
-        counter.inc()
-        self._latency[endpoint.path].observe(elapsed)
+        svc.metrics.observe_request(endpoint.path, code, elapsed)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "request",
@@ -115,31 +131,6 @@ class OkxApi:
                     "ms": round(elapsed * 1000, 3),
                 },
             )
-
-    async def _answer(self, endpoint: Endpoint, scope: dict[str, Any], receive: Any) -> bytes:
-        svc = self.services
-        headers = dict(scope["headers"])
-        raw = await _read_body(headers, receive)
-        caller: Caller | None = None
-        if endpoint.private:
-            target = scope.get("raw_path") or scope["path"].encode()
-            if scope["query_string"]:
-                target += b"?" + scope["query_string"]
-            caller = svc.auth.authenticate(headers, scope["method"], target, raw, svc.clock.now_ms())
-            require(caller, endpoint.permission)
-            svc.limiter.check(caller.account.uid, endpoint.path, endpoint.limits)
-        else:
-            client = scope.get("client")
-            who = client[0] if client else ""
-            if endpoint.limit_by:
-                who += "|" + dict(parse_qsl(scope["query_string"].decode("latin-1"))).get(endpoint.limit_by, "")
-            svc.limiter.check(who, endpoint.path, endpoint.limits)
-        params = _params(endpoint, scope, headers, raw)
-        try:
-            return endpoint.handler(svc, caller, params)
-        finally:
-            # Whatever the command did (even a refusal after firing due timers) is durable before we answer.
-            await svc.committer.durable()
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -201,7 +192,7 @@ def _params(endpoint: Endpoint, scope: dict[str, Any], headers: dict[bytes, byte
             raise errors.InvalidContentType()
         try:
             body = codec.decode(raw)
-        except Exception:
+        except Exception:  # noqa: BLE001 (whatever the decoder raises, the body is not JSON we accept)
             raise errors.JsonSyntaxError() from None
         if isinstance(body, list) and endpoint.array_body:
             return Params({"items": body})

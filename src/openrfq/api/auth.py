@@ -6,7 +6,7 @@ path, raw query string and raw body bytes are what is checked: no re-encoding, n
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hmac
 import re
 from dataclasses import dataclass
@@ -29,13 +29,17 @@ class Caller:
         return self.account.trader_code
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH = datetime(1970, 1, 1)  # naive, like the parsed timestamp (both UTC)
 _MS = timedelta(milliseconds=1)
 
 
-def sign(secret: str, prehash: bytes) -> str:
+def _signature(secret: bytes, prehash: bytes) -> bytes:
     # hmac.digest is the one-shot C path; hmac.new builds a Python HMAC object per request.
-    return base64.b64encode(hmac.digest(secret.encode(), prehash, "sha256")).decode()
+    return binascii.b2a_base64(hmac.digest(secret, prehash, "sha256"), newline=False)
+
+
+def sign(secret: str, prehash: bytes) -> str:
+    return _signature(secret.encode(), prehash).decode()
 
 
 def parse_timestamp_ms(value: str) -> int:
@@ -43,18 +47,30 @@ def parse_timestamp_ms(value: str) -> int:
         raise errors.InvalidTimestamp()
     try:
         # fromisoformat is C; strptime runs _strptime's Python regexes on every signed request.
-        moment = datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(value[:-1])
     except ValueError:
         raise errors.InvalidTimestamp() from None
     return (moment - _EPOCH) // _MS  # exact integer ms, no float
 
 
+@dataclass(frozen=True, slots=True)
+class _Key:
+    caller: Caller
+    secret: bytes  # encoded once, not per request
+    passphrase: bytes
+
+
 class Authenticator:
     def __init__(self, accounts: tuple[Account, ...]) -> None:
-        self._keys = {key.api_key: Caller(account, key) for account in accounts for key in account.keys}
+        self._keys = {
+            key.api_key: _Key(Caller(account, key), key.secret_key.encode(), key.passphrase.encode())
+            for account in accounts
+            for key in account.keys
+        }
 
     def caller(self, api_key: str) -> Caller | None:
-        return self._keys.get(api_key)
+        found = self._keys.get(api_key)
+        return found.caller if found is not None else None
 
     def authenticate(
         self,
@@ -65,9 +81,9 @@ class Authenticator:
         now_ms: int,
     ) -> Caller:
         """``headers`` keyed by lower-case names; ``target`` is the raw path plus ``?query`` when present."""
-        api_key = headers.get(b"ok-access-key", b"").decode("latin-1")
-        signature = headers.get(b"ok-access-sign", b"").decode("latin-1")
-        timestamp = headers.get(b"ok-access-timestamp", b"").decode("latin-1")
+        api_key = headers.get(b"ok-access-key", b"")
+        signature = headers.get(b"ok-access-sign", b"")
+        timestamp = headers.get(b"ok-access-timestamp", b"")
         passphrase = headers.get(b"ok-access-passphrase", b"").decode("utf-8", "replace")
         if not api_key:
             raise errors.AccessKeyMissing()
@@ -77,17 +93,17 @@ class Authenticator:
             raise errors.TimestampMissing()
         if not passphrase:
             raise errors.PassphraseMissing()
-        if abs(now_ms - parse_timestamp_ms(timestamp)) > TIMESTAMP_WINDOW_MS:
+        if abs(now_ms - parse_timestamp_ms(timestamp.decode("latin-1"))) > TIMESTAMP_WINDOW_MS:
             raise errors.TimestampExpired()
-        caller = self._keys.get(api_key)
-        if caller is None:
+        key = self._keys.get(api_key.decode("latin-1"))
+        if key is None:
             raise errors.InvalidAccessKey()
-        if not hmac.compare_digest(passphrase.encode(), caller.key.passphrase.encode()):
+        if not hmac.compare_digest(passphrase.encode(), key.passphrase):
             raise errors.PassphraseIncorrect()
-        expected = sign(caller.key.secret_key, timestamp.encode("latin-1") + method.encode() + target + body)
-        if not hmac.compare_digest(expected.encode(), signature.encode("latin-1")):
+        # The raw header bytes are what the client signed and sent: no decode / encode round trips.
+        if not hmac.compare_digest(_signature(key.secret, timestamp + method.encode() + target + body), signature):
             raise errors.InvalidSignature()
-        return caller
+        return key.caller
 
 
 def require(caller: Caller, permission: str) -> None:

@@ -13,9 +13,12 @@ from typing import Any
 
 from openrfq.domain import errors
 from openrfq.domain.commands import LegRequest
+from openrfq.domain.enums import Side
 from openrfq.domain.rules import side_of
 
 _TRUE = {"true": True, "false": False}
+_SIDES = {side.value: side for side in Side}
+_SHORT_PLAIN = 21  # a number written in at most this many characters, without exponent, is within range
 
 
 class Params:
@@ -32,8 +35,10 @@ class Params:
         return self._present(name) is not None
 
     def str(self, name: str, required: bool = False) -> str:
-        value = self._present(name)
-        if value is None:
+        value = self._raw.get(name)
+        if value.__class__ is str and value:
+            return value  # the common case, first
+        if value is None or value == "":
             if required:
                 raise errors.ParameterEmpty(param0=name)
             return ""
@@ -61,6 +66,16 @@ class Params:
         value = self._present(name)
         if value is None:
             return None
+        if value.__class__ is str and len(value) <= _SHORT_PLAIN and "e" not in value and "E" not in value:
+            # At most 21 characters and no exponent: at most 21 integer digits (adjusted() <= 20) and at most 20
+            # after the point (exponent >= -20), so only finiteness is left to check (as_tuple() is slow).
+            try:
+                number = Decimal(value)
+            except InvalidOperation:
+                raise errors.ParameterError(param0=name) from None
+            if not number.is_finite():
+                raise errors.ParameterError(param0=name)
+            return number
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
             raise errors.ParameterError(param0=name)
         try:
@@ -122,7 +137,7 @@ def legs(p: Params, priced: bool) -> tuple[LegRequest, ...]:
             LegRequest(
                 inst_id=leg.str("instId", required=True),
                 sz=leg.required_decimal("sz"),
-                side=side_of(leg.str("side", required=True)),
+                side=_side(leg.str("side", required=True)),
                 td_mode=leg.str("tdMode"),
                 ccy=leg.str("ccy"),
                 pos_side=leg.str("posSide"),
@@ -134,6 +149,11 @@ def legs(p: Params, priced: bool) -> tuple[LegRequest, ...]:
         )
     return tuple(result)
 
+
+
+def _side(value: str) -> Side:
+    found = _SIDES.get(value)
+    return found if found is not None else side_of(value)  # side_of raises the error
 
 
 BATCH_MAX = 100  # OKX: at most 100 RFQs or quotes per batch cancel

@@ -1,18 +1,25 @@
 """Group commit: durable before acknowledged, without a transaction per request.
 
 Commands change the venue synchronously; then their handlers ``await committer.durable()``. The first waiter
-starts a writer pass: it cuts everything changed so far into one batch (encoded here, on the loop, so the
-rows are exactly the state at the cut), writes it on the writer thread, and releases every waiter of that
-batch. Commands that arrive while a batch is being written form the next one. A reader that saw state still
-being written waits for that write as well, so nobody is ever shown something a crash could take back.
+schedules a cut: on the loop's next turn (after the requests already read have run their commands), everything
+changed so far becomes one batch (encoded here, on the loop, so the rows are exactly the state at the cut),
+the writer thread writes it, and every waiter of that batch is released. Commands that arrive while a batch is
+being written form the next one. A reader that saw state still being written waits for that write as well, so
+nobody is ever shown something a crash could take back.
+
+Each waiter has its own future (a cancelled request cancels only its own wait), and the writer is one thread
+fed through a queue that hands each result back with ``call_soon_threadsafe``: the least the loop can pay per
+batch and per request for getting the fsync off the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import queue
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from openrfq.domain import errors
 from openrfq.domain.events import Event
@@ -22,16 +29,20 @@ from openrfq.store.codec import encode
 
 log = logging.getLogger("openrfq.store")
 
+_Job = tuple[Batch, list[Event]]
+
 
 class Committer:
     def __init__(self, venue: Venue, store: Store) -> None:
         self.venue = venue
         self.store = store
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openrfq-store")
-        self._next: asyncio.Future[None] | None = None  # released when the changes not yet cut are durable
-        self._in_flight: asyncio.Future[None] | None = None  # released when the batch being written is durable
-        self._writing = False
+        self._waiting: list[asyncio.Future[None]] = []  # released when the changes not yet cut are durable
+        self._in_flight: list[asyncio.Future[None]] | None = None  # released when the batch being written is
+        self._writing = False  # a batch is scheduled or being written
         self._failure: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
         self.batches = 0  # commits written, for tests and metrics
         # Called on the event loop with each durable batch's events; must not block (enqueue and return).
         self.listeners: list[Callable[[list[Event]], None]] = []
@@ -42,19 +53,21 @@ class Committer:
         if self._failure is not None:
             raise errors.ServiceUnavailable()
         if self.venue.has_changes():
-            if self._next is None:
-                self._next = asyncio.get_running_loop().create_future()
-            waiter = self._next
+            loop = asyncio.get_running_loop()
+            waiter = loop.create_future()
+            self._waiting.append(waiter)
             if not self._writing:
                 self._writing = True
-                asyncio.get_running_loop().create_task(self._write_loop())
+                self._loop = loop
+                loop.call_soon(self._start)
         elif self._in_flight is not None:
-            waiter = self._in_flight
+            waiter = asyncio.get_running_loop().create_future()
+            self._in_flight.append(waiter)
         else:
             return
-        await asyncio.shield(waiter)
+        await waiter
 
-    def _cut(self) -> tuple[Batch, list[Event]]:
+    def _cut(self) -> _Job:
         changes = self.venue.take_changes()
         venue = self.venue
         batch = Batch(
@@ -65,36 +78,69 @@ class Committer:
         )
         return batch, venue.take_events()
 
-    async def _write_loop(self) -> None:
-        loop = asyncio.get_running_loop()
+    def _start(self) -> None:
+        """On the loop: cut the next batch and hand it to the writer thread."""
+        self._in_flight, self._waiting = self._waiting, []
         try:
-            while self._next is not None:
-                (batch, events), self._in_flight, self._next = self._cut(), self._next, None
-                started = loop.time()
-                try:
-                    await loop.run_in_executor(self._executor, self.store.write, batch)
-                except BaseException as e:  # a store that cannot write must not acknowledge anything again
-                    log.critical("store write failed; refusing further requests", exc_info=e)
-                    self._failure = e
-                    self._in_flight.set_exception(errors.ServiceUnavailable())
-                    if self._next is not None:
-                        self._next.set_exception(errors.ServiceUnavailable())
-                        self._next = None
-                    return
-                self.batches += 1
-                if self.on_commit is not None:
-                    self.on_commit(len(batch), loop.time() - started)
-                self._in_flight.set_result(None)
-                self._in_flight = None
-                for listener in self.listeners:
-                    try:
-                        listener(events)
-                    except Exception:  # a broken listener must not stop commits
-                        log.exception("event listener failed")
-        finally:
+            job = self._cut()
+        except Exception as e:  # noqa: BLE001 (nothing can be written: refuse, as for a failed write)
+            self._written([], 0, 0.0, e)
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._write_forever, name="openrfq-store", daemon=True)
+            self._thread.start()
+        self._jobs.put(job)
+
+    def _write_forever(self) -> None:
+        """The writer thread: one batch at a time, each result handed back to the loop."""
+        while (job := self._jobs.get()) is not None:
+            batch, events = job
+            started = time.perf_counter()
+            failure: BaseException | None = None
+            try:
+                self.store.write(batch)
+            except BaseException as e:  # noqa: BLE001 (handed to the loop, which refuses everything after it)
+                failure = e
+            elapsed = time.perf_counter() - started
+            assert self._loop is not None
+            try:
+                self._loop.call_soon_threadsafe(self._written, events, len(batch), elapsed, failure)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                return
+
+    def _written(self, events: list[Event], rows: int, seconds: float, failure: BaseException | None) -> None:
+        """On the loop: the batch in flight is durable (or failed); release its waiters, then start the next."""
+        waiters, self._in_flight = self._in_flight or [], None
+        if failure is not None:  # a store that cannot write must not acknowledge anything again
+            log.critical("store write failed; refusing further requests", exc_info=failure)
+            self._failure = failure
+            waiters += self._waiting
+            self._waiting = []
+            self._writing = False
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(errors.ServiceUnavailable())
+            return
+        self.batches += 1
+        if self.on_commit is not None:
+            self.on_commit(rows, seconds)
+        for waiter in waiters:
+            if not waiter.done():  # its request may have been cancelled meanwhile
+                waiter.set_result(None)
+        for listener in self.listeners:
+            try:
+                listener(events)
+            except Exception:  # a broken listener must not stop commits
+                log.exception("event listener failed")
+        if self._waiting:
+            self._start()
+        else:
             self._writing = False
 
     async def close(self) -> None:
         await self.durable()
-        self._executor.shutdown(wait=True)
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join()
+            self._thread = None
         self.store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from openrfq.store.base import Batch, Snapshot
@@ -10,6 +11,11 @@ from openrfq.store.codec import decode_maker, decode_quote, decode_rfq, decode_t
 
 SCHEMA_VERSION = 1
 _TABLES = ("rfqs", "quotes", "trades")
+_CHUNK = 64  # rows per INSERT statement: one statement per table for a typical batch, few distinct statements
+
+
+def _insert(table: str, rows: int) -> str:
+    return f"INSERT OR REPLACE INTO {table} (id, body) VALUES " + ",".join(("(?,?)",) * rows)
 
 
 class SqliteStore:
@@ -17,7 +23,7 @@ class SqliteStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         # Used from the committer's single writer thread after construction.
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=512)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         for table in _TABLES:
@@ -31,29 +37,45 @@ class SqliteStore:
             raise RuntimeError(f"{path}: schema version was {row[0]}, this openrfq reads {SCHEMA_VERSION}")
 
     def load(self) -> Snapshot:
-        def rows(table: str) -> list[bytes]:
-            return [body for (body,) in self._db.execute(f"SELECT body FROM {table} ORDER BY id")]
+        """Every stored entity, decoded straight from the cursor (no list of a million row bodies in between)."""
+
+        def rows(table: str) -> Iterator[bytes]:
+            return (body for (body,) in self._db.execute(f"SELECT body FROM {table} ORDER BY id"))
 
         return Snapshot(
-            rfqs=[decode_rfq(b) for b in rows("rfqs")],
-            quotes=[decode_quote(b) for b in rows("quotes")],
-            trades=[decode_trade(b) for b in rows("trades")],
-            makers=[decode_maker(b) for b in rows("makers")],
+            rfqs=list(map(decode_rfq, rows("rfqs"))),
+            quotes=list(map(decode_quote, rows("quotes"))),
+            trades=list(map(decode_trade, rows("trades"))),
+            makers=list(map(decode_maker, rows("makers"))),
         )
 
     def write(self, batch: Batch) -> None:
+        """One transaction per batch, with as few statements as possible: each one releases and retakes the GIL
+        on the writer thread, and a busy event loop can hold the GIL for a while each time."""
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            tables: tuple[tuple[str, list[tuple[int, bytes]] | list[tuple[str, bytes]]], ...] = (
+        tables: list[tuple[str, list[tuple[int, bytes]] | list[tuple[str, bytes]]]] = [
+            (table, items)
+            for table, items in (
                 ("rfqs", batch.rfqs),
                 ("quotes", batch.quotes),
                 ("trades", batch.trades),
                 ("makers", batch.makers),
             )
+            if items
+        ]
+        if not tables:
+            return
+        if len(tables) == 1 and len(tables[0][1]) <= _CHUNK:
+            # A single statement outside BEGIN is its own transaction: atomic, and durable when it returns.
+            table, items = tables[0]
+            db.execute(_insert(table, len(items)), [value for row in items for value in row])
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
             for table, items in tables:
-                if items:
-                    db.executemany(f"INSERT OR REPLACE INTO {table} (id, body) VALUES (?, ?)", items)
+                for start in range(0, len(items), _CHUNK):
+                    chunk = items[start : start + _CHUNK]
+                    db.execute(_insert(table, len(chunk)), [value for row in chunk for value in row])
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

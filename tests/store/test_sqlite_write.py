@@ -1,0 +1,43 @@
+"""Batches of every shape are written whole: one statement for one table, a transaction for the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from openrfq.store.base import Batch
+from openrfq.store.sqlite import SqliteStore
+
+
+def _rows(store: SqliteStore, table: str) -> list[tuple[object, bytes]]:
+    return list(store._db.execute(f"SELECT id, body FROM {table} ORDER BY id"))
+
+
+@pytest.mark.parametrize("quotes", [1, 64, 65, 200])
+@pytest.mark.parametrize("with_rfq", [False, True])
+def test_a_batch_is_written_whole(tmp_path: Path, quotes: int, with_rfq: bool) -> None:
+    store = SqliteStore(tmp_path / "db")
+    rfqs = [(1, b"r1")] if with_rfq else []
+    store.write(Batch(rfqs=rfqs, quotes=[(i, b"q%d" % i) for i in range(1, quotes + 1)], makers=[("M1", b"m")]))
+    store.write(Batch(quotes=[(1, b"again")]))  # rewrites a row
+
+    assert _rows(store, "quotes") == [(1, b"again")] + [(i, b"q%d" % i) for i in range(2, quotes + 1)]
+    assert _rows(store, "rfqs") == rfqs
+    assert _rows(store, "makers") == [("M1", b"m")]
+    store.close()
+
+
+def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db")
+    bad: list[tuple[int, bytes]] = [(i, b"q") for i in range(1, 70)] + [(70, None)]  # type: ignore[list-item]
+    with pytest.raises(Exception, match="NOT NULL"):
+        store.write(Batch(rfqs=[(1, b"r")], quotes=bad))
+    with pytest.raises(Exception, match="NOT NULL"):
+        store.write(Batch(quotes=[(1, b"q"), (2, None)]))  # type: ignore[list-item]
+
+    assert _rows(store, "quotes") == []
+    assert _rows(store, "rfqs") == []
+    store.write(Batch(quotes=[(1, b"q")]))  # and the store still writes
+    assert _rows(store, "quotes") == [(1, b"q")]
+    store.close()
