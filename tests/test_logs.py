@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -83,3 +84,17 @@ def test_nothing_is_written_above_info(root_logging: None) -> None:
     logging.getLogger().handlers[0].stream = out  # type: ignore[attr-defined]
     logs.log_state_changes(_events())
     assert out.getvalue() == ""
+
+
+async def test_on_the_loop_direct_lines_follow_on_its_next_turn_in_order(root_logging: None) -> None:
+    logs.configure("info")
+    out = io.StringIO()
+    logging.getLogger().handlers[0].stream = out  # type: ignore[attr-defined]
+    events = _events()
+
+    logs.log_state_changes(events[:2])
+    logs.log_state_changes(events[2:])
+    assert out.getvalue() == ""  # the answers of the batch go out first
+    await asyncio.sleep(0)
+
+    assert [line["msg"] for line in _lines(out.getvalue())] == ["rfq", "quote", "quote", "trade"]

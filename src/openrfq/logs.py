@@ -11,6 +11,8 @@ test's capture) gets them through ``logging`` as usual.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import logging
 import sys
 import time
@@ -24,6 +26,7 @@ _encode = msgspec.json.Encoder().encode
 _RESERVED = set(vars(logging.makeLogRecord({})))
 state_log = logging.getLogger("openrfq.state")
 _handler: logging.StreamHandler[Any] | None = None  # the handler configure() installed on the root logger
+_pending: list[tuple[logging.StreamHandler[Any], str]] = []  # direct lines waiting for the loop's next turn
 
 
 class JsonFormatter(logging.Formatter):
@@ -94,22 +97,46 @@ def _line(event: Event, head: str) -> str:
 
 
 def log_state_changes(events: list[Event]) -> None:
-    """A committer listener: one info line per durable change."""
+    """A committer listener: one info line per durable change.
+
+    Direct lines are written on the event loop's next turn, after the answers the batch released have gone out
+    (a write to a log file costs tens of microseconds on a quiet server: not worth delaying an answer for)."""
     if not events or not state_log.isEnabledFor(logging.INFO):
         return
     handler = _direct_handler()
     if handler is not None and handler.terminator == "\n":
         head = f'{{"ts":{round(time.time() * 1000)},"level":"info","logger":"openrfq.state","msg":'
-        text = "".join([_line(event, head) for event in events])
-        handler.acquire()
-        try:
-            handler.stream.write(text)
-            handler.flush()
-            return
-        except Exception:  # noqa: BLE001, S110 (fall back to logging, which reports a broken stream its own way)
-            pass
-        finally:
-            handler.release()
+        if not _pending:
+            try:
+                asyncio.get_running_loop().call_soon(_flush)
+            except RuntimeError:  # no loop: write now
+                _write(handler, "".join([_line(event, head) for event in events]))
+                return
+        _pending.append((handler, "".join([_line(event, head) for event in events])))
+        return
     for event in events:
         msg, extra = _fields(event)
         state_log.info(msg, extra=extra)
+
+
+def _flush() -> None:
+    while _pending:
+        handler = _pending[0][0]
+        count = next((i for i, (h, _) in enumerate(_pending) if h is not handler), len(_pending))
+        text = "".join(line for _, line in _pending[:count])
+        del _pending[:count]
+        _write(handler, text)
+
+
+def _write(handler: logging.StreamHandler[Any], text: str) -> None:
+    handler.acquire()
+    try:
+        handler.stream.write(text)
+        handler.flush()
+    except Exception:  # noqa: BLE001 (reported as logging reports a broken stream)
+        handler.handleError(logging.makeLogRecord({"name": state_log.name, "msg": text}))
+    finally:
+        handler.release()
+
+
+atexit.register(_flush)  # lines of a batch committed just before the loop stopped
