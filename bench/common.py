@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ type = "{'' if code.startswith('TAKER') else 'LP'}"
 
 
 def iso_ms(now_ms: int) -> str:
-    moment = datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc)
+    moment = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now_ms % 1000:03d}Z"
 
 
@@ -130,17 +130,16 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
 
     def start(self, timeout_s: float = 120.0) -> None:
-        log = open(self.log_path, "ab")
         started = time.monotonic()
-        self.process = subprocess.Popen(
-            ["taskset", "-c", SERVER_CPU, *self.argv],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
-            start_new_session=True,
-        )
-        log.close()
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                ["taskset", "-c", SERVER_CPU, *self.argv],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+                start_new_session=True,
+            )
         while time.monotonic() - started < timeout_s:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: see {self.log_path}")
@@ -244,7 +243,7 @@ def run_wrk(
     ]
     cpu0 = cpu_seconds(server_pid) if server_pid else 0.0
     wall0 = time.monotonic()
-    out = subprocess.run(argv, capture_output=True, text=True, cwd=BENCH, timeout=duration_s + 60)
+    out = subprocess.run(argv, check=False, capture_output=True, text=True, cwd=BENCH, timeout=duration_s + 60)
     server_cpu = (cpu_seconds(server_pid) - cpu0) / (time.monotonic() - wall0) if server_pid else 0.0
     if log is not None:
         log.write_text(" ".join(argv) + "\n\n" + out.stdout + out.stderr)

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -23,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import MAKERS, QUOTE_LEG, RFQ_LEG, TAKER, config_toml, iso_ms, signed_headers  # noqa: E402
+from common import MAKERS, QUOTE_LEG, RFQ_LEG, TAKER, config_toml, iso_ms, signed_headers
 
 
 def scope(account: tuple[str, ...], method: str, path: str, body: str, ts: str) -> tuple[dict[str, Any], bytes]:
@@ -118,7 +119,7 @@ def main() -> None:
 
     logs.configure(args.log_level)
     # The lines go where `openrfq serve` would send them (stderr); keep them off the terminal.
-    logging.getLogger().handlers[0].stream = open("/dev/null", "w")  # type: ignore[attr-defined]
+    logging.getLogger().handlers[0].stream = open(os.devnull, "w")  # type: ignore[attr-defined]  # noqa: SIM115
     import uvloop
 
     uvloop.run(main_async(args))

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import gen_requests  # noqa: E402
-from common import BENCH, LOADGEN_CPU, config_toml, openrfq_server, run_wrk  # noqa: E402
+import gen_requests
+from common import BENCH, LOADGEN_CPU, config_toml, openrfq_server, run_wrk
 
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^:()]+)(?::(?P<line>\d+))?\)$")
 

@@ -1,8 +1,10 @@
-"""The benchmark suite: openrfq against the Python floor, scaling with stored history, recovery time.
+"""The benchmark suite: openrfq against the Python floor, scaling with stored history, recovery time, WebSocket
+push latency. One command runs everything and writes bench/results/latest.md (and latest.json):
 
-    .venv/bin/python bench/run.py                       # everything (~6 min on 2 cores, first run seeds 1M)
-    .venv/bin/python bench/run.py --only ratio          # floor vs openrfq only
-    .venv/bin/python bench/run.py --only scaling,recovery --scaling 1000,100000
+    .venv/bin/python bench/run.py                       # everything, median of 3 runs (~12 min on 2 cores;
+                                                        # the first run also seeds 100k and 1M quotes, ~1.5 min)
+    .venv/bin/python bench/run.py --quick               # a smoke run of every suite (~1.5 min)
+    .venv/bin/python bench/run.py --only ratio          # floor vs openrfq only (also: scaling, recovery, ws)
 
 Servers run pinned to core 0 (``taskset -c 0``: uvicorn's loop and openrfq's SQLite writer thread share it),
 wrk runs pinned to core 1 with one thread per connection. Each run gets a fresh server; openrfq keeps durable
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -27,11 +30,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import gen_requests  # noqa: E402
-from common import (  # noqa: E402
+import gen_requests
+from common import (
     BENCH,
     LOADGEN_CPU,
+    PYTHON,
     SERVER_CPU,
+    WRK,
     Server,
     WrkResult,
     config_toml,
@@ -40,7 +45,7 @@ from common import (  # noqa: E402
     rss_kb,
     run_wrk,
 )
-from seed import SEED_VERSION, seed  # noqa: E402
+from seed import SEED_VERSION, seed
 
 WORK = BENCH / ".work"
 RESULTS = BENCH / "results"
@@ -169,6 +174,7 @@ def scaling_suite(args: argparse.Namespace) -> list[dict[str, Any]]:
             "ready_s": round(statistics.median(ready), 2),
             "rss_start_mb": round(statistics.median(rss_start)), "rss_end_mb": round(statistics.median(rss_end)),
             "rps": round(statistics.median(r.rps for r in results)),
+            "all_rps": [round(r.rps) for r in results],
             "p50_ms": round(statistics.median(r.p50_ms for r in results), 2),
             "p99_ms": round(statistics.median(r.p99_ms for r in results), 2),
             "bad": sum(r.bad + r.non2xx + r.socket_errors for r in results),
@@ -203,70 +209,149 @@ def recovery_suite(args: argparse.Namespace) -> dict[str, Any]:
     return row
 
 
+def ws_suite(args: argparse.Namespace) -> dict[str, Any]:
+    """bench/ws_latency.py (its own process, pinned to the load generator's core), ``--repeat`` times."""
+    runs = []
+    for rep in range(args.repeat):
+        out = subprocess.run(
+            [PYTHON, str(BENCH / "ws_latency.py"), "--connections", str(args.ws_connections),
+             "--quotes", str(args.ws_quotes), "--log-level", args.log_level],
+            capture_output=True, text=True, cwd=BENCH.parent, timeout=600, check=True,
+        )
+        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        runs.append(result)
+        print(f"  ws #{rep + 1}: {result}", flush=True)
+    keys = [k for k, v in runs[0].items() if isinstance(v, float)]
+    median = {k: round(statistics.median(r[k] for r in runs), 3) for k in keys}
+    return {"connections": args.ws_connections, "quotes": args.ws_quotes, "samples": runs[0]["samples"],
+            "pushed_before_ack": [r["pushed_before_ack"] for r in runs], "median": median, "runs": runs}
+
+
 def fmt(x: float, digits: int = 2) -> str:
     return f"{x:,.{digits}f}"
 
 
+def targets(runs: list[Run], scaling: list[dict[str, Any]], recovery: dict[str, Any] | None,
+            ws: dict[str, Any] | None) -> list[tuple[str, str, str, bool]]:
+    """(target, goal, measured, met) for each target of the issue this suite measures."""
+    out = []
+    by = {(r.scenario, r.target): r for r in runs}
+    if ("loop", "openrfq") in by and ("loop", "floor") in by:
+        ratio = by[("loop", "openrfq")].median("rps") / by[("loop", "floor")].median("rps")
+        out.append(("create/cancel loop vs the raw floor", ">= 30% (then 50%)", f"{ratio:.1%}", ratio >= 0.30))
+    if ("rate", "openrfq") in by:
+        p99 = by[("rate", "openrfq")].median("p99_ms")
+        out.append(("p99 at 1,000 req/s offered", "<= 2 ms", f"{p99:.2f} ms", p99 <= 2.0))
+    if len(scaling) > 1:
+        worst = min(row["vs_first"] for row in scaling[1:])
+        sizes = " / ".join(f"{row['vs_first']:.0%}" for row in scaling[1:])
+        stored = ", ".join(f"{row['quotes']:,}" for row in scaling[1:])
+        out.append((f"throughput with {stored} quotes stored vs {scaling[0]['quotes']:,}", "within 10%", sizes,
+                    worst >= 0.90))
+    if recovery is not None:
+        out.append((f"start to ready with {recovery['quotes']:,} quotes stored", "<= 10 s", f"{recovery['median_s']} s",
+                    recovery["median_s"] <= 10.0))
+    if ws is not None:
+        p99 = ws["median"]["ack_to_push_p99_ms"]
+        out.append((f"WebSocket push p99 after the acknowledgement, {ws['connections']} connections", "<= 5 ms",
+                    f"{p99:.2f} ms", p99 <= 5.0))
+    return out
+
+
 def markdown(args: argparse.Namespace, runs: list[Run], scaling: list[dict[str, Any]], recovery: dict[str, Any] | None,
-             meta: dict[str, Any]) -> str:
+             ws: dict[str, Any] | None, meta: dict[str, Any]) -> str:
     out = [f"# openrfq benchmark results ({meta['date']})", ""]
     out.append(
-        f"Machine: {meta['cpus']} cores ({meta['cpu']}), Python {meta['python']}, {meta['wrk']}. "
-        f"Server on core {SERVER_CPU}, wrk on core {LOADGEN_CPU}; {args.connections} connections (one wrk thread each), "
-        f"{args.duration} s per run, median of {args.repeat} run(s); openrfq log level `{args.log_level}`."
+        f"Machine: {meta['cpus']} cores ({meta['cpu']}), {meta['mem_gb']} GB, Python {meta['python']}, {meta['wrk']}. "
+        f"Server on core {SERVER_CPU}, load generator on core {LOADGEN_CPU}; {args.connections} connections (one wrk "
+        f"thread each), {args.duration} s per run, median of {args.repeat} run(s); openrfq log level `{args.log_level}`, "
+        "rate limits off, durable group commit on (as always)."
     )
     out.append("")
+    goals = targets(runs, scaling, recovery, ws)
+    if goals:
+        out += ["| target | goal | measured | met |", "|---|---|---|---|"]
+        out += [f"| {name} | {goal} | {measured} | {'yes' if met else '**no**'} |" for name, goal, measured, met in goals]
+        out.append("")
     if runs:
+        out += ["## openrfq vs the raw floor", ""]
         by = {(r.scenario, r.target): r for r in runs}
-        targets = sorted({r.target for r in runs}, key=["floor", "openrfq"].index)
-        head = "| scenario | " + " | ".join(f"{t} req/s | {t} p50 ms | {t} p99 ms" for t in targets)
+        ts = sorted({r.target for r in runs}, key=["floor", "openrfq"].index)
+        head = "| scenario | " + " | ".join(f"{t} req/s | {t} p50 ms | {t} p99 ms" for t in ts)
         head += " | openrfq / floor |"
         out += [head, "|" + "---|" * (head.count("|") - 1)]
         for scenario in args.scenarios:
             name = SCENARIOS[scenario] + (f" ({args.rate:,} req/s offered)" if scenario == "rate" else "")
             cells = [name]
-            for t in targets:
+            for t in ts:
                 r = by[(scenario, t)]
                 cells += [fmt(r.median("rps"), 0), fmt(r.median("p50_ms")), fmt(r.median("p99_ms"))]
             floor = by[(scenario, "floor")].median("rps")
             cells.append(f"{by[(scenario, 'openrfq')].median('rps') / floor:.1%}")
             out.append("| " + " | ".join(cells) + " |")
+        all_rps = {f"{r.scenario}/{r.target}": [round(x.rps) for x in r.results] for r in runs}
         bad = {f"{r.scenario}/{r.target}": sum(x.bad + x.non2xx + x.socket_errors for x in r.results) for r in runs}
         cpu = {f"{r.scenario}/{r.target}": round(r.median("server_cpu"), 2) for r in runs}
-        out += ["", f"Failed answers (non-200 or code != 0, socket errors): {bad}", "",
+        out += ["", f"Every run's req/s: {all_rps}", "",
+                f"Failed answers (non-200 or code != 0, socket errors): {bad}", "",
                 f"Server CPU use during the run (1.0 = its core saturated): {cpu}", ""]
     if scaling:
         out += ["## Scaling: the create/cancel loop with history already stored", "",
-                "| stored quotes | RFQs | trades | ready s | RSS at start MB | RSS after run MB | req/s | p50 ms | p99 ms | vs first |",
+                ("| stored quotes | RFQs | trades | ready s | RSS at start MB | RSS after run MB | req/s | p50 ms | p99 ms "
+                f"| vs {scaling[0]['quotes']:,} |"),
                 "|---|---|---|---|---|---|---|---|---|---|"]
         for row in scaling:
             out.append(
                 f"| {row['quotes']:,} | {row['rfqs']:,} | {row['trades']:,} | {row['ready_s']} | {row['rss_start_mb']:,} | "
                 f"{row['rss_end_mb']:,} | {row['rps']:,} | {row['p50_ms']} | {row['p99_ms']} | {row['vs_first']:.1%} |"
             )
-        out += ["", "Seeding (engine + store, cached in bench/.work): "
+        out += ["", "Every run's req/s: " + ", ".join(f"{r['quotes']:,}: {r['all_rps']}" for r in scaling),
+                "", "Seeding (engine + store, cached in bench/.work): "
                 + ", ".join(f"{r['quotes']:,} quotes {r['seed_s']} s{' (cached)' if r['seed_cached'] else ''}" for r in scaling), ""]
     if recovery:
         out += ["## Recovery", "",
-                f"`openrfq serve` spawn to first 200 on GET /api/v5/public/time with {recovery['quotes']:,} quotes, "
+                (f"`openrfq serve` spawn to first 200 on GET /api/v5/public/time with {recovery['quotes']:,} quotes, "
                 f"{recovery['rfqs']:,} RFQs and {recovery['trades']:,} block trades stored ({recovery['rows']:,} rows): "
-                f"**{recovery['median_s']} s** (runs: {recovery['ready_s']}), RSS after start {recovery['rss_mb']:,} MB.", ""]
+                f"**{recovery['median_s']} s** (runs: {recovery['ready_s']}), RSS after start {recovery['rss_mb']:,} MB."), ""]
+    if ws:
+        m = ws["median"]
+        out += ["## WebSocket push latency", "",
+                (f"{ws['connections']} connections logged in as the taker, subscribed to `quotes`; {ws['quotes']} quotes, "
+                f"one at a time ({ws['samples']:,} pushes per run)."), "",
+                "| measure | p50 ms | p99 ms |", "|---|---|---|",
+                (f"| acknowledgement → push received (each connection; 0 when the push came first) | "
+                f"{m['ack_to_push_p50_ms']} | {m['ack_to_push_p99_ms']} |"),
+                (f"| acknowledgement → the last of the {ws['connections']} connections has it (per quote) | "
+                f"{m['ack_to_last_connection_p50_ms']} | {m['ack_to_last_connection_p99_ms']} |"),
+                f"| request sent → acknowledgement | {m['send_to_ack_p50_ms']} | {m['send_to_ack_p99_ms']} |",
+                f"| request sent → push received | {m['send_to_push_p50_ms']} | {m['send_to_push_p99_ms']} |",
+                "", f"Pushes that arrived before the acknowledgement, per run: {ws['pushed_before_ack']} of {ws['samples']:,}.",
+                ""]
     return "\n".join(out)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default="ratio,scaling,recovery", help="comma list of ratio, scaling, recovery")
+    ap.add_argument("--only", default="ratio,scaling,recovery,ws", help="comma list of ratio, scaling, recovery, ws")
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: 3 s runs, once each, 1k/20k quotes stored, 20 WebSocket connections")
     ap.add_argument("--scenarios", default="loop,rate,quotes")
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run (keep <= 20: 30 s signature window)")
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--rate", type=int, default=1000, help="offered req/s of the rate scenario")
-    ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--scaling", default="1000,100000,1000000")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement; the tables show medians")
+    ap.add_argument("--scaling", default="1000,100000,1000000", help="stored quotes; the largest is also recovery's")
     ap.add_argument("--recovery-runs", type=int, default=3)
+    ap.add_argument("--ws-connections", type=int, default=100)
+    ap.add_argument("--ws-quotes", type=int, default=300)
     ap.add_argument("--log-level", default="info")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
+    if args.quick:
+        args.duration, args.repeat, args.recovery_runs = 3, 1, 1
+        args.scaling, args.ws_connections, args.ws_quotes = "1000,20000", 20, 50
+        if args.out == RESULTS:
+            args.out = WORK / "quick"  # a smoke run does not replace the published results
     if args.duration > 20:
         ap.error("--duration above 20 s would outlive the signatures' 30 s timestamp window")
     only = set(args.only.split(","))
@@ -274,11 +359,13 @@ def main() -> None:
     args.scaling = [int(x) for x in args.scaling.split(",") if x]
     WORK.mkdir(exist_ok=True)
     (WORK / "openrfq.toml").write_text(config_toml())
-    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()[0]
+    wrk_version = subprocess.run([WRK, "-v"], check=False, capture_output=True, text=True).stdout.splitlines()[0]
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "cpus": len(open("/proc/cpuinfo").read().split("processor\t:")) - 1,
-        "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
+        "cpus": os.cpu_count(),
+        "cpu": next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?"),
+        "mem_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
         "python": platform.python_version(),
         "wrk": wrk_version.split(" Copyright")[0].strip(),
     }
@@ -286,6 +373,7 @@ def main() -> None:
     runs: list[Run] = []
     scaling: list[dict[str, Any]] = []
     recovery = None
+    ws = None
     try:
         if "ratio" in only:
             print("floor vs openrfq:", flush=True)
@@ -296,10 +384,13 @@ def main() -> None:
         if "recovery" in only:
             print("recovery:", flush=True)
             recovery = recovery_suite(args)
+        if "ws" in only:
+            print("WebSocket push latency:", flush=True)
+            ws = ws_suite(args)
     finally:
-        for server in list(_running):
+        for server in _running:
             stopped(server)
-    report = markdown(args, runs, scaling, recovery, meta)
+    report = markdown(args, runs, scaling, recovery, ws, meta)
     report += f"\nSuite wall time: {time.monotonic() - began:.0f} s. Command: `{' '.join(sys.argv)}`\n"
     print()
     print(report)
@@ -308,9 +399,11 @@ def main() -> None:
     (args.out / "latest.json").write_text(json.dumps({
         "meta": meta,
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "targets": [{"target": t, "goal": g, "measured": m, "met": ok} for t, g, m, ok in targets(runs, scaling, recovery, ws)],
         "ratio": [{"scenario": r.scenario, "target": r.target, "runs": [x.row() for x in r.results]} for r in runs],
         "scaling": scaling,
         "recovery": recovery,
+        "ws": ws,
     }, indent=2))
 
 

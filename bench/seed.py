@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import MAKERS, TAKER, config_toml  # noqa: E402
+from common import MAKERS, TAKER, config_toml
 
 SEED_VERSION = 1
 BATCH_ROWS = 50_000
@@ -65,7 +65,7 @@ def seed(data_dir: Path, quotes: int, config_path: Path | None = None, quiet: bo
     store = SqliteStore(db)
     taker = TAKER[0]
     makers = [m[0] for m in MAKERS]
-    rfq_leg = LegRequest(inst_id="BTC-USDT", sz=Decimal("1"), side=Side.BUY)
+    rfq_leg = LegRequest(inst_id="BTC-USDT", sz=Decimal(1), side=Side.BUY)
     written = 0
     started = time.perf_counter()
 
@@ -89,7 +89,7 @@ def seed(data_dir: Path, quotes: int, config_path: Path | None = None, quiet: bo
         quote_ids = []
         for j, maker in enumerate(makers):
             px = Decimal(60000 + (r % 500) + j)
-            leg = LegRequest(inst_id="BTC-USDT", sz=Decimal("1"), side=Side.BUY, px=px)
+            leg = LegRequest(inst_id="BTC-USDT", sz=Decimal(1), side=Side.BUY, px=px)
             quote = venue.create_quote(
                 CreateQuote(maker=maker, rfq_id=rfq_id, quote_side=Side.SELL, legs=(leg,), cl_quote_id=f"s{quote_no}")
             )
@@ -102,7 +102,7 @@ def seed(data_dir: Path, quotes: int, config_path: Path | None = None, quiet: bo
         else:
             venue.cancel_rfq(CancelRfq(taker=taker, rfq_id=rfq_id))
         clock.advance(100)
-        if len(venue._changes.quotes) >= BATCH_ROWS:  # noqa: SLF001 (a seeder may peek at the pending batch)
+        if len(venue._changes.quotes) >= BATCH_ROWS:
             flush()
             if not quiet:
                 print(f"\r  {quote_no:>9,} quotes, {r + 1:>8,} RFQs, {time.perf_counter() - started:6.1f} s", end="",

@@ -1,14 +1,16 @@
 """WebSocket push latency: from a create-quote acknowledgement to the taker's ``quotes`` push, N connections.
 
-    .venv/bin/python bench/ws_latency.py [--connections 100] [--quotes 300]
+    .venv/bin/python bench/ws_latency.py [--connections 100] [--quotes 300] [--log-level info]
 
 Starts ``openrfq serve`` pinned to core 0. This script (pinned to core 1, uvloop) opens N WebSocket connections,
-each logged in as the taker and subscribed to ``quotes``, and one HTTP connection for the maker. The maker sends
-create-quote on one RFQ, one at a time (each replaces the previous quote); for each quote, every connection's
-receipt of the ``active`` push is timed against the arrival of the HTTP answer. The push and the answer are
-both released when the quote is durable, so a push may arrive first: it counts as 0 (and is reported).
+each logged in as the taker and subscribed to ``quotes``, and one HTTP connection for the makers. The makers
+send create-quote one at a time, each on a fresh (RFQ, maker) pair so that every quote is one ``active`` push per
+connection; for each quote, every connection's receipt of that push is timed against the arrival of the HTTP
+answer (the acknowledgement). The push and the answer are both released when the quote is durable (the pushes
+are queued just after the answers are released), so a push may arrive first: it counts as 0 (and is reported).
 The receive side is one Python process reading N sockets, so the higher percentiles include the client's own
 time to read the other connections' copies of the same push: an upper bound on the venue's latency.
+Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import httpx  # noqa: E402
-import uvloop  # noqa: E402
-from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+import httpx
+import uvloop
+from common import LOADGEN_CPU, MAKERS, QUOTE_LEG, RFQ_LEG, TAKER, config_toml, iso_ms, openrfq_server, signed_headers
+from websockets.asyncio.client import ClientConnection, connect
 
-from common import LOADGEN_CPU, MAKERS, QUOTE_LEG, RFQ_LEG, TAKER, config_toml, iso_ms, openrfq_server, signed_headers  # noqa: E402
-from openrfq.ws.protocol import login_sign  # noqa: E402
+from openrfq.ws.protocol import login_sign
 
 
 async def subscriber(url: str, arrivals: dict[str, list[float]], ready: asyncio.Event, want: int, seen: list[int]) -> ClientConnection:
@@ -73,6 +75,7 @@ async def measure(port: int, connections: int, quotes: int) -> dict[str, Any]:
     ready, seen = asyncio.Event(), [0]
     sockets = [await subscriber(url, arrivals, ready, connections, seen) for _ in range(connections)]
     lat_ms: list[float] = []
+    last_ms: list[float] = []  # acknowledgement -> the last of the N connections has it, per quote
     send_ms: list[float] = []  # request sent -> push received
     ack_ms: list[float] = []  # request sent -> answer received
     early = 0
@@ -96,6 +99,7 @@ async def measure(port: int, connections: int, quotes: int) -> dict[str, Any]:
                     await ready.wait()
             if n >= 20:
                 ack_ms.append((acked - sent) * 1000)
+                last_ms.append(max(max(arrivals[quote_id]) - acked, 0.0) * 1000)
                 for t in arrivals[quote_id]:
                     early += t < acked
                     lat_ms.append(max(t - acked, 0.0) * 1000)
@@ -111,6 +115,7 @@ async def measure(port: int, connections: int, quotes: int) -> dict[str, Any]:
         "connections": connections, "quotes": quotes, "samples": len(lat_ms),
         "ack_to_push_p50_ms": pct(lat_ms, 50), "ack_to_push_p99_ms": pct(lat_ms, 99), "ack_to_push_max_ms": round(max(lat_ms), 3),
         "pushed_before_ack": early,
+        "ack_to_last_connection_p50_ms": pct(last_ms, 50), "ack_to_last_connection_p99_ms": pct(last_ms, 99),
         "send_to_ack_p50_ms": pct(ack_ms, 50), "send_to_ack_p99_ms": pct(ack_ms, 99),
         "send_to_push_p50_ms": pct(send_ms, 50), "send_to_push_p99_ms": pct(send_ms, 99),
         "mean_send_to_push_ms": round(statistics.fmean(send_ms), 3),
@@ -121,6 +126,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--connections", type=int, default=100)
     ap.add_argument("--quotes", type=int, default=300)
+    ap.add_argument("--log-level", default="info")
     args = ap.parse_args()
     import os
 
@@ -128,7 +134,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="openrfq-wsbench-") as tmp:
         config = Path(tmp) / "openrfq.toml"
         config.write_text(config_toml())
-        server = openrfq_server(Path(tmp) / "data", config, Path(tmp) / "server.log", "warning")
+        server = openrfq_server(Path(tmp) / "data", config, Path(tmp) / "server.log", args.log_level)
         server.start()
         try:
             result = uvloop.run(measure(server.port, args.connections, args.quotes))

@@ -1,0 +1,92 @@
+"""The benchmark tooling still fits the server, cheaply (no server, no load): its config loads, its pre-signed
+requests authenticate, its request files parse as the wrk script reads them, and its report renders."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from openrfq.api.auth import Authenticator
+from openrfq.config import load_config
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH))  # the bench scripts import each other by name; only while importing them
+try:
+    import common
+    import gen_requests
+    import run
+finally:
+    sys.path.remove(str(BENCH))  # bench/profile.py must not shadow the standard library's profile
+
+
+def _parse(raw: bytes) -> tuple[str, str, dict[bytes, bytes], bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    request_line, *header_lines = head.split(b"\r\n")
+    method, target, _ = request_line.decode().split(" ")
+    headers = {k.strip().lower(): v.strip() for k, v in (line.split(b":", 1) for line in header_lines)}
+    return method, target, headers, body
+
+
+def test_the_bench_config_loads_and_its_signed_requests_authenticate(tmp_path: Path) -> None:
+    config_path = tmp_path / "openrfq.toml"
+    config_path.write_text(common.config_toml())
+    config = load_config(config_path)
+    assert not config.rate_limits_enabled and config.bots == ()
+    auth = Authenticator(config.accounts)
+    now_ms = 1_795_000_000_000
+    raw = common.raw_request("127.0.0.1:1", common.MAKERS[1], "POST", "/api/v5/rfq/cancel-quote",
+                             '{"clQuoteId":"x"}', common.iso_ms(now_ms))
+
+    method, target, headers, body = _parse(raw)
+    caller = auth.authenticate(headers, method, target.encode(), body, now_ms)
+
+    assert caller.trader_code == "MAKER2"
+    assert int(headers[b"content-length"]) == len(body)
+
+
+def test_request_files_hold_what_cycle_lua_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gen_requests, "call", lambda *a, **k: pytest.fail("no server here"))
+    gen_requests.create_cancel_loop(tmp_path, 8080, ["11", "12"], "t", pairs=3)
+
+    data = (tmp_path / "conn2.req").read_bytes()
+    requests, pos = [], 0
+    while pos < len(data):  # "<length>\n<request>" repeated, as lua/cycle.lua splits it
+        newline = data.index(b"\n", pos)
+        size = int(data[pos:newline])
+        requests.append(data[newline + 1 : newline + 1 + size])
+        pos = newline + 1 + size
+    assert [_parse(r)[1] for r in requests] == ["/api/v5/rfq/create-quote", "/api/v5/rfq/cancel-quote"] * 3
+    assert b'"rfqId":"12","clQuoteId":"tc1k0"' in requests[0] and b'{"clQuoteId":"tc1k0"}' in requests[1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["conn1.req", "conn2.req"]
+
+
+def test_the_report_renders_every_section() -> None:
+    def result(rps: float) -> common.WrkResult:
+        return common.WrkResult(int(rps * 10), 10.0, rps, 1.0, 1.9, 5.0, 0, 0, 0, 0.97)
+
+    runs = []
+    for scenario, floor, ours in (("loop", 40_000, 12_500), ("rate", 1000, 1000), ("quotes", 40_000, 20_000)):
+        runs += [run.Run(scenario, "floor", [result(floor)]), run.Run(scenario, "openrfq", [result(ours)])]
+    scaling = [
+        {"quotes": q, "rfqs": q // 4, "trades": q // 40, "rows": q, "seed_s": 1.0, "seed_cached": True, "ready_s": 1.0,
+         "rss_start_mb": 100, "rss_end_mb": 120, "rps": rps, "all_rps": [rps], "p50_ms": 3.0, "p99_ms": 9.0,
+         "bad": 0, "server_cpu": 0.97, "vs_first": rps / 10_000}
+        for q, rps in ((1000, 10_000), (1_000_000, 9_500))
+    ]
+    recovery = {"quotes": 1_000_000, "rfqs": 250_000, "trades": 25_000, "rows": 1_275_000, "ready_s": [7.5],
+                "median_s": 7.5, "rss_mb": 1700}
+    keys = ("ack_to_push", "ack_to_last_connection", "send_to_ack", "send_to_push")
+    ws = {"connections": 100, "quotes": 300, "samples": 30_000, "pushed_before_ack": [29_000],
+          "median": {f"{k}_{p}_ms": 0.5 for k in keys for p in ("p50", "p99")}}
+    args = run.argparse.Namespace(connections=32, duration=10, repeat=1, log_level="info", rate=1000,
+                                  scenarios=["loop", "rate", "quotes"])
+    meta = {"date": "today", "cpus": 2, "cpu": "x", "mem_gb": 24, "python": "3.11", "wrk": "wrk"}
+
+    report = run.markdown(args, runs, scaling, recovery, ws, meta)
+
+    assert "| create/cancel loop vs the raw floor | >= 30% (then 50%) | 31.2% | yes |" in report
+    assert "| throughput with 1,000,000 quotes stored vs 1,000 | within 10% | 95% | yes |" in report
+    for section in ("## openrfq vs the raw floor", "## Scaling", "## Recovery", "## WebSocket push latency"):
+        assert section in report
