@@ -196,6 +196,7 @@ def floor_server(log_path: Path) -> Server:
         "--host", "127.0.0.1", "--port", str(port),
         "--loop", "uvloop", "--http", "httptools",
         "--no-access-log", "--log-level", "warning", "--lifespan", "off",
+        "--no-proxy-headers",  # as `openrfq serve` runs uvicorn: no proxy-headers middleware
     ]
     return Server("floor", argv, port, log_path)
 

@@ -1,6 +1,6 @@
 """Profile openrfq's create/cancel hot path under wrk load with py-spy (sampling, out of process).
 
-    .venv/bin/pip install py-spy          # profiling only; not a project dependency
+    .venv/bin/pip install py-spy          # profiling only; not a project dependency (sudo for ptrace if not root)
     .venv/bin/python bench/profile.py [--seconds 10] [--log-level info] [--out bench/results/profile]
 
 Starts ``openrfq serve`` pinned to core 0, drives the create-quote/cancel-quote loop with wrk on core 1, and
@@ -43,18 +43,19 @@ def short(frame: str) -> str:
 # Categories, tried from the innermost frame outwards: the first frame that matches names the sample's owner.
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("logging: state-change JSON lines", ("log_state_changes", "logging/__init__", "openrfq/logs.py")),
-    ("auth: timestamp parse (strptime)", ("parse_timestamp_ms",)),
-    ("auth: key lookup, HMAC, compare", ("openrfq/api/auth.py",)),
-    ("metrics: prometheus counters/histograms", ("prometheus_client/",)),
+    ("auth: timestamp parse", ("parse_timestamp_ms",)),
+    ("auth: key lookup, HMAC, compare", ("openrfq/api/auth.py", "hmac.py")),
+    ("metrics", ("openrfq/metrics.py", "prometheus_client/")),
     ("store: SQLite write (writer thread)", ("openrfq/store/sqlite.py",)),
     ("commit: cut + msgpack encode", ("Committer._cut",)),
-    ("commit: futures, executor, shield", ("openrfq/store/committer.py", "asyncio/", "concurrent/futures", "threading.py")),
-    ("engine + domain rules", ("openrfq/engine.py", "openrfq/domain/")),
+    ("commit: waiters, writer hand-off", ("openrfq/store/committer.py", "concurrent/futures", "threading.py")),
+    ("engine + domain rules", ("openrfq/engine.py", "openrfq/domain/", "copy.py", "enum.py", "<string>")),
     ("views + JSON encode", ("openrfq/api/views.py", "openrfq/api/codec.py")),
     ("params: body JSON + fields", ("openrfq/api/params.py", "_params (", "_read_body (")),
     ("route handlers", ("openrfq/api/routes/",)),
-    ("app glue (_http/_answer)", ("openrfq/api/app.py",)),
+    ("app glue (OkxApi._http)", ("openrfq/api/app.py",)),
     ("uvicorn protocol + ASGI", ("uvicorn/",)),
+    ("asyncio (futures, tasks, events)", ("asyncio/",)),
 )
 NATIVE = "event loop (native: uvloop, httptools, sockets)"
 
