@@ -92,6 +92,10 @@ class Venue:
         self._rfq_quotes: dict[int, list[int]] = {}  # RFQ id -> ids of every quote on it
         self._cl_rfq: dict[tuple[str, str], list[int]] = {}  # (taker, clRfqId) -> RFQ ids, oldest first
         self._cl_quote: dict[tuple[str, str], list[int]] = {}  # (maker, clQuoteId) -> quote ids, oldest first
+        # At most one live RFQ per (taker, clRfqId) and one live quote per (maker, clQuoteId): found without
+        # walking every earlier use of a client id that a bot re-uses.
+        self._active_cl_rfq: dict[tuple[str, str], int] = {}
+        self._active_cl_quote: dict[tuple[str, str], int] = {}
         self._active_quote_of: dict[tuple[int, str], int] = {}  # (RFQ id, maker) -> the maker's live quote
         self._active_rfqs_of: dict[str, dict[int, None]] = {}  # taker -> its live RFQs (insertion-ordered set)
         self._active_quotes_of: dict[str, dict[int, None]] = {}  # maker -> its live quotes
@@ -137,6 +141,8 @@ class Venue:
         self._rfq_quotes.setdefault(rfq.rfq_id, [])
         if rfq.state.is_active:
             self._active_rfqs_of.setdefault(rfq.taker, {})[rfq.rfq_id] = None
+            if rfq.cl_rfq_id:
+                self._active_cl_rfq[(rfq.taker, rfq.cl_rfq_id)] = rfq.rfq_id
             heapq.heappush(self._timers, (rfq.valid_until, _RFQ, rfq.rfq_id))
 
     def _index_quote(self, quote: Quote, taker: str) -> None:
@@ -147,6 +153,8 @@ class Venue:
             self._cl_quote.setdefault((quote.maker, quote.cl_quote_id), []).append(quote.quote_id)
         if quote.state.is_active:
             self._active_quote_of[(quote.rfq_id, quote.maker)] = quote.quote_id
+            if quote.cl_quote_id:
+                self._active_cl_quote[(quote.maker, quote.cl_quote_id)] = quote.quote_id
             self._active_quotes_of.setdefault(quote.maker, {})[quote.quote_id] = None
             heapq.heappush(self._timers, (quote.valid_until, _QUOTE, quote.quote_id))
 
@@ -215,6 +223,8 @@ class Venue:
     def _end_rfq(self, rfq: Rfq, trigger: Trigger, now: int) -> None:
         transition_rfq(rfq, trigger, now)
         self._active_rfqs_of.get(rfq.taker, {}).pop(rfq.rfq_id, None)
+        if rfq.cl_rfq_id and self._active_cl_rfq.get((rfq.taker, rfq.cl_rfq_id)) == rfq.rfq_id:
+            del self._active_cl_rfq[(rfq.taker, rfq.cl_rfq_id)]
         self._rfq_changed(rfq)
         quote_trigger = Trigger.EXPIRE if trigger is Trigger.EXPIRE else Trigger.RFQ_ENDED
         for quote in self._live_quotes(rfq.rfq_id):
@@ -223,6 +233,8 @@ class Venue:
     def _end_quote(self, quote: Quote, trigger: Trigger, now: int, reason: str = "") -> None:
         transition_quote(quote, trigger, now, reason)
         self._active_quote_of.pop((quote.rfq_id, quote.maker), None)
+        if quote.cl_quote_id and self._active_cl_quote.get((quote.maker, quote.cl_quote_id)) == quote.quote_id:
+            del self._active_cl_quote[(quote.maker, quote.cl_quote_id)]
         self._active_quotes_of.get(quote.maker, {}).pop(quote.quote_id, None)
         self._quote_changed(quote)
 
@@ -296,11 +308,8 @@ class Venue:
         return rfq
 
     def _active_by_cl_rfq(self, taker: str, cl_rfq_id: str) -> Rfq | None:
-        for rfq_id in reversed(self._cl_rfq.get((taker, cl_rfq_id), ())):
-            rfq = self.rfqs[rfq_id]
-            if rfq.state.is_active:
-                return rfq
-        return None
+        rfq_id = self._active_cl_rfq.get((taker, cl_rfq_id))
+        return None if rfq_id is None else self.rfqs[rfq_id]
 
     # --- quotes ----------------------------------------------------------------------------------------------
 
@@ -384,11 +393,8 @@ class Venue:
         return quote
 
     def _active_by_cl_quote(self, maker: str, cl_quote_id: str) -> Quote | None:
-        for quote_id in reversed(self._cl_quote.get((maker, cl_quote_id), ())):
-            quote = self.quotes[quote_id]
-            if quote.state.is_active:
-                return quote
-        return None
+        quote_id = self._active_cl_quote.get((maker, cl_quote_id))
+        return None if quote_id is None else self.quotes[quote_id]
 
     def cancel_all_rfqs(self, taker: str) -> list[Rfq]:
         now = self.advance()
