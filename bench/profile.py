@@ -53,7 +53,7 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("views + JSON encode", ("openrfq/api/views.py", "openrfq/api/codec.py")),
     ("params: body JSON + fields", ("openrfq/api/params.py", "_params (", "_read_body (")),
     ("route handlers", ("openrfq/api/routes/",)),
-    ("app glue (OkxApi._http)", ("openrfq/api/app.py",)),
+    ("app glue (OkxApi.__call__)", ("openrfq/api/app.py",)),
     ("uvicorn protocol + ASGI", ("uvicorn/",)),
     ("asyncio (futures, tasks, events)", ("asyncio/",)),
 )
