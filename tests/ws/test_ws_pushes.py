@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
 from builders import make_config
 from openrfq.client import Leg
