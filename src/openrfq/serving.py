@@ -15,6 +15,7 @@ import uvicorn
 from openrfq.api.app import OkxApi
 from openrfq.bots.lp import LiquidityProvider, bot_tls
 from openrfq.config import Config
+from openrfq.gcpolicy import keep_full_collections_short
 
 
 @dataclass
@@ -70,9 +71,12 @@ async def running(
     if run.bots:  # the bots' HTTP client would log every request at info; the venue logs its own requests
         logging.getLogger("httpx").setLevel(logging.WARNING)
     tasks = [asyncio.create_task(bot.run(), name=f"bot-{bot.trader_code}") for bot in run.bots]
+    # The venue's history lives as long as it serves: out of the cyclic GC's sight (see gcpolicy).
+    undo_gc_policy = keep_full_collections_short(asyncio.get_running_loop())
     try:
         yield run
     finally:
+        undo_gc_policy()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,82 @@
+"""A serving venue keeps its history out of the cyclic GC's sight, so full collections stay short however long
+it runs, while garbage made after a freeze is still collected and undoing the policy restores the collector."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import weakref
+from pathlib import Path
+
+from builders import make_config
+from openrfq.gcpolicy import keep_full_collections_short
+from openrfq.runtime import build_app
+from openrfq.serving import running
+
+
+class _Node:
+    """A tracked object that can sit in a reference cycle."""
+
+    def __init__(self) -> None:
+        self.other: _Node | None = None
+
+
+def _history(n: int) -> list[list[int]]:
+    return [[i] for i in range(n)]  # n long-lived, tracked objects, as a venue's quotes are
+
+
+async def _full_collection() -> None:
+    gc.collect()
+    await asyncio.sleep(0)  # the freeze runs on the loop, right after the collection
+
+
+async def test_history_is_frozen_once_a_full_collection_leaves_enough_of_it() -> None:
+    undo = keep_full_collections_short(asyncio.get_running_loop(), freeze_after=5_000)
+    try:
+        start_frozen = gc.get_freeze_count()
+        small = _history(1_000)
+        await _full_collection()
+        assert gc.get_freeze_count() < start_frozen + 1_000  # below the threshold: left where it was
+
+        large = _history(10_000)
+        await _full_collection()
+        assert gc.get_freeze_count() >= start_frozen + 10_000  # (frozen objects that die leave the count)
+        assert len(gc.get_objects(generation=2)) < 1_000  # the next full collection walks almost nothing
+        assert small[999] == [999] and large[9_999] == [9_999]
+    finally:
+        undo()
+
+
+async def test_cycles_made_after_a_freeze_are_still_collected_and_undo_restores_the_collector() -> None:
+    callbacks = list(gc.callbacks)
+    undo = keep_full_collections_short(asyncio.get_running_loop(), freeze_after=1_000)
+    try:
+        history = _history(5_000)
+        await _full_collection()
+        assert gc.get_freeze_count() > 0
+
+        refs = []
+        for _ in range(500):
+            a, b = _Node(), _Node()
+            a.other, b.other = b, a
+            refs.append(weakref.ref(a))
+        del a, b
+        gc.collect()
+        assert [r for r in refs if r() is not None] == []
+    finally:
+        undo()
+    assert gc.get_freeze_count() == 0
+    assert gc.callbacks == callbacks
+    assert len(history) == 5_000
+
+
+async def test_a_serving_venue_freezes_at_start_and_as_its_history_grows(tmp_path: Path) -> None:
+    app = build_app(make_config(), tmp_path)
+    async with running(app, make_config()):
+        assert gc.get_freeze_count() > 0  # start-up: modules, the app, the loaded venue
+        at_start = gc.get_freeze_count()
+        history = _history(60_000)  # more than FREEZE_AFTER
+        await _full_collection()
+        assert gc.get_freeze_count() >= at_start + 59_000
+    assert gc.get_freeze_count() == 0  # a process that goes on after serving gets its collector back
+    assert len(history) == 60_000
