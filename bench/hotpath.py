@@ -1,4 +1,4 @@
-"""In-process cost of one create-quote + cancel-quote through the real ASGI app, .
+"""In-process cost of one create-quote + cancel-quote through the real ASGI app.
 
 No sockets and no HTTP parsing: C concurrent "connections" (asyncio tasks on uvloop) call the app with
 pre-signed scopes, so the number is the app's own CPU cost per request (auth, params, engine, views, metrics,
@@ -55,12 +55,14 @@ async def call(app: Any, s: dict[str, Any], body: bytes) -> bytes:
 
 async def main_async(args: argparse.Namespace) -> None:
     from openrfq.config import load_config
+    from openrfq.gcpolicy import keep_full_collections_short
     from openrfq.runtime import build_app
 
     with tempfile.TemporaryDirectory(prefix="openrfq-hotpath-", dir=Path(__file__).resolve().parent) as tmp:
         cfg_path = Path(tmp) / "openrfq.toml"
         cfg_path.write_text(config_toml())
         api = build_app(load_config(cfg_path), Path(tmp) / "data")
+        undo_gc_policy = keep_full_collections_short(asyncio.get_running_loop())  # as a serving venue does
         ts = iso_ms(int(time.time() * 1000))
         rfq_ids = []
         for _ in range(args.connections):
@@ -101,6 +103,7 @@ async def main_async(args: argparse.Namespace) -> None:
             Path(args.profile).write_text(profiler.output_text(unicode=False, color=False, show_all=False))
         n = sum(len(p) for p in plans)
         await committer.close()
+        undo_gc_policy()
     print(json.dumps({
         "requests": n, "bad": bad, "rps": round(n / wall),
         "cpu_us_per_request": round(cpu / n * 1e6, 1), "wall_us_per_request": round(wall / n * 1e6, 1),
