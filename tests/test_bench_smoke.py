@@ -3,6 +3,8 @@ requests authenticate, its request files parse as the wrk script reads them, and
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -90,3 +92,14 @@ def test_the_report_renders_every_section() -> None:
     assert "| throughput with 1,000,000 quotes stored vs 1,000 | within 10% | 95% | yes |" in report
     for section in ("## openrfq vs the raw floor", "## Scaling", "## Recovery", "## WebSocket push latency"):
         assert section in report
+
+
+def test_hotpath_drives_the_real_app_and_every_answer_is_a_success() -> None:
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "hotpath.py"), "--pairs", "5", "--connections", "3"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+
+    assert summary["requests"] == 30 and summary["bad"] == 0
+    assert 1 <= summary["commits"] <= 30
