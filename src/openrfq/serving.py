@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
@@ -87,9 +86,6 @@ async def running(
 async def serve_forever(api: OkxApi, config: Config, host: str, port: int, certfile: str | None, keyfile: str | None) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn's handlers end ``serving``)."""
     async with running(api, config, host, port, certfile, keyfile) as run:
-        # Everything alive now (modules, the loaded venue) lives as long as the process: out of the cyclic GC's
-        # sight, a full collection walks only what serving created since (a pause of tens of ms otherwise).
-        gc.freeze()
         await asyncio.shield(run.serving)
 
 
