@@ -51,7 +51,7 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("commit: waiters, writer hand-off", ("openrfq/store/committer.py", "concurrent/futures", "threading.py")),
     ("engine + domain rules", ("openrfq/engine.py", "openrfq/domain/", "copy.py", "enum.py", "<string>")),
     ("views + JSON encode", ("openrfq/api/views.py", "openrfq/api/codec.py")),
-    ("params: body JSON + fields", ("openrfq/api/params.py", "_params (", "_read_body (")),
+    ("params: body JSON + fields", ("openrfq/api/params.py", "_params (", "_read_rest (")),
     ("route handlers", ("openrfq/api/routes/",)),
     ("app glue (OkxApi.__call__)", ("openrfq/api/app.py",)),
     ("uvicorn protocol + ASGI", ("uvicorn/",)),
