@@ -10,7 +10,6 @@ and the events (``take_events``) for subscribers.
 
 from __future__ import annotations
 
-import copy
 import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
@@ -127,11 +126,11 @@ class Venue:
 
     def _rfq_changed(self, rfq: Rfq) -> None:
         self._changes.rfqs.add(rfq.rfq_id)
-        self._events.append(RfqChanged(copy.copy(rfq)))
+        self._events.append(RfqChanged(rfq.snapshot()))
 
     def _quote_changed(self, quote: Quote) -> None:
         self._changes.quotes.add(quote.quote_id)
-        self._events.append(QuoteChanged(copy.copy(quote)))
+        self._events.append(QuoteChanged(quote.snapshot()))
 
     def _index_rfq(self, rfq: Rfq) -> None:
         for party in (rfq.taker, *rfq.counterparties):

@@ -1,16 +1,19 @@
-"""What callers ask the venue to do: frozen, imperative, already parsed from the wire (but not yet validated
-against the venue's state and catalogue: that is ``rules`` and the engine)."""
+"""What callers ask the venue to do: immutable, imperative, already parsed from the wire (but not yet validated
+against the venue's state and catalogue: that is ``rules`` and the engine).
+
+Named tuples, not frozen dataclasses: a command is built on every request and read once, and a frozen
+dataclass's ``__init__`` pays an ``object.__setattr__`` call per field (about 1 us for a leg) where a named
+tuple is built in C (0.2 us)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from openrfq.domain.enums import Side
 
 
-@dataclass(frozen=True, slots=True)
-class LegRequest:
+class LegRequest(NamedTuple):
     """One leg as sent in create-rfq or create-quote; ``px`` only in quotes, ``lmt_px`` only in RFQs."""
 
     inst_id: str
@@ -25,8 +28,7 @@ class LegRequest:
     lmt_px: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CreateRfq:
+class CreateRfq(NamedTuple):
     taker: str
     counterparties: tuple[str, ...]
     legs: tuple[LegRequest, ...]
@@ -36,15 +38,13 @@ class CreateRfq:
     allow_partial: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class CancelRfq:
+class CancelRfq(NamedTuple):
     taker: str
     rfq_id: str = ""  # wins over cl_rfq_id when both are sent
     cl_rfq_id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class CreateQuote:
+class CreateQuote(NamedTuple):
     maker: str
     rfq_id: str
     quote_side: Side
@@ -55,16 +55,14 @@ class CreateQuote:
     anonymous: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class CancelQuote:
+class CancelQuote(NamedTuple):
     maker: str
     quote_id: str = ""  # wins over cl_quote_id when both are sent
     cl_quote_id: str = ""
     rfq_id: str = ""  # when sent, must be the quote's RFQ
 
 
-@dataclass(frozen=True, slots=True)
-class RfqQuery:
+class RfqQuery(NamedTuple):
     viewer: str
     rfq_id: str = ""
     cl_rfq_id: str = ""
@@ -74,8 +72,7 @@ class RfqQuery:
     limit: int = 100
 
 
-@dataclass(frozen=True, slots=True)
-class QuoteQuery:
+class QuoteQuery(NamedTuple):
     viewer: str
     rfq_id: str = ""
     cl_rfq_id: str = ""
@@ -87,24 +84,21 @@ class QuoteQuery:
     limit: int = 100
 
 
-@dataclass(frozen=True, slots=True)
-class ExecLeg:
+class ExecLeg(NamedTuple):
     """A leg of a partial execution: which RFQ leg, and how much of it."""
 
     inst_id: str
     sz: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class ExecuteQuote:
+class ExecuteQuote(NamedTuple):
     taker: str
     rfq_id: str
     quote_id: str
     legs: tuple[ExecLeg, ...] = ()  # empty: execute the whole RFQ
 
 
-@dataclass(frozen=True, slots=True)
-class TradeQuery:
+class TradeQuery(NamedTuple):
     viewer: str
     rfq_id: str = ""
     cl_rfq_id: str = ""

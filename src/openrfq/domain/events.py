@@ -3,23 +3,20 @@ left it, so a subscriber rendered later still sees that moment."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from openrfq.domain.models import BlockTrade, Quote, Rfq
 
 
-@dataclass(frozen=True, slots=True)
-class RfqChanged:
+class RfqChanged(NamedTuple):
     rfq: Rfq
 
 
-@dataclass(frozen=True, slots=True)
-class QuoteChanged:
+class QuoteChanged(NamedTuple):
     quote: Quote
 
 
-@dataclass(frozen=True, slots=True)
-class TradeExecuted:
+class TradeExecuted(NamedTuple):
     trade: BlockTrade
 
 

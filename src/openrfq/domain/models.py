@@ -5,11 +5,8 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TypeVar
 
 from openrfq.domain.enums import QuoteState, RfqState, Side
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +35,6 @@ class QuoteLeg:
     trade_quote_ccy: str = ""
 
 
-def _fast_copy(cls: type[T]) -> type[T]:
-    """A ``__copy__`` that calls the constructor with every field: the engine snapshots each changed RFQ and
-    quote for its event, and copy.copy() of a slotted dataclass goes through __reduce_ex__ (8x slower)."""
-    fields = operator.attrgetter(*getattr(cls, "__slots__"))  # a slotted dataclass lists its fields in order
-    setattr(cls, "__copy__", lambda self: cls(*fields(self)))
-    return cls
-
-
-@_fast_copy
 @dataclass(slots=True)
 class Rfq:
     rfq_id: int
@@ -63,6 +51,13 @@ class Rfq:
     u_time: int = 0
     winner: str = ""  # trader code of the maker whose quote filled it: the others see traded_away
 
+    def snapshot(self) -> Rfq:
+        """A copy as the entity is now (for an event): the constructor with every field, 8x faster than
+        copy.copy() of a slotted dataclass, which goes through __reduce_ex__."""
+        return Rfq(*_rfq_fields(self))
+
+    __copy__ = snapshot
+
     def state_for(self, viewer: str) -> RfqState:
         """OKX shows a filled RFQ as traded_away to every maker whose quote did not win."""
         if self.state is RfqState.FILLED and viewer not in (self.taker, self.winner):
@@ -70,7 +65,6 @@ class Rfq:
         return self.state
 
 
-@_fast_copy
 @dataclass(slots=True)
 class Quote:
     quote_id: int
@@ -86,6 +80,17 @@ class Quote:
     state: QuoteState = QuoteState.ACTIVE
     reason: str = ""  # "mmp_canceled" when Market Maker Protection canceled it
     u_time: int = 0
+
+    def snapshot(self) -> Quote:
+        """A copy as the quote is now (for an event); see Rfq.snapshot."""
+        return Quote(*_quote_fields(self))
+
+    __copy__ = snapshot
+
+
+# A slotted dataclass lists its fields, in order, as its __slots__.
+_rfq_fields = operator.attrgetter(*Rfq.__slots__)
+_quote_fields = operator.attrgetter(*Quote.__slots__)
 
 
 @dataclass(frozen=True, slots=True)
