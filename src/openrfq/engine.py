@@ -567,7 +567,7 @@ class Venue:
         if q.rfq_id:
             parsed = parse_id(q.rfq_id)
             ids: list[int] = [parsed] if parsed is not None and parsed in self.rfqs else []
-            ids = [i for i in ids if q.viewer in (self.rfqs[i].taker, *self.rfqs[i].counterparties)]
+            ids = [i for i in ids if q.viewer == self.rfqs[i].taker or q.viewer in self.rfqs[i].counterparties]
         elif q.cl_rfq_id:
             # Client ids are the taker's secret: a maker's clRfqId filter matches nothing.
             ids = self._cl_rfq.get((q.viewer, q.cl_rfq_id), [])

@@ -47,7 +47,7 @@ class Committer:
         self._failure: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._writer: threading.Thread | None = None
         self.batches = 0  # commits written, for tests and metrics
         # Called on the event loop with each durable batch's events; must not block (enqueue and return).
         self.listeners: list[Callable[[list[Event]], None]] = []
@@ -91,9 +91,9 @@ class Committer:
         except Exception as e:  # noqa: BLE001 (nothing can be written: refuse, as for a failed write)
             self._written([], 0, 0.0, e)
             return
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._write_forever, name="openrfq-store", daemon=True)
-            self._thread.start()
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._write_forever, name="openrfq-store", daemon=True)
+            self._writer.start()
         self._jobs.put(job)
 
     def _write_forever(self) -> None:
@@ -147,8 +147,8 @@ class Committer:
 
     async def close(self) -> None:
         await self.durable()
-        if self._thread is not None:
+        if self._writer is not None:
             self._jobs.put(None)
-            self._thread.join()
-            self._thread = None
+            self._writer.join()
+            self._writer = None
         self.store.close()
