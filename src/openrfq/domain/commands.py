@@ -2,8 +2,8 @@
 against the venue's state and catalogue: that is ``rules`` and the engine).
 
 Named tuples, not frozen dataclasses: a command is built on every request and read once, and a frozen
-dataclass's ``__init__`` pays an ``object.__setattr__`` call per field (about 1 us for a leg) where a named
-tuple is built in C (0.2 us)."""
+dataclass's ``__init__`` pays an ``object.__setattr__`` call per field (0.8-1.0 us for a leg) where a named
+tuple is built by ``tuple.__new__`` (0.25 us, 0.5 us with every field passed by keyword)."""
 
 from __future__ import annotations
 

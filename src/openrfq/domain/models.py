@@ -56,8 +56,6 @@ class Rfq:
         copy.copy() of a slotted dataclass, which goes through __reduce_ex__."""
         return Rfq(*_rfq_fields(self))
 
-    __copy__ = snapshot
-
     def state_for(self, viewer: str) -> RfqState:
         """OKX shows a filled RFQ as traded_away to every maker whose quote did not win."""
         if self.state is RfqState.FILLED and viewer not in (self.taker, self.winner):
@@ -84,8 +82,6 @@ class Quote:
     def snapshot(self) -> Quote:
         """A copy as the quote is now (for an event); see Rfq.snapshot."""
         return Quote(*_quote_fields(self))
-
-    __copy__ = snapshot
 
 
 # A slotted dataclass lists its fields, in order, as its __slots__.
