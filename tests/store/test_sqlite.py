@@ -3,18 +3,45 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
+import threading
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
+from builders import START_MS, TODAY
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import CancelQuote, CreateQuote, CreateRfq, LegRequest
 from openrfq.domain.enums import QuoteState, Side
+from openrfq.domain.errors import ServiceUnavailable
 from openrfq.engine import Venue
+from openrfq.instruments.catalogue import default_instruments
+from openrfq.store import committer as committer_module
+from openrfq.store.aio import open_aio
+from openrfq.store.base import Batch
 from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
 
-from builders import START_MS, TODAY
-from openrfq.instruments.catalogue import default_instruments
+
+@pytest.fixture(autouse=True, params=["aio", "thread"])
+def writer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every committer test runs both ways a batch gets written: on the loop with the WAL synced by the kernel
+    (Linux AIO), and on the writer thread (elsewhere)."""
+    if request.param == "aio":
+        probe = open_aio()
+        if probe is None:
+            pytest.skip("no Linux AIO here")
+        probe.close()
+    else:
+        monkeypatch.setattr(committer_module, "open_aio", lambda: None)
+    yield request.param
+
+
+def _writer_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "openrfq-store"]
 
 
 def _venue(clock: ManualClock) -> Venue:
@@ -141,3 +168,48 @@ async def test_a_failing_listener_does_not_stop_commits(tmp_path: Path) -> None:
 
     assert committer.batches == 2
     await committer.close()
+
+
+async def test_a_batch_is_written_on_the_loop_with_aio_and_on_a_thread_without(tmp_path: Path, writer: str) -> None:
+    venue = _venue(ManualClock(START_MS))
+    committer = Committer(venue, SqliteStore(tmp_path / "db"))
+    before = len(_writer_threads())
+    _rfq(venue)
+    await committer.durable()
+
+    assert len(_writer_threads()) - before == (1 if writer == "thread" else 0)
+    await committer.close()
+    assert len(SqliteStore(tmp_path / "db").load().rfqs) == 1
+
+
+class _FailingStore(SqliteStore):
+    """Writes fail on the thread (EIO); with AIO the transaction succeeds but its sync cannot (a pipe: EINVAL)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.pipe = os.pipe()
+
+    def write(self, batch: Batch) -> None:
+        raise OSError(errno.EIO, "disk gone")
+
+    def sync_fd(self) -> int:
+        return self.pipe[0]
+
+
+async def test_a_write_or_sync_that_fails_refuses_the_batch_and_everything_after(tmp_path: Path) -> None:
+    venue = _venue(ManualClock(START_MS))
+    store = _FailingStore(tmp_path / "db")
+    committer = Committer(venue, store)
+    seen: list[object] = []
+    committer.listeners.append(seen.extend)
+    _rfq(venue)
+
+    with pytest.raises(ServiceUnavailable):
+        await committer.durable()
+    _rfq(venue)
+    with pytest.raises(ServiceUnavailable):  # a store that failed once acknowledges nothing again
+        await committer.durable()
+    assert committer.batches == 0 and seen == []  # and nothing was pushed
+    store.close()
+    for fd in store.pipe:
+        os.close(fd)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,37 @@ def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
     store.write(Batch(quotes=[(1, b"q")]))  # and the store still writes
     assert _rows(store, "quotes") == [(1, b"q")]
     store.close()
+
+
+def test_a_store_write_syncs_the_wal_after_the_transaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = SqliteStore(tmp_path / "db")
+    synced: list[tuple[int, int]] = []
+    real_fdatasync = os.fdatasync
+
+    def recording(fd: int) -> None:
+        rows = store._db.execute("SELECT count(*) FROM quotes").fetchone()[0]
+        synced.append((os.fstat(fd).st_ino, rows))
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(os, "fdatasync", recording)
+    store.write(Batch(quotes=[(1, b"q")]))
+
+    assert synced == [(os.stat(f"{tmp_path / 'db'}-wal").st_ino, 1)]  # the WAL, once the row is in it
+    store.close()
+
+
+def test_the_wal_synced_is_the_wal_sqlite_writes_through_checkpoints(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db")
+    wal = Path(f"{tmp_path / 'db'}-wal")
+    body = os.urandom(3000)
+    sizes = []
+    for start in range(0, 3000, 50):  # ~9 MB of rows: several automatic checkpoints, the WAL reused each time
+        store.write_unsynced(Batch(quotes=[(i, body) for i in range(start, start + 50)]))
+        sizes.append(wal.stat().st_size)
+        assert os.fstat(store.sync_fd()).st_ino == wal.stat().st_ino
+
+    assert max(sizes) < 9_000_000  # checkpoints did happen (the WAL did not keep growing)
+    store.close()
+    reopened = SqliteStore(tmp_path / "db")
+    assert reopened._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 3000
+    reopened.close()

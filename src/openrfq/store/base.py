@@ -7,7 +7,7 @@ change; loading them all back rebuilds the venue. A batch is everything a group 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from openrfq.domain.makers import Maker
 from openrfq.domain.models import BlockTrade, Quote, Rfq
@@ -39,3 +39,14 @@ class Store(Protocol):
         """Write the whole batch in one transaction; return only once it is durable. Blocking."""
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class FileStore(Store, Protocol):
+    """A store whose transactions are durable once one file is synced: the committer may then write a batch on
+    the event loop and have the kernel sync that file meanwhile (store/aio.py) instead of using a thread."""
+
+    def write_unsynced(self, batch: Batch) -> None:
+        """Write the whole batch in one transaction, durable only once ``sync_fd()`` is fdatasync'ed. Blocking."""
+
+    def sync_fd(self) -> int: ...

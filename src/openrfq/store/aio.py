@@ -1,0 +1,103 @@
+"""fdatasync on the kernel's time, not a thread's: Linux AIO (``IOCB_CMD_FDSYNC``) completing on an eventfd.
+
+A Python writer thread pays for every batch in context switches and GIL hand-overs on the core the event loop
+needs (bench/README.md). With this, the loop submits the sync and goes on; a kernel worker on the same core
+runs it, and the eventfd the loop watches says when it is done. The standard library has no binding for the
+syscalls (io_setup, io_submit, io_getevents, io_destroy), so they are called through ctypes; where they are not
+available (not Linux, another architecture, no AIO context left) ``open_aio`` returns None and the committer
+falls back to its writer thread.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import sys
+import weakref
+from typing import Any
+
+# (io_setup, io_destroy, io_getevents, io_submit) per architecture (asm/unistd_64.h, asm-generic/unistd.h).
+_SYSCALLS = {"x86_64": (206, 207, 208, 209), "aarch64": (0, 1, 4, 2)}
+_IOCB_CMD_FDSYNC = 3
+_IOCB_FLAG_RESFD = 1  # signal aio_resfd (an eventfd) on completion
+
+
+class _Iocb(ctypes.Structure):  # struct iocb, linux/aio_abi.h (little-endian layout)
+    _fields_ = [
+        ("aio_data", ctypes.c_uint64),
+        ("aio_key", ctypes.c_uint32),
+        ("aio_rw_flags", ctypes.c_uint32),
+        ("aio_lio_opcode", ctypes.c_uint16),
+        ("aio_reqprio", ctypes.c_int16),
+        ("aio_fildes", ctypes.c_uint32),
+        ("aio_buf", ctypes.c_uint64),
+        ("aio_nbytes", ctypes.c_uint64),
+        ("aio_offset", ctypes.c_int64),
+        ("aio_reserved2", ctypes.c_uint64),
+        ("aio_flags", ctypes.c_uint32),
+        ("aio_resfd", ctypes.c_uint32),
+    ]
+
+
+class _Event(ctypes.Structure):  # struct io_event
+    _fields_ = [("data", ctypes.c_uint64), ("obj", ctypes.c_uint64), ("res", ctypes.c_int64), ("res2", ctypes.c_int64)]
+
+
+class AioSync:
+    """One fdatasync in flight at a time: ``submit(fd)``, then when ``eventfd`` is readable, ``result()``."""
+
+    def __init__(self, numbers: tuple[int, int, int, int]) -> None:
+        self._setup, self._destroy, self._getevents, self._submit = numbers
+        self._syscall = ctypes.CDLL(None, use_errno=True).syscall
+        self._syscall.restype = ctypes.c_long
+        self._ctx = ctypes.c_ulong(0)
+        if self._syscall(ctypes.c_long(self._setup), ctypes.c_uint(1), ctypes.byref(self._ctx)) != 0:
+            raise _os_error()
+        self.eventfd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self._iocb = _Iocb(aio_lio_opcode=_IOCB_CMD_FDSYNC, aio_flags=_IOCB_FLAG_RESFD, aio_resfd=self.eventfd)
+        self._iocbs = (ctypes.POINTER(_Iocb) * 1)(ctypes.pointer(self._iocb))
+        self._events = (_Event * 1)()
+        self._no_wait = (ctypes.c_long * 2)(0, 0)  # struct timespec {0, 0}: io_getevents never blocks
+        # Released by close(), or when garbage (a venue a test never closed): contexts and fds are limited.
+        self._release = weakref.finalize(self, _release, self._syscall, self._destroy, self._ctx, self.eventfd)
+
+    def submit(self, fd: int) -> None:
+        self._iocb.aio_fildes = fd
+        if self._syscall(ctypes.c_long(self._submit), self._ctx, ctypes.c_long(1), self._iocbs) != 1:
+            raise _os_error()
+
+    def result(self) -> int | None:
+        """The finished fdatasync's result (0, or -errno), or None when nothing has finished (a spurious wake)."""
+        try:
+            os.eventfd_read(self.eventfd)
+        except BlockingIOError:
+            return None
+        n = self._syscall(
+            ctypes.c_long(self._getevents), self._ctx, ctypes.c_long(1), ctypes.c_long(1), self._events, self._no_wait
+        )
+        return int(self._events[0].res) if n == 1 else None
+
+    def close(self) -> None:
+        self._release()
+
+
+def open_aio() -> AioSync | None:
+    """An AIO context, or None where Linux AIO cannot be used (the caller then syncs from a thread)."""
+    numbers = _SYSCALLS.get(platform.machine())
+    if not sys.platform.startswith("linux") or numbers is None:
+        return None
+    try:
+        return AioSync(numbers)
+    except (OSError, AttributeError):  # ENOSYS under some sandboxes, EAGAIN past fs.aio-max-nr
+        return None
+
+
+def _release(syscall: Any, destroy: int, ctx: ctypes.c_ulong, eventfd: int) -> None:
+    syscall(ctypes.c_long(destroy), ctx)
+    os.close(eventfd)
+
+
+def _os_error() -> OSError:
+    err = ctypes.get_errno()
+    return OSError(err, os.strerror(err))

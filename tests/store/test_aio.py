@@ -1,0 +1,117 @@
+"""Linux AIO fdatasync: submitted, finished on the eventfd, errors as -errno; absent where it cannot work."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import platform
+import select
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from builders import START_MS, TODAY
+from openrfq.domain.clock import ManualClock
+from openrfq.domain.commands import CreateRfq, LegRequest
+from openrfq.domain.enums import Side
+from openrfq.engine import Venue
+from openrfq.instruments.catalogue import default_instruments
+from openrfq.store import committer as committer_module
+from openrfq.store.aio import AioSync, open_aio
+from openrfq.store.committer import Committer
+from openrfq.store.sqlite import SqliteStore
+
+LINUX_AIO = sys.platform.startswith("linux") and platform.machine() in ("x86_64", "aarch64")
+needs_aio = pytest.mark.skipif(not LINUX_AIO, reason="Linux AIO syscalls are mapped for Linux x86_64/aarch64 only")
+
+
+@needs_aio
+def test_a_submitted_fdatasync_finishes_on_the_eventfd(tmp_path: Path) -> None:
+    aio = open_aio()
+    assert aio is not None  # on this platform the committer must not silently fall back to a thread
+    fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT)
+    try:
+        assert aio.result() is None  # nothing submitted: nothing finished
+        for round_ in range(3):  # one context serves one sync after another
+            os.pwrite(fd, b"x" * 4096, round_ * 4096)
+            aio.submit(fd)
+            readable, _, _ = select.select([aio.eventfd], [], [], 5)
+            assert readable == [aio.eventfd]
+            assert aio.result() == 0
+            assert aio.result() is None  # read once
+    finally:
+        os.close(fd)
+        aio.close()
+        aio.close()  # twice is harmless
+
+
+@needs_aio
+def test_a_file_that_cannot_be_synced_is_refused_at_submit() -> None:
+    aio = open_aio()
+    assert aio is not None
+    read_end, write_end = os.pipe()
+    try:
+        with pytest.raises(OSError) as refused:
+            aio.submit(read_end)
+        assert refused.value.errno == errno.EINVAL
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+        aio.close()
+
+
+def test_elsewhere_there_is_no_aio(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(platform, "machine", lambda: "riscv64")
+    assert open_aio() is None
+
+
+class _HeldSync:
+    """A real AioSync whose submits wait until the test lets them go."""
+
+    def __init__(self, real: AioSync) -> None:
+        self.real = real
+        self.eventfd = real.eventfd
+        self.held: list[int] = []
+
+    def submit(self, fd: int) -> None:
+        self.held.append(fd)
+
+    def release(self) -> None:
+        self.real.submit(self.held.pop())
+
+    def result(self) -> int | None:
+        return self.real.result()
+
+    def close(self) -> None:
+        self.real.close()
+
+
+@needs_aio
+async def test_the_committer_releases_nobody_before_the_wal_is_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = open_aio()
+    assert real is not None
+    held = _HeldSync(real)
+    monkeypatch.setattr(committer_module, "open_aio", lambda: held)
+    venue = Venue(ManualClock(START_MS), default_instruments(TODAY), ["T", "M1"])
+    store = SqliteStore(tmp_path / "db")
+    committer = Committer(venue, store)
+    seen: list[object] = []
+    committer.listeners.append(seen.extend)
+    venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal("1"), Side.BUY),)))
+
+    waiting = asyncio.ensure_future(committer.durable())
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+    assert held.held == [store.sync_fd()]  # the sync asked for is the WAL's...
+    assert os.fstat(store.sync_fd()).st_ino == os.stat(f"{tmp_path / 'db'}-wal").st_ino
+    assert not waiting.done() and seen == [] and committer.batches == 0  # ...and until it is done, nothing
+    held.release()
+    await asyncio.wait_for(waiting, 5)
+    assert committer.batches == 1 and len(seen) == 1
+    await committer.close()
