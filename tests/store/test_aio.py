@@ -17,6 +17,7 @@ from builders import START_MS, TODAY
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import CreateRfq, LegRequest
 from openrfq.domain.enums import Side
+from openrfq.domain.errors import ServiceUnavailable
 from openrfq.engine import Venue
 from openrfq.instruments.catalogue import default_instruments
 from openrfq.store import committer as committer_module
@@ -115,3 +116,33 @@ async def test_the_committer_releases_nobody_before_the_wal_is_synced(
     await asyncio.wait_for(waiting, 5)
     assert committer.batches == 1 and len(seen) == 1
     await committer.close()
+
+
+class _BrokenSync(_HeldSync):
+    """Its sync finishes, but reading the outcome fails."""
+
+    def submit(self, fd: int) -> None:
+        self.real.submit(fd)
+
+    def result(self) -> int | None:
+        self.real.result()
+        raise OSError(errno.EFAULT, "io_getevents failed")
+
+
+@needs_aio
+async def test_a_sync_whose_outcome_cannot_be_read_refuses_instead_of_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = open_aio()
+    assert real is not None
+    monkeypatch.setattr(committer_module, "open_aio", lambda: _BrokenSync(real))
+    venue = Venue(ManualClock(START_MS), default_instruments(TODAY), ["T", "M1"])
+    store = SqliteStore(tmp_path / "db")
+    committer = Committer(venue, store)
+    venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal("1"), Side.BUY),)))
+
+    with pytest.raises(ServiceUnavailable):
+        await asyncio.wait_for(committer.durable(), 5)
+    assert committer.batches == 0
+    real.close()
+    store.close()

@@ -76,6 +76,8 @@ class AioSync:
         n = self._syscall(
             ctypes.c_long(self._getevents), self._ctx, ctypes.c_long(1), ctypes.c_long(1), self._events, self._no_wait
         )
+        if n < 0:  # the eventfd said done, so the event is there: an error here would lose it silently
+            raise _os_error()
         return int(self._events[0].res) if n == 1 else None
 
     def close(self) -> None:

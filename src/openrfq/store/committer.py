@@ -17,6 +17,7 @@ result back with ``call_soon_threadsafe``.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import queue
@@ -129,7 +130,10 @@ class Committer:
     def _synced(self) -> None:
         """On the loop, when the eventfd says the sync in flight has finished: its batch is durable (or failed)."""
         assert self._aio is not None
-        result = self._aio.result()
+        try:
+            result = self._aio.result()
+        except OSError as e:  # the sync's outcome is unknown: refuse, as for a failed write
+            result = -(e.errno or errno.EIO)
         if result is None or self._syncing is None:
             return
         (events, rows, started), self._syncing = self._syncing, None
