@@ -3,9 +3,10 @@
 Commands change the venue synchronously; then their handlers ``await committer.durable()``. The first waiter
 schedules a cut: on the loop's next turn (after the requests already read have run their commands), everything
 changed so far becomes one batch (encoded here, on the loop, so the rows are exactly the state at the cut),
-the writer thread writes it, and every waiter of that batch is released. Commands that arrive while a batch is
-being written form the next one (a busy server lets it gather a little longer: see LINGER_S). A reader that saw
-state still being written waits for that write as well, so nobody is ever shown something a crash could take back.
+it is written (below), and once it is durable every waiter of that batch is released. Commands that arrive
+while a batch is being written form the next one (a busy server lets it gather a little longer: see LINGER_S).
+A reader that saw state still being written waits for that write as well, so nobody is ever shown something a
+crash could take back.
 
 Each waiter has its own future (a cancelled request cancels only its own wait). How a batch gets written:
 a store that is durable once one file is synced (``FileStore``: SQLite) is written on the loop, and the kernel
@@ -36,8 +37,8 @@ log = logging.getLogger("openrfq.store")
 
 _Job = tuple[Batch, list[Event]]
 # When the batch just written released several requests, the server is busy: the next batch then gathers for
-# LINGER_S more before it is cut (fewer, larger commits: each one costs the writer ~150 us of CPU, mostly the
-# fsync, on the core the loop needs). A quiet server (one request per batch) never waits.
+# LINGER_S more before it is cut (fewer, larger commits: each one costs ~100 us of the core the loop needs,
+# mostly the fsync's kernel time). A quiet server (one request per batch) never waits.
 LINGER_AFTER = 4
 LINGER_S = 0.0003
 
