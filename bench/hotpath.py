@@ -2,7 +2,8 @@
 
 No sockets and no HTTP parsing: C concurrent "connections" (asyncio tasks on uvloop) call the app with
 pre-signed scopes, so the number is the app's own CPU cost per request (auth, params, engine, views, metrics,
-logging, group commit with its SQLite writer thread on a real file). Pin it to one core to match the server:
+logging, group commit writing SQLite on a real file and syncing it as the server does; with Linux AIO the sync's
+kernel time is a kernel worker's and not counted). Pin it to one core as the server is:
 
     taskset -c 0 .venv/bin/python bench/hotpath.py [--pairs 500] [--connections 32]
 
