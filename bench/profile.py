@@ -46,7 +46,7 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("auth: timestamp parse", ("parse_timestamp_ms",)),
     ("auth: key lookup, HMAC, compare", ("openrfq/api/auth.py", "hmac.py")),
     ("metrics", ("openrfq/metrics.py", "prometheus_client/")),
-    ("store: SQLite write (on the loop with AIO, else the writer thread)", ("openrfq/store/sqlite.py", "openrfq/store/aio.py")),
+    ("store: SQLite write, AIO sync", ("openrfq/store/sqlite.py", "openrfq/store/aio.py")),
     ("commit: cut + msgpack encode", ("Committer._cut",)),
     ("commit: waiters, writer hand-off", ("openrfq/store/committer.py", "concurrent/futures", "threading.py")),
     ("engine + domain rules", ("openrfq/engine.py", "openrfq/domain/", "copy.py", "enum.py", "<string>")),
