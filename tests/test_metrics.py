@@ -6,15 +6,11 @@ import random
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
+from builders import START_MS, TODAY
+from openrfq.domain.clock import ManualClock
+from openrfq.engine import Venue
+from openrfq.instruments.catalogue import default_instruments
 from openrfq.metrics import _FAST, _ROWS, Metrics
-
-
-class _NoVenue:
-    def active_rfq_count(self) -> int:
-        return 0
-
-    def active_quote_count(self) -> int:
-        return 0
 
 
 def _without_created_values(text: str) -> list[str]:
@@ -23,7 +19,7 @@ def _without_created_values(text: str) -> list[str]:
 
 
 def test_exposition_matches_prometheus_client() -> None:
-    metrics = Metrics(_NoVenue())  # type: ignore[arg-type]
+    metrics = Metrics(Venue(ManualClock(START_MS), default_instruments(TODAY), []))  # nothing active
     metrics.add_endpoints(["/a", "/b"])
     reference = CollectorRegistry(auto_describe=True)
     requests = Counter(

@@ -25,6 +25,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from openrfq.domain import errors
 from openrfq.domain.events import Event
@@ -194,7 +195,8 @@ class Committer:
         await self.durable()
         if self._aio is not None:
             assert self._loop is not None
-            self._loop.remove_reader(self._aio.eventfd)
+            loop: Any = self._loop  # uvloop's remove_reader returns None where typeshed says bool (mypyc checks)
+            loop.remove_reader(self._aio.eventfd)
             self._aio.close()
             self._aio = None
         if self._writer is not None:
