@@ -91,7 +91,7 @@ def open_aio() -> AioSync | None:
         return None
     try:
         return AioSync(numbers)
-    except (OSError, AttributeError):  # ENOSYS under some sandboxes, EAGAIN past fs.aio-max-nr
+    except OSError:  # ENOSYS under some sandboxes, EAGAIN past fs.aio-max-nr
         return None
 
 

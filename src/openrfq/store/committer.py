@@ -55,7 +55,7 @@ class Committer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
-        self._aio: AioSync | None = None
+        self._aio: tuple[AioSync, FileStore] | None = None  # set once, at the first batch, where AIO works
         self._aio_tried = False
         self._syncing: tuple[list[Event], int, float] | None = None  # the batch whose file sync is in flight
         self.batches = 0  # commits written, for tests and metrics
@@ -106,21 +106,19 @@ class Committer:
             if isinstance(self.store, FileStore) and (aio := open_aio()) is not None:
                 assert self._loop is not None
                 self._loop.add_reader(aio.eventfd, self._synced)
-                self._aio = aio
+                self._aio = (aio, self.store)
         if self._aio is not None:
-            self._write_here(job, self._aio)
+            self._write_here(job, *self._aio)
             return
         if self._writer is None:
             self._writer = threading.Thread(target=self._write_forever, name="openrfq-store", daemon=True)
             self._writer.start()
         self._jobs.put(job)
 
-    def _write_here(self, job: _Job, aio: AioSync) -> None:
+    def _write_here(self, job: _Job, aio: AioSync, store: FileStore) -> None:
         """On the loop: the transaction (page cache only: ~25 us), then the WAL's sync submitted to the kernel."""
         batch, events = job
         started = time.perf_counter()
-        store = self.store
-        assert isinstance(store, FileStore)
         try:
             store.write_unsynced(batch)
             aio.submit(store.sync_fd())
@@ -132,8 +130,9 @@ class Committer:
     def _synced(self) -> None:
         """On the loop, when the eventfd says the sync in flight has finished: its batch is durable (or failed)."""
         assert self._aio is not None
+        aio, _ = self._aio
         try:
-            result = self._aio.result()
+            result = aio.result()
         except OSError as e:  # the sync's outcome is unknown: refuse, as for a failed write
             result = -(e.errno or errno.EIO)
         if result is None or self._syncing is None:
@@ -194,10 +193,10 @@ class Committer:
     async def close(self) -> None:
         await self.durable()
         if self._aio is not None:
-            assert self._loop is not None
+            aio, _ = self._aio
             loop: Any = self._loop  # uvloop's remove_reader returns None where typeshed says bool (mypyc checks)
-            loop.remove_reader(self._aio.eventfd)
-            self._aio.close()
+            loop.remove_reader(aio.eventfd)
+            aio.close()
             self._aio = None
         if self._writer is not None:
             self._jobs.put(None)
