@@ -8,8 +8,10 @@ import os
 import platform
 import select
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -26,7 +28,11 @@ from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
 
 LINUX_AIO = sys.platform.startswith("linux") and platform.machine() in ("x86_64", "aarch64")
-needs_aio = pytest.mark.skipif(not LINUX_AIO, reason="Linux AIO syscalls are mapped for Linux x86_64/aarch64 only")
+needs_aio = pytest.mark.skipif(
+    not LINUX_AIO,
+    reason="Linux AIO exists only on Linux (syscalls mapped for x86_64/aarch64); elsewhere the committer uses"
+    " its writer thread, which tests/store/test_sqlite.py covers",
+)
 
 
 @needs_aio
@@ -90,20 +96,31 @@ class _HeldSync:
         self.real.close()
 
 
-@needs_aio
-async def test_the_committer_releases_nobody_before_the_wal_is_synced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+S = TypeVar("S", bound=_HeldSync)
+
+
+def _one_change_to_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, double: Callable[[AioSync], S]
+) -> tuple[S, SqliteStore, Committer, list[object]]:
+    """A committer whose AIO is ``double`` around a real context, with one RFQ created and not yet committed."""
     real = open_aio()
     assert real is not None
-    held = _HeldSync(real)
-    monkeypatch.setattr(committer_module, "open_aio", lambda: held)
+    sync = double(real)
+    monkeypatch.setattr(committer_module, "open_aio", lambda: sync)
     venue = Venue(ManualClock(START_MS), default_instruments(TODAY), ["T", "M1"])
     store = SqliteStore(tmp_path / "db")
     committer = Committer(venue, store)
     seen: list[object] = []
     committer.listeners.append(seen.extend)
     venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal("1"), Side.BUY),)))
+    return sync, store, committer, seen
+
+
+@needs_aio
+async def test_the_committer_releases_nobody_before_the_wal_is_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held, store, committer, seen = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
 
     waiting = asyncio.ensure_future(committer.durable())
     for _ in range(20):
@@ -133,16 +150,10 @@ class _BrokenSync(_HeldSync):
 async def test_a_sync_whose_outcome_cannot_be_read_refuses_instead_of_hanging(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = open_aio()
-    assert real is not None
-    monkeypatch.setattr(committer_module, "open_aio", lambda: _BrokenSync(real))
-    venue = Venue(ManualClock(START_MS), default_instruments(TODAY), ["T", "M1"])
-    store = SqliteStore(tmp_path / "db")
-    committer = Committer(venue, store)
-    venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal("1"), Side.BUY),)))
+    broken, store, committer, seen = _one_change_to_commit(tmp_path, monkeypatch, _BrokenSync)
 
     with pytest.raises(ServiceUnavailable):
         await asyncio.wait_for(committer.durable(), 5)
-    assert committer.batches == 0
-    real.close()
+    assert committer.batches == 0 and seen == []
+    broken.close()
     store.close()
