@@ -7,11 +7,15 @@ import re
 import signal
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
 
+from openrfq import demo as demo_module
+from openrfq.client import ApiError, Quote, QuoteLeg
+from openrfq.demo import Board, Taker
 from test_cli import _read_until
 
 
@@ -63,3 +67,39 @@ def test_keep_leaves_the_venue_running_until_ctrl_c(tmp_path: Path) -> None:
         assert process.stdout is not None
         process.stdout.close()
     assert list(tmp_path.iterdir()) == []
+
+
+class _Refusing:
+    """execute-quote answers: the quote was just replaced (70505), then the rate limit (50011), then a trade."""
+
+    def __init__(self) -> None:
+        self.answers: list[object] = [
+            ApiError("70505", "quote not active", 200),
+            ApiError("50011", "Too Many Requests", 429),
+        ]
+        self.calls = 0
+
+    async def execute_quote(self, rfq_id: str, quote_id: str) -> object:
+        self.calls += 1
+        answer = self.answers.pop(0) if self.answers else "trade"
+        if isinstance(answer, ApiError):
+            raise answer
+        return answer
+
+
+async def test_the_demo_taker_waits_out_the_execute_limit_after_a_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(demo_module.asyncio, "sleep", sleep)
+    taker = object.__new__(Taker)
+    taker.board = Board()
+    leg = QuoteLeg("BTC-USDT", Decimal("1"), "buy", px=Decimal("60000"))
+    taker.board.quotes["5"] = Quote("5", "1", "active", "sell", 1, 1, 2, [leg])
+    taker.rest = _Refusing()  # type: ignore[assignment]
+
+    assert await taker._execute_best("1") == "trade"
+    assert taker.rest.calls == 3
+    assert slept == [0.05, 1.5]  # a replaced quote is retried at once; the limit's window is waited out

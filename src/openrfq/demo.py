@@ -226,14 +226,19 @@ class Taker:
 
     async def _execute_best(self, rfq_id: str) -> Trade:
         # A bot may replace the best quote just as we execute it (70505 quote not active): take the new best.
+        # Such a retry counts against execute-quote's limit of 2 per 3 s, so the next execute may be told 50011:
+        # wait as a client of OKX must, then try again.
         for _ in range(5):
             best = min(self.board.active_quotes(rfq_id), key=taker_cost)
             try:
                 return await self.rest.execute_quote(rfq_id, best.quote_id)
             except ApiError as e:
-                if e.code != "70505":
+                if e.code == "70505":
+                    await asyncio.sleep(0.05)
+                elif e.code == "50011":
+                    await asyncio.sleep(1.5)
+                else:
                     raise
-                await asyncio.sleep(0.05)
         raise DemoFailed(f"could not execute on RFQ {rfq_id}")
 
 
