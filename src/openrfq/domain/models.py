@@ -1,16 +1,20 @@
-"""The venue's entities. They change only through ``states.transition`` and the engine."""
+"""The venue's entities. They change only through ``states.transition`` and the engine.
+
+msgspec Structs rather than slotted dataclasses: one is built for every leg, quote and snapshot a request makes,
+and a Struct is built in a tenth of the time of a frozen dataclass (~0.1 vs ~1 us for a leg), copied in 55 ns and
+encoded for the store in half the time. The stored bytes are the same (a map of field names to values).
+"""
 
 from __future__ import annotations
 
-import operator
-from dataclasses import dataclass, field
 from decimal import Decimal
+
+import msgspec
 
 from openrfq.domain.enums import QuoteState, RfqState, Side
 
 
-@dataclass(frozen=True, slots=True)
-class RfqLeg:
+class RfqLeg(msgspec.Struct, frozen=True):
     inst_id: str
     sz: Decimal
     side: Side
@@ -22,8 +26,7 @@ class RfqLeg:
     lmt_px: Decimal | None = None  # the taker's limit; never shown to anyone
 
 
-@dataclass(frozen=True, slots=True)
-class QuoteLeg:
+class QuoteLeg(msgspec.Struct, frozen=True):
     inst_id: str
     sz: Decimal
     px: Decimal
@@ -35,8 +38,7 @@ class QuoteLeg:
     trade_quote_ccy: str = ""
 
 
-@dataclass(slots=True)
-class Rfq:
+class Rfq(msgspec.Struct):
     rfq_id: int
     taker: str  # trader code of the creator
     counterparties: tuple[str, ...]
@@ -52,9 +54,8 @@ class Rfq:
     winner: str = ""  # trader code of the maker whose quote filled it: the others see traded_away
 
     def snapshot(self) -> Rfq:
-        """A copy as the entity is now (for an event): the constructor with every field, 8x faster than
-        copy.copy() of a slotted dataclass, which goes through __reduce_ex__."""
-        return Rfq(*_rfq_fields(self))
+        """A copy as the entity is now (for an event): a shallow copy, its legs are immutable."""
+        return msgspec.structs.replace(self)
 
     def state_for(self, viewer: str) -> RfqState:
         """OKX shows a filled RFQ as traded_away to every maker whose quote did not win."""
@@ -63,8 +64,7 @@ class Rfq:
         return self.state
 
 
-@dataclass(slots=True)
-class Quote:
+class Quote(msgspec.Struct):
     quote_id: int
     rfq_id: int
     maker: str  # trader code of the creator
@@ -81,16 +81,11 @@ class Quote:
 
     def snapshot(self) -> Quote:
         """A copy as the quote is now (for an event); see Rfq.snapshot."""
-        return Quote(*_quote_fields(self))
+        return msgspec.structs.replace(self)
 
 
-# A slotted dataclass lists its fields, in order, as its __slots__.
-_rfq_fields = operator.attrgetter(*Rfq.__slots__)
-_quote_fields = operator.attrgetter(*Quote.__slots__)
 
-
-@dataclass(frozen=True, slots=True)
-class TradeLeg:
+class TradeLeg(msgspec.Struct, frozen=True):
     inst_id: str
     px: Decimal
     sz: Decimal
@@ -107,15 +102,14 @@ class TradeLeg:
     fill_vol: Decimal | None = None  # options: the implied volatility the mark was priced with
 
 
-@dataclass(frozen=True, slots=True)
-class BlockTrade:
+class BlockTrade(msgspec.Struct, frozen=True):
     block_td_id: int
     rfq_id: int
     quote_id: int
     taker: str
     maker: str
     c_time: int
-    legs: tuple[TradeLeg, ...] = field(default=())
+    legs: tuple[TradeLeg, ...] = ()
     cl_rfq_id: str = ""
     cl_quote_id: str = ""
     taker_tag: str = ""  # the RFQ's tag: what the taker's trade carries
