@@ -23,7 +23,9 @@ def _offenders(source: str) -> list[str]:
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module] + ([f"{node.module}.{a.name}" for a in node.names] if node.module == "msgspec" else [])
+            names = [node.module] + (
+                [f"{node.module}.{a.name}" for a in node.names] if node.module == "msgspec" else []
+            )
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "msgspec":
             names = [f"msgspec.{node.attr}"]
         for name in names:

@@ -84,7 +84,6 @@ class Quote(msgspec.Struct):
         return msgspec.structs.replace(self)
 
 
-
 class TradeLeg(msgspec.Struct, frozen=True):
     inst_id: str
     px: Decimal
