@@ -659,11 +659,12 @@ class Venue:
 
 def _within_limits(rfq: Rfq, quote: Quote) -> bool:
     """lmtPx auto-execution: every leg carries a limit and the quote is at or better for the taker on each."""
-    if not rfq.state.is_active or any(leg.lmt_px is None for leg in rfq.legs):
+    if not rfq.state.is_active:
         return False
     for rfq_leg, quote_leg in zip(rfq.legs, quote.legs):
         limit = rfq_leg.lmt_px
-        assert limit is not None
+        if limit is None:  # on every leg or on none (rules.rfq_legs): no limits, no auto-execution
+            return False
         buys = execution.taker_side(quote, rfq_leg.side) is Side.BUY
         if (buys and quote_leg.px > limit) or (not buys and quote_leg.px < limit):
             return False
