@@ -8,7 +8,9 @@ latency of the fsync behind every commit), so a change is only seen against its 
 minutes. Each round runs both versions, in alternating order, each with a fresh server on core 0 and wrk on
 core 1, as run.py's closed-loop scenario does. A git revision is exported (``git archive``) to
 bench/.work/ab/<commit>/ and put first on PYTHONPATH; ``--b WORKTREE`` (the default) is the checkout's src/.
-``--pythonpath`` compares against any tree instead (e.g. the one bench/mypyc_tree.py builds).
+``--pythonpath`` compares against any tree instead (e.g. a copy of a compiled
+install: its site-packages/openrfq and *__mypyc*.so).
+Revisions exported from git run as pure Python (their source): compare compiled builds with ``--pythonpath``.
 Prints every run, then the means and B/A per round; CPU is the server process's, per request.
 """
 

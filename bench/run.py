@@ -6,7 +6,8 @@ push latency. One command runs everything and writes bench/results/latest.md (an
     .venv/bin/python bench/run.py --quick               # a smoke run of every suite (~1.5 min)
     .venv/bin/python bench/run.py --only ratio          # floor vs openrfq only (also: scaling, recovery, ws)
 
-Servers run pinned to core 0 (``taskset -c 0``: uvicorn's loop and openrfq's SQLite writer thread share it),
+Servers run the openrfq that this Python imports: install it as users do (``pip install '.[test]'``, compiled
+by mypyc) to measure what they run; the results say which it was. Servers run pinned to core 0 (``taskset -c 0``),
 wrk runs pinned to core 1 with one thread per connection. Each run gets a fresh server; openrfq keeps durable
 group commit (it always does) with ``[rate_limits] enabled = false`` and its default log level (info: one JSON
 line per state change on stderr, here a file). Results: printed, and written to bench/results/latest.md and
@@ -258,11 +259,19 @@ def targets(runs: list[Run], scaling: list[dict[str, Any]], recovery: dict[str, 
     return out
 
 
+def openrfq_build() -> str:
+    """How the servers' openrfq is built: what ``pip install .`` makes (compiled) or the source (editable)."""
+    probe = "import openrfq.engine as e, importlib.machinery as m; print(e.__file__.endswith(tuple(m.EXTENSION_SUFFIXES)))"
+    compiled = subprocess.run([PYTHON, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    return "compiled by mypyc (pip install .)" if compiled == "True" else "pure Python (pip install -e . or OPENRFQ_PURE=1)"
+
+
 def markdown(args: argparse.Namespace, runs: list[Run], scaling: list[dict[str, Any]], recovery: dict[str, Any] | None,
              ws: dict[str, Any] | None, meta: dict[str, Any]) -> str:
     out = [f"# openrfq benchmark results ({meta['date']})", ""]
     out.append(
-        f"Machine: {meta['cpus']} cores ({meta['cpu']}), {meta['mem_gb']} GB, Python {meta['python']}, {meta['wrk']}. "
+        f"Machine: {meta['cpus']} cores ({meta['cpu']}), {meta['mem_gb']} GB, Python {meta['python']}, {meta['wrk']}; "
+        f"openrfq {meta['openrfq']}. "
         f"Server on core {SERVER_CPU}, load generator on core {LOADGEN_CPU}; {args.connections} connections (one wrk "
         f"thread each), {args.duration} s per run, median of {args.repeat} run(s); openrfq log level `{args.log_level}`, "
         "rate limits off, durable group commit on (as always)."
@@ -367,6 +376,7 @@ def main() -> None:
         "cpu": next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?"),
         "mem_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
         "python": platform.python_version(),
+        "openrfq": openrfq_build(),
         "wrk": wrk_version.split(" Copyright")[0].strip(),
     }
     began = time.monotonic()
