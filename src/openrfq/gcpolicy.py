@@ -1,9 +1,11 @@
 """Short full collections for a long-running venue.
 
-The venue keeps its whole history in memory, and each stored quote is three objects the cyclic GC tracks (the
-quote, its legs tuple, its leg). CPython runs a full collection whenever the objects that survived into the
-oldest generation have grown by a quarter, and that collection walks all of them: about 0.3 us per object
-here, so 200,000 quotes created since start-up cost a 200 ms pause, a million over a second, and it only grows.
+The venue keeps its whole history in memory. The entities themselves are not tracked by the cyclic GC
+(domain/models.py), but the indexes that grow with them are: a list of ids per RFQ and per client id, so about
+one tracked object per quote (four before the entities left the collector's sight). CPython runs a full
+collection whenever the objects that survived into the oldest generation have grown by a quarter, and that
+collection walks all of them: about 0.3 us per object here, so a million quotes created since start-up would
+cost a pause of a third of a second, and it only grows.
 
 So the history goes where the collector does not look. When a venue starts serving, what is alive (modules,
 the loaded venue) is frozen (``gc.freeze``); afterwards, once a full collection leaves at least

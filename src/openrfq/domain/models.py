@@ -1,8 +1,13 @@
 """The venue's entities. They change only through ``states.transition`` and the engine.
 
 msgspec Structs rather than slotted dataclasses: one is built for every leg, quote and snapshot a request makes,
-and a Struct is built in a tenth of the time of a frozen dataclass (~0.1 vs ~1 us for a leg), copied in 55 ns and
+and a Struct is built in a tenth of the time of a frozen dataclass (~0.1 vs ~1 us for a leg), copied in 40 ns and
 encoded for the store in half the time. The stored bytes are the same (a map of field names to values).
+
+``gc=False``: the cyclic garbage collector never tracks them, so the venue's history (millions of them) costs
+collections nothing and each one 16 bytes less. That is safe because none can be part of a reference cycle:
+their fields are numbers, strings, enum members and tuples of strings or of other entities, and nothing they
+reach refers back to an entity.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import msgspec
 from openrfq.domain.enums import QuoteState, RfqState, Side
 
 
-class RfqLeg(msgspec.Struct, frozen=True):
+class RfqLeg(msgspec.Struct, frozen=True, gc=False):
     inst_id: str
     sz: Decimal
     side: Side
@@ -26,7 +31,7 @@ class RfqLeg(msgspec.Struct, frozen=True):
     lmt_px: Decimal | None = None  # the taker's limit; never shown to anyone
 
 
-class QuoteLeg(msgspec.Struct, frozen=True):
+class QuoteLeg(msgspec.Struct, frozen=True, gc=False):
     inst_id: str
     sz: Decimal
     px: Decimal
@@ -38,7 +43,7 @@ class QuoteLeg(msgspec.Struct, frozen=True):
     trade_quote_ccy: str = ""
 
 
-class Rfq(msgspec.Struct):
+class Rfq(msgspec.Struct, gc=False):
     rfq_id: int
     taker: str  # trader code of the creator
     counterparties: tuple[str, ...]
@@ -64,7 +69,7 @@ class Rfq(msgspec.Struct):
         return self.state
 
 
-class Quote(msgspec.Struct):
+class Quote(msgspec.Struct, gc=False):
     quote_id: int
     rfq_id: int
     maker: str  # trader code of the creator
@@ -84,7 +89,7 @@ class Quote(msgspec.Struct):
         return msgspec.structs.replace(self)
 
 
-class TradeLeg(msgspec.Struct, frozen=True):
+class TradeLeg(msgspec.Struct, frozen=True, gc=False):
     inst_id: str
     px: Decimal
     sz: Decimal
@@ -101,7 +106,7 @@ class TradeLeg(msgspec.Struct, frozen=True):
     fill_vol: Decimal | None = None  # options: the implied volatility the mark was priced with
 
 
-class BlockTrade(msgspec.Struct, frozen=True):
+class BlockTrade(msgspec.Struct, frozen=True, gc=False):
     block_td_id: int
     rfq_id: int
     quote_id: int
