@@ -84,14 +84,22 @@ def test_the_report_renders_every_section() -> None:
           "median": {f"{k}_{p}_ms": 0.5 for k in keys for p in ("p50", "p99")}}
     args = run.argparse.Namespace(connections=32, duration=10, repeat=1, log_level="info", rate=1000,
                                   scenarios=["loop", "rate", "quotes"])
-    meta = {"date": "today", "cpus": 2, "cpu": "x", "mem_gb": 24, "python": "3.11", "wrk": "wrk"}
+    meta = {"date": "today", "cpus": 2, "cpu": "x", "mem_gb": 24, "python": "3.11", "wrk": "wrk", "openrfq": "compiled by mypyc"}
 
     report = run.markdown(args, runs, scaling, recovery, ws, meta)
 
     assert "| create/cancel loop vs the raw floor | >= 30% (then 50%) | 31.2% | yes |" in report
     assert "| throughput with 1,000,000 quotes stored vs 1,000 | within 10% | 95% | yes |" in report
+    assert "openrfq compiled by mypyc." in report  # which build the servers ran
     for section in ("## openrfq vs the raw floor", "## Scaling", "## Recovery", "## WebSocket push latency"):
         assert section in report
+
+
+def test_the_report_names_the_build_the_servers_import() -> None:
+    import openrfq.engine
+
+    compiled = not str(openrfq.engine.__file__).endswith(".py")
+    assert run.openrfq_build().startswith("compiled" if compiled else "pure Python")
 
 
 def test_hotpath_drives_the_real_app_and_every_answer_is_a_success() -> None:
