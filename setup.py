@@ -4,7 +4,7 @@ Compiled, one create-quote + cancel-quote costs a sixth less CPU in the server (
 else about the package is in pyproject.toml.
 
 - ``pip install .`` (a wheel): compiles the modules below. Without a C compiler or the Python headers, or with
-  ``OPENRFQ_PURE=1`` in the environment, it installs the same package in pure Python and says so.
+  ``OPENRFQ_PURE=1`` in the environment, it installs the same package in pure Python (``pip -v`` shows why).
 - ``pip install -e .`` (a developer's editable install) never compiles: an edit takes effect at once, and no
   stale extension module can shadow the source it was built from.
 """
