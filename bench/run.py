@@ -142,44 +142,52 @@ def seeded(quotes: int) -> tuple[Path, dict[str, Any]]:
 
 
 def scaling_suite(args: argparse.Namespace) -> list[dict[str, Any]]:
-    rows = []
-    for quotes in args.scaling:
-        source, info = seeded(quotes)
-        results = []
-        ready, rss_start, rss_end = [], [], []
-        for rep in range(args.repeat):
+    seeds = {quotes: seeded(quotes) for quotes in args.scaling}
+    results: dict[int, list[WrkResult]] = {quotes: [] for quotes in args.scaling}
+    ready: dict[int, list[float]] = {quotes: [] for quotes in args.scaling}
+    rss_start: dict[int, list[float]] = {quotes: [] for quotes in args.scaling}
+    rss_end: dict[int, list[float]] = {quotes: [] for quotes in args.scaling}
+    # Rounds of every size in turn, as ratio_suite alternates floor and openrfq: this VM's speed drifts over
+    # minutes, and the sizes measured one after the other would compare minutes, not sizes.
+    for rep in range(args.repeat):
+        for quotes in args.scaling:
+            source, _ = seeds[quotes]
             run_dir = WORK / f"scaling-{quotes}-{rep}"
             shutil.rmtree(run_dir, ignore_errors=True)
             shutil.copytree(source, run_dir / "data")
             server = started(openrfq_server(run_dir / "data", WORK / "openrfq.toml", run_dir / "server.log", args.log_level))
             try:
-                ready.append(server.ready_s)
-                rss_start.append(rss_kb(server.pid) / 1024)
+                ready[quotes].append(server.ready_s)
+                rss_start[quotes].append(rss_kb(server.pid) / 1024)
                 rfqs = gen_requests.create_rfqs(server.port, args.connections)
                 gen_requests.create_cancel_loop(run_dir / "req", server.port, rfqs, f"s{rep}")
                 result = run_wrk(
                     server.port, CYCLE, run_dir / "req", args.connections, args.duration, None, run_dir / "wrk.txt",
                     server.pid,
                 )
-                rss_end.append(rss_kb(server.pid) / 1024)
-                results.append(result)
+                rss_end[quotes].append(rss_kb(server.pid) / 1024)
+                results[quotes].append(result)
             finally:
                 stopped(server)
             shutil.rmtree(run_dir / "data", ignore_errors=True)
             shutil.rmtree(run_dir / "req", ignore_errors=True)
-            print(f"  scaling {quotes:>9,} #{rep + 1}: ready {ready[-1]:.2f} s, {result.row()}, RSS {rss_end[-1]:.0f} MB",
-                  flush=True)
+            print(f"  scaling {quotes:>9,} #{rep + 1}: ready {ready[quotes][-1]:.2f} s, {result.row()}, "
+                  f"RSS {rss_end[quotes][-1]:.0f} MB", flush=True)
+    rows = []
+    for quotes in args.scaling:
+        info, runs = seeds[quotes][1], results[quotes]
         rows.append({
             "quotes": quotes, "rfqs": info["rfqs"], "trades": info["trades"], "rows": info["rows"],
             "seed_s": round(info["seconds"], 1), "seed_cached": info["cached"],
-            "ready_s": round(statistics.median(ready), 2),
-            "rss_start_mb": round(statistics.median(rss_start)), "rss_end_mb": round(statistics.median(rss_end)),
-            "rps": round(statistics.median(r.rps for r in results)),
-            "all_rps": [round(r.rps) for r in results],
-            "p50_ms": round(statistics.median(r.p50_ms for r in results), 2),
-            "p99_ms": round(statistics.median(r.p99_ms for r in results), 2),
-            "bad": sum(r.bad + r.non2xx + r.socket_errors for r in results),
-            "server_cpu": round(statistics.median(r.server_cpu for r in results), 2),
+            "ready_s": round(statistics.median(ready[quotes]), 2),
+            "rss_start_mb": round(statistics.median(rss_start[quotes])),
+            "rss_end_mb": round(statistics.median(rss_end[quotes])),
+            "rps": round(statistics.median(r.rps for r in runs)),
+            "all_rps": [round(r.rps) for r in runs],
+            "p50_ms": round(statistics.median(r.p50_ms for r in runs), 2),
+            "p99_ms": round(statistics.median(r.p99_ms for r in runs), 2),
+            "bad": sum(r.bad + r.non2xx + r.socket_errors for r in runs),
+            "server_cpu": round(statistics.median(r.server_cpu for r in runs), 2),
         })
     base = rows[0]["rps"] if rows else 0
     for row in rows:
