@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from openrfq.api.app import OkxApi
 from openrfq.api.auth import signed_headers
 from openrfq.config import Account, ApiKey, Config

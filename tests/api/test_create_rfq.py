@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from builders import START_MS, SPOT_LEG, SWAP_LEG, Party, Venue, create_quote, create_rfq, rfq_body
+from builders import SPOT_LEG, START_MS, SWAP_LEG, Party, Venue, create_quote, create_rfq, rfq_body
 
 CREATE = "/api/v5/rfq/create-rfq"
 CANCEL = "/api/v5/rfq/cancel-rfq"

@@ -7,13 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
-
 import okx.BlockTrading as BlockTrading
 import okx.PublicData as PublicData
+import pytest
 
 from serverproc import KEYS, ServerProcess
-
 
 _OPEN: list[httpx.Client] = []
 
