@@ -74,9 +74,11 @@ def ext_modules() -> list[Any]:
         from mypyc.build import mypycify
 
         # With mypy's defaults: pyproject's strict [tool.mypy] is for the type check, not for the build.
-        with tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False) as config:
-            config.write("[mypy]\n")
-        return mypycify(["--config-file", config.name, *(os.path.join("src", m) for m in COMPILED)])
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "mypy.ini")
+            with open(config, "w") as f:
+                f.write("[mypy]\n")
+            return mypycify(["--config-file", config, *(os.path.join("src", m) for m in COMPILED)])
     except (Exception, SystemExit) as e:  # noqa: BLE001 (mypy reports errors by exiting)
         _pure(f"mypyc could not compile: {e!r}")
         return []
