@@ -268,7 +268,7 @@ async def test_block_trades_unknown_instrument_is_51001(venue: Venue) -> None:
     response = await venue.client.get(BLOCK_TRADES, params={"instId": "DOGE-USDT"})
 
     assert response.status_code == 200
-    assert response.json() == {"code": "51001", "msg": "Instrument ID does not exist.", "data": []}
+    assert response.json() == {"code": "51001", "msg": "Instrument ID, Instrument ID code or Spread ID doesn't exist.", "data": []}
 
 
 @pytest.mark.parametrize("params", [{}, {"instId": ""}])
@@ -425,7 +425,7 @@ async def test_block_tickers_bad_inst_type(venue: Venue, params: dict[str, str],
 async def test_block_ticker_unknown_and_missing_inst_id(venue: Venue) -> None:
     assert await _get(venue.client, TICKER, instId="DOGE-USDT") == {
         "code": "51001",
-        "msg": "Instrument ID does not exist.",
+        "msg": "Instrument ID, Instrument ID code or Spread ID doesn't exist.",
         "data": [],
     }
     missing = await venue.client.get(TICKER)

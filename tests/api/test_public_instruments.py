@@ -64,7 +64,7 @@ async def test_inst_type_is_required(venue: Venue, params: dict[str, str]) -> No
 @pytest.mark.parametrize("inst_type", ["FOREX", "spot", "Swap", "OPTIONS"])
 async def test_an_unknown_inst_type_is_a_parameter_error(venue: Venue, inst_type: str) -> None:
     assert await _get(venue.client, instType=inst_type) == (
-        200,
+        400,
         {"code": "51000", "msg": "Parameter instType error", "data": []},
     )
 

@@ -21,7 +21,7 @@ from openrfq.api.ratelimit import Limit
 from openrfq.api.routes import ROUTES
 from openrfq.domain.clock import ManualClock
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "okx"
+REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "okx"
 TOO_MANY = {"code": "50011", "msg": "Too Many Requests", "data": []}
 CANCEL_QUOTE = "/api/v5/rfq/cancel-quote"
 CREATE_RFQ = "/api/v5/rfq/create-rfq"

@@ -3,7 +3,7 @@
 A class carries the OKX ``code``, the ``http_status`` from error-codes.md and ``template``, the message with
 ``{name}`` placeholders filled from constructor keywords. Domain, auth and rate-limit code raise these; the
 codec alone turns them into the ``{code,msg,data}`` envelope or an item's ``sCode``/``sMsg``.
-``tests/domain/test_errors.py`` checks every class against ../shared/reference/okx/error-codes.md.
+``tests/domain/test_errors.py`` checks every class against OKX's table (tests/reference/okx/error-codes.md).
 """
 
 from __future__ import annotations
@@ -134,11 +134,11 @@ class PermissionDenied(OkxError):
 
 
 class ParameterError(OkxError):
-    code, http_status, template = "51000", 200, "Parameter {param0} error"
+    code, http_status, template = "51000", 400, "Parameter {param0} error"
 
 
 class InstrumentNotFound(OkxError):
-    code, http_status, template = "51001", 200, "Instrument ID does not exist."
+    code, http_status, template = "51001", 200, "Instrument ID, Instrument ID code or Spread ID doesn't exist."
 
 
 # --- Block trading -----------------------------------------------------------------------------------------------
