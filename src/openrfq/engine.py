@@ -55,9 +55,12 @@ class Changes:
         return bool(self.rfqs or self.quotes or self.trades or self.makers)
 
 
+MAX_ID_DIGITS = 19  # ids are int64 on OKX's wire; a longer string names nothing (and is never converted)
+
+
 def parse_id(value: str) -> int | None:
     """A venue id as OKX writes it: ASCII digits without leading zeros. "007" names no quote."""
-    if value.isascii() and value.isdigit() and str(int(value)) == value:
+    if len(value) <= MAX_ID_DIGITS and value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
         return int(value)
     return None
 
@@ -340,8 +343,6 @@ class Venue:
             # Re-using the clQuoteId of the quote being replaced is fine: that quote ends right here.
             if clash is not None and clash.quote_id != previous_id:
                 raise errors.DuplicateClQuoteId()
-        if previous_id is not None:
-            self._end_quote(self.quotes[previous_id], Trigger.REPLACE, now)
         quote = Quote(
             quote_id=self._next_quote_id,
             rfq_id=rfq.rfq_id,
@@ -355,12 +356,18 @@ class Venue:
             tag=cmd.tag,
             anonymous=cmd.anonymous,
         )
+        # lmtPx auto-execution: the trade is built (everything that can fail) before anything is stored.
+        fill = None
+        if _within_limits(rfq, quote):
+            fill = self._trade_legs(rfq, quote, execution.execution_sizes(rfq, self.catalogue, ()), now)
+        if previous_id is not None:
+            self._end_quote(self.quotes[previous_id], Trigger.REPLACE, now)
         self._next_quote_id += 1
         self.quotes[quote.quote_id] = quote
         self._index_quote(quote, rfq.taker)
         self._quote_changed(quote)
-        if _within_limits(rfq, quote):
-            self._execute(rfq, quote, execution.execution_sizes(rfq, self.catalogue, ()), now)
+        if fill is not None:
+            self._fill(rfq, quote, fill, now)
         return quote
 
     def cancel_quote(self, cmd: CancelQuote) -> Quote:
@@ -434,17 +441,18 @@ class Venue:
             if not quote.state.is_active:
                 raise errors.QuoteNotExecutable(quoteState=quote.state.value)
             sizes = execution.execution_sizes(rfq, self.catalogue, cmd.legs)
+            legs = self._trade_legs(rfq, quote, sizes, now)
         except errors.OkxError:
             if frozen_now:
                 self._mmp_cancel(quote.maker, now)
             raise
-        trade = self._execute(rfq, quote, sizes, now, counted=True)
+        trade = self._fill(rfq, quote, legs, now, counted=True)
         if frozen_now:
             self._mmp_cancel(quote.maker, now)
         return trade
 
-    def _execute(self, rfq: Rfq, quote: Quote, sizes: tuple[Decimal, ...], now: int, counted: bool = False) -> BlockTrade:
-        """Apply a validated execution; nothing here raises, so the fill is all or nothing."""
+    def _trade_legs(self, rfq: Rfq, quote: Quote, sizes: tuple[Decimal, ...], now: int) -> tuple[TradeLeg, ...]:
+        """The legs an execution would trade, with fees and marks: computed before anything changes."""
         legs: list[TradeLeg] = []
         for rfq_leg, quote_leg, sz in zip(rfq.legs, quote.legs, sizes):
             inst = self.catalogue[rfq_leg.inst_id]
@@ -471,6 +479,10 @@ class Venue:
                     fill_vol=Decimal(repr(self.prices.source.volatility)) if inst.is_option else None,
                 )
             )
+        return tuple(legs)
+
+    def _fill(self, rfq: Rfq, quote: Quote, legs: tuple[TradeLeg, ...], now: int, counted: bool = False) -> BlockTrade:
+        """Apply an execution whose legs are built; nothing here raises, so the fill is all or nothing."""
         frozen_now = False if counted else self._count_attempt(quote.maker, now)
         self._end_quote(quote, Trigger.FILL, now)
         rfq.winner = quote.maker
@@ -482,7 +494,7 @@ class Venue:
             taker=rfq.taker,
             maker=quote.maker,
             c_time=now,
-            legs=tuple(legs),
+            legs=legs,
             cl_rfq_id=rfq.cl_rfq_id,
             cl_quote_id=quote.cl_quote_id,
             taker_tag=rfq.tag,

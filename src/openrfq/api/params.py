@@ -1,14 +1,15 @@
 """Request parameters as OKX clients send them, read into typed values.
 
 Quirks accepted on purpose: python-okx sends every unused parameter as "" (read as absent) and booleans as
-the strings "true"/"false"; ccxt and others may send numbers as JSON numbers. A missing required parameter is
-50014, a value that cannot be read is 51000 naming the parameter.
+the strings "true"/"false"; ccxt and others may send numbers as JSON numbers (an integer where a string is
+expected is read as its digits). A missing required parameter is 50014, a value that cannot be read is 51000
+naming the parameter. Numbers are bounded before anything converts them (docs/compatibility.md).
 """
 
 from __future__ import annotations
 
-import builtins
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Any
 
 from openrfq.domain import errors
@@ -18,10 +19,22 @@ from openrfq.domain.rules import side_of
 
 _TRUE = {"true": True, "false": False}
 _SIDES = {side.value: side for side in Side}
-_SHORT_PLAIN = 21  # a number written in at most this many characters, without exponent, is within range
+# OKX's decimal syntax: ASCII digits, an optional minus and fraction; no exponent, "_", spaces or other digits.
+# At most 20 digits before and after the point: every product of such numbers stays exact in rules.EXACT.
+_DECIMAL = re.compile(r"-?[0-9]{1,20}(?:\.[0-9]{1,20})?")
+_MAX_DIGITS = 20
+_INT_BOUND = 10**_MAX_DIGITS  # a JSON integer (which msgspec decodes up to 4,300 digits) beyond this is refused
+
+
+def _bounded(number: Decimal) -> bool:
+    """A JSON number (decoded exactly, never converted to text here) within the digits a string may have."""
+    return number.is_finite() and number.adjusted() < _MAX_DIGITS and number.as_tuple().exponent >= -_MAX_DIGITS  # type: ignore[operator]
 
 
 class Params:
+    """One request's parameters: JSON body or query string. Each reader refuses what OKX would (51000 naming
+    the parameter) before converting anything, so no value a client sends can cost more than its own size."""
+
     __slots__ = ("_raw",)
 
     def __init__(self, raw: dict[str, Any]) -> None:
@@ -34,7 +47,8 @@ class Params:
     def has(self, name: str) -> bool:
         return self._present(name) is not None
 
-    def str(self, name: str, required: bool = False) -> str:
+    def text(self, name: str, required: bool = False) -> str:
+        """A string parameter; a JSON integer is read as its decimal text (``{"quoteId": 5}`` is "5")."""
         value = self._raw.get(name)
         if value.__class__ is str and value:
             return value  # the common case, first
@@ -42,11 +56,11 @@ class Params:
             if required:
                 raise errors.ParameterEmpty(param0=name)
             return ""
-        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-            raise errors.ParameterError(param0=name)
-        return value if isinstance(value, str) else format(value, "f")
+        if value.__class__ is int and -_INT_BOUND < value < _INT_BOUND:
+            return str(value)
+        raise errors.ParameterError(param0=name)  # a fraction, a bool, a list, an object, a huge integer
 
-    def bool(self, name: builtins.str, default: builtins.bool = False) -> builtins.bool:
+    def flag(self, name: str, default: bool = False) -> bool:
         value = self._present(name)
         if value is None:
             return default
@@ -56,38 +70,27 @@ class Params:
             return _TRUE[value.lower()]
         raise errors.ParameterError(param0=name)
 
-    def required_decimal(self, name: builtins.str) -> Decimal:
+    def required_decimal(self, name: str) -> Decimal:
         number = self.decimal(name)
         if number is None:
             raise errors.ParameterEmpty(param0=name)
         return number
 
-    def decimal(self, name: builtins.str) -> Decimal | None:
+    def decimal(self, name: str) -> Decimal | None:
         value = self._present(name)
         if value is None:
             return None
-        if value.__class__ is str and len(value) <= _SHORT_PLAIN and "e" not in value and "E" not in value:
-            # At most 21 characters and no exponent: at most 21 integer digits (adjusted() <= 20) and at most 20
-            # after the point (exponent >= -20), so only finiteness is left to check (as_tuple() is slow).
-            try:
-                number = Decimal(value)
-            except InvalidOperation:
-                raise errors.ParameterError(param0=name) from None
-            if not number.is_finite():
+        if value.__class__ is str:
+            if _DECIMAL.fullmatch(value) is None:
                 raise errors.ParameterError(param0=name)
-            return number
-        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-            raise errors.ParameterError(param0=name)
-        try:
-            number = Decimal(value) if not isinstance(value, Decimal) else value
-        except InvalidOperation:
-            raise errors.ParameterError(param0=name) from None
-        # Finite, and within what any price or size needs: keeps Decimal arithmetic from overflowing later.
-        if not number.is_finite() or number.adjusted() > 20 or number.as_tuple().exponent < -20:  # type: ignore[operator]
-            raise errors.ParameterError(param0=name)
-        return number
+            return Decimal(value)
+        if value.__class__ is int and -_INT_BOUND < value < _INT_BOUND:
+            return Decimal(value)
+        if value.__class__ is Decimal and _bounded(value):
+            return value  # type: ignore[no-any-return]
+        raise errors.ParameterError(param0=name)
 
-    def int(self, name: builtins.str, default: builtins.int) -> builtins.int:
+    def integer(self, name: str, default: int) -> int:
         number = self.decimal(name)
         if number is None:
             return default
@@ -95,10 +98,10 @@ class Params:
             raise errors.ParameterError(param0=name)
         return int(number)
 
-    def optional_int(self, name: builtins.str) -> builtins.int | None:
-        return None if not self.has(name) else self.int(name, 0)
+    def optional_integer(self, name: str) -> int | None:
+        return None if not self.has(name) else self.integer(name, 0)
 
-    def str_list(self, name: builtins.str) -> list[builtins.str]:
+    def text_list(self, name: str) -> list[str]:
         value = self._present(name)
         if value is None:
             return []
@@ -106,12 +109,15 @@ class Params:
             raise errors.ParameterError(param0=name)
         result = []
         for item in value:
-            if isinstance(item, bool) or not isinstance(item, (str, int)):
+            if item.__class__ is str:
+                result.append(item)
+            elif item.__class__ is int and -_INT_BOUND < item < _INT_BOUND:
+                result.append(str(item))
+            else:
                 raise errors.ParameterError(param0=name)
-            result.append(str(item))
         return result
 
-    def objects(self, name: builtins.str, required: builtins.bool = False) -> list[Params]:
+    def objects(self, name: str, required: bool = False) -> list[Params]:
         value = self._present(name)
         if value is None or value == []:
             if required:
@@ -121,9 +127,9 @@ class Params:
             raise errors.ParameterError(param0=name)
         return [Params(item) for item in value]
 
-    def limit(self, maximum: builtins.int = 100) -> builtins.int:
+    def limit(self, maximum: int = 100) -> int:
         """OKX's ``limit``: 1..maximum, default maximum."""
-        limit = self.int("limit", maximum)
+        limit = self.integer("limit", maximum)
         if not 1 <= limit <= maximum:
             raise errors.ParameterError(param0="limit")
         return limit
@@ -135,14 +141,14 @@ def legs(p: Params, priced: bool) -> tuple[LegRequest, ...]:
     for leg in p.objects("legs", required=True):
         result.append(
             LegRequest(
-                inst_id=leg.str("instId", required=True),
+                inst_id=leg.text("instId", required=True),
                 sz=leg.required_decimal("sz"),
-                side=_side(leg.str("side", required=True)),
-                td_mode=leg.str("tdMode"),
-                ccy=leg.str("ccy"),
-                pos_side=leg.str("posSide"),
-                tgt_ccy=leg.str("tgtCcy"),
-                trade_quote_ccy=leg.str("tradeQuoteCcy"),
+                side=_side(leg.text("side", required=True)),
+                td_mode=leg.text("tdMode"),
+                ccy=leg.text("ccy"),
+                pos_side=leg.text("posSide"),
+                tgt_ccy=leg.text("tgtCcy"),
+                trade_quote_ccy=leg.text("tradeQuoteCcy"),
                 px=leg.required_decimal("px") if priced else None,
                 lmt_px=None if priced else leg.decimal("lmtPx"),
             )
@@ -161,7 +167,7 @@ BATCH_MAX = 100  # OKX: at most 100 RFQs or quotes per batch cancel
 
 def batch_ids(p: Params, ids_name: str, cl_ids_name: str) -> tuple[list[str], list[str]]:
     """The ids a batch cancel names, as parallel lists (one of them blank per item): venue ids win over client ids."""
-    ids, cl_ids = p.str_list(ids_name), p.str_list(cl_ids_name)
+    ids, cl_ids = p.text_list(ids_name), p.text_list(cl_ids_name)
     if not ids and not cl_ids:
         raise errors.EitherParameterRequired(param0=ids_name, param1=cl_ids_name)
     chosen = ids or cl_ids

@@ -14,6 +14,9 @@ from openrfq.api.codec import num
 from openrfq.config import Account
 from openrfq.domain.instrument import Instrument
 from openrfq.domain.models import BlockTrade, Quote, QuoteLeg, Rfq, RfqLeg, TradeLeg
+from openrfq.domain.rules import EXACT
+
+_SZ_QUANTUM = Decimal("1e-8")
 
 Json = dict[str, Any]
 
@@ -229,7 +232,9 @@ def public_leg(t: BlockTrade, leg: TradeLeg, inst: Instrument) -> Json:
 
 def _public_sz(leg: TradeLeg) -> Decimal:
     """Public data sizes SPOT in base currency: a leg sized in quote currency is converted at its price."""
-    return (leg.sz / leg.px).quantize(Decimal("1e-8")).normalize() if leg.tgt_ccy == "quote_ccy" else leg.sz
+    if leg.tgt_ccy != "quote_ccy":
+        return leg.sz
+    return EXACT.normalize(EXACT.quantize(EXACT.divide(leg.sz, leg.px), _SZ_QUANTUM))
 
 
 def block_ticker(inst: Instrument, vol: Decimal, vol_ccy: Decimal, ts: int) -> Json:

@@ -137,6 +137,10 @@ class ParameterError(OkxError):
     code, http_status, template = "51000", 400, "Parameter {param0} error"
 
 
+class OrderAmountExceeded(OkxError):
+    code, http_status, template = "51005", 200, "Your order amount exceeds the max order amount."
+
+
 class InstrumentNotFound(OkxError):
     code, http_status, template = "51001", 200, "Instrument ID, Instrument ID code or Spread ID doesn't exist."
 

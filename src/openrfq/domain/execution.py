@@ -6,14 +6,14 @@ Pure functions of the RFQ, the quote and the catalogue; the engine applies the r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from openrfq.domain import errors
 from openrfq.domain.commands import ExecLeg
 from openrfq.domain.enums import InstType, Side, TgtCcy
 from openrfq.domain.instrument import Instrument
 from openrfq.domain.models import Quote, Rfq
-from openrfq.domain.rules import is_multiple
+from openrfq.domain.rules import EXACT, is_multiple
 
 FEE_QUANTUM = Decimal("0.00000001")
 OPTION_FEE_CAP = Decimal("0.125")  # OKX caps option fees at 12.5% of the premium
@@ -40,8 +40,9 @@ def execution_sizes(rfq: Rfq, catalogue: Mapping[str, Instrument], legs: tuple[E
     for size, leg in zip(sizes, rfq.legs):
         if size <= 0 or size > leg.sz:
             raise errors.ExecuteLegsMismatch(rfqId=str(rfq.rfq_id))
-    ratio = sizes[0] / rfq.legs[0].sz
-    if any(size != leg.sz * ratio for size, leg in zip(sizes, rfq.legs)):
+    # The same ratio on every leg, compared exactly: size_i / sz_i == size_0 / sz_0 without dividing.
+    first, first_sz = sizes[0], rfq.legs[0].sz
+    if any(EXACT.multiply(size, first_sz) != EXACT.multiply(first, leg.sz) for size, leg in zip(sizes, rfq.legs)):
         raise errors.LegRatioMismatch()
     for size, leg in zip(sizes, rfq.legs):
         inst = catalogue[leg.inst_id]
@@ -62,8 +63,13 @@ def fee(inst: Instrument, px: Decimal, sz: Decimal, tgt_ccy: str, side: Side, ra
 
     SPOT: charged in the currency received (base when buying, quote when selling). Linear swaps/futures: in the
     settlement currency on the notional sz*ctVal*px; inverse: on sz*ctVal/px. Options: on the underlying amount
-    sz*ctVal, capped at 12.5% of the premium.
+    sz*ctVal, capped at 12.5% of the premium. Computed in rules.EXACT: any size and price params admit.
     """
+    with localcontext(EXACT):
+        return _fee(inst, px, sz, tgt_ccy, side, rate)
+
+
+def _fee(inst: Instrument, px: Decimal, sz: Decimal, tgt_ccy: str, side: Side, rate: Decimal) -> tuple[Decimal, str]:
     if inst.inst_type is InstType.SPOT:
         base, quote_amount = (sz / px, sz) if tgt_ccy == TgtCcy.QUOTE_CCY.value else (sz, sz * px)
         amount, ccy = (base, inst.base_ccy) if side is Side.BUY else (quote_amount, inst.quote_ccy)
@@ -87,9 +93,10 @@ def volumes(inst: Instrument, px: Decimal, sz: Decimal, tgt_ccy: str) -> tuple[D
     SPOT: base quantity and quote quantity. Derivatives: contracts, and the base-currency amount
     (sz*ctVal for linear swaps/futures and options, sz*ctVal/px for inverse contracts whose ctVal is in USD).
     """
-    if inst.inst_type is InstType.SPOT:
-        if tgt_ccy == TgtCcy.QUOTE_CCY.value:
-            return sz / px, sz
-        return sz, sz * px
-    amount = sz * (inst.ct_val or Decimal(1)) * (inst.ct_mult or Decimal(1))
-    return sz, (amount / px if inst.ct_type == "inverse" else amount)
+    with localcontext(EXACT):
+        if inst.inst_type is InstType.SPOT:
+            if tgt_ccy == TgtCcy.QUOTE_CCY.value:
+                return sz / px, sz
+            return sz, sz * px
+        amount = sz * (inst.ct_val or Decimal(1)) * (inst.ct_mult or Decimal(1))
+        return sz, (amount / px if inst.ct_type == "inverse" else amount)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from openrfq.domain import errors
 from openrfq.domain.commands import LegRequest
@@ -20,6 +20,13 @@ MAX_LEGS = 15
 QUOTE_EXPIRES_IN_S = (10, 120)
 RFQ_TTL_OPTIONS_MS = 10 * 60 * 1000
 RFQ_TTL_OTHER_MS = 2 * 60 * 1000
+
+# Arithmetic on client values. Sizes and prices have at most 20 digits before and 20 after the point (api/params),
+# so their products, quotients to a fee's 8 places and remainders by a tick have at most ~80 digits: exact here,
+# where the default context (28 digits) raises InvalidOperation (e.g. 1e20 % 0.00000001, a 40-digit fee quantized).
+EXACT = Context(prec=120)
+# The largest notional (size x price, in the quote or settlement currency) a leg may have: far beyond any trade.
+MAX_NOTIONAL = Decimal("1e24")
 
 _CL_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 _TAG = re.compile(r"[A-Za-z0-9]{1,16}")
@@ -41,7 +48,7 @@ def check_tag(value: str) -> str:
 
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:
-    return value % step == 0
+    return EXACT.remainder(value, step) == 0
 
 
 def rfq_ttl_ms(instruments: list[Instrument]) -> int:
@@ -90,6 +97,17 @@ def _check_price(inst: Instrument, px: Decimal) -> None:
         raise errors.PriceNotTickMultiple()
 
 
+def check_notional(inst: Instrument, sz: Decimal, px: Decimal, tgt_ccy: str) -> None:
+    """A leg's value at ``px`` (quote currency for SPOT, size x contract value x price for derivatives) is bounded."""
+    if tgt_ccy == TgtCcy.QUOTE_CCY.value:
+        value = sz
+    else:
+        contracts = EXACT.multiply(sz, EXACT.multiply(inst.ct_val or Decimal(1), inst.ct_mult or Decimal(1)))
+        value = EXACT.multiply(contracts, px)
+    if abs(value) > MAX_NOTIONAL:
+        raise errors.OrderAmountExceeded()
+
+
 def rfq_legs(catalogue: Mapping[str, Instrument], legs: tuple[LegRequest, ...]) -> tuple[RfqLeg, ...]:
     """Validate create-rfq legs and fill OKX's defaults (tdMode, tgtCcy, tradeQuoteCcy)."""
     if not legs:
@@ -123,8 +141,11 @@ def rfq_legs(catalogue: Mapping[str, Instrument], legs: tuple[LegRequest, ...]) 
     if with_limit not in (0, len(legs)):
         # OKX: lmtPx must be on every leg or on none.
         raise errors.ParameterError(param0="lmtPx")
-    if any(leg.lmt_px is not None and leg.lmt_px <= 0 for leg in legs):
-        raise errors.ParameterError(param0="lmtPx")
+    for leg, checked in zip(legs, result):
+        if leg.lmt_px is not None:
+            if leg.lmt_px <= 0:
+                raise errors.ParameterError(param0="lmtPx")
+            check_notional(catalogue[leg.inst_id], leg.sz, leg.lmt_px, checked.tgt_ccy)
     return tuple(result)
 
 
@@ -156,6 +177,7 @@ def quote_legs(
         if leg.px is None:
             raise errors.ParameterEmpty(param0="px")
         _check_price(inst, leg.px)
+        check_notional(inst, leg.sz, leg.px, rfq_leg.tgt_ccy)
         result.append(
             QuoteLeg(
                 inst_id=leg.inst_id,

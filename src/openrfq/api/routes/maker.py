@@ -27,7 +27,7 @@ def set_products(svc: Services, caller: Caller | None, p: Params) -> bytes:
 
 def _setting(p: Params) -> ProductSetting:
     try:
-        inst_type = InstType(p.str("instType", required=True))
+        inst_type = InstType(p.text("instType", required=True))
     except ValueError:
         raise errors.ParameterError(param0="instType") from None
     if inst_type not in makers.QUOTE_TYPES:
@@ -35,13 +35,13 @@ def _setting(p: Params) -> ProductSetting:
     key = "instId" if inst_type is InstType.SPOT else "instFamily"
     limits = tuple(
         ProductLimit(
-            key=item.str(key, required=True),
+            key=item.text(key, required=True),
             max_block_sz=_positive(item, "maxBlockSz"),
             maker_px_band=_positive(item, "makerPxBand"),
         )
         for item in p.objects("data")
     )
-    return ProductSetting(inst_type, p.bool("includeAll"), limits)
+    return ProductSetting(inst_type, p.flag("includeAll"), limits)
 
 
 def _positive(p: Params, name: str) -> Decimal | None:
@@ -89,7 +89,7 @@ def set_mmp(svc: Services, caller: Caller | None, p: Params) -> bytes:
 
 
 def _ms(p: Params, name: str) -> int:
-    text = p.str(name, required=True)
+    text = p.text(name, required=True)
     if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise errors.ParameterError(param0=name)
     return int(text)
@@ -119,7 +119,7 @@ def reset_mmp(svc: Services, caller: Caller | None, p: Params) -> bytes:
 
 def cancel_all_after(svc: Services, caller: Caller | None, p: Params) -> bytes:
     assert caller is not None
-    text = p.str("timeOut", required=True)
+    text = p.text("timeOut", required=True)
     if not (text.isascii() and text.isdigit()) or len(text) > 4:
         raise errors.ParameterError(param0="timeOut")
     trigger, now = svc.venue.cancel_all_after(caller.trader_code, int(text))

@@ -15,11 +15,13 @@ from openrfq.api.params import Params
 from openrfq.domain import errors, execution
 from openrfq.domain.enums import InstType
 from openrfq.domain.instrument import Instrument
+from openrfq.domain.rules import EXACT
 
 if TYPE_CHECKING:
     from openrfq.api.app import Services
 
 DAY_MS = 24 * 3600 * 1000
+VOL_QUANTUM = Decimal("0.00000001")
 PUBLIC_LEGS_MAX = 500  # OKX: up to 500 most recent single-leg transactions
 
 
@@ -28,22 +30,22 @@ def _published_until(svc: Services) -> int:
 
 
 def public_trades(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    found = svc.venue.public_trades(_published_until(svc), p.optional_int("beginId"), p.optional_int("endId"), p.limit())
+    found = svc.venue.public_trades(_published_until(svc), p.optional_integer("beginId"), p.optional_integer("endId"), p.limit())
     return codec.ok([views.public_trade(t) for t in found])
 
 
 def block_trades(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    inst = _instrument(svc, p.str("instId", required=True))
+    inst = _instrument(svc, p.text("instId", required=True))
     found = svc.venue.public_legs(inst.inst_id, 0, _published_until(svc), PUBLIC_LEGS_MAX)
     return codec.ok([views.public_leg(t, leg, inst) for t, leg in found])
 
 
 def block_tickers(svc: Services, caller: Caller | None, p: Params) -> bytes:
     try:
-        inst_type = InstType(p.str("instType", required=True))
+        inst_type = InstType(p.text("instType", required=True))
     except ValueError:
         raise errors.ParameterError(param0="instType") from None
-    family = p.str("instFamily")
+    family = p.text("instFamily")
     found = [
         i
         for i in svc.venue.catalogue.values()
@@ -53,7 +55,7 @@ def block_tickers(svc: Services, caller: Caller | None, p: Params) -> bytes:
 
 
 def block_ticker(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    return codec.ok([ticker(svc, _instrument(svc, p.str("instId", required=True)))])
+    return codec.ok([ticker(svc, _instrument(svc, p.text("instId", required=True)))])
 
 
 def _instrument(svc: Services, inst_id: str) -> Instrument:
@@ -69,5 +71,6 @@ def ticker(svc: Services, inst: Instrument) -> dict[str, object]:
     vol = vol_ccy = Decimal(0)
     for _, leg in svc.venue.public_legs(inst.inst_id, until - DAY_MS, until, limit=10**9):
         v, vc = execution.volumes(inst, leg.px, leg.sz, leg.tgt_ccy)
-        vol, vol_ccy = vol + v, vol_ccy + vc
-    return views.block_ticker(inst, vol, vol_ccy.quantize(Decimal("0.00000001")).normalize(), svc.clock.now_ms())
+        vol, vol_ccy = EXACT.add(vol, v), EXACT.add(vol_ccy, vc)
+    vol_ccy = EXACT.normalize(EXACT.quantize(vol_ccy, VOL_QUANTUM))
+    return views.block_ticker(inst, vol, vol_ccy, svc.clock.now_ms())

@@ -16,12 +16,12 @@ if TYPE_CHECKING:
 
 
 def instruments(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    inst_type_text = p.str("instType", required=True)
+    inst_type_text = p.text("instType", required=True)
     try:
         inst_type = InstType(inst_type_text)
     except ValueError:
         raise errors.ParameterError(param0="instType") from None
-    family, inst_id = p.str("instFamily") or p.str("uly"), p.str("instId")
+    family, inst_id = p.text("instFamily") or p.text("uly"), p.text("instId")
     if inst_type is InstType.OPTION and not family:
         raise errors.EitherParameterRequired(param0="uly", param1="instFamily")
     found = [
@@ -38,11 +38,11 @@ def time(svc: Services, caller: Caller | None, p: Params) -> bytes:
 
 def mark_price(svc: Services, caller: Caller | None, p: Params) -> bytes:
     """OKX's mark-price: instType MARGIN (the SPOT pairs), SWAP, FUTURES or OPTION; instFamily/instId filters."""
-    wanted = p.str("instType", required=True)
+    wanted = p.text("instType", required=True)
     if wanted not in ("MARGIN", "SWAP", "FUTURES", "OPTION"):
         raise errors.ParameterError(param0="instType")
     inst_type = InstType.SPOT if wanted == "MARGIN" else InstType(wanted)
-    family, inst_id = p.str("instFamily"), p.str("instId")
+    family, inst_id = p.text("instFamily"), p.text("instId")
     now = svc.clock.now_ms()
     found = []
     for inst in svc.venue.catalogue.values():

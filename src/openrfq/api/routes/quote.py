@@ -19,13 +19,13 @@ def create_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
     assert caller is not None
     cmd = CreateQuote(
         maker=caller.trader_code,
-        rfq_id=p.str("rfqId", required=True),
-        quote_side=side_of(p.str("quoteSide", required=True), "quoteSide"),
+        rfq_id=p.text("rfqId", required=True),
+        quote_side=side_of(p.text("quoteSide", required=True), "quoteSide"),
         legs=legs(p, priced=True),
-        expires_in_s=p.int("expiresIn", 60),
-        cl_quote_id=p.str("clQuoteId"),
-        tag=p.str("tag"),
-        anonymous=p.bool("anonymous"),
+        expires_in_s=p.integer("expiresIn", 60),
+        cl_quote_id=p.text("clQuoteId"),
+        tag=p.text("tag"),
+        anonymous=p.flag("anonymous"),
     )
     quote = svc.venue.create_quote(cmd)
     return codec.ok([views.quote(quote, svc.venue.rfqs[quote.rfq_id], caller.trader_code)])
@@ -33,10 +33,10 @@ def create_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
 
 def cancel_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
     assert caller is not None
-    quote_id, cl_quote_id = p.str("quoteId"), p.str("clQuoteId")
+    quote_id, cl_quote_id = p.text("quoteId"), p.text("clQuoteId")
     if not quote_id and not cl_quote_id:
         raise errors.EitherParameterRequired(param0="quoteId", param1="clQuoteId")
-    return codec.items([_cancel_one(svc, caller, CancelQuote(caller.trader_code, quote_id, cl_quote_id, p.str("rfqId")))])
+    return codec.items([_cancel_one(svc, caller, CancelQuote(caller.trader_code, quote_id, cl_quote_id, p.text("rfqId")))])
 
 
 def _cancel_one(svc: Services, caller: Caller, cmd: CancelQuote) -> codec.Json:
@@ -66,13 +66,13 @@ def quotes(svc: Services, caller: Caller | None, p: Params) -> bytes:
     assert caller is not None
     query = QuoteQuery(
         viewer=caller.trader_code,
-        rfq_id=p.str("rfqId"),
-        cl_rfq_id=p.str("clRfqId"),
-        quote_id=p.str("quoteId"),
-        cl_quote_id=p.str("clQuoteId"),
-        state=p.str("state"),
-        begin_id=p.optional_int("beginId"),
-        end_id=p.optional_int("endId"),
+        rfq_id=p.text("rfqId"),
+        cl_rfq_id=p.text("clRfqId"),
+        quote_id=p.text("quoteId"),
+        cl_quote_id=p.text("clQuoteId"),
+        state=p.text("state"),
+        begin_id=p.optional_integer("beginId"),
+        end_id=p.optional_integer("endId"),
         limit=p.limit(),
     )
     venue = svc.venue

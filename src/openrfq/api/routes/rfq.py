@@ -26,12 +26,12 @@ def create_rfq(svc: Services, caller: Caller | None, p: Params) -> bytes:
         raise errors.FeatureUnavailable()  # group RFQs are not supported yet
     cmd = CreateRfq(
         taker=caller.trader_code,
-        counterparties=tuple(p.str_list("counterparties")),
+        counterparties=tuple(p.text_list("counterparties")),
         legs=legs(p, priced=False),
-        anonymous=p.bool("anonymous"),
-        cl_rfq_id=p.str("clRfqId"),
-        tag=p.str("tag"),
-        allow_partial=p.bool("allowPartialExecution"),
+        anonymous=p.flag("anonymous"),
+        cl_rfq_id=p.text("clRfqId"),
+        tag=p.text("tag"),
+        allow_partial=p.flag("allowPartialExecution"),
     )
     rfq = svc.venue.create_rfq(cmd)
     return codec.ok([views.rfq(rfq, caller.trader_code, flow_type=False)])
@@ -39,7 +39,7 @@ def create_rfq(svc: Services, caller: Caller | None, p: Params) -> bytes:
 
 def cancel_rfq(svc: Services, caller: Caller | None, p: Params) -> bytes:
     assert caller is not None
-    rfq_id, cl_rfq_id = p.str("rfqId"), p.str("clRfqId")
+    rfq_id, cl_rfq_id = p.text("rfqId"), p.text("clRfqId")
     if not rfq_id and not cl_rfq_id:
         raise errors.EitherParameterRequired(param0="rfqId", param1="clRfqId")
     try:
@@ -73,11 +73,11 @@ def rfqs(svc: Services, caller: Caller | None, p: Params) -> bytes:
     assert caller is not None
     query = RfqQuery(
         viewer=caller.trader_code,
-        rfq_id=p.str("rfqId"),
-        cl_rfq_id=p.str("clRfqId"),
-        state=p.str("state"),
-        begin_id=p.optional_int("beginId"),
-        end_id=p.optional_int("endId"),
+        rfq_id=p.text("rfqId"),
+        cl_rfq_id=p.text("clRfqId"),
+        state=p.text("state"),
+        begin_id=p.optional_integer("beginId"),
+        end_id=p.optional_integer("endId"),
         limit=p.limit(),
     )
     return codec.ok([views.rfq(r, caller.trader_code) for r in svc.venue.find_rfqs(query)])

@@ -18,10 +18,10 @@ def execute_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
     assert caller is not None
     cmd = ExecuteQuote(
         taker=caller.trader_code,
-        rfq_id=p.str("rfqId", required=True),
-        quote_id=p.str("quoteId", required=True),
+        rfq_id=p.text("rfqId", required=True),
+        quote_id=p.text("quoteId", required=True),
         legs=tuple(
-            ExecLeg(leg.str("instId", required=True), leg.required_decimal("sz")) for leg in p.objects("legs")
+            ExecLeg(leg.text("instId", required=True), leg.required_decimal("sz")) for leg in p.objects("legs")
         ),
     )
     trade = svc.venue.execute_quote(cmd)
@@ -35,23 +35,23 @@ def trades(svc: Services, caller: Caller | None, p: Params) -> bytes:
         raise errors.EndTsBeforeBeginTs()
     query = TradeQuery(
         viewer=caller.trader_code,
-        rfq_id=p.str("rfqId"),
-        cl_rfq_id=p.str("clRfqId"),
-        quote_id=p.str("quoteId"),
-        cl_quote_id=p.str("clQuoteId"),
-        block_td_id=p.str("blockTdId"),
-        begin_id=p.optional_int("beginId"),
-        end_id=p.optional_int("endId"),
+        rfq_id=p.text("rfqId"),
+        cl_rfq_id=p.text("clRfqId"),
+        quote_id=p.text("quoteId"),
+        cl_quote_id=p.text("clQuoteId"),
+        block_td_id=p.text("blockTdId"),
+        begin_id=p.optional_integer("beginId"),
+        end_id=p.optional_integer("endId"),
         begin_ts=begin_ts,
         end_ts=end_ts,
         limit=p.limit(),
-        is_successful=p.bool("isSuccessful", default=True),
+        is_successful=p.flag("isSuccessful", default=True),
     )
     return codec.ok([views.trade(t, caller.trader_code) for t in svc.venue.find_trades(query)])
 
 
 def _timestamp(p: Params, name: str) -> int | None:
-    value = p.str(name)
+    value = p.text(name)
     if not value:
         return None
     if not (value.isascii() and value.isdigit()) or len(value) > 16:
