@@ -87,7 +87,7 @@ class Params:
         if value.__class__ is int and -_INT_BOUND < value < _INT_BOUND:
             return Decimal(value)
         if value.__class__ is Decimal and _bounded(value):
-            return value  # type: ignore[no-any-return]
+            return value
         raise errors.ParameterError(param0=name)
 
     def integer(self, name: str, default: int) -> int:
