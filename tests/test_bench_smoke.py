@@ -12,6 +12,7 @@ import pytest
 
 from openrfq.api.auth import Authenticator
 from openrfq.config import load_config
+from openrfq.domain.clock import ManualClock
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))  # the bench scripts import each other by name; only while importing them
@@ -36,8 +37,8 @@ def test_the_bench_config_loads_and_its_signed_requests_authenticate(tmp_path: P
     config_path.write_text(common.config_toml())
     config = load_config(config_path)
     assert not config.rate_limits_enabled and config.bots == ()
-    auth = Authenticator(config.accounts)
     now_ms = 1_795_000_000_000
+    auth = Authenticator(config.accounts, ManualClock(now_ms))
     raw = common.raw_request("127.0.0.1:1", common.MAKERS[1], "POST", "/api/v5/rfq/cancel-quote",
                              '{"clQuoteId":"x"}', common.iso_ms(now_ms))
 

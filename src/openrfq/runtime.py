@@ -65,7 +65,7 @@ def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> Okx
         venue=venue,
         committer=committer,
         limiter=RateLimiter(clock, enabled=config.rate_limits_enabled),
-        auth=Authenticator(config.accounts),
+        auth=Authenticator(config.accounts, clock),
         metrics=metrics,
     )
     return OkxApi(services)

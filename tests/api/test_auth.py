@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from builders import Party, Venue
-from openrfq.api.auth import iso_timestamp, sign, signed_headers
+from openrfq.api.auth import FAILURES_ALLOWED, iso_timestamp, sign, signed_headers
 
 PATH = "/api/v5/rfq/counterparties"
+FAILURES = FAILURES_ALLOWED.count
 
 
 def _headers(party: Party, **overrides: str) -> dict[str, str]:
@@ -113,3 +115,75 @@ async def test_public_endpoints_need_no_credentials(venue: Venue) -> None:
     response = await venue.client.get("/api/v5/public/time")
 
     assert response.json() == {"code": "0", "msg": "", "data": [{"ts": str(venue.clock.now_ms())}]}
+
+
+# --- failed authentications are limited per IP and per key (docs/compatibility.md) -------------------------------
+
+
+def _client_at(venue: Venue, ip: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=venue.app, client=(ip, 1))
+    return httpx.AsyncClient(transport=transport, base_url="http://openrfq.test")
+
+
+async def _fail(client: httpx.AsyncClient, party: Party, times: int, **overrides: str) -> list[str]:
+    bad = {"OK-ACCESS-PASSPHRASE": "guess"} if not overrides else overrides
+    return [(await client.get(PATH, headers=_headers(party, **bad))).json()["code"] for _ in range(times)]
+
+
+async def test_past_30_failures_an_ip_is_refused_even_with_the_right_credentials(venue: Venue, taker: Party) -> None:
+    assert await _fail(venue.client, taker, FAILURES) == ["50105"] * FAILURES
+
+    refused = await venue.client.get(PATH, headers=_headers(taker))
+
+    assert refused.status_code == 429
+    assert refused.json() == {"code": "50011", "msg": "Too Many Requests", "data": []}
+
+
+async def test_the_refusal_ends_when_the_failures_leave_the_window(venue: Venue, taker: Party) -> None:
+    await _fail(venue.client, taker, FAILURES)
+
+    venue.clock.advance(60_001)
+
+    assert (await venue.client.get(PATH, headers=_headers(taker))).json()["code"] == "0"
+
+
+async def test_a_refused_attempt_reveals_nothing_about_the_guess(venue: Venue, taker: Party) -> None:
+    await _fail(venue.client, taker, FAILURES)
+
+    wrong = await venue.client.get(PATH, headers=_headers(taker, **{"OK-ACCESS-PASSPHRASE": "guess"}))
+    right = await venue.client.get(PATH, headers=_headers(taker))
+
+    assert wrong.json() == right.json() == {"code": "50011", "msg": "Too Many Requests", "data": []}
+
+
+async def test_unknown_keys_are_counted_per_ip_only(venue: Venue, taker: Party) -> None:
+    codes = [
+        (await venue.client.get(PATH, headers=_headers(taker, **{"OK-ACCESS-KEY": f"nobody{i}"}))).json()["code"]
+        for i in range(FAILURES + 1)
+    ]
+
+    async with _client_at(venue, "10.0.0.9") as elsewhere:
+        other_ip = await elsewhere.get(PATH, headers=_headers(taker))
+
+    assert codes == ["50111"] * FAILURES + ["50011"]
+    assert other_ip.json()["code"] == "0"
+
+
+async def test_failures_with_one_key_from_many_ips_lock_that_key_only(venue: Venue, taker: Party, maker1: Party) -> None:
+    for i in range(FAILURES):
+        async with _client_at(venue, f"10.0.1.{i}") as attacker:
+            assert await _fail(attacker, taker, 1) == ["50105"]
+
+    async with _client_at(venue, "10.0.2.1") as fresh:
+        locked = await fresh.get(PATH, headers=_headers(taker))
+        other_key = await fresh.get(PATH, headers=_headers(maker1))
+
+    assert locked.json()["code"] == "50011"
+    assert other_key.json()["code"] == "0"
+
+
+async def test_successful_requests_do_not_count(venue: Venue, taker: Party) -> None:
+    for _ in range(FAILURES * 2):
+        assert (await venue.client.get(PATH, headers=_headers(taker))).json()["code"] == "0"
+
+    assert await _fail(venue.client, taker, 1) == ["50105"]

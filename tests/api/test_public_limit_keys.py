@@ -27,3 +27,29 @@ async def test_mark_price_is_limited_per_ip_and_instrument(tmp_path: Path, clock
 
         assert btc == ["0"] * 10 + ["50011"]
         assert eth == "0"
+
+
+async def test_made_up_instruments_share_one_window_and_no_memory(tmp_path: Path, clock: ManualClock) -> None:
+    async for venue in open_venue(tmp_path, clock, make_config(rate_limits=True)):
+        get = venue.client.get
+        codes = [
+            (await get("/api/v5/public/mark-price", params={"instType": "SWAP", "instId": f"FAKE{i}-USDT-SWAP"})).status_code
+            for i in range(200)
+        ]
+        real = await get("/api/v5/public/mark-price", params={"instType": "SWAP", "instId": "BTC-USDT-SWAP"})
+
+        assert codes == [200] * 10 + [429] * 190
+        assert real.json()["code"] == "0"
+        assert len(venue.app.services.limiter) == 2  # the shared unknown window and BTC-USDT-SWAP's
+
+
+async def test_idle_windows_are_dropped(tmp_path: Path, clock: ManualClock) -> None:
+    async for venue in open_venue(tmp_path, clock, make_config(rate_limits=True)):
+        for inst_type in ("SPOT", "SWAP", "FUTURES"):
+            await venue.client.get("/api/v5/public/instruments", params={"instType": inst_type})
+        assert len(venue.app.services.limiter) == 3
+
+        clock.advance(2_001)
+        await venue.client.get("/api/v5/public/time")
+
+        assert len(venue.app.services.limiter) == 1  # public/time's own, just made

@@ -26,6 +26,7 @@ TOO_MANY = {"code": "50011", "msg": "Too Many Requests", "data": []}
 CANCEL_QUOTE = "/api/v5/rfq/cancel-quote"
 CREATE_RFQ = "/api/v5/rfq/create-rfq"
 EXECUTE = "/api/v5/rfq/execute-quote"
+SETTINGS = "/api/v5/rfq/maker-instrument-settings"
 HOUR_MS = 3600 * 1000
 
 
@@ -136,6 +137,17 @@ async def test_each_endpoint_has_its_own_window(limited: Venue) -> None:
 
     assert created["code"] == "0", created
     assert batch["code"] == "0", batch
+
+
+async def test_get_and_post_of_one_path_are_two_endpoints_with_their_own_windows(limited: Venue) -> None:
+    maker1 = limited.party("maker1")
+    settings = [{"instType": "SPOT", "includeAll": True}]
+    posts = [(await maker1.post(SETTINGS, settings))["code"] for _ in range(6)]
+
+    got = await maker1.get(SETTINGS)
+
+    assert posts == ["0"] * 5 + ["50011"]
+    assert got["code"] == "0"
 
 
 async def test_private_limits_count_per_user_id_across_its_api_keys(limited: Venue) -> None:

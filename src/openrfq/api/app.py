@@ -25,6 +25,7 @@ from openrfq.api.routes import ROUTES
 from openrfq.config import Config
 from openrfq.domain import errors
 from openrfq.domain.clock import Clock
+from openrfq.domain.enums import InstType
 from openrfq.engine import Venue
 from openrfq.metrics import CONTENT_TYPE, Metrics
 from openrfq.store.committer import Committer
@@ -95,19 +96,21 @@ class OkxApi:
             if message.get("more_body", False) or len(raw) > MAX_BODY:
                 raw = await _read_rest(raw, receive)
             caller: Caller | None = None
+            client = scope.get("client")
+            ip = client[0] if client else ""
             if endpoint.private:
                 target = scope.get("raw_path") or scope["path"].encode()
                 if scope["query_string"]:
                     target += b"?" + scope["query_string"]
-                caller = svc.auth.authenticate(headers, scope["method"], target, raw, svc.clock.now_ms())
+                caller = svc.auth.authenticate(headers, scope["method"], target, raw, svc.clock.now_ms(), ip)
                 require(caller, endpoint.permission)
-                svc.limiter.check(caller.account.uid, endpoint.path, endpoint.limits)
+                svc.limiter.check(caller.account.uid, endpoint.method, endpoint.path, endpoint.limits)
+                if endpoint.permission == "trade" and b"exptime" in headers:
+                    _check_exp_time(headers[b"exptime"], svc.clock.now_ms())
             else:
-                client = scope.get("client")
-                who = client[0] if client else ""
                 if endpoint.limit_by:
-                    who += "|" + dict(parse_qsl(scope["query_string"].decode("latin-1"))).get(endpoint.limit_by, "")
-                svc.limiter.check(who, endpoint.path, endpoint.limits)
+                    ip += "|" + _limit_value(svc, endpoint.limit_by, scope["query_string"])
+                svc.limiter.check(ip, endpoint.method, endpoint.path, endpoint.limits)
             params = _params(endpoint, scope, headers, raw)
             try:
                 status, body = 200, endpoint.handler(svc, caller, params)
@@ -185,6 +188,25 @@ async def _read_rest(first: bytes, receive: Any) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _limit_value(svc: Services, name: str, query: bytes) -> str:
+    """The query value a public limit is counted by (OKX: per IP and instrument or instrument type). Values that
+    name nothing the venue has share one window, so made-up values get no allowance (or memory) of their own."""
+    value = dict(parse_qsl(query.decode("latin-1"))).get(name, "")
+    known = value in svc.venue.catalogue if name == "instId" else value in _INST_TYPES
+    return value if known else "?"
+
+
+_INST_TYPES = frozenset(t.value for t in InstType)
+
+
+def _check_exp_time(value: bytes, now_ms: int) -> None:
+    """OKX's ``expTime`` request header on Trade endpoints: a request that arrives after it is not applied."""
+    if not (value.isdigit() and len(value) <= 16):
+        raise errors.ParameterError(param0="expTime")
+    if int(value) < now_ms:
+        raise errors.RequestExpired()
 
 
 def _params(endpoint: Endpoint, scope: dict[str, Any], headers: dict[bytes, bytes], raw: bytes) -> Params:

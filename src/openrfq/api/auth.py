@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import binascii
 import hmac
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from openrfq.api.ratelimit import Limit, RateLimiter
 from openrfq.config import Account, ApiKey
 from openrfq.domain import errors
+from openrfq.domain.clock import Clock
 
 TIMESTAMP_WINDOW_MS = 30_000
+# Failed authentications allowed per client IP, and per API key, in a sliding minute (docs/compatibility.md).
+FAILURES_ALLOWED = Limit(30, 60_000)
+_BY_IP, _BY_KEY = "auth-failures-ip", "auth-failures-key"
+log = logging.getLogger("openrfq.auth")
 _ISO_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
 
@@ -61,16 +68,37 @@ class _Key:
 
 
 class Authenticator:
-    def __init__(self, accounts: tuple[Account, ...]) -> None:
+    """Checks credentials, and counts failures per client IP and per API key (REST and WebSocket alike): past
+    ``FAILURES_ALLOWED`` in a window, every attempt from that IP or with that key is refused unchecked until the
+    window slides, so guessing a passphrase or signature stays slow and no answer tells a right guess."""
+
+    def __init__(self, accounts: tuple[Account, ...], clock: Clock) -> None:
         self._keys = {
             key.api_key: _Key(Caller(account, key), key.secret_key.encode(), key.passphrase.encode())
             for account in accounts
             for key in account.keys
         }
+        self._failures = RateLimiter(clock)  # always on: rate_limits.enabled is for load tests, not for this
 
     def caller(self, api_key: str) -> Caller | None:
         found = self._keys.get(api_key)
         return found.caller if found is not None else None
+
+    def throttled(self, ip: str, api_key: str) -> bool:
+        """Whether attempts from ``ip`` or with ``api_key`` are refused for now (too many recent failures)."""
+        if self._failures.exceeded(ip, _BY_IP, FAILURES_ALLOWED):
+            return True
+        return api_key in self._keys and self._failures.exceeded(api_key, _BY_KEY, FAILURES_ALLOWED)
+
+    def failed(self, ip: str, api_key: str) -> None:
+        """Count a failed attempt (a key that does not exist is counted for the IP only: no map of guesses)."""
+        self._failures.record(ip, _BY_IP, FAILURES_ALLOWED)
+        if api_key in self._keys:
+            self._failures.record(api_key, _BY_KEY, FAILURES_ALLOWED)
+        if self._failures.exceeded(ip, _BY_IP, FAILURES_ALLOWED) or (
+            api_key in self._keys and self._failures.exceeded(api_key, _BY_KEY, FAILURES_ALLOWED)
+        ):
+            log.warning("authentication failures: refusing attempts for a while", extra={"ip": ip, "apiKey": api_key})
 
     def authenticate(
         self,
@@ -79,8 +107,19 @@ class Authenticator:
         target: bytes,
         body: bytes,
         now_ms: int,
+        ip: str = "",
     ) -> Caller:
         """``headers`` keyed by lower-case names; ``target`` is the raw path plus ``?query`` when present."""
+        api_key = headers.get(b"ok-access-key", b"").decode("latin-1")
+        if self.throttled(ip, api_key):
+            raise errors.RateLimitReached()
+        try:
+            return self._check(headers, method, target, body, now_ms)
+        except errors.OkxError:
+            self.failed(ip, api_key)
+            raise
+
+    def _check(self, headers: dict[bytes, bytes], method: str, target: bytes, body: bytes, now_ms: int) -> Caller:
         api_key = headers.get(b"ok-access-key", b"")
         signature = headers.get(b"ok-access-sign", b"")
         timestamp = headers.get(b"ok-access-timestamp", b"")

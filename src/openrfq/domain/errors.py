@@ -79,6 +79,14 @@ class SystemError(OkxError):
     code, http_status, template = "50026", 500, "System error. Try again later"
 
 
+class RequestExpired(OkxError):
+    code, http_status, template = (
+        "50036",
+        200,
+        "The expTime can't be earlier than the current system time. Please adjust the expTime and try again.",
+    )
+
+
 class FeatureUnavailable(OkxError):
     code, http_status, template = "50062", 200, "This feature is currently unavailable."
 
