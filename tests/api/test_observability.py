@@ -57,6 +57,20 @@ async def test_a_request_is_one_json_log_line_at_debug(
     assert lines[0]["level"] == "debug" and lines[0]["status"] == 200 and lines[0]["ms"] >= 0
 
 
+async def test_unknown_paths_and_wrong_methods_are_logged_at_debug(venue: Venue, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="openrfq.api"):
+        await venue.client.get("/api/v5/rfq/quote")
+        await venue.client.get("/api/v5/rfq/cancel-quote")
+        await venue.client.get("/x" * 500)
+
+    lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "openrfq.api"]
+    assert [(line["path"], line["status"], line["code"]) for line in lines] == [
+        ("/api/v5/rfq/quote", 404, "404"),
+        ("/api/v5/rfq/cancel-quote", 405, "50115"),
+        ("/x" * 100, 404, "404"),
+    ]
+
+
 async def test_each_durable_state_change_is_one_info_line(
     venue: Venue, taker: Party, maker1: Party, caplog: pytest.LogCaptureFixture
 ) -> None:

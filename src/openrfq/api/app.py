@@ -34,6 +34,7 @@ from openrfq.ws.hub import Hub
 log = logging.getLogger("openrfq.api")
 
 MAX_BODY = 64 * 1024
+MAX_LOGGED_PATH = 200  # an unknown path is logged cut to this (a path may be kilobytes long)
 _NOT_FOUND = codec.encode({"code": "404", "msg": "Not Found", "data": []})
 
 
@@ -81,9 +82,12 @@ class OkxApi:
                 return
             if scope["path"] in self._paths:
                 wrong_method = errors.InvalidRequestMethod()
-                await _send(send, wrong_method.http_status, codec.error(wrong_method))
+                status, body = wrong_method.http_status, codec.error(wrong_method)
             else:
-                await _send(send, 404, _NOT_FOUND)
+                status, body = 404, _NOT_FOUND
+            await _send(send, status, body)
+            if log.isEnabledFor(logging.DEBUG):  # a typo'd path is the first thing a new user needs to see
+                self._log_request(scope["method"], scope["path"][:MAX_LOGGED_PATH], status, body, started)
             return
         svc = self.services
         try:
@@ -125,21 +129,22 @@ class OkxApi:
             status, body = exc.http_status, codec.error(exc)
         await send({"type": "http.response.start", "status": status, "headers": _headers(body)})
         await send({"type": "http.response.body", "body": body})
-        elapsed = time.perf_counter() - started
-        code = _code_of(body)
-        svc.metrics.observe_request(endpoint.path, code, elapsed)
+        svc.metrics.observe_request(endpoint.path, _code_of(body), time.perf_counter() - started)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                "request",
-                extra={
-                    "requestId": f"{next(self._request_ids):x}",
-                    "method": scope["method"],
-                    "path": endpoint.path,
-                    "status": status,
-                    "code": code,
-                    "ms": round(elapsed * 1000, 3),
-                },
-            )
+            self._log_request(scope["method"], endpoint.path, status, body, started)
+
+    def _log_request(self, method: str, path: str, status: int, body: bytes, started: float) -> None:
+        log.debug(
+            "request",
+            extra={
+                "requestId": f"{next(self._request_ids):x}",
+                "method": method,
+                "path": path,
+                "status": status,
+                "code": _code_of(body),
+                "ms": round((time.perf_counter() - started) * 1000, 3),
+            },
+        )
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
