@@ -13,12 +13,14 @@ import struct
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from openrfq.limits import WS_MAX_ARGS, WS_MAX_FRAME, WS_MAX_MESSAGE
+from openrfq.ws import protocol
 from wsbuilders import Live, live_venue, login_message, receive
 
 TICKER = {"channel": "block-tickers", "instId": "BTC-USDT"}
@@ -127,10 +129,14 @@ async def test_non_ascii_in_a_login_is_an_error_event_and_the_connection_stays(
 async def test_an_unexpected_failure_answers_64007_logs_one_line_and_keeps_the_connection(
     live: Live, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*_: object) -> list[dict[str, object]]:
-        raise KeyError("a bug")
+    event = protocol.event
 
-    monkeypatch.setattr(live.app.hub, "_subscription", broken)
+    def broken(name: str, *args: Any, **fields: Any) -> str:  # a bug in rendering a subscribe's answer
+        if name == "subscribe":
+            raise KeyError("a bug")
+        return event(name, *args, **fields)
+
+    monkeypatch.setattr(protocol, "event", broken)  # a module attribute: patchable under the compiled hub too
     async with connect(live.ws_url) as ws:
         with caplog.at_level(logging.ERROR, logger="openrfq.ws"):
             await ws.send(json.dumps({"id": "s1", "op": "subscribe", "args": [TICKER]}))
