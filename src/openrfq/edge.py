@@ -114,7 +114,8 @@ class ConnectionTable:
 
 
 class EdgeConfig(uvicorn.Config):
-    """uvicorn's configuration with the edge protocols, the WebSocket frame cap and this server's caps."""
+    """uvicorn's configuration with the edge protocols, the WebSocket frame cap and this server's caps. Making
+    one raises the process's soft limit on open files to the hard limit (the total cap is kept below it)."""
 
     def __init__(self, app: Any, limits: EdgeLimits | None = None, **kwargs: Any) -> None:
         super().__init__(app, http=EdgeHttpProtocol, ws=EdgeWebSocketProtocol, ws_max_size=WS_MAX_FRAME, **kwargs)
