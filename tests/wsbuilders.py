@@ -19,6 +19,7 @@ from openrfq.api.app import OkxApi
 from openrfq.client import OpenRfqClient
 from openrfq.config import Config
 from openrfq.runtime import build_app
+from openrfq.serving import server_config
 from openrfq.ws.protocol import login_sign
 from serverproc import free_port
 
@@ -46,7 +47,7 @@ async def live_venue(tmp_path: Path, config: Config | None = None, **hub: Any) -
     for name, value in hub.items():
         setattr(app.hub, name, value)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(server_config(app, port=port))  # the venue's own uvicorn set-up (openrfq.edge)
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)

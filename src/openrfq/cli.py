@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from openrfq import __version__, logs
+from openrfq import __version__, limits, logs
 from openrfq.config import Config, ConfigError, config_to_text_summary, demo_config, load_config
 from openrfq.demo import demo as run_demo
 from openrfq.runtime import DB_NAME, build_app
@@ -44,6 +44,18 @@ def serve(
     ] = False,
     tls_cert: Annotated[Path | None, typer.Option(envvar="OPENRFQ_TLS_CERT", help="PEM certificate chain.")] = None,
     tls_key: Annotated[Path | None, typer.Option(envvar="OPENRFQ_TLS_KEY", help="PEM private key.")] = None,
+    max_connections_per_ip: Annotated[
+        int, typer.Option(envvar="OPENRFQ_MAX_CONNECTIONS_PER_IP", min=1, help="Open connections per client IP.")
+    ] = limits.MAX_CONNECTIONS_PER_IP,
+    max_connections: Annotated[
+        int, typer.Option(envvar="OPENRFQ_MAX_CONNECTIONS", min=1, help="Open connections in all (also kept below the file limit).")
+    ] = limits.MAX_CONNECTIONS,
+    keep_alive_timeout: Annotated[
+        float, typer.Option(envvar="OPENRFQ_KEEP_ALIVE_TIMEOUT", min=0.1, help="Seconds an HTTP connection may stay silent.")
+    ] = limits.KEEP_ALIVE_S,
+    request_timeout: Annotated[
+        float, typer.Option(envvar="OPENRFQ_REQUEST_TIMEOUT", min=0.1, help="Seconds to send a whole HTTP request once begun.")
+    ] = limits.REQUEST_TIMEOUT_S,
 ) -> None:
     """Start the venue: REST on http://HOST:PORT/api/v5/..., WebSocket on ws://HOST:PORT/ws/v5/business."""
     cfg = _load(config)
@@ -66,7 +78,8 @@ def serve(
         typer.echo(f"LP bot {bot.trader_code}: quotes every RFQ sent to it (spread bps: {spreads})")
     sys.stdout.flush()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn shut down cleanly, then re-raised it
-        run_blocking(serve_forever(api, cfg, host, port, certfile, keyfile))
+        edge = limits.EdgeLimits(keep_alive_timeout, request_timeout, max_connections, max_connections_per_ip)
+        run_blocking(serve_forever(api, cfg, host, port, certfile, keyfile, edge))
 
 
 def _tls_files(enabled: bool, cert: Path | None, key: Path | None, data_dir: Path) -> tuple[str | None, str | None]:

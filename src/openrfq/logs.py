@@ -22,25 +22,55 @@ import msgspec
 
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged
 
-_encode = msgspec.json.Encoder().encode
+
+def _as_text(value: object) -> str:
+    """What a log line shows of a value JSON cannot hold (a library's extra attribute: a socket, a weakref proxy)."""
+    try:
+        return repr(value)
+    except Exception:  # noqa: BLE001 (a broken __repr__ must not cost the line)
+        return f"<{type(value).__name__}>"
+
+
+_encode = msgspec.json.Encoder(enc_hook=_as_text).encode
 _RESERVED = set(vars(logging.makeLogRecord({})))
+# Libraries whose debug output carries what a client sent or received: websockets logs every frame (a login's
+# passphrase and signature), httpcore every request's progress. They stay at info whatever openrfq's level.
+QUIET_LIBRARIES = ("websockets", "httpx", "httpcore", "hpack", "h2")
 state_log = logging.getLogger("openrfq.state")
 _handler: logging.StreamHandler[Any] | None = None  # the handler configure() installed on the root logger
 _pending: list[tuple[logging.StreamHandler[Any], str]] = []  # direct lines waiting for the loop's next turn
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per record, whatever the record holds: a value JSON cannot encode is written as its repr,
+    a message whose arguments do not fit its format as the format and the arguments' reprs."""
+
     def format(self, record: logging.LogRecord) -> str:
+        try:
+            msg = record.getMessage()
+        except Exception:  # noqa: BLE001 (a caller's bad format string or arguments)
+            msg = f"{_as_text(record.msg)} {_as_text(record.args)}"
         line: dict[str, Any] = {
             "ts": round(record.created * 1000),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": msg,
         }
         line.update({k: v for k, v in vars(record).items() if k not in _RESERVED and not k.startswith("_")})
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
-        return _encode(line).decode()
+        try:
+            return _encode(line).decode()
+        except Exception:  # noqa: BLE001 (e.g. a dict with keys JSON cannot have, a cycle): each value on its own
+            return _encode({k: _encodable(v) for k, v in line.items()}).decode()
+
+
+def _encodable(value: object) -> object:
+    try:
+        _encode(value)
+    except Exception:  # noqa: BLE001
+        return _as_text(value)
+    return value
 
 
 def configure(level: str = "info") -> None:
@@ -50,6 +80,8 @@ def configure(level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
     _handler = handler
 
 

@@ -14,7 +14,9 @@ import uvicorn
 from openrfq.api.app import OkxApi
 from openrfq.bots.lp import LiquidityProvider, bot_tls
 from openrfq.config import Config
+from openrfq.edge import EdgeConfig
 from openrfq.gcpolicy import keep_full_collections_short
+from openrfq.limits import EdgeLimits
 
 
 @dataclass
@@ -40,17 +42,11 @@ async def running(
     port: int = 0,
     certfile: str | None = None,
     keyfile: str | None = None,
+    limits: EdgeLimits | None = None,
 ) -> AsyncIterator[Running]:
     """Serve until the block exits or the server is told to stop (SIGINT/SIGTERM); bots start once it listens.
-    ``port=0`` picks a free port (``Running.port``)."""
-    server = uvicorn.Server(
-        uvicorn.Config(
-            api, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
-            ssl_certfile=certfile, ssl_keyfile=keyfile,
-            # Per-IP rate limits count the TCP peer: a forwarded-for header must not let a client pick its IP.
-            proxy_headers=False,
-        )
-    )
+    ``port=0`` picks a free port (``Running.port``). ``limits``: timeouts and connection caps (openrfq.limits)."""
+    server = uvicorn.Server(server_config(api, host, port, certfile, keyfile, limits))
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
@@ -83,9 +79,34 @@ async def running(
         await serving
 
 
-async def serve_forever(api: OkxApi, config: Config, host: str, port: int, certfile: str | None, keyfile: str | None) -> None:
+def server_config(
+    api: Any,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    certfile: str | None = None,
+    keyfile: str | None = None,
+    limits: EdgeLimits | None = None,
+) -> EdgeConfig:
+    """uvicorn's configuration of a venue: the edge protocols (openrfq.edge) and their limits."""
+    return EdgeConfig(
+        api, limits, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
+        ssl_certfile=certfile, ssl_keyfile=keyfile,
+        # Per-IP rate limits count the TCP peer: a forwarded-for header must not let a client pick its IP.
+        proxy_headers=False,
+    )
+
+
+async def serve_forever(
+    api: OkxApi,
+    config: Config,
+    host: str,
+    port: int,
+    certfile: str | None,
+    keyfile: str | None,
+    limits: EdgeLimits | None = None,
+) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn's handlers end ``serving``)."""
-    async with running(api, config, host, port, certfile, keyfile) as run:
+    async with running(api, config, host, port, certfile, keyfile, limits) as run:
         await asyncio.shield(run.serving)
 
 

@@ -169,5 +169,5 @@ async def test_a_stalled_client_is_closed_and_delays_nobody(tmp_path: Path) -> N
         await healthy.close()
 
         assert max(delays) < 0.1, f"slowest push {max(delays) * 1000:.1f} ms"
-        assert sent[-1] == {"type": "websocket.close", "code": 4005}
+        assert sent[-1] == {"type": "websocket.close", "code": 4005, "reason": "Buffer is full, cannot write data"}
         assert not any(s.account and s.account.trader_code == "MAKER1" for s in hub.sessions)

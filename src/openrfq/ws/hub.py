@@ -20,6 +20,7 @@ from openrfq.api import views
 from openrfq.api.routes.market import ticker
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
 from openrfq.domain.models import BlockTrade
+from openrfq.limits import WS_MAX_ARGS
 from openrfq.ws import protocol
 from openrfq.ws.protocol import INST_CHANNELS, PRIVATE_CHANNELS, PUBLIC_CHANNELS, WsError
 from openrfq.ws.session import Receive, Send, Session
@@ -84,6 +85,7 @@ class Hub:
             session.push("pong")
             return
         request_id: str | None = None
+        op: Any = None
         try:
             message = protocol.decode(text)
             if not isinstance(message, dict):
@@ -101,6 +103,15 @@ class Hub:
                 raise WsError("60019", f"Invalid op: {op}")
         except WsError as e:
             session.push(protocol.error_event(e, session.conn_id, request_id))
+            if e.close_code is not None:
+                session.close_after_sent(e.close_code)
+        except Exception:  # a bug must cost one request its answer, not the connection
+            # One line, without the request: a login's carries a passphrase and a signature.
+            log.exception(
+                "unexpected error on a WebSocket request",
+                extra={"connId": session.conn_id, "op": op if isinstance(op, str) and len(op) <= 32 else None},
+            )
+            session.push(protocol.error_event(protocol.internal_error(op), session.conn_id, request_id))
 
     def _login(self, session: Session, args: Any) -> None:
         if session.account is not None:
@@ -131,7 +142,11 @@ class Hub:
 
     def _subscription(self, session: Session, op: str, args: Any) -> list[dict[str, Any]]:
         """Validate every arg first, then apply them all: a bad arg changes nothing."""
-        if not isinstance(args, list) or not args or not all(isinstance(a, dict) for a in args):
+        if not isinstance(args, list) or not args:
+            raise protocol.invalid_args()
+        if len(args) > WS_MAX_ARGS:
+            raise protocol.too_many_args()
+        if not all(isinstance(a, dict) for a in args):
             raise protocol.invalid_args()
         keys = []
         for arg in args:

@@ -20,11 +20,12 @@ _decode = msgspec.json.Decoder().decode
 
 
 class WsError(Exception):
-    """A refused operation: answered with an ``error`` event; the connection stays open."""
+    """A refused operation: answered with an ``error`` event; the connection stays open unless ``close_code``
+    is given (then it is closed with that code once the event is sent)."""
 
-    def __init__(self, code: str, msg: str) -> None:
+    def __init__(self, code: str, msg: str, close_code: int | None = None) -> None:
         super().__init__(f"{code}: {msg}")
-        self.code, self.msg = code, msg
+        self.code, self.msg, self.close_code = code, msg, close_code
 
 
 def invalid_request() -> WsError:
@@ -33,6 +34,19 @@ def invalid_request() -> WsError:
 
 def invalid_args() -> WsError:
     return WsError("60013", "Invalid args")
+
+
+def too_many_args() -> WsError:
+    """More args than WS_MAX_ARGS in one request: refused, and the connection closed with OKX's 4008."""
+    return WsError("60013", "Invalid args", close_code=4008)
+
+
+def internal_error(op: object) -> WsError:
+    """An unexpected failure while serving a request (a bug): the client is told, the connection stays."""
+    if op == "login":
+        return WsError("63999", "Login failed due to internal error. Please try again later.")
+    name = op if isinstance(op, str) and len(op) <= 32 else "request"
+    return WsError("64007", f"Operation {name} failed due to WebSocket internal error. Please try again later.")
 
 
 def unknown_channel(channel: str) -> WsError:
@@ -45,7 +59,9 @@ def unknown_channel(channel: str) -> WsError:
 def decode(text: str) -> Any:
     try:
         return _decode(text)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
+        # msgspec raises RecursionError for JSON nested deeper than the interpreter's recursion limit allows
+        # (about 1,000 levels less the stack in use): no request of this API nests more than 3.
         raise invalid_request() from None
 
 
