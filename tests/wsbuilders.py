@@ -18,6 +18,7 @@ from builders import make_config
 from openrfq.api.app import OkxApi
 from openrfq.client import OpenRfqClient
 from openrfq.config import Config
+from openrfq.domain.clock import Clock
 from openrfq.runtime import build_app
 from openrfq.serving import server_config
 from openrfq.ws.protocol import login_sign
@@ -42,8 +43,10 @@ class Live:
         return OpenRfqClient(self.url, f"{name}-key", f"{name}-SECRET", f"{name}-pass")
 
 
-async def live_venue(tmp_path: Path, config: Config | None = None, **hub: Any) -> AsyncIterator[Live]:
-    app = build_app(config or make_config(), tmp_path)
+async def live_venue(
+    tmp_path: Path, config: Config | None = None, clock: Clock | None = None, **hub: Any
+) -> AsyncIterator[Live]:
+    app = build_app(config or make_config(), tmp_path, clock)
     for name, value in hub.items():
         setattr(app.hub, name, value)
     port = free_port()

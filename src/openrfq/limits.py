@@ -60,6 +60,10 @@ WS_MAX_FRAME: Final = 2 * WS_MAX_MESSAGE
 # with 4008. OKX closes a key's connections at 100 subscriptions (close code 4003); every channel of this venue
 # for one instrument, or the three private channels and a dozen instruments' tickers, fit in one request.
 WS_MAX_ARGS: Final = 100
+# OKX: "The total number of 'subscribe'/'unsubscribe'/'login' requests per connection is limited to 480 times per
+# hour" (60014 beyond, in venue time).
+WS_REQUESTS_PER_HOUR: Final = 480
+HOUR_MS: Final = 3_600_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,10 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from openrfq.limits import WS_MAX_ARGS, WS_MAX_FRAME, WS_MAX_MESSAGE
+from openrfq.api.auth import FAILURES_ALLOWED
+from openrfq.client import ApiError
+from openrfq.domain.clock import ManualClock
+from openrfq.limits import HOUR_MS, WS_MAX_ARGS, WS_MAX_FRAME, WS_MAX_MESSAGE, WS_REQUESTS_PER_HOUR
 from openrfq.ws import protocol
 from wsbuilders import Live, live_venue, login_message, receive
 
@@ -119,11 +122,44 @@ async def test_non_ascii_in_a_login_is_an_error_event_and_the_connection_stays(
         await ws.send(login_message("maker1"))
         login = await receive(ws)
 
-    # 60007 once Hub._login compares bytes; until then the catch-all's 63999 (an internal error, logged).
-    assert (answer["event"], answer["code"]) in {("error", "60007"), ("error", "63999")}
+    assert (answer["event"], answer["code"], answer["msg"]) == ("error", "60007", "Invalid sign")
     assert (login["event"], login["code"]) == ("login", "0")
-    errors = [r for r in caplog.records if r.name == "openrfq.ws"]
-    assert len(errors) <= 1 and all("sïgn" not in r.getMessage() and "maker1-pass" not in str(vars(r)) for r in errors)
+    assert [r for r in caplog.records if r.name == "openrfq.ws"] == []
+
+
+async def test_the_481st_login_or_subscription_request_of_an_hour_is_60014(tmp_path: Path) -> None:
+    clock = ManualClock(int(time.time() * 1000))
+    async for live in live_venue(tmp_path, clock=clock):
+        async with connect(live.ws_url) as ws:
+            for _ in range(WS_REQUESTS_PER_HOUR):
+                await ws.send(_subscribe([TICKER]))
+                assert (await receive(ws))["event"] == "subscribe"
+            await ws.send(_subscribe([TICKER]))
+            refused = await receive(ws)
+            clock.advance(HOUR_MS)
+            await ws.send(_subscribe([TICKER]))
+            later = await receive(ws)
+        async with connect(live.ws_url) as other:
+            await other.send(_subscribe([TICKER]))
+            fresh = await receive(other)
+
+    assert (refused["event"], refused["code"], refused["msg"]) == ("error", "60014", "Requests too frequent")
+    assert later["event"] == fresh["event"] == "subscribe"
+
+
+async def test_past_30_failed_logins_the_ip_is_refused_on_the_websocket_and_on_rest(live: Live) -> None:
+    async with connect(live.ws_url) as ws:
+        for _ in range(FAILURES_ALLOWED.count):
+            await ws.send(login_message("maker1", passphrase="guess"))
+            assert (await receive(ws))["code"] == "60024"
+        await ws.send(login_message("maker1"))
+        refused = await receive(ws)
+    async with live.rest("taker1") as taker:
+        with pytest.raises(ApiError) as rest:
+            await taker.rfqs()
+
+    assert (refused["event"], refused["code"]) == ("error", "60014")
+    assert rest.value.code == "50011"
 
 
 async def test_an_unexpected_failure_answers_64007_logs_one_line_and_keeps_the_connection(

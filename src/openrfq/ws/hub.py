@@ -17,10 +17,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from openrfq.api import views
+from openrfq.api.auth import Caller
 from openrfq.api.routes.market import ticker
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
 from openrfq.domain.models import BlockTrade
-from openrfq.limits import WS_MAX_ARGS
+from openrfq.limits import HOUR_MS, WS_MAX_ARGS, WS_REQUESTS_PER_HOUR
 from openrfq.ws import protocol
 from openrfq.ws.protocol import INST_CHANNELS, PRIVATE_CHANNELS, PUBLIC_CHANNELS, WsError
 from openrfq.ws.session import Receive, Send, Session
@@ -53,7 +54,8 @@ class Hub:
         if (await receive())["type"] != "websocket.connect":
             return
         await send({"type": "websocket.accept"})
-        session = Session(self, send, self.queue_size)
+        client = scope.get("client")
+        session = Session(self, send, self.queue_size, client[0] if client else "")
         self.sessions.add(session)
         self.svc.metrics.ws_connections.inc()
         try:
@@ -93,6 +95,8 @@ class Hub:
             raw_id = message.get("id")
             request_id = raw_id if isinstance(raw_id, str) else None
             op, args = message.get("op"), message.get("args")
+            if op in ("login", "subscribe", "unsubscribe"):
+                self._count_request(session)
             if op == "login":
                 self._login(session, args)
                 session.push(protocol.event("login", session.conn_id, request_id, code="0", msg=""))
@@ -113,12 +117,34 @@ class Hub:
             )
             session.push(protocol.error_event(protocol.internal_error(op), session.conn_id, request_id))
 
+    def _count_request(self, session: Session) -> None:
+        """OKX: at most 480 login/subscribe/unsubscribe requests per connection per hour (60014 beyond)."""
+        now = self.svc.clock.now_ms()
+        recent = session.requests
+        while recent and recent[0] <= now - HOUR_MS:
+            recent.popleft()
+        if len(recent) >= WS_REQUESTS_PER_HOUR:
+            raise protocol.too_frequent()
+        recent.append(now)
+
     def _login(self, session: Session, args: Any) -> None:
         if session.account is not None:
             raise WsError("60031", "The WebSocket endpoint does not allow multiple or repeated logins.")
         if not isinstance(args, list) or len(args) != 1 or not isinstance(args[0], dict):
             raise protocol.invalid_args()
-        arg = args[0]
+        api_key = args[0].get("apiKey")
+        api_key = api_key if isinstance(api_key, str) else ""
+        if self.svc.auth.throttled(session.ip, api_key):  # too many failures: refused unchecked, as on REST
+            raise protocol.too_frequent()
+        try:
+            caller = self._credentials(args[0])
+        except WsError:
+            self.svc.auth.failed(session.ip, api_key)
+            raise
+        session.account = caller.account
+        self._by_trader.setdefault(caller.account.trader_code, set()).add(session)
+
+    def _credentials(self, arg: dict[str, Any]) -> Caller:
         fields = {}
         for name in ("apiKey", "passphrase", "timestamp", "sign"):
             value = arg.get(name)
@@ -135,10 +161,10 @@ class Hub:
             raise WsError("60005", "Invalid apiKey")
         if not hmac.compare_digest(fields["passphrase"].encode(), caller.key.passphrase.encode()):
             raise WsError("60024", "Wrong passphrase")
-        if not hmac.compare_digest(protocol.login_sign(caller.key.secret_key, timestamp), fields["sign"]):
+        expected = protocol.login_sign(caller.key.secret_key, timestamp).encode()
+        if not hmac.compare_digest(expected, fields["sign"].encode()):  # bytes: a non-ASCII str cannot compare
             raise WsError("60007", "Invalid sign")
-        session.account = caller.account
-        self._by_trader.setdefault(caller.account.trader_code, set()).add(session)
+        return caller
 
     def _subscription(self, session: Session, op: str, args: Any) -> list[dict[str, Any]]:
         """Validate every arg first, then apply them all: a bad arg changes nothing."""

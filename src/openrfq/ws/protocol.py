@@ -36,6 +36,11 @@ def invalid_args() -> WsError:
     return WsError("60013", "Invalid args")
 
 
+def too_frequent() -> WsError:
+    """Over the per-connection request limit, or a login refused after too many failures."""
+    return WsError("60014", "Requests too frequent")
+
+
 def too_many_args() -> WsError:
     """More args than WS_MAX_ARGS in one request: refused, and the connection closed with OKX's 4008."""
     return WsError("60013", "Invalid args", close_code=4008)

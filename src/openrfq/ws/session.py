@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from openrfq.config import Account
-from openrfq.limits import WS_MAX_MESSAGE
+from openrfq.limits import WS_MAX_MESSAGE, WS_REQUESTS_PER_HOUR
 from openrfq.ws import protocol
 
 if TYPE_CHECKING:
@@ -40,11 +41,14 @@ CLOSE_SEND_TIMEOUT_S = 1.0
 
 
 class Session:
-    def __init__(self, hub: Hub, send: Send, queue_size: int) -> None:
+    def __init__(self, hub: Hub, send: Send, queue_size: int, ip: str = "") -> None:
         self.conn_id = secrets.token_hex(4)
         self.hub = hub
+        self.ip = ip  # the TCP peer: failed logins are counted per IP
         self.account: Account | None = None
         self.subs: set[tuple[str, str]] = set()  # (channel, instId or "")
+        # Venue times (ms) of this connection's recent login/subscribe/unsubscribe requests (OKX: 480 an hour).
+        self.requests: deque[int] = deque(maxlen=WS_REQUESTS_PER_HOUR)
         self._send = send
         # None in the queue: close (with _close_after) once the messages queued before it are sent.
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(queue_size)
