@@ -297,3 +297,22 @@ def test_port_data_dir_and_config_come_from_the_environment(tmp_path: Path) -> N
     assert not (tmp_path / "openrfq-data").exists()  # the default data dir was not used
     # A config of one's own prints no keys.
     assert "alone-secret" not in banner and "demo accounts" not in banner
+
+
+# --- the data directory: one server at a time ----------------------------------------------------------------------
+
+
+def test_a_second_server_on_the_default_data_directory_exits_1_naming_the_first(tmp_path: Path) -> None:
+    port = free_port()
+    with _server(tmp_path, ["--port", str(port)], _clean_env()) as first:  # ./openrfq-data, in tmp_path
+        _read_until(first, "LP bot WAGMI", tmp_path / "stderr.log")
+        second = subprocess.run(
+            [sys.executable, "-m", "openrfq", "serve", "--port", str(free_port())],
+            capture_output=True, check=False, text=True, timeout=30, cwd=tmp_path, env=_clean_env(),
+        )
+        answer = _wait_for_time(port)  # the first serves on
+
+    assert (second.returncode, second.stdout) == (1, "")  # no banner, no keys
+    data = (tmp_path / "openrfq-data").resolve()
+    assert second.stderr == f"openrfq: data directory {data} is in use by another openrfq process (pid {first.pid})\n"
+    assert answer.status_code == 200

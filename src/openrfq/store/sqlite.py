@@ -4,17 +4,21 @@ SQLite runs with ``synchronous=NORMAL``: it syncs the WAL before each checkpoint
 the WAL header when the WAL is reused, but not the WAL at each commit. The store adds that sync itself, which
 makes ``write`` exactly ``synchronous=FULL``, and lets the committer split it: ``write_unsynced`` on the event
 loop, then an fdatasync of ``sync_fd()`` that the kernel runs while the loop goes on (see store/aio.py).
+
+Opening locks the data directory first (store/lock.py): one server per directory.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
-from openrfq.store.base import Batch, Snapshot
+from openrfq.store.base import Batch, Snapshot, StoreError
 from openrfq.store.codec import decode_maker, decode_quote, decode_rfq, decode_trade
+from openrfq.store.lock import lock_directory
 
 SCHEMA_VERSION = 1
 _TABLES = ("rfqs", "quotes", "trades")
@@ -27,25 +31,35 @@ def _insert(table: str, rows: int) -> str:
 
 class SqliteStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        # Used by one thread at a time after construction: the event loop's, or the committer's writer thread.
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=512)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        for table in _TABLES:
-            self._db.execute(f"CREATE TABLE IF NOT EXISTS {table} (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
-        self._db.execute("CREATE TABLE IF NOT EXISTS makers (id TEXT PRIMARY KEY, body BLOB NOT NULL)")
-        self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) != SCHEMA_VERSION:
-            raise RuntimeError(f"{path}: schema version was {row[0]}, this openrfq reads {SCHEMA_VERSION}")
-        # SQLite made the WAL file when it opened the database in WAL mode above, and keeps that file (the same
-        # inode: it is rewritten from the start after a checkpoint, never truncated) until the last connection
-        # to the database closes: not before this store's own does.
-        self._wal = os.open(f"{path}-wal", os.O_RDWR | os.O_CLOEXEC)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock = lock_directory(path.parent)
+        except OSError as e:
+            raise StoreError(f"data directory {path.parent.absolute()}: {e.strerror or e}") from None
+        # Released by close(), or when the store is garbage (one a test never closed), like any open file.
+        self._unlock = weakref.finalize(self, os.close, lock)
+        try:
+            # Used by one thread at a time after construction: the event loop's, or the committer's writer thread.
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=512)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            for table in _TABLES:
+                self._db.execute(f"CREATE TABLE IF NOT EXISTS {table} (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS makers (id TEXT PRIMARY KEY, body BLOB NOT NULL)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) != SCHEMA_VERSION:
+                raise RuntimeError(f"{path}: schema version was {row[0]}, this openrfq reads {SCHEMA_VERSION}")
+            # SQLite made the WAL file when it opened the database in WAL mode above, and keeps that file (the same
+            # inode: it is rewritten from the start after a checkpoint, never truncated) until the last connection
+            # to the database closes: not before this store's own does.
+            self._wal = os.open(f"{path}-wal", os.O_RDWR | os.O_CLOEXEC)
+        except BaseException:
+            self._unlock()
+            raise
 
     def load(self) -> Snapshot:
         """Every stored entity, decoded straight from the cursor (no list of a million row bodies in between)."""
@@ -103,3 +117,4 @@ class SqliteStore:
     def close(self) -> None:
         self._db.close()
         os.close(self._wal)
+        self._unlock()  # last: no other server may open the directory while this store can still write
