@@ -47,7 +47,8 @@ class Snapshot:
 
 
 class Store(Protocol):
-    def load(self) -> Snapshot: ...
+    def load(self) -> Snapshot:
+        """Every stored entity; raises StoreError when a row cannot be read or decoded."""
 
     def write(self, batch: Batch) -> None:
         """Write the whole batch in one transaction; return only once it is durable. Blocking."""
