@@ -1,5 +1,5 @@
 """Opening the store: one server per data directory, a new database whole or not at all, a damaged one refused
-in one line (never started empty), a database of the previous release migrated."""
+in one line (never started empty), a database of the previous release migrated, every file private."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import errno
 import os
 import random
 import sqlite3
+import stat
 from collections.abc import Callable
 from contextlib import closing
 from decimal import Decimal
@@ -248,3 +249,35 @@ def test_a_write_ahead_log_without_its_database_is_not_replayed_into_a_new_one(t
         "restore the database, or move the log away to start a new venue"
     )
     assert not path.exists()
+
+
+# --- private files --------------------------------------------------------------------------------------------------
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_data_directory_it_makes_and_every_file_in_it_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "new" / "data"
+    store = SqliteStore(data / DB_NAME)
+    store.write(Batch(quotes=[(1, b"q")]))
+    names = sorted(p.name for p in data.iterdir())
+
+    modes = {name: _mode(data / name) for name in names}
+    store.close()
+
+    assert names == sorted([DB_NAME, f"{DB_NAME}-shm", f"{DB_NAME}-wal", LOCK_NAME])
+    assert modes == dict.fromkeys(names, 0o600)
+    assert _mode(data) == 0o700
+
+
+def test_a_data_directory_the_user_made_keeps_its_mode(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o750)
+    data.chmod(0o750)
+
+    SqliteStore(data / DB_NAME).close()
+
+    assert _mode(data) == 0o750
+    assert _mode(data / DB_NAME) == 0o600

@@ -57,7 +57,7 @@ class SqliteStore:
         self.path = path
         shown = path.absolute()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the venue's whole history: private
             lock = lock_directory(path.parent)
         except OSError as e:
             raise StoreError(f"data directory {shown.parent}: {e.strerror or e}") from None
@@ -201,6 +201,8 @@ def _create(path: Path) -> None:
     building = path.with_name(path.name + ".new")
     for suffix in ("", "-journal", "-wal", "-shm"):  # what a creation a crash interrupted left (we hold the lock)
         Path(f"{building}{suffix}").unlink(missing_ok=True)
+    # Made here, private: SQLite gives a database's journal, WAL and shared-memory files the database's own mode.
+    os.close(os.open(building, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
     db = sqlite3.connect(building, isolation_level=None)
     try:
         db.execute("PRAGMA synchronous=FULL")  # the commit syncs the file (rollback journal mode)
