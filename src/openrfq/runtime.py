@@ -33,6 +33,29 @@ def index_source(settings: PriceSettings, now_ms: int) -> IndexSource:
     return StaticIndex(settings.index, settings.volatility)
 
 
+def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
+    venue = Venue(
+        clock,
+        config.instruments,
+        (a.trader_code for a in config.accounts),
+        taker_fee_rate=Decimal(str(config.taker_fee_rate)),
+        maker_fee_rate=Decimal(str(config.maker_fee_rate)),
+        prices=Prices(index_source(config.prices, clock.now_ms())),
+    )
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # loading allocates millions of objects that all stay alive: collecting meanwhile only costs
+    try:
+        snapshot = store.load()
+        venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades, snapshot.makers)
+        if len(snapshot.rfqs) + len(snapshot.quotes) + len(snapshot.trades) >= FREEZE_ENTITIES:
+            gc.freeze()
+        del snapshot
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return venue
+
+
 def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> OkxApi:
     """The venue on ``data_dir``, which it keeps locked until its committer closes the store. Raises StoreError
     (one line, for the command to print) when the directory is in use or its store is damaged."""
@@ -57,26 +80,3 @@ def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> Okx
         metrics=metrics,
     )
     return OkxApi(services)
-
-
-def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
-    venue = Venue(
-        clock,
-        config.instruments,
-        (a.trader_code for a in config.accounts),
-        taker_fee_rate=Decimal(str(config.taker_fee_rate)),
-        maker_fee_rate=Decimal(str(config.maker_fee_rate)),
-        prices=Prices(index_source(config.prices, clock.now_ms())),
-    )
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # loading allocates millions of objects that all stay alive: collecting meanwhile only costs
-    try:
-        snapshot = store.load()
-        venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades, snapshot.makers)
-        if len(snapshot.rfqs) + len(snapshot.quotes) + len(snapshot.trades) >= FREEZE_ENTITIES:
-            gc.freeze()
-        del snapshot
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return venue
