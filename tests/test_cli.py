@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 import selectors
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from openrfq.api.auth import signed_headers
 from openrfq.cli import app
 from openrfq.config import ApiKey
 from openrfq.runtime import DB_NAME
+from openrfq.store.base import Batch
+from openrfq.store.sqlite import SqliteStore
 from serverproc import free_port
 
 DEMO_KEYS = [
@@ -297,3 +300,73 @@ def test_port_data_dir_and_config_come_from_the_environment(tmp_path: Path) -> N
     assert not (tmp_path / "openrfq-data").exists()  # the default data dir was not used
     # A config of one's own prints no keys.
     assert "alone-secret" not in banner and "demo accounts" not in banner
+
+
+# --- the data directory: one server at a time, a damaged store refused ------------------------------------------------
+
+
+NOT_AN_RFQ = b"\x93\x01\x02\x03"  # msgpack, but an array where an RFQ is a map
+
+
+def _damaged(data: Path, damage: str) -> Path:
+    """A data directory whose store was written, then damaged."""
+    db = data / DB_NAME
+    store = SqliteStore(db)
+    store.write(Batch(rfqs=[(1, NOT_AN_RFQ)] if damage == "row" else []))
+    store.close()
+    if damage == "empty":
+        db.write_bytes(b"")
+    elif damage == "not sqlite":
+        db.write_bytes(b"ts,rfqId\n" * 500)
+    elif damage == "table":
+        with closing(sqlite3.connect(db)) as conn:
+            conn.execute("DROP TABLE quotes")
+    return db
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        ("empty", "is damaged: it has none of openrfq's tables"),
+        ("not sqlite", "cannot be opened: file is not a database"),
+        ("table", "is damaged: table quotes is missing"),
+        ("row", "is damaged: table rfqs, row 1 does not decode (Expected `object`, got `array`)"),
+    ],
+)
+def test_a_damaged_store_stops_serve_with_one_line_and_status_1(tmp_path: Path, damage: str, problem: str) -> None:
+    db = _damaged(tmp_path / "data", damage)
+    before = db.read_bytes()
+
+    result = _serve(["--data-dir", str(tmp_path / "data"), "--port", str(free_port())])
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"openrfq: database {db} {problem}\n"
+    assert db.read_bytes() == before  # left as it was found, for recovery
+
+
+def test_a_damaged_store_stops_a_real_serve_without_a_traceback(tmp_path: Path) -> None:
+    db = _damaged(tmp_path / "data", "table")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "openrfq", "serve", "--data-dir", str(tmp_path / "data"), "--port", str(free_port())],
+        capture_output=True, check=False, text=True, timeout=30, cwd=tmp_path, env=_clean_env(),
+    )
+
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"openrfq: database {db} is damaged: table quotes is missing\n"
+
+
+def test_a_second_server_on_the_default_data_directory_exits_1_naming_the_first(tmp_path: Path) -> None:
+    port = free_port()
+    with _server(tmp_path, ["--port", str(port)], _clean_env()) as first:  # ./openrfq-data, in tmp_path
+        _read_until(first, "LP bot WAGMI", tmp_path / "stderr.log")
+        second = subprocess.run(
+            [sys.executable, "-m", "openrfq", "serve", "--port", str(free_port())],
+            capture_output=True, check=False, text=True, timeout=30, cwd=tmp_path, env=_clean_env(),
+        )
+        answer = _wait_for_time(port)  # the first serves on
+
+    assert (second.returncode, second.stdout) == (1, "")  # no banner, no keys
+    data = (tmp_path / "openrfq-data").resolve()
+    assert second.stderr == f"openrfq: data directory {data} is in use by another openrfq process (pid {first.pid})\n"
+    assert answer.status_code == 200

@@ -15,6 +15,7 @@ from openrfq.config import Config, ConfigError, config_to_text_summary, demo_con
 from openrfq.demo import demo as run_demo
 from openrfq.runtime import DB_NAME, build_app
 from openrfq.serving import run_blocking, serve_forever
+from openrfq.store.base import StoreError
 from openrfq.tls import local_certificate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="openrfq: a block-trading RFQ venue speaking OKX v5.")
@@ -62,9 +63,17 @@ def serve(
     if (tls_cert is None) != (tls_key is None):
         typer.echo("openrfq: --tls-cert and --tls-key go together", err=True)
         raise typer.Exit(2)
+    for path in (tls_cert, tls_key):
+        if path is not None and not path.is_file():
+            typer.echo(f"openrfq: {path}: no such file", err=True)
+            raise typer.Exit(2)
     logs.configure(log_level)
+    try:  # first: a second server on the directory, or a damaged store, stops here, before anything is written
+        api = build_app(cfg, data_dir)
+    except StoreError as e:
+        typer.echo(f"openrfq: {e}", err=True)
+        raise typer.Exit(1) from None
     certfile, keyfile = _tls_files(tls or tls_cert is not None, tls_cert, tls_key, data_dir)
-    api = build_app(cfg, data_dir)
     venue = api.services.venue
     http, ws = ("https", "wss") if certfile else ("http", "ws")
     typer.echo(f"openrfq {__version__} on {http}://{host}:{port}  (data: {data_dir / DB_NAME})")
@@ -86,10 +95,6 @@ def _tls_files(enabled: bool, cert: Path | None, key: Path | None, data_dir: Pat
     if not enabled:
         return None, None
     if cert is not None and key is not None:
-        for path in (cert, key):
-            if not path.is_file():
-                typer.echo(f"openrfq: {path}: no such file", err=True)
-                raise typer.Exit(2)
         return str(cert), str(key)
     local = local_certificate(data_dir / "tls")
     typer.echo(f"TLS: certificate for 127.0.0.1, ::1, localhost signed by the local CA {local.ca}")

@@ -33,9 +33,7 @@ def index_source(settings: PriceSettings, now_ms: int) -> IndexSource:
     return StaticIndex(settings.index, settings.volatility)
 
 
-def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> OkxApi:
-    clock = clock or SystemClock()
-    store = SqliteStore(data_dir / DB_NAME)
+def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
     venue = Venue(
         clock,
         config.instruments,
@@ -55,6 +53,19 @@ def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> Okx
     finally:
         if gc_was_enabled:
             gc.enable()
+    return venue
+
+
+def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> OkxApi:
+    """The venue on ``data_dir``, which it keeps locked until its committer closes the store. Raises StoreError
+    (one line, for the command to print) when the directory is in use or its store is damaged."""
+    clock = clock or SystemClock()
+    store = SqliteStore(data_dir / DB_NAME)
+    try:
+        venue = _restored(config, clock, store)
+    except BaseException:
+        store.close()  # a venue that did not start leaves its directory free
+        raise
     committer = Committer(venue, store)
     metrics = Metrics(venue)
     committer.on_commit = metrics.observe_commit

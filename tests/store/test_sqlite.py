@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from openrfq.instruments.catalogue import default_instruments
 from openrfq.store import committer as committer_module
 from openrfq.store.aio import open_aio
 from openrfq.store.base import Batch
+from openrfq.store.codec import decode_quote
 from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
 
@@ -42,6 +45,12 @@ def writer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
 
 def _writer_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "openrfq-store"]
+
+
+def _quote_ids_on_disk(path: Path) -> set[int]:
+    """What another connection reads (the directory is locked by the store that is open: no second store)."""
+    with closing(sqlite3.connect(path)) as db:
+        return {decode_quote(body).quote_id for (body,) in db.execute("SELECT body FROM quotes")}
 
 
 def _venue(clock: ManualClock) -> Venue:
@@ -128,7 +137,7 @@ async def test_listeners_get_events_only_after_they_are_durable_and_in_engine_or
     seen: list[tuple[str, int, str]] = []
 
     def listener(events: list[object]) -> None:
-        durable = {q.quote_id for q in SqliteStore(tmp_path / "db").load().quotes}
+        durable = _quote_ids_on_disk(tmp_path / "db")
         for event in events:
             entity = getattr(event, "quote", None) or getattr(event, "rfq")
             key = entity.quote_id if hasattr(entity, "quote_id") else entity.rfq_id

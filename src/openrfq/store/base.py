@@ -7,10 +7,24 @@ change; loading them all back rebuilds the venue. A batch is everything a group 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from openrfq.domain.makers import Maker
 from openrfq.domain.models import BlockTrade, Quote, Rfq
+
+
+class StoreError(Exception):
+    """The stored venue cannot be opened or read (in use, damaged, unreadable): said in one line, never guessed
+    around. ``openrfq serve`` prints it as ``openrfq: <message>`` and exits 1."""
+
+
+class DataDirInUse(StoreError):
+    def __init__(self, directory: Path, pid: int | None) -> None:
+        holder = f" (pid {pid})" if pid is not None else ""
+        super().__init__(f"data directory {directory} is in use by another openrfq process{holder}")
+        self.directory = directory
+        self.pid = pid
 
 
 @dataclass(slots=True)
@@ -33,7 +47,8 @@ class Snapshot:
 
 
 class Store(Protocol):
-    def load(self) -> Snapshot: ...
+    def load(self) -> Snapshot:
+        """Every stored entity; raises StoreError when a row cannot be read or decoded."""
 
     def write(self, batch: Batch) -> None:
         """Write the whole batch in one transaction; return only once it is durable. Blocking."""

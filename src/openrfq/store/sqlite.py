@@ -4,61 +4,98 @@ SQLite runs with ``synchronous=NORMAL``: it syncs the WAL before each checkpoint
 the WAL header when the WAL is reused, but not the WAL at each commit. The store adds that sync itself, which
 makes ``write`` exactly ``synchronous=FULL``, and lets the committer split it: ``write_unsynced`` on the event
 loop, then an fdatasync of ``sync_fd()`` that the kernel runs while the loop goes on (see store/aio.py).
+
+Opening never guesses. The data directory is locked first (store/lock.py). A new database is built complete
+(tables, schema version, venue identity) under a temporary name and only then renamed into place, so a
+database file that exists was complete once: one that is empty, lacks a table, its schema version or cannot be
+read is damaged, and opening it raises StoreError instead of starting a venue with ids from 1 that would
+overwrite its history. The checks read the schema only; the full scan that proves the rows is ``load()``
+itself, which turns a page SQLite cannot read or a row that does not decode into the same StoreError
+(``PRAGMA quick_check`` would scan everything a second time: bench/README.md).
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+import time
+import uuid
+import weakref
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from openrfq.store.base import Batch, Snapshot
+import msgspec
+
+from openrfq.store.base import Batch, Snapshot, StoreError
 from openrfq.store.codec import decode_maker, decode_quote, decode_rfq, decode_trade
+from openrfq.store.lock import lock_directory
 
 SCHEMA_VERSION = 1
-_TABLES = ("rfqs", "quotes", "trades")
+# Every table with its columns as ``PRAGMA table_info`` reports them: (name, type, NOT NULL, primary key).
+_SCHEMA: dict[str, list[tuple[str, str, int, int]]] = {
+    **{table: [("id", "INTEGER", 0, 1), ("body", "BLOB", 1, 0)] for table in ("rfqs", "quotes", "trades")},
+    "makers": [("id", "TEXT", 0, 1), ("body", "BLOB", 1, 0)],
+    "meta": [("key", "TEXT", 0, 1), ("value", "TEXT", 1, 0)],
+}
 _CHUNK = 64  # rows per INSERT statement: one statement per table for a typical batch, few distinct statements
+_T = TypeVar("_T")
 
 
 def _insert(table: str, rows: int) -> str:
     return f"INSERT OR REPLACE INTO {table} (id, body) VALUES " + ",".join(("(?,?)",) * rows)
 
 
+def _columns(table: str) -> str:
+    return ", ".join(
+        f"{name} {kind}{' PRIMARY KEY' * pk}{' NOT NULL' * not_null}" for name, kind, not_null, pk in _SCHEMA[table]
+    )
+
+
 class SqliteStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        # Used by one thread at a time after construction: the event loop's, or the committer's writer thread.
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=512)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        for table in _TABLES:
-            self._db.execute(f"CREATE TABLE IF NOT EXISTS {table} (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
-        self._db.execute("CREATE TABLE IF NOT EXISTS makers (id TEXT PRIMARY KEY, body BLOB NOT NULL)")
-        self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) != SCHEMA_VERSION:
-            raise RuntimeError(f"{path}: schema version was {row[0]}, this openrfq reads {SCHEMA_VERSION}")
-        # SQLite made the WAL file when it opened the database in WAL mode above, and keeps that file (the same
-        # inode: it is rewritten from the start after a checkpoint, never truncated) until the last connection
-        # to the database closes: not before this store's own does.
-        self._wal = os.open(f"{path}-wal", os.O_RDWR | os.O_CLOEXEC)
+        shown = path.absolute()
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the venue's whole history: private
+            lock = lock_directory(path.parent)
+        except OSError as e:
+            raise StoreError(f"data directory {shown.parent}: {e.strerror or e}") from None
+        # Released by close(), or when the store is garbage (one a test never closed), like any open file.
+        self._unlock = weakref.finalize(self, os.close, lock)
+        try:
+            self._db, self._wal, self.venue_id = _open(path)
+        except (OSError, sqlite3.Error) as e:  # making or opening it: no permission, disk full, ...
+            self._unlock()
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+            raise StoreError(f"database {shown}: {reason}") from None
+        except BaseException:
+            self._unlock()
+            raise
 
     def load(self) -> Snapshot:
-        """Every stored entity, decoded straight from the cursor (no list of a million row bodies in between)."""
-
-        def rows(table: str) -> Iterator[bytes]:
-            return (body for (body,) in self._db.execute(f"SELECT body FROM {table} ORDER BY id"))
-
+        """Every stored entity; a row that cannot be read or decoded raises StoreError."""
         return Snapshot(
-            rfqs=list(map(decode_rfq, rows("rfqs"))),
-            quotes=list(map(decode_quote, rows("quotes"))),
-            trades=list(map(decode_trade, rows("trades"))),
-            makers=list(map(decode_maker, rows("makers"))),
+            rfqs=self._decoded("rfqs", decode_rfq),
+            quotes=self._decoded("quotes", decode_quote),
+            trades=self._decoded("trades", decode_trade),
+            makers=self._decoded("makers", decode_maker),
         )
+
+    def _decoded(self, table: str, decode: Callable[[bytes], _T]) -> list[_T]:
+        """The table's entities, decoded straight from the cursor (no list of a million row bodies in between)."""
+        damaged = f"database {self.path.absolute()} is damaged: table {table}"
+        try:
+            return list(map(decode, (body for (body,) in self._db.execute(f"SELECT body FROM {table} ORDER BY id"))))
+        except sqlite3.Error as e:
+            raise StoreError(f"{damaged} cannot be read ({e})") from None
+        except (msgspec.DecodeError, TypeError, ValueError) as e:  # not msgpack, not this entity, not bytes at all
+            for row_id, body in self._db.execute(f"SELECT id, body FROM {table} ORDER BY id"):
+                try:
+                    decode(body)
+                except (msgspec.DecodeError, TypeError, ValueError):
+                    raise StoreError(f"{damaged}, row {row_id!r} does not decode ({e})") from None
+            raise StoreError(f"{damaged}: a row does not decode ({e})") from None
 
     def write(self, batch: Batch) -> None:
         """The batch in one transaction, durable when this returns."""
@@ -103,3 +140,88 @@ class SqliteStore:
     def close(self) -> None:
         self._db.close()
         os.close(self._wal)
+        self._unlock()  # last: no other server may open the directory while this store can still write
+
+
+def _open(path: Path) -> tuple[sqlite3.Connection, int, str]:
+    """The database, checked (schema, version, identity) and in WAL mode; its WAL, open; its venue id."""
+    shown = path.absolute()
+    if not path.exists():
+        log = Path(f"{path}-wal")
+        if log.exists() and log.stat().st_size > 0:  # SQLite would replay another database's log into a new one
+            raise StoreError(
+                f"database {shown} is missing but its write-ahead log {log.name} is there: "
+                "restore the database, or move the log away to start a new venue"
+            )
+        _create(path)
+    # Used by one thread at a time after construction: the event loop's, or the committer's writer thread.
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=512)
+    try:
+        # Read before anything is written: a damaged file is left as it was found.
+        found = {t: [(c[1], c[2], c[3], c[5]) for c in db.execute(f"PRAGMA table_info({t})")] for t in _SCHEMA}
+        if not any(found.values()):
+            raise StoreError(f"database {shown} is damaged: it has none of openrfq's tables")
+        for table, columns in found.items():
+            if columns != _SCHEMA[table]:
+                what = f"is not ({_columns(table)})" if columns else "is missing"
+                raise StoreError(f"database {shown} is damaged: table {table} {what}")
+        # Every database openrfq made is in WAL mode already (its header says so): this writes nothing.
+        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode != "wal":  # SQLite keeps the old mode when it cannot switch, e.g. on a read-only file
+            raise StoreError(f"database {shown} cannot be opened for writing (journal mode {mode}, not wal)")
+        meta = dict(db.execute("SELECT key, value FROM meta"))  # a read in WAL mode: the -wal file exists after it
+        version = meta.get("schema_version")
+        if version is None:
+            raise StoreError(f"database {shown} is damaged: its schema version is missing")
+        if version != str(SCHEMA_VERSION):
+            raise StoreError(f"database {shown}: schema version was {version}, this openrfq reads {SCHEMA_VERSION}")
+        db.execute("PRAGMA synchronous=FULL")  # until the identity a migration may write is synced
+        venue_id = meta.get("venue_id")
+        if venue_id is None:
+            # A database of openrfq from before stores had an identity (every one created since has it from
+            # the start): given one now, a forward migration.
+            identity = _identity()
+            db.executemany("INSERT INTO meta VALUES (?, ?)", identity)
+            venue_id = identity[0][1]
+        db.execute("PRAGMA synchronous=NORMAL")  # and the store syncs the WAL itself (module docstring)
+        # SQLite keeps the WAL file (the same inode: it is rewritten from the start after a checkpoint, never
+        # truncated) until the last connection to the database closes: not before this store's own does.
+        wal = os.open(f"{path}-wal", os.O_RDWR | os.O_CLOEXEC)
+    except sqlite3.Error as e:
+        db.close()
+        raise StoreError(f"database {shown} cannot be opened: {e}") from None
+    except BaseException:
+        db.close()
+        raise
+    return db, wal, str(venue_id)
+
+
+def _create(path: Path) -> None:
+    """A new database, whole before it has its name: built and committed under a temporary name, then renamed."""
+    building = path.with_name(path.name + ".new")
+    for suffix in ("", "-journal", "-wal", "-shm"):  # what a creation a crash interrupted left (we hold the lock)
+        Path(f"{building}{suffix}").unlink(missing_ok=True)
+    # Made here, private: SQLite gives a database's journal, WAL and shared-memory files the database's own mode.
+    os.close(os.open(building, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+    db = sqlite3.connect(building, isolation_level=None)
+    try:
+        db.execute("PRAGMA synchronous=FULL")  # the commit syncs the file (rollback journal mode)
+        db.execute("BEGIN")
+        for table in _SCHEMA:
+            db.execute(f"CREATE TABLE {table} ({_columns(table)})")
+        db.executemany("INSERT INTO meta VALUES (?, ?)", [("schema_version", str(SCHEMA_VERSION)), *_identity()])
+        db.execute("COMMIT")
+        db.execute("PRAGMA journal_mode=WAL")  # in the header: opening it later writes nothing before its checks
+    finally:
+        db.close()
+    os.replace(building, path)
+    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(directory)  # the rename itself survives a power loss
+    finally:
+        os.close(directory)
+
+
+def _identity() -> list[tuple[str, str]]:
+    """A new venue id and the moment it was made: the wall clock's, as for a file's date (not venue time)."""
+    return [("venue_id", uuid.uuid4().hex), ("created_ms", str(time.time_ns() // 1_000_000))]
