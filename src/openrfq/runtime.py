@@ -16,6 +16,7 @@ from openrfq.engine import Venue
 from openrfq.logs import log_state_changes
 from openrfq.metrics import Metrics
 from openrfq.store.committer import Committer
+from openrfq.store.base import StoreError
 from openrfq.store.sqlite import SqliteStore
 
 DB_NAME = "openrfq.sqlite3"
@@ -46,7 +47,10 @@ def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
     gc.disable()  # loading allocates millions of objects that all stay alive: collecting meanwhile only costs
     try:
         snapshot = store.load()
-        venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades, snapshot.makers)
+        try:
+            venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades, snapshot.makers)
+        except Exception as e:  # noqa: BLE001 (rows that decode but do not fit together: a damaged store)
+            raise StoreError(f"database {store.path}: its rows do not fit together ({e!r}); refusing to start") from None
         if len(snapshot.rfqs) + len(snapshot.quotes) + len(snapshot.trades) >= FREEZE_ENTITIES:
             gc.freeze()
         del snapshot

@@ -281,3 +281,33 @@ def test_a_data_directory_the_user_made_keeps_its_mode(tmp_path: Path) -> None:
 
     assert _mode(data) == 0o750
     assert _mode(data / DB_NAME) == 0o600
+
+
+def test_files_an_earlier_release_made_readable_by_all_become_private(tmp_path: Path) -> None:
+    path = tmp_path / DB_NAME
+    _sql(path, "PRAGMA journal_mode=WAL;" + PREVIOUS_RELEASE_SCHEMA)
+    path.chmod(0o644)
+
+    store = SqliteStore(path)
+    modes = [_mode(p) for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"))]  # the last two made by SQLite
+    store.close()
+
+    assert modes == [0o600] * 3
+
+
+def test_rows_that_decode_but_do_not_fit_together_are_refused_in_one_line(tmp_path: Path) -> None:
+    venue = Venue(ManualClock(START_MS), default_instruments(TODAY), ["T", "M1"])
+    leg = LegRequest("BTC-USDT", Decimal("1"), Side.BUY)
+    rfq_id = venue.create_rfq(CreateRfq("T", ("M1",), (leg,))).rfq_id
+    priced = LegRequest("BTC-USDT", Decimal("1"), Side.BUY, px=Decimal("50000"))
+    quote = venue.quotes[venue.create_quote(CreateQuote("M1", str(rfq_id), Side.SELL, (priced,))).quote_id]
+    store = SqliteStore(tmp_path / DB_NAME)
+    store.write(Batch(quotes=[(quote.quote_id, encode(quote))]))  # its RFQ's row is missing
+    store.close()
+
+    with pytest.raises(StoreError) as refused:
+        build_app(make_config(), tmp_path, ManualClock(START_MS))
+
+    assert str(refused.value).startswith(f"database {tmp_path / DB_NAME}: its rows do not fit together (")
+    assert "\n" not in str(refused.value)
+    SqliteStore(tmp_path / DB_NAME).close()  # the directory was left free

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import time
 import uuid
 import weakref
@@ -63,6 +64,7 @@ class SqliteStore:
             raise StoreError(f"data directory {shown.parent}: {e.strerror or e}") from None
         # Released by close(), or when the store is garbage (one a test never closed), like any open file.
         self._unlock = weakref.finalize(self, os.close, lock)
+        _make_private(path)
         try:
             self._db, self._wal, self.venue_id = _open(path)
         except (OSError, sqlite3.Error) as e:  # making or opening it: no permission, disk full, ...
@@ -194,6 +196,17 @@ def _open(path: Path) -> tuple[sqlite3.Connection, int, str]:
         db.close()
         raise
     return db, wal, str(venue_id)
+
+
+def _make_private(path: Path) -> None:
+    """Files of an earlier release were made 0644: the database and its -wal/-shm become 0600 (they are ours)."""
+    for name in (str(path), f"{path}-wal", f"{path}-shm"):
+        try:
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+            if mode & 0o077:
+                os.chmod(name, mode & 0o700)
+        except OSError:  # missing (a new venue), or not ours to change: opening it says what is wrong
+            continue
 
 
 def _create(path: Path) -> None:
