@@ -655,6 +655,14 @@ class Venue:
                     break
         return result
 
+    def block_volumes(self, inst: Instrument, since_ms: int, until_ms: int) -> tuple[Decimal, Decimal]:
+        """(vol, volCcy) of ``inst``'s block-trade legs executed in [since_ms, until_ms], exactly summed."""
+        vol = vol_ccy = Decimal(0)
+        for _, leg in self.public_legs(inst.inst_id, since_ms, until_ms, limit=len(self._legs_of.get(inst.inst_id, ()))):
+            v, vc = execution.volumes(inst, leg.px, leg.sz, leg.tgt_ccy)
+            vol, vol_ccy = rules.EXACT.add(vol, v), rules.EXACT.add(vol_ccy, vc)
+        return vol, vol_ccy
+
     def public_legs(self, inst_id: str, since_ms: int, until_ms: int, limit: int) -> list[tuple[BlockTrade, TradeLeg]]:
         """Single legs of ``inst_id`` executed in [since_ms, until_ms], newest first."""
         self.advance()

@@ -15,6 +15,7 @@ from openrfq.config import Account
 from openrfq.domain.instrument import Instrument
 from openrfq.domain.models import BlockTrade, Quote, QuoteLeg, Rfq, RfqLeg, TradeLeg
 from openrfq.domain.rules import EXACT
+from openrfq.engine import Venue
 
 _SZ_QUANTUM = Decimal("1e-8")
 
@@ -235,6 +236,22 @@ def _public_sz(leg: TradeLeg) -> Decimal:
     if leg.tgt_ccy != "quote_ccy":
         return leg.sz
     return EXACT.normalize(EXACT.quantize(EXACT.divide(leg.sz, leg.px), _SZ_QUANTUM))
+
+
+_VOL_QUANTUM = Decimal("0.00000001")
+DAY_MS = 24 * 3600 * 1000
+
+
+def published_until(now_ms: int, delay_ms: int) -> int:
+    """Public block-trade data shows what executed up to this moment (OKX publishes 15 minutes late)."""
+    return now_ms - delay_ms
+
+
+def ticker(venue: Venue, inst: Instrument, now_ms: int, delay_ms: int) -> Json:
+    """An instrument's block ticker: the rolling 24 h volume of the venue's published block trades in it."""
+    until = published_until(now_ms, delay_ms)
+    vol, vol_ccy = venue.block_volumes(inst, until - DAY_MS, until)
+    return block_ticker(inst, vol, EXACT.normalize(EXACT.quantize(vol_ccy, _VOL_QUANTUM)), now_ms)
 
 
 def block_ticker(inst: Instrument, vol: Decimal, vol_ccy: Decimal, ts: int) -> Json:

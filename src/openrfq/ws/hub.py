@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from openrfq.api import views
 from openrfq.api.auth import Caller
-from openrfq.api.routes.market import ticker
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
 from openrfq.domain.models import BlockTrade
 from openrfq.limits import HOUR_MS, WS_MAX_ARGS, WS_REQUESTS_PER_HOUR
@@ -249,7 +248,8 @@ class Hub:
         for inst_id in inst_ids:
             sessions = self._subscribed("block-tickers", inst_id)
             if sessions:
-                data = ticker(self.svc, self.svc.venue.catalogue[inst_id])
+                inst = self.svc.venue.catalogue[inst_id]
+                data = views.ticker(self.svc.venue, inst, self.svc.clock.now_ms(), self.svc.config.public_delay_ms)
                 text = protocol.encode({"arg": {"channel": "block-tickers", "instId": inst_id}, "data": [data]})
                 for session in sessions:
                     session.push(text)

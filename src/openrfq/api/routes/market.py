@@ -6,27 +6,23 @@ for a local venue) and applies to all three.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from openrfq.api import codec, views
 from openrfq.api.auth import Caller
 from openrfq.api.params import Params
-from openrfq.domain import errors, execution
+from openrfq.domain import errors
 from openrfq.domain.enums import InstType
 from openrfq.domain.instrument import Instrument
-from openrfq.domain.rules import EXACT
 
 if TYPE_CHECKING:
     from openrfq.api.app import Services
 
-DAY_MS = 24 * 3600 * 1000
-VOL_QUANTUM = Decimal("0.00000001")
 PUBLIC_LEGS_MAX = 500  # OKX: up to 500 most recent single-leg transactions
 
 
 def _published_until(svc: Services) -> int:
-    return svc.clock.now_ms() - svc.config.public_delay_ms
+    return views.published_until(svc.clock.now_ms(), svc.config.public_delay_ms)
 
 
 def public_trades(svc: Services, caller: Caller | None, p: Params) -> bytes:
@@ -51,11 +47,12 @@ def block_tickers(svc: Services, caller: Caller | None, p: Params) -> bytes:
         for i in svc.venue.catalogue.values()
         if i.inst_type is inst_type and (not family or i.inst_family == family)
     ]
-    return codec.ok([ticker(svc, i) for i in found])
+    return codec.ok([views.ticker(svc.venue, i, svc.clock.now_ms(), svc.config.public_delay_ms) for i in found])
 
 
 def block_ticker(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    return codec.ok([ticker(svc, _instrument(svc, p.text("instId", required=True)))])
+    inst = _instrument(svc, p.text("instId", required=True))
+    return codec.ok([views.ticker(svc.venue, inst, svc.clock.now_ms(), svc.config.public_delay_ms)])
 
 
 def _instrument(svc: Services, inst_id: str) -> Instrument:
@@ -63,14 +60,3 @@ def _instrument(svc: Services, inst_id: str) -> Instrument:
     if inst is None:
         raise errors.InstrumentNotFound()
     return inst
-
-
-def ticker(svc: Services, inst: Instrument) -> dict[str, object]:
-    """Rolling 24 h volume of the venue's own block trades in ``inst``."""
-    until = _published_until(svc)
-    vol = vol_ccy = Decimal(0)
-    for _, leg in svc.venue.public_legs(inst.inst_id, until - DAY_MS, until, limit=10**9):
-        v, vc = execution.volumes(inst, leg.px, leg.sz, leg.tgt_ccy)
-        vol, vol_ccy = EXACT.add(vol, v), EXACT.add(vol_ccy, vc)
-    vol_ccy = EXACT.normalize(EXACT.quantize(vol_ccy, VOL_QUANTUM))
-    return views.block_ticker(inst, vol, vol_ccy, svc.clock.now_ms())
