@@ -1,5 +1,5 @@
-"""A flood from one user: everyone else keeps their own allowance and prompt answers, and the server's memory
-stays bounded. CI floods for a few seconds; OPENRFQ_LONG=1 floods for 60 s."""
+"""A flood from one user, and one of made-up public instruments: everyone else keeps their own allowance and
+prompt answers, and the server's memory stays bounded. CI floods for a few seconds; OPENRFQ_LONG=1 floods for 60 s."""
 
 from __future__ import annotations
 
@@ -45,6 +45,18 @@ def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_pat
         finally:
             client.close()
 
+    def distinct_public_keys() -> None:
+        # Made-up instruments, each a new key for the per-IP-and-instrument limit: none may earn a window.
+        with httpx.Client(base_url=server.url, timeout=5) as client:
+            n = 0
+            while not stop.is_set():
+                params = {"instType": "SWAP", "instId": f"FAKE{n}-USDT-SWAP"}
+                code = client.get("/api/v5/public/mark-price", params=params).json()["code"]
+                n += 1
+                with lock:
+                    public_answers[code] = public_answers.get(code, 0) + 1
+
+    public_answers: dict[str, int] = {}
     try:
         rfq_id = taker.post("/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1", "MAKER2"], "legs": [LEG]})["data"][0]["rfqId"]
         warm = [victim.post("/api/v5/rfq/create-quote", {"rfqId": rfq_id, "quoteSide": "sell", "legs": [{**LEG, "px": "1"}]}) for _ in range(3)]
@@ -52,6 +64,7 @@ def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_pat
         rss_before = _rss_kib(server.process.pid)
 
         flooders = [threading.Thread(target=flood) for _ in range(FLOODERS)]
+        flooders.append(threading.Thread(target=distinct_public_keys))
         for t in flooders:
             t.start()
         latencies, codes = [], []
@@ -76,6 +89,9 @@ def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_pat
     # The flood hit its own limit: mostly 50011, never more than its allowance of real answers.
     assert flood_answers.get("50011", 0) > flood_answers.get("1", 0)
     assert flood_answers.get("1", 0) <= 50 * (FLOOD_S / 2 + 1)
+    # Distinct made-up instruments shared one window: 10 answers per 2 s, the rest refused.
+    assert public_answers.get("50011", 0) > 10 * public_answers.get("0", 0)
+    assert public_answers.get("0", 0) <= 10 * (FLOOD_S / 2 + 1)
     # The other user kept its whole allowance, promptly.
     assert set(codes) == {"0"}, codes
     latencies.sort()
@@ -83,7 +99,7 @@ def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_pat
     assert p99 < 0.25, f"p99 {p99 * 1000:.1f} ms under a flood"
     # Memory stays bounded: refused requests leave nothing behind.
     assert rss_after - rss_before < 30 * 1024, (rss_before, rss_after)
-    print(f"flood answers {flood_answers}; victim p99 {p99 * 1000:.1f} ms; RSS {rss_before} -> {rss_after} KiB")
+    print(f"flood answers {flood_answers}; distinct public keys {public_answers}; victim p99 {p99 * 1000:.1f} ms; RSS {rss_before} -> {rss_after} KiB")
 
 
 def test_a_forwarded_for_header_does_not_choose_the_ip_a_public_limit_counts(tmp_path: Path) -> None:
