@@ -38,7 +38,9 @@ def source(rev: str) -> Path:
     """The src/ directory of ``rev``: the checkout's own for WORKTREE, else an exported copy (cached)."""
     if rev == WORKTREE:
         return REPO / "src"
-    commit = subprocess.run(["git", "rev-parse", rev], cwd=REPO, check=True, capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", rev], cwd=REPO, check=True, capture_output=True, text=True
+    ).stdout.strip()
     tree = WORK / commit
     if not (tree / "src").exists():
         archive = subprocess.run(["git", "archive", commit, "src"], cwd=REPO, check=True, capture_output=True).stdout
@@ -58,8 +60,9 @@ def run_once(pythonpath: Path, connections: int, duration_s: int) -> WrkResult:
         try:
             rfqs = gen_requests.create_rfqs(server.port, connections)
             gen_requests.create_cancel_loop(work / "req", server.port, rfqs, "ab")
-            return run_wrk(server.port, BENCH / "lua" / "cycle.lua", work / "req", connections, duration_s,
-                           server_pid=server.pid)
+            return run_wrk(
+                server.port, BENCH / "lua" / "cycle.lua", work / "req", connections, duration_s, server_pid=server.pid
+            )
         finally:
             server.stop()
 
@@ -89,9 +92,11 @@ def main() -> None:
     for name in ("A", "B"):
         rs = runs[name]
         rps = [r.rps for r in rs]
-        print(f"{name} mean {statistics.mean(rps):9,.0f} req/s (stdev {statistics.pstdev(rps):,.0f}), "
-              f"CPU {statistics.mean(r.server_cpu / r.rps * 1e6 for r in rs):5.1f} us/request, "
-              f"p99 median {statistics.median(r.p99_ms for r in rs):.2f} ms")
+        print(
+            f"{name} mean {statistics.mean(rps):9,.0f} req/s (stdev {statistics.pstdev(rps):,.0f}), "
+            f"CPU {statistics.mean(r.server_cpu / r.rps * 1e6 for r in rs):5.1f} us/request, "
+            f"p99 median {statistics.median(r.p99_ms for r in rs):.2f} ms"
+        )
     ratios = [b.rps / a.rps for a, b in zip(runs["A"], runs["B"])]
     spread = f", stdev {statistics.stdev(ratios):.3f}" if len(ratios) > 1 else ""
     print(f"B/A per round: {', '.join(f'{r:.3f}' for r in ratios)}; mean {statistics.mean(ratios):.3f}{spread}")

@@ -30,7 +30,8 @@ LOADGEN_CPU = os.environ.get("BENCH_LOADGEN_CPU", "1")
 
 TAKER = ("TAKER1", "100001", "bench-taker1-key", "bench-taker1-SECRET", "bench-taker1-pass")
 MAKERS = tuple(
-    (f"MAKER{i}", f"20000{i}", f"bench-maker{i}-key", f"bench-maker{i}-SECRET", f"bench-maker{i}-pass") for i in range(1, 5)
+    (f"MAKER{i}", f"20000{i}", f"bench-maker{i}-key", f"bench-maker{i}-SECRET", f"bench-maker{i}-pass")
+    for i in range(1, 5)
 )
 
 # Same instrument and sizes everywhere: a one-leg BTC-USDT spot RFQ, quoted at a fixed price.
@@ -47,7 +48,7 @@ def config_toml() -> str:
 uid = "{uid}"
 trader_code = "{code}"
 trader_name = "{code} bench"
-type = "{'' if code.startswith('TAKER') else 'LP'}"
+type = "{"" if code.startswith("TAKER") else "LP"}"
   [[accounts.keys]]
   api_key = "{key}"
   secret_key = "{secret}"
@@ -174,16 +175,23 @@ class Server:
         self.process = None
 
 
-def openrfq_server(
-    data_dir: Path, config: Path, log_path: Path, log_level: str = "info"
-) -> Server:
+def openrfq_server(data_dir: Path, config: Path, log_path: Path, log_level: str = "info") -> Server:
     """``openrfq serve`` as a user runs it."""
     port = free_port()
     launcher = [PYTHON, "-m", "openrfq"]
     argv = [
-        *launcher, "serve",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--data-dir", str(data_dir), "--config", str(config), "--log-level", log_level,
+        *launcher,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--config",
+        str(config),
+        "--log-level",
+        log_level,
     ]
     return Server("openrfq", argv, port, log_path)
 
@@ -191,11 +199,25 @@ def openrfq_server(
 def floor_server(log_path: Path) -> Server:
     port = free_port()
     argv = [
-        PYTHON, "-m", "uvicorn", "floor_app:app",
-        "--app-dir", str(BENCH),
-        "--host", "127.0.0.1", "--port", str(port),
-        "--loop", "uvloop", "--http", "httptools",
-        "--no-access-log", "--log-level", "warning", "--lifespan", "off",
+        PYTHON,
+        "-m",
+        "uvicorn",
+        "floor_app:app",
+        "--app-dir",
+        str(BENCH),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--lifespan",
+        "off",
         "--no-proxy-headers",  # as `openrfq serve` runs uvicorn: no proxy-headers middleware
     ]
     return Server("floor", argv, port, log_path)
@@ -233,14 +255,36 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run_wrk(
-    port: int, script: Path, reqdir: Path, connections: int, duration_s: int, extra: list[str] | None = None,
-    log: Path | None = None, server_pid: int | None = None,
+    port: int,
+    script: Path,
+    reqdir: Path,
+    connections: int,
+    duration_s: int,
+    extra: list[str] | None = None,
+    log: Path | None = None,
+    server_pid: int | None = None,
 ) -> WrkResult:
     """wrk pinned to LOADGEN_CPU, one thread per connection (each thread's Lua state is one connection's)."""
     argv = [
-        "taskset", "-c", LOADGEN_CPU, WRK,
-        "-t", str(connections), "-c", str(connections), "-d", f"{duration_s}s", "--latency", "--timeout", "5s",
-        "-s", str(script), f"http://127.0.0.1:{port}", "--", str(reqdir), *(extra or []),
+        "taskset",
+        "-c",
+        LOADGEN_CPU,
+        WRK,
+        "-t",
+        str(connections),
+        "-c",
+        str(connections),
+        "-d",
+        f"{duration_s}s",
+        "--latency",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}",
+        "--",
+        str(reqdir),
+        *(extra or []),
     ]
     cpu0 = cpu_seconds(server_pid) if server_pid else 0.0
     wall0 = time.monotonic()
@@ -251,7 +295,7 @@ def run_wrk(
     summary = None
     for line in out.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
-            summary = json.loads(line[len("BENCH_JSON "):])
+            summary = json.loads(line[len("BENCH_JSON ") :])
     if summary is None:
         raise RuntimeError(f"wrk gave no summary:\n{out.stdout}\n{out.stderr}")
     duration = summary["duration_us"] / 1e6

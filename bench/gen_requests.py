@@ -39,7 +39,9 @@ def create_rfqs(port: int, count: int) -> list[str]:
     counterparties = [m[0] for m in MAKERS]
     ids = []
     for _ in range(count):
-        answer = call(port, TAKER, "POST", "/api/v5/rfq/create-rfq", {"counterparties": counterparties, "legs": [RFQ_LEG]})
+        answer = call(
+            port, TAKER, "POST", "/api/v5/rfq/create-rfq", {"counterparties": counterparties, "legs": [RFQ_LEG]}
+        )
         if answer["code"] != "0":
             raise RuntimeError(f"create-rfq failed: {answer}")
         ids.append(answer["data"][0]["rfqId"])

@@ -33,9 +33,19 @@ def scope(account: tuple[str, ...], method: str, path: str, body: str, ts: str) 
     raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     raw += [(b"host", b"127.0.0.1:8080"), (b"content-length", str(len(body)).encode())]
     return (
-        {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
-         "headers": raw, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8080), "scheme": "http",
-         "http_version": "1.1", "root_path": ""},
+        {
+            "type": "http",
+            "method": method,
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": raw,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8080),
+            "scheme": "http",
+            "http_version": "1.1",
+            "root_path": "",
+        },
         body.encode(),
     )
 
@@ -105,11 +115,19 @@ async def main_async(args: argparse.Namespace) -> None:
         n = sum(len(p) for p in plans)
         await committer.close()
         undo_gc_policy()
-    print(json.dumps({
-        "requests": n, "bad": bad, "rps": round(n / wall),
-        "cpu_us_per_request": round(cpu / n * 1e6, 1), "wall_us_per_request": round(wall / n * 1e6, 1),
-        "commits": committer.batches - batches0, "requests_per_commit": round(n / max(1, committer.batches - batches0), 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "requests": n,
+                "bad": bad,
+                "rps": round(n / wall),
+                "cpu_us_per_request": round(cpu / n * 1e6, 1),
+                "wall_us_per_request": round(wall / n * 1e6, 1),
+                "commits": committer.batches - batches0,
+                "requests_per_commit": round(n / max(1, committer.batches - batches0), 1),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -123,7 +141,7 @@ def main() -> None:
 
     logs.configure(args.log_level)
     # The lines go where `openrfq serve` would send them (stderr); keep them off the terminal.
-    logging.getLogger().handlers[0].stream = open(os.devnull, "w")  # type: ignore[attr-defined]  # noqa: SIM115
+    logging.getLogger().handlers[0].stream = open(os.devnull, "w")  # type: ignore[attr-defined]
     import uvloop
 
     uvloop.run(main_async(args))

@@ -107,7 +107,9 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--log-level", default="info")
     ap.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
-    ap.add_argument("--all-threads", dest="gil", action="store_false", help="sample every thread, not only the GIL holder")
+    ap.add_argument(
+        "--all-threads", dest="gil", action="store_false", help="sample every thread, not only the GIL holder"
+    )
     ap.add_argument("--out", type=Path, default=BENCH / "results" / "profile")
     args = ap.parse_args()
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
@@ -122,16 +124,40 @@ def main() -> None:
             gen_requests.create_cancel_loop(work / "req", server.port, rfqs, "p")
             raw = args.out / "create-cancel.collapsed.txt"
             spy = subprocess.Popen(
-                ["taskset", "-c", LOADGEN_CPU, py_spy, "record", "--pid", str(server.pid), "--duration",
-                 str(args.seconds), "--rate", str(args.rate), "--format", "raw", "--output", str(raw),
-                 "--nonblocking", "--threads", *(["--gil"] if args.gil else [])],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                [
+                    "taskset",
+                    "-c",
+                    LOADGEN_CPU,
+                    py_spy,
+                    "record",
+                    "--pid",
+                    str(server.pid),
+                    "--duration",
+                    str(args.seconds),
+                    "--rate",
+                    str(args.rate),
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(raw),
+                    "--nonblocking",
+                    "--threads",
+                    *(["--gil"] if args.gil else []),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
             )
             result: list[object] = []
             t = threading.Thread(
                 target=lambda: result.append(
-                    run_wrk(server.port, BENCH / "lua" / "cycle.lua", work / "req", args.connections, args.seconds,
-                            server_pid=server.pid)
+                    run_wrk(
+                        server.port,
+                        BENCH / "lua" / "cycle.lua",
+                        work / "req",
+                        args.connections,
+                        args.seconds,
+                        server_pid=server.pid,
+                    )
                 )
             )
             t.start()

@@ -163,14 +163,22 @@ def scaling_suite(args: argparse.Namespace) -> list[dict[str, Any]]:
             run_dir = WORK / f"scaling-{quotes}-{rep}"
             shutil.rmtree(run_dir, ignore_errors=True)
             copy_seed(source, run_dir / "data")
-            server = started(openrfq_server(run_dir / "data", WORK / "openrfq.toml", run_dir / "server.log", args.log_level))
+            server = started(
+                openrfq_server(run_dir / "data", WORK / "openrfq.toml", run_dir / "server.log", args.log_level)
+            )
             try:
                 ready[quotes].append(server.ready_s)
                 rss_start[quotes].append(rss_kb(server.pid) / 1024)
                 rfqs = gen_requests.create_rfqs(server.port, args.connections)
                 gen_requests.create_cancel_loop(run_dir / "req", server.port, rfqs, f"s{rep}")
                 result = run_wrk(
-                    server.port, CYCLE, run_dir / "req", args.connections, args.duration, None, run_dir / "wrk.txt",
+                    server.port,
+                    CYCLE,
+                    run_dir / "req",
+                    args.connections,
+                    args.duration,
+                    None,
+                    run_dir / "wrk.txt",
                     server.pid,
                 )
                 rss_end[quotes].append(rss_kb(server.pid) / 1024)
@@ -179,24 +187,33 @@ def scaling_suite(args: argparse.Namespace) -> list[dict[str, Any]]:
                 stopped(server)
             shutil.rmtree(run_dir / "data", ignore_errors=True)
             shutil.rmtree(run_dir / "req", ignore_errors=True)
-            print(f"  scaling {quotes:>9,} #{rep + 1}: ready {ready[quotes][-1]:.2f} s, {result.row()}, "
-                  f"RSS {rss_end[quotes][-1]:.0f} MB", flush=True)
+            print(
+                f"  scaling {quotes:>9,} #{rep + 1}: ready {ready[quotes][-1]:.2f} s, {result.row()}, "
+                f"RSS {rss_end[quotes][-1]:.0f} MB",
+                flush=True,
+            )
     rows = []
     for quotes in args.scaling:
         info, runs = seeds[quotes][1], results[quotes]
-        rows.append({
-            "quotes": quotes, "rfqs": info["rfqs"], "trades": info["trades"], "rows": info["rows"],
-            "seed_s": round(info["seconds"], 1), "seed_cached": info["cached"],
-            "ready_s": round(statistics.median(ready[quotes]), 2),
-            "rss_start_mb": round(statistics.median(rss_start[quotes])),
-            "rss_end_mb": round(statistics.median(rss_end[quotes])),
-            "rps": round(statistics.median(r.rps for r in runs)),
-            "all_rps": [round(r.rps) for r in runs],
-            "p50_ms": round(statistics.median(r.p50_ms for r in runs), 2),
-            "p99_ms": round(statistics.median(r.p99_ms for r in runs), 2),
-            "bad": sum(r.bad + r.non2xx + r.socket_errors for r in runs),
-            "server_cpu": round(statistics.median(r.server_cpu for r in runs), 2),
-        })
+        rows.append(
+            {
+                "quotes": quotes,
+                "rfqs": info["rfqs"],
+                "trades": info["trades"],
+                "rows": info["rows"],
+                "seed_s": round(info["seconds"], 1),
+                "seed_cached": info["cached"],
+                "ready_s": round(statistics.median(ready[quotes]), 2),
+                "rss_start_mb": round(statistics.median(rss_start[quotes])),
+                "rss_end_mb": round(statistics.median(rss_end[quotes])),
+                "rps": round(statistics.median(r.rps for r in runs)),
+                "all_rps": [round(r.rps) for r in runs],
+                "p50_ms": round(statistics.median(r.p50_ms for r in runs), 2),
+                "p99_ms": round(statistics.median(r.p99_ms for r in runs), 2),
+                "bad": sum(r.bad + r.non2xx + r.socket_errors for r in runs),
+                "server_cpu": round(statistics.median(r.server_cpu for r in runs), 2),
+            }
+        )
     base = rows[0]["rps"] if rows else 0
     for row in rows:
         row["vs_first"] = round(row["rps"] / base, 3) if base else None
@@ -213,15 +230,23 @@ def recovery_suite(args: argparse.Namespace) -> dict[str, Any]:
     times, rss = [], []
     try:
         for _ in range(args.recovery_runs):
-            server = started(openrfq_server(run_dir / "data", WORK / "openrfq.toml", run_dir / "server.log", args.log_level))
+            server = started(
+                openrfq_server(run_dir / "data", WORK / "openrfq.toml", run_dir / "server.log", args.log_level)
+            )
             times.append(server.ready_s)
             rss.append(rss_kb(server.pid) / 1024)
             stopped(server)
     finally:
         shutil.rmtree(run_dir / "data", ignore_errors=True)
-    row = {"quotes": info["quotes"], "rfqs": info["rfqs"], "trades": info["trades"], "rows": info["rows"],
-           "ready_s": [round(t, 2) for t in times], "median_s": round(statistics.median(times), 2),
-           "rss_mb": round(statistics.median(rss))}
+    row = {
+        "quotes": info["quotes"],
+        "rfqs": info["rfqs"],
+        "trades": info["trades"],
+        "rows": info["rows"],
+        "ready_s": [round(t, 2) for t in times],
+        "median_s": round(statistics.median(times), 2),
+        "rss_mb": round(statistics.median(rss)),
+    }
     print(f"  recovery {info['rows']:,} rows: {row['ready_s']} s, RSS {row['rss_mb']} MB", flush=True)
     return row
 
@@ -231,25 +256,44 @@ def ws_suite(args: argparse.Namespace) -> dict[str, Any]:
     runs = []
     for rep in range(args.repeat):
         out = subprocess.run(
-            [PYTHON, str(BENCH / "ws_latency.py"), "--connections", str(args.ws_connections),
-             "--quotes", str(args.ws_quotes), "--log-level", args.log_level],
-            capture_output=True, text=True, cwd=BENCH.parent, timeout=600, check=True,
+            [
+                PYTHON,
+                str(BENCH / "ws_latency.py"),
+                "--connections",
+                str(args.ws_connections),
+                "--quotes",
+                str(args.ws_quotes),
+                "--log-level",
+                args.log_level,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=BENCH.parent,
+            timeout=600,
+            check=True,
         )
         result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
         runs.append(result)
         print(f"  ws #{rep + 1}: {result}", flush=True)
     keys = [k for k, v in runs[0].items() if isinstance(v, float)]
     median = {k: round(statistics.median(r[k] for r in runs), 3) for k in keys}
-    return {"connections": args.ws_connections, "quotes": args.ws_quotes, "samples": runs[0]["samples"],
-            "pushed_before_ack": [r["pushed_before_ack"] for r in runs], "median": median, "runs": runs}
+    return {
+        "connections": args.ws_connections,
+        "quotes": args.ws_quotes,
+        "samples": runs[0]["samples"],
+        "pushed_before_ack": [r["pushed_before_ack"] for r in runs],
+        "median": median,
+        "runs": runs,
+    }
 
 
 def fmt(x: float, digits: int = 2) -> str:
     return f"{x:,.{digits}f}"
 
 
-def targets(runs: list[Run], scaling: list[dict[str, Any]], recovery: dict[str, Any] | None,
-            ws: dict[str, Any] | None) -> list[tuple[str, str, str, bool]]:
+def targets(
+    runs: list[Run], scaling: list[dict[str, Any]], recovery: dict[str, Any] | None, ws: dict[str, Any] | None
+) -> list[tuple[str, str, str, bool]]:
     """(target, goal, measured, met) for each target of the issue this suite measures."""
     out = []
     by = {(r.scenario, r.target): r for r in runs}
@@ -263,27 +307,52 @@ def targets(runs: list[Run], scaling: list[dict[str, Any]], recovery: dict[str, 
         worst = min(row["vs_first"] for row in scaling[1:])
         sizes = " / ".join(f"{row['vs_first']:.0%}" for row in scaling[1:])
         stored = ", ".join(f"{row['quotes']:,}" for row in scaling[1:])
-        out.append((f"throughput with {stored} quotes stored vs {scaling[0]['quotes']:,}", "within 10%", sizes,
-                    worst >= 0.90))
+        out.append(
+            (f"throughput with {stored} quotes stored vs {scaling[0]['quotes']:,}", "within 10%", sizes, worst >= 0.90)
+        )
     if recovery is not None:
-        out.append((f"start to ready with {recovery['quotes']:,} quotes stored", "<= 10 s", f"{recovery['median_s']} s",
-                    recovery["median_s"] <= 10.0))
+        out.append(
+            (
+                f"start to ready with {recovery['quotes']:,} quotes stored",
+                "<= 10 s",
+                f"{recovery['median_s']} s",
+                recovery["median_s"] <= 10.0,
+            )
+        )
     if ws is not None:
         p99 = ws["median"]["ack_to_push_p99_ms"]
-        out.append((f"WebSocket push p99 after the acknowledgement, {ws['connections']} connections", "<= 5 ms",
-                    f"{p99:.2f} ms", p99 <= 5.0))
+        out.append(
+            (
+                f"WebSocket push p99 after the acknowledgement, {ws['connections']} connections",
+                "<= 5 ms",
+                f"{p99:.2f} ms",
+                p99 <= 5.0,
+            )
+        )
     return out
 
 
 def openrfq_build() -> str:
     """How the servers' openrfq is built: what ``pip install .`` makes (compiled) or the source (editable)."""
-    probe = "import openrfq.engine as e, importlib.machinery as m; print(e.__file__.endswith(tuple(m.EXTENSION_SUFFIXES)))"
+    probe = (
+        "import openrfq.engine as e, importlib.machinery as m; print(e.__file__.endswith(tuple(m.EXTENSION_SUFFIXES)))"
+    )
     compiled = subprocess.run([PYTHON, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
-    return "compiled by mypyc (pip install .)" if compiled == "True" else "pure Python (pip install -e . or OPENRFQ_PURE=1)"
+    return (
+        "compiled by mypyc (pip install .)"
+        if compiled == "True"
+        else "pure Python (pip install -e . or OPENRFQ_PURE=1)"
+    )
 
 
-def markdown(args: argparse.Namespace, runs: list[Run], scaling: list[dict[str, Any]], recovery: dict[str, Any] | None,
-             ws: dict[str, Any] | None, meta: dict[str, Any]) -> str:
+def markdown(
+    args: argparse.Namespace,
+    runs: list[Run],
+    scaling: list[dict[str, Any]],
+    recovery: dict[str, Any] | None,
+    ws: dict[str, Any] | None,
+    meta: dict[str, Any],
+) -> str:
     out = [f"# openrfq benchmark results ({meta['date']})", ""]
     out.append(
         f"Machine: {meta['cpus']} cores ({meta['cpu']}), {meta['mem_gb']} GB, Python {meta['python']}, {meta['wrk']}; "
@@ -296,7 +365,9 @@ def markdown(args: argparse.Namespace, runs: list[Run], scaling: list[dict[str, 
     goals = targets(runs, scaling, recovery, ws)
     if goals:
         out += ["| target | goal | measured | met |", "|---|---|---|---|"]
-        out += [f"| {name} | {goal} | {measured} | {'yes' if met else '**no**'} |" for name, goal, measured, met in goals]
+        out += [
+            f"| {name} | {goal} | {measured} | {'yes' if met else '**no**'} |" for name, goal, measured, met in goals
+        ]
         out.append("")
     if runs:
         out += ["## openrfq vs the raw floor", ""]
@@ -317,49 +388,88 @@ def markdown(args: argparse.Namespace, runs: list[Run], scaling: list[dict[str, 
         all_rps = {f"{r.scenario}/{r.target}": [round(x.rps) for x in r.results] for r in runs}
         bad = {f"{r.scenario}/{r.target}": sum(x.bad + x.non2xx + x.socket_errors for x in r.results) for r in runs}
         cpu = {f"{r.scenario}/{r.target}": round(r.median("server_cpu"), 2) for r in runs}
-        out += ["", f"Every run's req/s: {all_rps}", "",
-                f"Failed answers (non-200 or code != 0, socket errors): {bad}", "",
-                f"Server CPU use during the run (1.0 = its core saturated): {cpu}", ""]
+        out += [
+            "",
+            f"Every run's req/s: {all_rps}",
+            "",
+            f"Failed answers (non-200 or code != 0, socket errors): {bad}",
+            "",
+            f"Server CPU use during the run (1.0 = its core saturated): {cpu}",
+            "",
+        ]
     if scaling:
-        out += ["## Scaling: the create/cancel loop with history already stored", "",
-                ("| stored quotes | RFQs | trades | ready s | RSS at start MB | RSS after run MB | req/s | p50 ms | p99 ms "
-                f"| vs {scaling[0]['quotes']:,} |"),
-                "|---|---|---|---|---|---|---|---|---|---|"]
+        out += [
+            "## Scaling: the create/cancel loop with history already stored",
+            "",
+            (
+                "| stored quotes | RFQs | trades | ready s | RSS at start MB | RSS after run MB | req/s | p50 ms | p99 ms "
+                f"| vs {scaling[0]['quotes']:,} |"
+            ),
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for row in scaling:
             out.append(
                 f"| {row['quotes']:,} | {row['rfqs']:,} | {row['trades']:,} | {row['ready_s']} | {row['rss_start_mb']:,} | "
                 f"{row['rss_end_mb']:,} | {row['rps']:,} | {row['p50_ms']} | {row['p99_ms']} | {row['vs_first']:.1%} |"
             )
-        out += ["", "Every run's req/s: " + ", ".join(f"{r['quotes']:,}: {r['all_rps']}" for r in scaling),
-                "", "Seeding (engine + store, cached in bench/.work): "
-                + ", ".join(f"{r['quotes']:,} quotes {r['seed_s']} s{' (cached)' if r['seed_cached'] else ''}" for r in scaling), ""]
+        out += [
+            "",
+            "Every run's req/s: " + ", ".join(f"{r['quotes']:,}: {r['all_rps']}" for r in scaling),
+            "",
+            "Seeding (engine + store, cached in bench/.work): "
+            + ", ".join(
+                f"{r['quotes']:,} quotes {r['seed_s']} s{' (cached)' if r['seed_cached'] else ''}" for r in scaling
+            ),
+            "",
+        ]
     if recovery:
-        out += ["## Recovery", "",
-                (f"`openrfq serve` spawn to first 200 on GET /api/v5/public/time with {recovery['quotes']:,} quotes, "
+        out += [
+            "## Recovery",
+            "",
+            (
+                f"`openrfq serve` spawn to first 200 on GET /api/v5/public/time with {recovery['quotes']:,} quotes, "
                 f"{recovery['rfqs']:,} RFQs and {recovery['trades']:,} block trades stored ({recovery['rows']:,} rows): "
-                f"**{recovery['median_s']} s** (runs: {recovery['ready_s']}), RSS after start {recovery['rss_mb']:,} MB."), ""]
+                f"**{recovery['median_s']} s** (runs: {recovery['ready_s']}), RSS after start {recovery['rss_mb']:,} MB."
+            ),
+            "",
+        ]
     if ws:
         m = ws["median"]
-        out += ["## WebSocket push latency", "",
-                (f"{ws['connections']} connections logged in as the taker, subscribed to `quotes`; {ws['quotes']} quotes, "
-                f"one at a time ({ws['samples']:,} pushes per run)."), "",
-                "| measure | p50 ms | p99 ms |", "|---|---|---|",
-                (f"| acknowledgement → push received (each connection; 0 when the push came first) | "
-                f"{m['ack_to_push_p50_ms']} | {m['ack_to_push_p99_ms']} |"),
-                (f"| acknowledgement → the last of the {ws['connections']} connections has it (per quote) | "
-                f"{m['ack_to_last_connection_p50_ms']} | {m['ack_to_last_connection_p99_ms']} |"),
-                f"| request sent → acknowledgement | {m['send_to_ack_p50_ms']} | {m['send_to_ack_p99_ms']} |",
-                f"| request sent → push received | {m['send_to_push_p50_ms']} | {m['send_to_push_p99_ms']} |",
-                "", f"Pushes that arrived before the acknowledgement, per run: {ws['pushed_before_ack']} of {ws['samples']:,}.",
-                ""]
+        out += [
+            "## WebSocket push latency",
+            "",
+            (
+                f"{ws['connections']} connections logged in as the taker, subscribed to `quotes`; {ws['quotes']} quotes, "
+                f"one at a time ({ws['samples']:,} pushes per run)."
+            ),
+            "",
+            "| measure | p50 ms | p99 ms |",
+            "|---|---|---|",
+            (
+                f"| acknowledgement → push received (each connection; 0 when the push came first) | "
+                f"{m['ack_to_push_p50_ms']} | {m['ack_to_push_p99_ms']} |"
+            ),
+            (
+                f"| acknowledgement → the last of the {ws['connections']} connections has it (per quote) | "
+                f"{m['ack_to_last_connection_p50_ms']} | {m['ack_to_last_connection_p99_ms']} |"
+            ),
+            f"| request sent → acknowledgement | {m['send_to_ack_p50_ms']} | {m['send_to_ack_p99_ms']} |",
+            f"| request sent → push received | {m['send_to_push_p50_ms']} | {m['send_to_push_p99_ms']} |",
+            "",
+            f"Pushes that arrived before the acknowledgement, per run: {ws['pushed_before_ack']} of {ws['samples']:,}.",
+            "",
+        ]
     return "\n".join(out)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default="ratio,scaling,recovery,ws", help="comma list of ratio, scaling, recovery, ws")
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke run: 3 s runs, once each, 1k/20k quotes stored, 20 WebSocket connections")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 3 s runs, once each, 1k/20k quotes stored, 20 WebSocket connections",
+    )
     ap.add_argument("--scenarios", default="loop,rate,quotes")
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run (keep <= 20: 30 s signature window)")
     ap.add_argument("--connections", type=int, default=32)
@@ -422,15 +532,25 @@ def main() -> None:
     print(report)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.md").write_text(report)
-    (args.out / "latest.json").write_text(json.dumps({
-        "meta": meta,
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "targets": [{"target": t, "goal": g, "measured": m, "met": ok} for t, g, m, ok in targets(runs, scaling, recovery, ws)],
-        "ratio": [{"scenario": r.scenario, "target": r.target, "runs": [x.row() for x in r.results]} for r in runs],
-        "scaling": scaling,
-        "recovery": recovery,
-        "ws": ws,
-    }, indent=2))
+    (args.out / "latest.json").write_text(
+        json.dumps(
+            {
+                "meta": meta,
+                "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+                "targets": [
+                    {"target": t, "goal": g, "measured": m, "met": ok}
+                    for t, g, m, ok in targets(runs, scaling, recovery, ws)
+                ],
+                "ratio": [
+                    {"scenario": r.scenario, "target": r.target, "runs": [x.row() for x in r.results]} for r in runs
+                ],
+                "scaling": scaling,
+                "recovery": recovery,
+                "ws": ws,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

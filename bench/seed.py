@@ -105,14 +105,21 @@ def seed(data_dir: Path, quotes: int, config_path: Path | None = None, quiet: bo
         if len(venue._changes.quotes) >= BATCH_ROWS:
             flush()
             if not quiet:
-                print(f"\r  {quote_no:>9,} quotes, {r + 1:>8,} RFQs, {time.perf_counter() - started:6.1f} s", end="",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"\r  {quote_no:>9,} quotes, {r + 1:>8,} RFQs, {time.perf_counter() - started:6.1f} s",
+                    end="",
+                    file=sys.stderr,
+                    flush=True,
+                )
     flush()
     store.close()
     elapsed = time.perf_counter() - started
     if not quiet:
-        print(f"\r  {quote_no:>9,} quotes, {rfq_count:>8,} RFQs, {len(venue.trades):,} trades: {written:,} rows "
-              f"in {elapsed:.1f} s", file=sys.stderr)
+        print(
+            f"\r  {quote_no:>9,} quotes, {rfq_count:>8,} RFQs, {len(venue.trades):,} trades: {written:,} rows "
+            f"in {elapsed:.1f} s",
+            file=sys.stderr,
+        )
     return {"quotes": quote_no, "rfqs": rfq_count, "trades": len(venue.trades), "rows": written, "seconds": elapsed}
 
 

@@ -35,11 +35,20 @@ from websockets.asyncio.client import ClientConnection, connect
 from openrfq.ws.protocol import login_sign
 
 
-async def subscriber(url: str, arrivals: dict[str, list[float]], ready: asyncio.Event, want: int, seen: list[int]) -> ClientConnection:
+async def subscriber(
+    url: str, arrivals: dict[str, list[float]], ready: asyncio.Event, want: int, seen: list[int]
+) -> ClientConnection:
     ws = await connect(url, max_queue=None)
     _, _, key, secret, passphrase = TAKER
     ts = str(int(time.time()))
-    await ws.send(json.dumps({"op": "login", "args": [{"apiKey": key, "passphrase": passphrase, "timestamp": ts, "sign": login_sign(secret, ts)}]}))
+    await ws.send(
+        json.dumps(
+            {
+                "op": "login",
+                "args": [{"apiKey": key, "passphrase": passphrase, "timestamp": ts, "sign": login_sign(secret, ts)}],
+            }
+        )
+    )
     assert json.loads(await ws.recv())["code"] == "0"
     await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "quotes"}]}))
     await ws.recv()
@@ -107,17 +116,25 @@ async def measure(port: int, connections: int, quotes: int) -> dict[str, Any]:
             await asyncio.sleep(0.002)
     for ws in sockets:
         await ws.close()
+
     def pct(values: list[float], p: float) -> float:
         ordered = sorted(values)
         return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 3)
 
     return {
-        "connections": connections, "quotes": quotes, "samples": len(lat_ms),
-        "ack_to_push_p50_ms": pct(lat_ms, 50), "ack_to_push_p99_ms": pct(lat_ms, 99), "ack_to_push_max_ms": round(max(lat_ms), 3),
+        "connections": connections,
+        "quotes": quotes,
+        "samples": len(lat_ms),
+        "ack_to_push_p50_ms": pct(lat_ms, 50),
+        "ack_to_push_p99_ms": pct(lat_ms, 99),
+        "ack_to_push_max_ms": round(max(lat_ms), 3),
         "pushed_before_ack": early,
-        "ack_to_last_connection_p50_ms": pct(last_ms, 50), "ack_to_last_connection_p99_ms": pct(last_ms, 99),
-        "send_to_ack_p50_ms": pct(ack_ms, 50), "send_to_ack_p99_ms": pct(ack_ms, 99),
-        "send_to_push_p50_ms": pct(send_ms, 50), "send_to_push_p99_ms": pct(send_ms, 99),
+        "ack_to_last_connection_p50_ms": pct(last_ms, 50),
+        "ack_to_last_connection_p99_ms": pct(last_ms, 99),
+        "send_to_ack_p50_ms": pct(ack_ms, 50),
+        "send_to_ack_p99_ms": pct(ack_ms, 99),
+        "send_to_push_p50_ms": pct(send_ms, 50),
+        "send_to_push_p99_ms": pct(send_ms, 99),
         "mean_send_to_push_ms": round(statistics.fmean(send_ms), 3),
     }
 

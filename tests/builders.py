@@ -54,7 +54,9 @@ class Party:
     key: ApiKey
     trader_code: str
 
-    async def request(self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None) -> httpx.Response:
+    async def request(
+        self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
+    ) -> httpx.Response:
         target = path
         if params:
             target += "?" + "&".join(f"{k}={v}" for k, v in params.items())

@@ -71,9 +71,7 @@ type = "LP"
 enabled = {rate_limits}
 """
 
-KEYS = {
-    name: (f"{name}-key", f"{name}-SECRET", f"{name}-pass") for name in ("taker1", "taker2", "maker1", "maker2")
-}
+KEYS = {name: (f"{name}-key", f"{name}-SECRET", f"{name}-pass") for name in ("taker1", "taker2", "maker1", "maker2")}
 
 
 def free_port() -> int:
@@ -124,11 +122,18 @@ class ServerProcess:
     def _spawn(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [
-                sys.executable, "-m", "openrfq", "serve",
-                "--host", "127.0.0.1",
-                "--port", str(self.port),
-                "--data-dir", str(self.data_dir),
-                "--config", str(self.config_path),
+                sys.executable,
+                "-m",
+                "openrfq",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                "--config",
+                str(self.config_path),
                 *(["--tls"] if self.tls else []),
             ],
             stdout=log,

@@ -39,8 +39,9 @@ def test_the_bench_config_loads_and_its_signed_requests_authenticate(tmp_path: P
     assert not config.rate_limits_enabled and config.bots == ()
     now_ms = 1_795_000_000_000
     auth = Authenticator(config.accounts, ManualClock(now_ms))
-    raw = common.raw_request("127.0.0.1:1", common.MAKERS[1], "POST", "/api/v5/rfq/cancel-quote",
-                             '{"clQuoteId":"x"}', common.iso_ms(now_ms))
+    raw = common.raw_request(
+        "127.0.0.1:1", common.MAKERS[1], "POST", "/api/v5/rfq/cancel-quote", '{"clQuoteId":"x"}', common.iso_ms(now_ms)
+    )
 
     method, target, headers, body = _parse(raw)
     caller = auth.authenticate(headers, method, target.encode(), body, now_ms)
@@ -73,19 +74,55 @@ def test_the_report_renders_every_section() -> None:
     for scenario, floor, ours in (("loop", 40_000, 12_500), ("rate", 1000, 1000), ("quotes", 40_000, 20_000)):
         runs += [run.Run(scenario, "floor", [result(floor)]), run.Run(scenario, "openrfq", [result(ours)])]
     scaling = [
-        {"quotes": q, "rfqs": q // 4, "trades": q // 40, "rows": q, "seed_s": 1.0, "seed_cached": True, "ready_s": 1.0,
-         "rss_start_mb": 100, "rss_end_mb": 120, "rps": rps, "all_rps": [rps], "p50_ms": 3.0, "p99_ms": 9.0,
-         "bad": 0, "server_cpu": 0.97, "vs_first": rps / 10_000}
+        {
+            "quotes": q,
+            "rfqs": q // 4,
+            "trades": q // 40,
+            "rows": q,
+            "seed_s": 1.0,
+            "seed_cached": True,
+            "ready_s": 1.0,
+            "rss_start_mb": 100,
+            "rss_end_mb": 120,
+            "rps": rps,
+            "all_rps": [rps],
+            "p50_ms": 3.0,
+            "p99_ms": 9.0,
+            "bad": 0,
+            "server_cpu": 0.97,
+            "vs_first": rps / 10_000,
+        }
         for q, rps in ((1000, 10_000), (1_000_000, 9_500))
     ]
-    recovery = {"quotes": 1_000_000, "rfqs": 250_000, "trades": 25_000, "rows": 1_275_000, "ready_s": [7.5],
-                "median_s": 7.5, "rss_mb": 1700}
+    recovery = {
+        "quotes": 1_000_000,
+        "rfqs": 250_000,
+        "trades": 25_000,
+        "rows": 1_275_000,
+        "ready_s": [7.5],
+        "median_s": 7.5,
+        "rss_mb": 1700,
+    }
     keys = ("ack_to_push", "ack_to_last_connection", "send_to_ack", "send_to_push")
-    ws = {"connections": 100, "quotes": 300, "samples": 30_000, "pushed_before_ack": [29_000],
-          "median": {f"{k}_{p}_ms": 0.5 for k in keys for p in ("p50", "p99")}}
-    args = run.argparse.Namespace(connections=32, duration=10, repeat=1, log_level="info", rate=1000,
-                                  scenarios=["loop", "rate", "quotes"])
-    meta = {"date": "today", "cpus": 2, "cpu": "x", "mem_gb": 24, "python": "3.11", "wrk": "wrk", "openrfq": "compiled by mypyc"}
+    ws = {
+        "connections": 100,
+        "quotes": 300,
+        "samples": 30_000,
+        "pushed_before_ack": [29_000],
+        "median": {f"{k}_{p}_ms": 0.5 for k in keys for p in ("p50", "p99")},
+    }
+    args = run.argparse.Namespace(
+        connections=32, duration=10, repeat=1, log_level="info", rate=1000, scenarios=["loop", "rate", "quotes"]
+    )
+    meta = {
+        "date": "today",
+        "cpus": 2,
+        "cpu": "x",
+        "mem_gb": 24,
+        "python": "3.11",
+        "wrk": "wrk",
+        "openrfq": "compiled by mypyc",
+    }
 
     report = run.markdown(args, runs, scaling, recovery, ws, meta)
 
@@ -106,7 +143,10 @@ def test_the_report_names_the_build_the_servers_import() -> None:
 def test_hotpath_drives_the_real_app_and_every_answer_is_a_success() -> None:
     out = subprocess.run(
         [sys.executable, str(BENCH / "hotpath.py"), "--pairs", "5", "--connections", "3"],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     summary = json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -23,9 +23,11 @@ def _compiled(module: str) -> bool:
 
 def _can_compile() -> bool:
     compiler = (sysconfig.get_config_var("CC") or "").split()
-    return bool(compiler) and shutil.which(compiler[0]) is not None and (
-        Path(sysconfig.get_paths()["include"]) / "Python.h"
-    ).exists()
+    return (
+        bool(compiler)
+        and shutil.which(compiler[0]) is not None
+        and (Path(sysconfig.get_paths()["include"]) / "Python.h").exists()
+    )
 
 
 def test_an_editable_install_runs_its_source_and_a_wheel_install_its_compiled_request_path() -> None:

@@ -132,7 +132,9 @@ def test_the_option_wins_over_the_environment_variable(tmp_path: Path) -> None:
     env_path.write_text(GOOD_CONFIG)
     option_path.write_text(BAD_CONFIG)
 
-    result = _serve(["--config", str(option_path), "--data-dir", str(tmp_path / "data")], env={"OPENRFQ_CONFIG": str(env_path)})
+    result = _serve(
+        ["--config", str(option_path), "--data-dir", str(tmp_path / "data")], env={"OPENRFQ_CONFIG": str(env_path)}
+    )
 
     assert result.exit_code == 2 and str(option_path) in result.stderr
 
@@ -158,7 +160,10 @@ def test_invalid_config_through_python_m_openrfq(tmp_path: Path) -> None:
     )
 
     assert done.returncode == 2
-    assert done.stderr == f"openrfq: invalid configuration: {path}: accounts[2].trader_code (line 8): duplicate trader code 'A'\n"
+    assert (
+        done.stderr
+        == f"openrfq: invalid configuration: {path}: accounts[2].trader_code (line 8): duplicate trader code 'A'\n"
+    )
     assert done.stdout == ""
 
 
@@ -248,10 +253,17 @@ def test_the_demo_prints_its_keys_on_start_up(tmp_path: Path) -> None:
     assert lines[1] == f"WebSocket: ws://127.0.0.1:{port}/ws/v5/business"
     assert lines[2] == "loaded 0 RFQs, 0 quotes; config: <built-in demo>"
     assert lines[3] == "demo accounts (pass --config FILE for your own):"
-    assert lines[7] == "LP bot WAGMI: quotes every RFQ sent to it (spread bps: FUTURES 15, OPTION 300, SPOT 10, SWAP 10)"
+    assert (
+        lines[7] == "LP bot WAGMI: quotes every RFQ sent to it (spread bps: FUTURES 15, OPTION 300, SPOT 10, SWAP 10)"
+    )
     for line, (code, uid, key, secret, passphrase) in zip(lines[4:7], DEMO_KEYS, strict=True):
         assert line.split() == [
-            code, f"uid={uid}", f"api_key={key}", f"secret_key={secret}", f"passphrase={passphrase}", "permissions=read,trade"
+            code,
+            f"uid={uid}",
+            f"api_key={key}",
+            f"secret_key={secret}",
+            f"passphrase={passphrase}",
+            "permissions=read,trade",
         ]
     assert answer.status_code == 200 and answer.json()["code"] == "0"
     assert (data_dir / DB_NAME).exists()
@@ -275,7 +287,9 @@ def test_serve_runs_the_wagmi_bot_so_a_taker_alone_can_trade(tmp_path: Path) -> 
             rfq_id = call(client, "POST", "/api/v5/rfq/create-rfq", body)["data"][0]["rfqId"]
             time.sleep(0.5)
             (quote,) = call(client, "GET", f"/api/v5/rfq/quotes?rfqId={rfq_id}")["data"]
-            trade = call(client, "POST", "/api/v5/rfq/execute-quote", f'{{"rfqId":"{rfq_id}","quoteId":"{quote["quoteId"]}"}}')
+            trade = call(
+                client, "POST", "/api/v5/rfq/execute-quote", f'{{"rfqId":"{rfq_id}","quoteId":"{quote["quoteId"]}"}}'
+            )
 
     assert (quote["traderCode"], quote["quoteSide"], quote["legs"][0]["px"]) == ("WAGMI", "sell", "50050")
     assert trade["data"][0]["mTraderCode"] == "WAGMI"
@@ -349,7 +363,12 @@ def test_a_damaged_store_stops_a_real_serve_without_a_traceback(tmp_path: Path) 
 
     done = subprocess.run(
         [sys.executable, "-m", "openrfq", "serve", "--data-dir", str(tmp_path / "data"), "--port", str(free_port())],
-        capture_output=True, check=False, text=True, timeout=30, cwd=tmp_path, env=_clean_env(),
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+        env=_clean_env(),
     )
 
     assert (done.returncode, done.stdout) == (1, "")
@@ -362,7 +381,12 @@ def test_a_second_server_on_the_default_data_directory_exits_1_naming_the_first(
         _read_until(first, "LP bot WAGMI", tmp_path / "stderr.log")
         second = subprocess.run(
             [sys.executable, "-m", "openrfq", "serve", "--port", str(free_port())],
-            capture_output=True, check=False, text=True, timeout=30, cwd=tmp_path, env=_clean_env(),
+            capture_output=True,
+            check=False,
+            text=True,
+            timeout=30,
+            cwd=tmp_path,
+            env=_clean_env(),
         )
         answer = _wait_for_time(port)  # the first serves on
 

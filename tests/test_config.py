@@ -156,7 +156,9 @@ def test_accounts_and_keys_are_read() -> None:
     config = _parse(ACCOUNT + MAKER)
 
     taker, maker = _declared(config)
-    assert taker == Account("100001", "TAKER1", "Alpha Capital", "", (ApiKey("k1", "s1", "p1", frozenset({"read", "trade"})),))
+    assert taker == Account(
+        "100001", "TAKER1", "Alpha Capital", "", (ApiKey("k1", "s1", "p1", frozenset({"read", "trade"})),)
+    )
     assert (maker.uid, maker.trader_code, maker.trader_name, maker.type) == ("200001", "MAKER1", "Maker One", "LP")
     assert config.source == SOURCE
 
@@ -255,30 +257,78 @@ def test_an_unknown_permission() -> None:
         (ACCOUNT.replace('uid = "100001"', "uid = 100001"), "accounts[1].uid", "must be a string"),
         (ACCOUNT.replace('uid = "100001"', 'uid = "u100001"'), "accounts[1].uid", "must be digits, got 'u100001'"),
         (ACCOUNT.replace('uid = "100001"', 'uid = ""'), "accounts[1].uid", "must be digits, got ''"),
-        (ACCOUNT.replace('uid = "100001"', 'uid = "\u0661\u0662"'), "accounts[1].uid", "must be digits, got '\u0661\u0662'"),
+        (
+            ACCOUNT.replace('uid = "100001"', 'uid = "\u0661\u0662"'),
+            "accounts[1].uid",
+            "must be digits, got '\u0661\u0662'",
+        ),
         (ACCOUNT.replace('trader_code = "TAKER1"', ""), "accounts[1].trader_code", "required"),
         (ACCOUNT.replace('"TAKER1"', "1"), "accounts[1].trader_code", "must be a string"),
-        (ACCOUNT.replace('"TAKER1"', '"TAKER 1"'), "accounts[1].trader_code", "must be 1-32 letters, digits or _, got 'TAKER 1'"),
+        (
+            ACCOUNT.replace('"TAKER1"', '"TAKER 1"'),
+            "accounts[1].trader_code",
+            "must be 1-32 letters, digits or _, got 'TAKER 1'",
+        ),
         (ACCOUNT.replace('"TAKER1"', '""'), "accounts[1].trader_code", "must be 1-32 letters, digits or _, got ''"),
-        (ACCOUNT.replace('"TAKER1"', '"' + "T" * 33 + '"'), "accounts[1].trader_code", "must be 1-32 letters, digits or _, got '" + "T" * 33 + "'"),
-        (ACCOUNT.replace('"TAKER1"', '"TAKER1\\n"'), "accounts[1].trader_code", "must be 1-32 letters, digits or _, got 'TAKER1\\n'"),
-        (ACCOUNT.replace('trader_name = "Alpha Capital"', "trader_name = 5"), "accounts[1].trader_name", "must be a string"),
-        (ACCOUNT.replace('type = ""', 'type = "MM"'), "accounts[1].type", "must be \"\" or \"LP\", got 'MM'"),
-        (ACCOUNT.replace('type = ""', 'type = "lp"'), "accounts[1].type", "must be \"\" or \"LP\", got 'lp'"),
+        (
+            ACCOUNT.replace('"TAKER1"', '"' + "T" * 33 + '"'),
+            "accounts[1].trader_code",
+            "must be 1-32 letters, digits or _, got '" + "T" * 33 + "'",
+        ),
+        (
+            ACCOUNT.replace('"TAKER1"', '"TAKER1\\n"'),
+            "accounts[1].trader_code",
+            "must be 1-32 letters, digits or _, got 'TAKER1\\n'",
+        ),
+        (
+            ACCOUNT.replace('trader_name = "Alpha Capital"', "trader_name = 5"),
+            "accounts[1].trader_name",
+            "must be a string",
+        ),
+        (ACCOUNT.replace('type = ""', 'type = "MM"'), "accounts[1].type", 'must be "" or "LP", got \'MM\''),
+        (ACCOUNT.replace('type = ""', 'type = "lp"'), "accounts[1].type", 'must be "" or "LP", got \'lp\''),
         (ACCOUNT.replace('type = ""', "type = true"), "accounts[1].type", "must be a string"),
         (ACCOUNT.replace('type = ""', 'desk = "rates"'), "accounts[1].desk", "unknown key"),
         (ACCOUNT.replace('api_key = "k1"', ""), "accounts[1].keys[1].api_key", "required"),
         (ACCOUNT.replace('secret_key = "s1"', ""), "accounts[1].keys[1].secret_key", "required"),
         (ACCOUNT.replace('passphrase = "p1"', ""), "accounts[1].keys[1].passphrase", "required"),
         (ACCOUNT.replace('api_key = "k1"', 'api_key = ""'), "accounts[1].keys[1].api_key", "must not be empty"),
-        (ACCOUNT.replace('secret_key = "s1"', 'secret_key = ""'), "accounts[1].keys[1].secret_key", "must not be empty"),
-        (ACCOUNT.replace('passphrase = "p1"', 'passphrase = ""'), "accounts[1].keys[1].passphrase", "must not be empty"),
+        (
+            ACCOUNT.replace('secret_key = "s1"', 'secret_key = ""'),
+            "accounts[1].keys[1].secret_key",
+            "must not be empty",
+        ),
+        (
+            ACCOUNT.replace('passphrase = "p1"', 'passphrase = ""'),
+            "accounts[1].keys[1].passphrase",
+            "must not be empty",
+        ),
         (ACCOUNT.replace('secret_key = "s1"', "secret_key = 1"), "accounts[1].keys[1].secret_key", "must be a string"),
-        (ACCOUNT.replace('passphrase = "p1"', 'passphrase = "p1"\nlabel = "x"'), "accounts[1].keys[1].label", "unknown key"),
-        (ACCOUNT.replace('["read", "trade"]', '"read"'), "accounts[1].keys[1].permissions", 'must be a list such as ["read", "trade"]'),
-        (ACCOUNT.replace('["read", "trade"]', "[1]"), "accounts[1].keys[1].permissions", 'must be a list such as ["read", "trade"]'),
-        ('[[accounts]]\nuid = "1"\ntrader_code = "A"\nkeys = "k1"', "accounts[1].keys", "must be an array of tables ([[accounts.keys]])"),
-        ('[[accounts]]\nuid = "1"\ntrader_code = "A"\nkeys = [1]', "accounts[1].keys", "must be an array of tables ([[accounts.keys]])"),
+        (
+            ACCOUNT.replace('passphrase = "p1"', 'passphrase = "p1"\nlabel = "x"'),
+            "accounts[1].keys[1].label",
+            "unknown key",
+        ),
+        (
+            ACCOUNT.replace('["read", "trade"]', '"read"'),
+            "accounts[1].keys[1].permissions",
+            'must be a list such as ["read", "trade"]',
+        ),
+        (
+            ACCOUNT.replace('["read", "trade"]', "[1]"),
+            "accounts[1].keys[1].permissions",
+            'must be a list such as ["read", "trade"]',
+        ),
+        (
+            '[[accounts]]\nuid = "1"\ntrader_code = "A"\nkeys = "k1"',
+            "accounts[1].keys",
+            "must be an array of tables ([[accounts.keys]])",
+        ),
+        (
+            '[[accounts]]\nuid = "1"\ntrader_code = "A"\nkeys = [1]',
+            "accounts[1].keys",
+            "must be an array of tables ([[accounts.keys]])",
+        ),
     ],
 )
 def test_an_invalid_account_names_its_key_path_and_the_problem(text: str, where: str, problem: str) -> None:
@@ -287,7 +337,7 @@ def test_an_invalid_account_names_its_key_path_and_the_problem(text: str, where:
 
 def test_the_second_account_is_named_by_position() -> None:
     assert _error(ACCOUNT + MAKER.replace('type = "LP"', 'type = "X"')) == (
-        f"{SOURCE}: accounts[2].type: must be \"\" or \"LP\", got 'X'"
+        f'{SOURCE}: accounts[2].type: must be "" or "LP", got \'X\''
     )
 
 
@@ -332,7 +382,7 @@ def test_load_config_names_the_file_path(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_config(path, TODAY)
 
-    assert str(raised.value) == f"{path}: accounts[1].type: must be \"\" or \"LP\", got 'X'"
+    assert str(raised.value) == f'{path}: accounts[1].type: must be "" or "LP", got \'X\''
 
 
 def test_load_config_reads_a_valid_file(tmp_path: Path) -> None:
@@ -394,7 +444,11 @@ def test_replace_true_serves_only_the_listed_instruments() -> None:
 
     (sol,) = config.instruments
     assert (sol.inst_type, sol.inst_id, sol.tick_sz, sol.lot_sz, sol.min_sz) == (
-        InstType.SPOT, "SOL-USDT", Decimal("0.01"), Decimal("0.0001"), Decimal("0.01")
+        InstType.SPOT,
+        "SOL-USDT",
+        Decimal("0.01"),
+        Decimal("0.0001"),
+        Decimal("0.01"),
     )
     assert (sol.base_ccy, sol.quote_ccy) == ("SOL", "USDT")
 
@@ -442,7 +496,12 @@ replace = true
 
     (swap,) = config.instruments
     assert (swap.inst_type, swap.inst_family, swap.ct_val, swap.ct_val_ccy, swap.settle_ccy, swap.ct_type) == (
-        InstType.SWAP, "SOL-USDT", Decimal(1), "SOL", "USDT", "linear"
+        InstType.SWAP,
+        "SOL-USDT",
+        Decimal(1),
+        "SOL",
+        "USDT",
+        "linear",
     )
     assert (swap.lever, swap.list_time) == ("50", 1_700_000_000_000)
 
@@ -457,17 +516,37 @@ def test_a_duplicate_listed_instrument_names_the_entry_and_its_line() -> None:
 @pytest.mark.parametrize(
     ("text", "where", "problem"),
     [
-        ("[instruments]\nreplace = true\n", "instruments", "replace = true needs at least one [[instruments.list]] entry"),
+        (
+            "[instruments]\nreplace = true\n",
+            "instruments",
+            "replace = true needs at least one [[instruments.list]] entry",
+        ),
         ("[instruments]\nreplace = 'yes'\n", "instruments.replace", "must be true or false"),
         ("[instruments]\nreplace = 1\n", "instruments.replace", "must be true or false"),
         ("[instruments]\nlist = 'SOL-USDT'\n", "instruments.list", "must be an array of tables ([[instruments.list]])"),
-        ("[instruments.list]\ninstId = 'SOL-USDT'\n", "instruments.list", "must be an array of tables ([[instruments.list]])"),
+        (
+            "[instruments.list]\ninstId = 'SOL-USDT'\n",
+            "instruments.list",
+            "must be an array of tables ([[instruments.list]])",
+        ),
         ("[instruments]\nlist = ['SOL-USDT']\n", "instruments.list[1]", "must be a table"),
         ("[instruments]\nextend = true\n", "instruments.extend", "unknown key"),
-        (SOL.replace('tickSz = "0.01"', 'tickSz = "0"'), "instruments.list[1].tickSz", 'must be a positive number (a string such as "0.1")'),
+        (
+            SOL.replace('tickSz = "0.01"', 'tickSz = "0"'),
+            "instruments.list[1].tickSz",
+            'must be a positive number (a string such as "0.1")',
+        ),
         (SOL.replace('minSz = "0.01"', ""), "instruments.list[1].minSz", "required"),
-        (SOL.replace('instType = "SPOT"', 'instType = "MARGIN"'), "instruments.list[1].instType", "must be one of SPOT, SWAP, FUTURES, OPTION"),
-        (SOL.replace('instId = "SOL-USDT"', 'instId = "SOL-USDT"\nsymbol = "x"'), "instruments.list[1].symbol", "unknown field"),
+        (
+            SOL.replace('instType = "SPOT"', 'instType = "MARGIN"'),
+            "instruments.list[1].instType",
+            "must be one of SPOT, SWAP, FUTURES, OPTION",
+        ),
+        (
+            SOL.replace('instId = "SOL-USDT"', 'instId = "SOL-USDT"\nsymbol = "x"'),
+            "instruments.list[1].symbol",
+            "unknown field",
+        ),
         (SOL + SOL.replace('"SOL-USDT"', '"SOLUSDT"'), "instruments.list[2].instId", "must look like BASE-QUOTE[-...]"),
     ],
 )
@@ -503,7 +582,10 @@ def test_empty_sections_keep_the_defaults() -> None:
 
     assert config == _parse(ACCOUNT)
     assert (config.rate_limits_enabled, config.taker_fee_rate, config.maker_fee_rate, config.public_delay_ms) == (
-        True, 0.0005, 0.0002, 0
+        True,
+        0.0005,
+        0.0002,
+        0,
     )
 
 
@@ -537,7 +619,13 @@ def test_invalid_settings_name_the_key_path_and_the_problem(text: str, where: st
 def test_prices_default_to_the_static_index() -> None:
     prices = _parse(ACCOUNT).prices
 
-    assert (prices.source, prices.volatility, prices.seed, prices.step_ms, prices.replay_rows) == ("static", 0.5, 1, 1000, ())
+    assert (prices.source, prices.volatility, prices.seed, prices.step_ms, prices.replay_rows) == (
+        "static",
+        0.5,
+        1,
+        1000,
+        (),
+    )
     assert dict(prices.index) == dict(DEFAULT_INDEX)
 
 
@@ -600,7 +688,7 @@ def test_a_replay_file_that_is_missing_or_not_utf8(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "where", "problem"),
     [
-        ("source = 'live'", "prices.source", "must be \"static\", \"random_walk\" or \"replay\", got 'live'"),
+        ("source = 'live'", "prices.source", 'must be "static", "random_walk" or "replay", got \'live\''),
         ("source = 1", "prices.source", "must be a string"),
         ("volatility = 0", "prices.volatility", "must be a number such as 0.5 (50% a year)"),
         ("volatility = '0.5'", "prices.volatility", "must be a number such as 0.5 (50% a year)"),

@@ -23,15 +23,23 @@ def test_the_demo_runs_to_completion_and_leaves_nothing_running(tmp_path: Path) 
     env = {**os.environ, "COLUMNS": "160", "TMPDIR": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-m", "openrfq", "demo", "--pace", "0"],
-        check=False, capture_output=True, text=True, timeout=90, env=env, cwd=tmp_path,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=env,
+        cwd=tmp_path,
     )
     out = done.stdout
 
     assert done.returncode == 0, out + done.stderr
     url = re.search(r"venue on (http://127\.0\.0\.1:\d+) \(data in (\S+)\)", out)
     assert url is not None, out
-    summary = out[out.index("Summary"):]
-    rows = {m[0]: m[1:] for m in re.findall(r"│ (\d+)\s+│ (spot|swap|option call)\s.*?│ (\w+)\s+│ (\d+)\s+│ (\d+)\s+│", summary)}
+    summary = out[out.index("Summary") :]
+    rows = {
+        m[0]: m[1:]
+        for m in re.findall(r"│ (\d+)\s+│ (spot|swap|option call)\s.*?│ (\w+)\s+│ (\d+)\s+│ (\d+)\s+│", summary)
+    }
     assert rows["1"][:2] == ("spot", "filled") and rows["3"][:2] == ("option call", "filled")
     assert rows["2"][:2] == ("swap", "canceled")
     assert all(int(quotes) >= 2 for _, _, quotes, _ in rows.values()), rows  # both bots quoted each RFQ
@@ -49,7 +57,10 @@ def test_keep_leaves_the_venue_running_until_ctrl_c(tmp_path: Path) -> None:
     env = {**os.environ, "COLUMNS": "160", "TMPDIR": str(tmp_path)}
     process = subprocess.Popen(
         [sys.executable, "-m", "openrfq", "demo", "--pace", "0", "--keep"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=tmp_path,
     )
     try:
         out = _read_until(process, "okx.privateGetRfqQuotes()", tmp_path / "none.log", timeout_s=60)

@@ -35,7 +35,9 @@ async def _venue(tmp_path: Path, limits: EdgeLimits) -> AsyncIterator[Running]:
         yield run
 
 
-def _exchange(port: int, payload: bytes, timeout: float = 5.0, chunk: int = 0, pause: float = 0.0) -> tuple[bytes, float, int]:
+def _exchange(
+    port: int, payload: bytes, timeout: float = 5.0, chunk: int = 0, pause: float = 0.0
+) -> tuple[bytes, float, int]:
     """Send ``payload`` (in ``chunk``-sized pieces ``pause`` s apart, or at once) and read until the server closes:
     (what it answered, seconds until it closed, bytes the client got to send before that)."""
     sock = socket.create_connection(("127.0.0.1", port))
@@ -133,7 +135,8 @@ async def test_a_websocket_handshake_with_an_oversized_head_is_refused(venue: Ru
     head = (
         b"GET /ws/v5/business HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-Big: "
-        + b"a" * (MAX_HEAD + 1) + b"\r\n\r\n"
+        + b"a" * (MAX_HEAD + 1)
+        + b"\r\n\r\n"
     )
     answer, _, _ = await asyncio.to_thread(_exchange, venue.port, head)
 

@@ -136,7 +136,9 @@ def test_the_formatter_writes_values_json_cannot_hold_as_their_repr() -> None:
         line = _format(record)
 
     assert line["msg"] == "> TEXT" and line["logger"] == "websockets.client"
-    assert "Connection" in str(line["websocket"]) and "tuple keys" in str(line["keys"]) and "socket" in str(line["socket"])
+    assert (
+        "Connection" in str(line["websocket"]) and "tuple keys" in str(line["keys"]) and "socket" in str(line["socket"])
+    )
 
 
 def test_the_formatter_survives_a_bad_format_and_a_broken_repr() -> None:
@@ -165,7 +167,9 @@ def test_libraries_that_log_frames_stay_at_info_when_openrfq_logs_debug(root_log
             logging.getLogger(name).setLevel(level)
 
 
-def _signed_request(client: httpx.Client, key: ApiKey, method: str, path: str, body: object, signs: list[str]) -> dict[str, object]:
+def _signed_request(
+    client: httpx.Client, key: ApiKey, method: str, path: str, body: object, signs: list[str]
+) -> dict[str, object]:
     text = "" if body is None else json.dumps(body)
     headers = signed_headers(key, method, path, text, int(time.time() * 1000))
     signs.append(headers["OK-ACCESS-SIGN"])
@@ -181,9 +185,21 @@ def test_a_debug_venue_with_its_bot_logs_no_secret_and_no_traceback(tmp_path: Pa
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
         # No --config: the demo accounts and the WAGMI bot (a random key per start, logging in over the WebSocket).
         server = subprocess.Popen(
-            [sys.executable, "-m", "openrfq", "serve", "--port", str(port), "--data-dir", str(tmp_path / "data"),
-             "--log-level", "debug"],
-            stdout=stdout, stderr=stderr, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [
+                sys.executable,
+                "-m",
+                "openrfq",
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "data"),
+                "--log-level",
+                "debug",
+            ],
+            stdout=stdout,
+            stderr=stderr,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
@@ -191,17 +207,39 @@ def test_a_debug_venue_with_its_bot_logs_no_secret_and_no_traceback(tmp_path: Pa
                 with ws_connect(f"ws://127.0.0.1:{port}/ws/v5/business") as ws:
                     ts = str(int(time.time()))
                     signs.append(login_sign(taker.secret_key, ts))
-                    ws.send(json.dumps({"op": "login", "args": [{"apiKey": taker.api_key, "passphrase": taker.passphrase,
-                                                                 "timestamp": ts, "sign": signs[-1]}]}))
+                    ws.send(
+                        json.dumps(
+                            {
+                                "op": "login",
+                                "args": [
+                                    {
+                                        "apiKey": taker.api_key,
+                                        "passphrase": taker.passphrase,
+                                        "timestamp": ts,
+                                        "sign": signs[-1],
+                                    }
+                                ],
+                            }
+                        )
+                    )
                     assert json.loads(ws.recv(timeout=5))["code"] == "0"
                     leg = {"instId": "BTC-USDT", "sz": "1", "side": "buy"}
-                    rfq = _signed_request(client, taker, "POST", "/api/v5/rfq/create-rfq", {"counterparties": ["WAGMI"], "legs": [leg]}, signs)
+                    rfq = _signed_request(
+                        client,
+                        taker,
+                        "POST",
+                        "/api/v5/rfq/create-rfq",
+                        {"counterparties": ["WAGMI"], "legs": [leg]},
+                        signs,
+                    )
                     rfq_id = rfq["data"][0]["rfqId"]  # type: ignore[index]
                     quotes: list[object] = []
                     deadline = time.monotonic() + 5
                     while not quotes and time.monotonic() < deadline:  # the bot quotes: its own signed requests
                         time.sleep(0.2)
-                        quotes = _signed_request(client, taker, "GET", f"/api/v5/rfq/quotes?rfqId={rfq_id}", None, signs)["data"]  # type: ignore[assignment]
+                        quotes = _signed_request(
+                            client, taker, "GET", f"/api/v5/rfq/quotes?rfqId={rfq_id}", None, signs
+                        )["data"]  # type: ignore[assignment]
                     assert quotes, "the bot did not quote"
                     _signed_request(client, taker, "POST", "/api/v5/rfq/cancel-rfq", {"rfqId": rfq_id}, signs)
         finally:
@@ -213,7 +251,14 @@ def test_a_debug_venue_with_its_bot_logs_no_secret_and_no_traceback(tmp_path: Pa
     assert '"logger":"openrfq.api"' in logged and '"level":"debug"' in logged  # debug lines were written
     assert "Traceback" not in everything and "--- Logging error ---" not in everything
     # The demo accounts' keys are printed in the banner on purpose (they are public); the log must not repeat them.
-    for secret in (taker.secret_key, taker.passphrase, "passphrase", '"sign"', "OK-ACCESS-SIGN", "OK-ACCESS-PASSPHRASE"):
+    for secret in (
+        taker.secret_key,
+        taker.passphrase,
+        "passphrase",
+        '"sign"',
+        "OK-ACCESS-SIGN",
+        "OK-ACCESS-PASSPHRASE",
+    ):
         assert secret not in logged, secret
     for sign in signs:
         assert sign not in everything

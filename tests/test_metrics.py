@@ -15,7 +15,10 @@ from openrfq.metrics import _FAST, _ROWS, Metrics
 
 def _without_created_values(text: str) -> list[str]:
     """Creation timestamps differ between the two registries; everything else must not."""
-    return [line.rsplit(" ", 1)[0] if "_created" in line and not line.startswith("#") else line for line in text.splitlines()]
+    return [
+        line.rsplit(" ", 1)[0] if "_created" in line and not line.startswith("#") else line
+        for line in text.splitlines()
+    ]
 
 
 def test_exposition_matches_prometheus_client() -> None:
@@ -23,10 +26,17 @@ def test_exposition_matches_prometheus_client() -> None:
     metrics.add_endpoints(["/a", "/b"])
     reference = CollectorRegistry(auto_describe=True)
     requests = Counter(
-        "openrfq_requests", "REST requests answered, by endpoint and OKX code.", ["endpoint", "code"], registry=reference
+        "openrfq_requests",
+        "REST requests answered, by endpoint and OKX code.",
+        ["endpoint", "code"],
+        registry=reference,
     )
     latency = Histogram(
-        "openrfq_request_seconds", "REST request latency, to the answer.", ["endpoint"], buckets=_FAST, registry=reference
+        "openrfq_request_seconds",
+        "REST request latency, to the answer.",
+        ["endpoint"],
+        buckets=_FAST,
+        registry=reference,
     )
     latency.labels("/a")
     latency.labels("/b")
@@ -46,7 +56,10 @@ def test_exposition_matches_prometheus_client() -> None:
         rows.observe(batch)
         seconds.observe(value)
 
-    ours = [line for line in generate_latest(metrics.registry).decode().splitlines() if "openrfq_ws" not in line
-            and "openrfq_active" not in line]
+    ours = [
+        line
+        for line in generate_latest(metrics.registry).decode().splitlines()
+        if "openrfq_ws" not in line and "openrfq_active" not in line
+    ]
     theirs = generate_latest(reference).decode().splitlines()
     assert _without_created_values("\n".join(ours)) == _without_created_values("\n".join(theirs))

@@ -48,7 +48,10 @@ def test_the_certificate_covers_both_loopbacks_and_keeps_its_key_private(tmp_pat
     cert = x509.load_pem_x509_certificate(files.cert.read_bytes())
     names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
 
-    assert set(names.get_values_for_type(x509.IPAddress)) == {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")}
+    assert set(names.get_values_for_type(x509.IPAddress)) == {
+        ipaddress.ip_address("127.0.0.1"),
+        ipaddress.ip_address("::1"),
+    }
     assert names.get_values_for_type(x509.DNSName) == ["localhost"]
     assert stat.S_IMODE(files.key.stat().st_mode) == 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ca.pem", "server.key", "server.pem"]  # no CA key
@@ -83,7 +86,15 @@ def test_serve_wants_cert_and_key_together(tmp_path: Path) -> None:
 
 
 def test_serve_names_a_missing_certificate_file(tmp_path: Path) -> None:
-    args = ["serve", "--data-dir", str(tmp_path), "--tls-cert", str(tmp_path / "c.pem"), "--tls-key", str(tmp_path / "k")]
+    args = [
+        "serve",
+        "--data-dir",
+        str(tmp_path),
+        "--tls-cert",
+        str(tmp_path / "c.pem"),
+        "--tls-key",
+        str(tmp_path / "k"),
+    ]
     result = CliRunner().invoke(app, args)
 
     assert result.exit_code == 2

@@ -63,7 +63,12 @@ async def live_venue(
 
 def login_message(name: str, timestamp: str | None = None, **override: str) -> str:
     ts = timestamp or str(int(time.time()))
-    arg = {"apiKey": f"{name}-key", "passphrase": f"{name}-pass", "timestamp": ts, "sign": login_sign(f"{name}-SECRET", ts)}
+    arg = {
+        "apiKey": f"{name}-key",
+        "passphrase": f"{name}-pass",
+        "timestamp": ts,
+        "sign": login_sign(f"{name}-SECRET", ts),
+    }
     arg.update(override)
     return json.dumps({"op": "login", "args": [arg]})
 

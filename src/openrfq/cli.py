@@ -18,7 +18,9 @@ from openrfq.serving import run_blocking, serve_forever
 from openrfq.store.base import StoreError
 from openrfq.tls import local_certificate
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="openrfq: a block-trading RFQ venue speaking OKX v5.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="openrfq: a block-trading RFQ venue speaking OKX v5."
+)
 
 
 def _load(config: Path | None) -> Config:
@@ -49,13 +51,20 @@ def serve(
         int, typer.Option(envvar="OPENRFQ_MAX_CONNECTIONS_PER_IP", min=1, help="Open connections per client IP.")
     ] = limits.MAX_CONNECTIONS_PER_IP,
     max_connections: Annotated[
-        int, typer.Option(envvar="OPENRFQ_MAX_CONNECTIONS", min=1, help="Open connections in all (also kept below the file limit).")
+        int,
+        typer.Option(
+            envvar="OPENRFQ_MAX_CONNECTIONS", min=1, help="Open connections in all (also kept below the file limit)."
+        ),
     ] = limits.MAX_CONNECTIONS,
     keep_alive_timeout: Annotated[
-        float, typer.Option(envvar="OPENRFQ_KEEP_ALIVE_TIMEOUT", min=0.1, help="Seconds an HTTP connection may stay silent.")
+        float,
+        typer.Option(envvar="OPENRFQ_KEEP_ALIVE_TIMEOUT", min=0.1, help="Seconds an HTTP connection may stay silent."),
     ] = limits.KEEP_ALIVE_S,
     request_timeout: Annotated[
-        float, typer.Option(envvar="OPENRFQ_REQUEST_TIMEOUT", min=0.1, help="Seconds to send a whole HTTP request once begun.")
+        float,
+        typer.Option(
+            envvar="OPENRFQ_REQUEST_TIMEOUT", min=0.1, help="Seconds to send a whole HTTP request once begun."
+        ),
     ] = limits.REQUEST_TIMEOUT_S,
 ) -> None:
     """Start the venue: REST on http://HOST:PORT/api/v5/..., WebSocket on ws://HOST:PORT/ws/v5/business."""

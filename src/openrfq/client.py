@@ -286,7 +286,9 @@ class OpenRfqClient:
             raise ApiError(str(response.status_code), response.text[:200], response.status_code) from None
         if envelope.code == "0" or (batch and envelope.code in ("1", "2") and envelope.data):
             return msgspec.convert(envelope.data, list[kind], strict=False)  # type: ignore[valid-type]
-        failed = next((item for item in envelope.data if isinstance(item, dict) and item.get("sCode") not in (None, "0")), None)
+        failed = next(
+            (item for item in envelope.data if isinstance(item, dict) and item.get("sCode") not in (None, "0")), None
+        )
         if failed is not None:
             raise ApiError(failed["sCode"], failed.get("sMsg", ""), response.status_code, envelope.data)
         raise ApiError(envelope.code, envelope.msg, response.status_code, envelope.data)
@@ -322,7 +324,9 @@ class OpenRfqClient:
     async def cancel_rfq(self, rfq_id: str = "", cl_rfq_id: str = "") -> CancelResult:
         return await self._one("POST", "/api/v5/rfq/cancel-rfq", {"rfqId": rfq_id, "clRfqId": cl_rfq_id}, CancelResult)
 
-    async def cancel_batch_rfqs(self, rfq_ids: Sequence[str] = (), cl_rfq_ids: Sequence[str] = ()) -> list[CancelResult]:
+    async def cancel_batch_rfqs(
+        self, rfq_ids: Sequence[str] = (), cl_rfq_ids: Sequence[str] = ()
+    ) -> list[CancelResult]:
         params = {"rfqIds": list(rfq_ids), "clRfqIds": list(cl_rfq_ids)}
         return await self._call("POST", "/api/v5/rfq/cancel-batch-rfqs", params, CancelResult, batch=True)
 
@@ -330,7 +334,11 @@ class OpenRfqClient:
         return await self._one("POST", "/api/v5/rfq/cancel-all-rfqs", None, Timestamp)
 
     async def execute_quote(self, rfq_id: str, quote_id: str, legs: Sequence[Leg] = ()) -> Trade:
-        params = {"rfqId": rfq_id, "quoteId": quote_id, "legs": [{"instId": leg.inst_id, "sz": _leg_json(leg)["sz"]} for leg in legs]}
+        params = {
+            "rfqId": rfq_id,
+            "quoteId": quote_id,
+            "legs": [{"instId": leg.inst_id, "sz": _leg_json(leg)["sz"]} for leg in legs],
+        }
         return await self._one("POST", "/api/v5/rfq/execute-quote", params, Trade)
 
     async def rfqs(self, **filters: str) -> list[Rfq]:

@@ -157,9 +157,7 @@ def demo_config(today: datetime.date | None = None) -> Config:
     return parse_config(DEMO_CONFIG_TOML, "<built-in demo>", today)
 
 
-def parse_config(
-    text: str, source: str, today: datetime.date | None = None, base_dir: Path | None = None
-) -> Config:
+def parse_config(text: str, source: str, today: datetime.date | None = None, base_dir: Path | None = None) -> Config:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -177,7 +175,7 @@ class _Problem(Exception):
 
 
 def _line_hint(text: str, needle: str | None) -> str:
-    """" (line N)" for the last line holding ``needle`` as a quoted value, to point at a duplicate."""
+    """ " (line N)" for the last line holding ``needle`` as a quoted value, to point at a duplicate."""
     if not needle:
         return ""
     lines = [n for n, line in enumerate(text.splitlines(), start=1) if f'"{needle}"' in line or f"'{needle}'" in line]
@@ -270,7 +268,9 @@ def _bots(raw: Any) -> tuple[BotSettings, ...]:
             spread = dict.fromkeys(INST_TYPES, _bps(raw_spread, f"{where}.spread_bps"))
         expires, before = table.get("expires_in_s", 30), table.get("requote_before_s", 5)
         if isinstance(expires, bool) or not isinstance(expires, int) or not 10 <= expires <= 120:
-            raise _Problem(f"{where}.expires_in_s", "must be a whole number of seconds from 10 to 120 (OKX's expiresIn)")
+            raise _Problem(
+                f"{where}.expires_in_s", "must be a whole number of seconds from 10 to 120 (OKX's expiresIn)"
+            )
         if isinstance(before, bool) or not isinstance(before, int) or not 1 <= before < expires:
             raise _Problem(f"{where}.requote_before_s", f"must be a whole number of seconds from 1 to {expires - 1}")
         kinds = table.get("inst_types", list(INST_TYPES))
@@ -310,7 +310,9 @@ def _bot_accounts(bots: tuple[BotSettings, ...], accounts: tuple[Account, ...]) 
         account = declared.get(bot.trader_code)
         if account is not None:
             if not any("trade" in k.permissions for k in account.keys):
-                raise _Problem(f"bots[{n}].trader_code", f"account {bot.trader_code!r} has no key with trade permission")
+                raise _Problem(
+                    f"bots[{n}].trader_code", f"account {bot.trader_code!r} has no key with trade permission"
+                )
             continue
         while str(next_uid) in uids:
             next_uid += 1
@@ -347,9 +349,9 @@ def _price(value: Any, where: str) -> Decimal:
     try:
         price = Decimal(str(value)) if not isinstance(value, bool) else Decimal("NaN")
     except InvalidOperation:
-        raise _Problem(where, "must be a positive price such as \"50000\"") from None
+        raise _Problem(where, 'must be a positive price such as "50000"') from None
     if not price.is_finite() or price <= 0:
-        raise _Problem(where, "must be a positive price such as \"50000\"")
+        raise _Problem(where, 'must be a positive price such as "50000"')
     return price
 
 
@@ -408,7 +410,9 @@ def _accounts(raw: Any) -> tuple[Account, ...]:
         keys = _keys(table.get("keys", []), where, api_keys)
         uids.add(uid)
         codes.add(code)
-        accounts.append(Account(uid, code, _string(table, "trader_name", where, required=False, default=code), account_type, keys))
+        accounts.append(
+            Account(uid, code, _string(table, "trader_name", where, required=False, default=code), account_type, keys)
+        )
     return tuple(accounts)
 
 

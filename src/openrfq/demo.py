@@ -189,9 +189,10 @@ class Taker:
             b.names[rfq.rfq_id] = name
             self.step(f"sent RFQ {rfq.rfq_id} ({name}) to {' and '.join(BOTS)}")
             await asyncio.sleep(self.pace_s)
-        await self.until("quotes from both bots", lambda: all(
-            {q.trader_code for q in b.active_quotes(rfq_id)} >= set(BOTS) for rfq_id in rfq_ids.values()
-        ))
+        await self.until(
+            "quotes from both bots",
+            lambda: all({q.trader_code for q in b.active_quotes(rfq_id)} >= set(BOTS) for rfq_id in rfq_ids.values()),
+        )
         self.step("both bots quoted every RFQ")
         await asyncio.sleep(self.pace_s)
 

@@ -59,9 +59,11 @@ def _response(status: int) -> bytes:
     """A complete response that ends the connection, with an envelope like the app's 404."""
     reason = _REASONS[status]
     body = b'{"code":"%d","msg":"%s","data":[]}' % (status, reason)
-    return (
-        b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s"
-        % (status, reason, len(body), body)
+    return b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s" % (
+        status,
+        reason,
+        len(body),
+        body,
     )
 
 
@@ -108,7 +110,8 @@ class ConnectionTable:
             self._refused_logged_at = now
             cap = "per-IP" if held >= self.per_ip else "total"
             log.warning(
-                "connection refused: %s cap reached", cap,
+                "connection refused: %s cap reached",
+                cap,
                 extra={"ip": ip, "connections": self.count, "ipConnections": held, "refused": self.refused},
             )
 

@@ -629,7 +629,11 @@ class Venue:
                 (rfq_id is None or t.rfq_id == rfq_id)
                 and (rfq_id is not None or not q.cl_rfq_id or (is_taker and t.cl_rfq_id == q.cl_rfq_id))
                 and (quote_id is None or t.quote_id == quote_id)
-                and (quote_id is not None or not q.cl_quote_id or (t.maker == q.viewer and t.cl_quote_id == q.cl_quote_id))
+                and (
+                    quote_id is not None
+                    or not q.cl_quote_id
+                    or (t.maker == q.viewer and t.cl_quote_id == q.cl_quote_id)
+                )
                 and (block_td_id is None or t.block_td_id == block_td_id)
                 and (q.begin_ts is None or t.c_time >= q.begin_ts)
                 and (q.end_ts is None or t.c_time <= q.end_ts)
@@ -658,7 +662,9 @@ class Venue:
     def block_volumes(self, inst: Instrument, since_ms: int, until_ms: int) -> tuple[Decimal, Decimal]:
         """(vol, volCcy) of ``inst``'s block-trade legs executed in [since_ms, until_ms], exactly summed."""
         vol = vol_ccy = Decimal(0)
-        for _, leg in self.public_legs(inst.inst_id, since_ms, until_ms, limit=len(self._legs_of.get(inst.inst_id, ()))):
+        for _, leg in self.public_legs(
+            inst.inst_id, since_ms, until_ms, limit=len(self._legs_of.get(inst.inst_id, ()))
+        ):
             v, vc = execution.volumes(inst, leg.px, leg.sz, leg.tgt_ccy)
             vol, vol_ccy = rules.EXACT.add(vol, v), rules.EXACT.add(vol_ccy, vc)
         return vol, vol_ccy

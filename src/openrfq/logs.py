@@ -99,7 +99,12 @@ def _fields(event: Event) -> tuple[str, dict[str, Any]]:
 def _direct_handler() -> logging.StreamHandler[Any] | None:
     """configure()'s handler when it alone would format and write state lines at info, unfiltered."""
     handler = _handler
-    if handler is None or handler.filters or handler.level > logging.INFO or type(handler.formatter) is not JsonFormatter:
+    if (
+        handler is None
+        or handler.filters
+        or handler.level > logging.INFO
+        or type(handler.formatter) is not JsonFormatter
+    ):
         return None
     if state_log.filters or state_log.disabled:
         return None
@@ -119,9 +124,7 @@ def _line(event: Event, head: str) -> str:
     if isinstance(event, QuoteChanged):
         q = event.quote
         reason = _encode(q.reason).decode() if q.reason else '""'
-        return (
-            f'{head}"quote","quoteId":"{q.quote_id}","rfqId":"{q.rfq_id}","state":"{q.state.value}","reason":{reason}}}\n'
-        )
+        return f'{head}"quote","quoteId":"{q.quote_id}","rfqId":"{q.rfq_id}","state":"{q.state.value}","reason":{reason}}}\n'
     if isinstance(event, RfqChanged):
         return f'{head}"rfq","rfqId":"{event.rfq.rfq_id}","state":"{event.rfq.state.value}"}}\n'
     t = event.trade

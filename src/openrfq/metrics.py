@@ -59,7 +59,9 @@ class _Series(Collector):
             requests.add_metric([endpoint, code], count, created=created)
         yield requests
         yield _histogram(
-            "openrfq_request_seconds", "REST request latency, to the answer.", ["endpoint"],
+            "openrfq_request_seconds",
+            "REST request latency, to the answer.",
+            ["endpoint"],
             ((endpoint, h) for endpoint, h in m.request_seconds.items()),
         )
         yield _histogram("openrfq_commit_batch_rows", "Rows written per group commit.", [], [((), m.commit_rows)])

@@ -15,8 +15,8 @@ from openrfq.domain.prices import IndexSource, Prices, RandomWalkIndex, ReplayIn
 from openrfq.engine import Venue
 from openrfq.logs import log_state_changes
 from openrfq.metrics import Metrics
-from openrfq.store.committer import Committer
 from openrfq.store.base import StoreError
+from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
 
 DB_NAME = "openrfq.sqlite3"
@@ -28,7 +28,9 @@ FREEZE_ENTITIES = 50_000
 def index_source(settings: PriceSettings, now_ms: int) -> IndexSource:
     """The configured price source; walks and replays start at midnight UTC, so a day's prices repeat."""
     if settings.source == "random_walk":
-        return RandomWalkIndex(settings.index, settings.seed, midnight_utc(now_ms), settings.step_ms, settings.volatility)
+        return RandomWalkIndex(
+            settings.index, settings.seed, midnight_utc(now_ms), settings.step_ms, settings.volatility
+        )
     if settings.source == "replay":
         return ReplayIndex(settings.replay_rows, midnight_utc(now_ms), settings.volatility)
     return StaticIndex(settings.index, settings.volatility)
@@ -50,7 +52,9 @@ def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
         try:
             venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades, snapshot.makers)
         except Exception as e:  # noqa: BLE001 (rows that decode but do not fit together: a damaged store)
-            raise StoreError(f"database {store.path}: its rows do not fit together ({e!r}); refusing to start") from None
+            raise StoreError(
+                f"database {store.path}: its rows do not fit together ({e!r}); refusing to start"
+            ) from None
         if len(snapshot.rfqs) + len(snapshot.quotes) + len(snapshot.trades) >= FREEZE_ENTITIES:
             gc.freeze()
         del snapshot

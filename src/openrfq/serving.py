@@ -89,8 +89,15 @@ def server_config(
 ) -> EdgeConfig:
     """uvicorn's configuration of a venue: the edge protocols (openrfq.edge) and their limits."""
     return EdgeConfig(
-        api, limits, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
-        ssl_certfile=certfile, ssl_keyfile=keyfile,
+        api,
+        limits,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
         # Per-IP rate limits count the TCP peer: a forwarded-for header must not let a client pick its IP.
         proxy_headers=False,
     )

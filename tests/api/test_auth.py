@@ -29,7 +29,9 @@ def _headers(party: Party, **overrides: str) -> dict[str, str]:
         ("OK-ACCESS-PASSPHRASE", "50104", 'Request header "OK-ACCESS-PASSPHRASE" cannot be empty.'),
     ],
 )
-async def test_missing_header_is_401_with_its_code(venue: Venue, taker: Party, header: str, code: str, msg: str) -> None:
+async def test_missing_header_is_401_with_its_code(
+    venue: Venue, taker: Party, header: str, code: str, msg: str
+) -> None:
     response = await venue.client.get(PATH, headers=_headers(taker, **{header: "<drop>"}))
 
     assert response.status_code == 401
@@ -169,7 +171,9 @@ async def test_unknown_keys_are_counted_per_ip_only(venue: Venue, taker: Party) 
     assert other_ip.json()["code"] == "0"
 
 
-async def test_failures_with_one_key_from_many_ips_lock_that_key_only(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_failures_with_one_key_from_many_ips_lock_that_key_only(
+    venue: Venue, taker: Party, maker1: Party
+) -> None:
     for i in range(FAILURES):
         async with _client_at(venue, f"10.0.1.{i}") as attacker:
             assert await _fail(attacker, taker, 1) == ["50105"]

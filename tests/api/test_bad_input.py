@@ -10,7 +10,9 @@ from openrfq.api.auth import signed_headers
 CREATE = "/api/v5/rfq/create-rfq"
 
 
-async def _raw_post(venue: Venue, party: Party, path: str, body: bytes, content_type: str = "application/json") -> tuple[int, dict[str, object]]:
+async def _raw_post(
+    venue: Venue, party: Party, path: str, body: bytes, content_type: str = "application/json"
+) -> tuple[int, dict[str, object]]:
     headers = signed_headers(party.key, "POST", path, body.decode("utf-8", "replace"), party.clock.now_ms())
     headers["Content-Type"] = content_type
     response = await venue.client.post(path, content=body, headers=headers)
@@ -33,7 +35,9 @@ async def test_wrong_content_type_is_50006(venue: Venue, taker: Party) -> None:
 
 
 async def test_content_type_with_charset_is_fine(venue: Venue, taker: Party) -> None:
-    status, answer = await _raw_post(venue, taker, "/api/v5/rfq/cancel-quote", b'{"quoteId":"1"}', "application/json; charset=utf-8")
+    status, answer = await _raw_post(
+        venue, taker, "/api/v5/rfq/cancel-quote", b'{"quoteId":"1"}', "application/json; charset=utf-8"
+    )
 
     assert answer["code"] == "1"
 
@@ -90,7 +94,9 @@ async def test_malformed_values_are_okx_errors_not_500s(venue: Venue, taker: Par
 
 
 async def test_json_numbers_are_read_exactly(venue: Venue, taker: Party) -> None:
-    response = await taker.request("POST", CREATE, '{"counterparties":["MAKER1"],"legs":[{"instId":"BTC-USDT","sz":0.1,"side":"buy"}]}')
+    response = await taker.request(
+        "POST", CREATE, '{"counterparties":["MAKER1"],"legs":[{"instId":"BTC-USDT","sz":0.1,"side":"buy"}]}'
+    )
 
     assert response.json()["data"][0]["legs"][0]["sz"] == "0.1"
 

@@ -180,7 +180,11 @@ async def test_cancel_rfq_by_cl_rfq_id_cancels_its_quotes(taker: Party, maker1: 
 
     answer = await taker.post(CANCEL, {"clRfqId": "c1"})
 
-    assert answer == {"code": "0", "msg": "", "data": [{"rfqId": rfq["rfqId"], "clRfqId": "c1", "sCode": "0", "sMsg": ""}]}
+    assert answer == {
+        "code": "0",
+        "msg": "",
+        "data": [{"rfqId": rfq["rfqId"], "clRfqId": "c1", "sCode": "0", "sMsg": ""}],
+    }
     quotes = await taker.get("/api/v5/rfq/quotes", rfqId=rfq["rfqId"])
     assert {q["quoteId"]: q["state"] for q in quotes["data"]} == {q1["quoteId"]: "canceled", q2["quoteId"]: "canceled"}
 
@@ -195,7 +199,12 @@ async def test_cancel_rfq_twice_is_70200(taker: Party) -> None:
         "code": "1",
         "msg": "Operation failed.",
         "data": [
-            {"rfqId": rfq["rfqId"], "clRfqId": "", "sCode": "70200", "sMsg": "The RFQ with canceled status cannot be canceled"}
+            {
+                "rfqId": rfq["rfqId"],
+                "clRfqId": "",
+                "sCode": "70200",
+                "sMsg": "The RFQ with canceled status cannot be canceled",
+            }
         ],
     }
 

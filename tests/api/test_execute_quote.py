@@ -169,7 +169,9 @@ async def test_a_read_only_key_cannot_execute(venue: Venue, taker: Party, maker1
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"])
 
-    response = await venue.party("taker1ro").request("POST", EXECUTE, {"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]})
+    response = await venue.party("taker1ro").request(
+        "POST", EXECUTE, {"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]}
+    )
 
     assert response.json()["code"] == "50120"
     assert await _quote_state(maker1, quote["quoteId"]) == "active"
@@ -219,15 +221,45 @@ async def _fees(taker: Party, maker: Party, leg: dict[str, str], px: str, side: 
     [
         # SPOT: each side pays in the currency it receives. Taker buys 1.5 BTC: 1.5 * 5 bp in BTC;
         # the maker sells and pays 2 bp of 75000.15 USDT.
-        ({"instId": "BTC-USDT", "sz": "1.5", "side": "buy"}, "50000.1", "sell", ("-0.00075", "BTC"), ("-15.00003", "USDT")),
-        ({"instId": "BTC-USDT", "sz": "1.5", "side": "buy"}, "50000.1", "buy", ("-37.500075", "USDT"), ("-0.0003", "BTC")),
+        (
+            {"instId": "BTC-USDT", "sz": "1.5", "side": "buy"},
+            "50000.1",
+            "sell",
+            ("-0.00075", "BTC"),
+            ("-15.00003", "USDT"),
+        ),
+        (
+            {"instId": "BTC-USDT", "sz": "1.5", "side": "buy"},
+            "50000.1",
+            "buy",
+            ("-37.500075", "USDT"),
+            ("-0.0003", "BTC"),
+        ),
         # Linear swap: 10 contracts * 0.01 BTC * 50010 = 5001 USDT notional.
-        ({"instId": "BTC-USDT-SWAP", "sz": "10", "side": "sell"}, "50010", "sell", ("-2.5005", "USDT"), ("-1.0002", "USDT")),
+        (
+            {"instId": "BTC-USDT-SWAP", "sz": "10", "side": "sell"},
+            "50010",
+            "sell",
+            ("-2.5005", "USDT"),
+            ("-1.0002", "USDT"),
+        ),
         # Inverse swap: 100 contracts * 100 USD / 50000 = 0.2 BTC notional.
-        ({"instId": "BTC-USD-SWAP", "sz": "100", "side": "buy"}, "50000", "sell", ("-0.0001", "BTC"), ("-0.00004", "BTC")),
+        (
+            {"instId": "BTC-USD-SWAP", "sz": "100", "side": "buy"},
+            "50000",
+            "sell",
+            ("-0.0001", "BTC"),
+            ("-0.00004", "BTC"),
+        ),
         # Option: 10 contracts * 0.01 BTC = 0.1 BTC underlying; 5 bp of it, unless capped at 12.5% of premium.
         ({"instId": OPTION, "sz": "10", "side": "buy"}, "0.05", "sell", ("-0.00005", "BTC"), ("-0.00002", "BTC")),
-        ({"instId": OPTION, "sz": "10", "side": "buy"}, "0.0005", "sell", ("-0.00000625", "BTC"), ("-0.00000625", "BTC")),
+        (
+            {"instId": OPTION, "sz": "10", "side": "buy"},
+            "0.0005",
+            "sell",
+            ("-0.00000625", "BTC"),
+            ("-0.00000625", "BTC"),
+        ),
     ],
 )
 async def test_fees_per_instrument_type_and_side(
@@ -268,7 +300,10 @@ async def test_partial_execution_at_the_rfq_ratio(taker: Party, maker1: Party) -
     answer = await taker.post(EXECUTE, {"rfqId": rfq_id, "quoteId": quote_id, "legs": legs})
 
     assert answer["code"] == "0", answer
-    assert [(leg["instId"], leg["sz"]) for leg in answer["data"][0]["legs"]] == [("BTC-USDT", "1"), ("BTC-USDT-SWAP", "5")]
+    assert [(leg["instId"], leg["sz"]) for leg in answer["data"][0]["legs"]] == [
+        ("BTC-USDT", "1"),
+        ("BTC-USDT-SWAP", "5"),
+    ]
     assert await _rfq_state(taker, rfq_id) == "filled"
 
 

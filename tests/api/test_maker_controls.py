@@ -70,7 +70,10 @@ async def test_no_settings_is_an_empty_list(maker1: Party) -> None:
         ([], "70016", "Please specify your instrument settings for at least one instType."),
         ([{"instType": "SPOT", "data": []}], "70009", "Data must have at least 1 valid element."),
         (
-            [{"instType": "SPOT", "data": [{"instId": "BTC-USDT"}]}, {"instType": "SPOT", "data": [{"instId": "ETH-USDT"}]}],
+            [
+                {"instType": "SPOT", "data": [{"instId": "BTC-USDT"}]},
+                {"instType": "SPOT", "data": [{"instId": "ETH-USDT"}]},
+            ],
             "70011",
             "Duplicate setting for instType SPOT.",
         ),
@@ -91,8 +94,16 @@ async def test_no_settings_is_an_empty_list(maker1: Party) -> None:
             "Underlying index ETH-USD does not exist under instType OPTION.",
         ),
         ([{"instType": "MARGIN", "data": [{"instId": "BTC-USDT"}]}], "51000", "Parameter instType error"),
-        ([{"instType": "SPOT", "data": [{"instId": "BTC-USDT", "maxBlockSz": "-1"}]}], "51000", "Parameter maxBlockSz error"),
-        ([{"instType": "SWAP", "data": [{"instId": "BTC-USDT-SWAP"}]}], "50014", "Parameter instFamily can not be empty."),
+        (
+            [{"instType": "SPOT", "data": [{"instId": "BTC-USDT", "maxBlockSz": "-1"}]}],
+            "51000",
+            "Parameter maxBlockSz error",
+        ),
+        (
+            [{"instType": "SWAP", "data": [{"instId": "BTC-USDT-SWAP"}]}],
+            "50014",
+            "Parameter instFamily can not be empty.",
+        ),
     ],
 )
 async def test_bad_settings_are_refused_and_change_nothing(
@@ -128,7 +139,11 @@ async def test_an_rfq_no_named_maker_covers_is_70109(taker: Party, maker1: Party
 
     answer = await taker.post("/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1"], "legs": [SPOT]})
 
-    assert answer == {"code": "70109", "msg": "Counterparties for selected instruments are currently unavailable.", "data": []}
+    assert answer == {
+        "code": "70109",
+        "msg": "Counterparties for selected instruments are currently unavailable.",
+        "data": [],
+    }
     assert (await taker.get("/api/v5/rfq/rfqs"))["data"] == []
 
 
@@ -181,12 +196,18 @@ async def test_mmp_config_round_trip(maker1: Party) -> None:
     assert await maker1.get(MMP) == {
         "code": "0",
         "msg": "",
-        "data": [{"frozenInterval": "0", "mmpFrozen": False, "mmpFrozenUntil": "", "countLimit": "0", "timeInterval": "0"}],
+        "data": [
+            {"frozenInterval": "0", "mmpFrozen": False, "mmpFrozenUntil": "", "countLimit": "0", "timeInterval": "0"}
+        ],
     }
 
     answer = await maker1.post(MMP, {"timeInterval": "5000", "frozenInterval": "2000", "countLimit": "10"})
 
-    assert answer == {"code": "0", "msg": "", "data": [{"timeInterval": "5000", "frozenInterval": "2000", "countLimit": "10"}]}
+    assert answer == {
+        "code": "0",
+        "msg": "",
+        "data": [{"timeInterval": "5000", "frozenInterval": "2000", "countLimit": "10"}],
+    }
     assert (await maker1.get(MMP))["data"][0]["countLimit"] == "10"
 
 
@@ -302,7 +323,11 @@ async def test_cancel_all_after_fires_when_the_countdown_runs_out(
 
     answer = await maker1.post(CANCEL_ALL_AFTER, {"timeOut": "10"})
 
-    assert answer == {"code": "0", "msg": "", "data": [{"triggerTime": str(clock.now_ms() + 10_000), "ts": str(clock.now_ms())}]}
+    assert answer == {
+        "code": "0",
+        "msg": "",
+        "data": [{"triggerTime": str(clock.now_ms() + 10_000), "ts": str(clock.now_ms())}],
+    }
     clock.advance(9_999)
     assert (await _state(maker1, mine["quoteId"]))["state"] == "active"
     clock.advance(1)
@@ -310,7 +335,9 @@ async def test_cancel_all_after_fires_when_the_countdown_runs_out(
     assert (await _state(maker2, other["quoteId"]))["state"] == "active"
 
 
-async def test_each_call_resets_the_countdown_and_zero_disables_it(clock: ManualClock, taker: Party, maker1: Party) -> None:
+async def test_each_call_resets_the_countdown_and_zero_disables_it(
+    clock: ManualClock, taker: Party, maker1: Party
+) -> None:
     rfq = await create_rfq(taker, legs=[SPOT])
     quote = await create_quote(maker1, rfq["rfqId"], expiresIn="120")
     await maker1.post(CANCEL_ALL_AFTER, {"timeOut": "10"})

@@ -20,7 +20,9 @@ trader_code = "A"
 
 
 async def test_mark_price_for_swaps(venue: Venue) -> None:
-    answer = (await venue.client.get("/api/v5/public/mark-price", params={"instType": "SWAP", "instId": "BTC-USDT-SWAP"})).json()
+    answer = (
+        await venue.client.get("/api/v5/public/mark-price", params={"instType": "SWAP", "instId": "BTC-USDT-SWAP"})
+    ).json()
 
     assert answer == {
         "code": "0",
@@ -30,14 +32,18 @@ async def test_mark_price_for_swaps(venue: Venue) -> None:
 
 
 async def test_mark_price_filters_by_family_and_serves_spot_pairs_as_margin(venue: Venue) -> None:
-    options = (await venue.client.get("/api/v5/public/mark-price", params={"instType": "OPTION", "instFamily": "BTC-USD"})).json()
+    options = (
+        await venue.client.get("/api/v5/public/mark-price", params={"instType": "OPTION", "instFamily": "BTC-USD"})
+    ).json()
     margin = (await venue.client.get("/api/v5/public/mark-price", params={"instType": "MARGIN"})).json()
 
     assert options["data"] and all(row["instId"].startswith("BTC-USD-") for row in options["data"])
     assert {row["instId"] for row in margin["data"]} == {"BTC-USDT", "ETH-USDT"}
 
 
-@pytest.mark.parametrize(("params", "code"), [({}, "50014"), ({"instType": "SPOT"}, "51000"), ({"instType": "X"}, "51000")])
+@pytest.mark.parametrize(
+    ("params", "code"), [({}, "50014"), ({"instType": "SPOT"}, "51000"), ({"instType": "X"}, "51000")]
+)
 async def test_mark_price_bad_input(venue: Venue, params: dict[str, str], code: str) -> None:
     assert (await venue.client.get("/api/v5/public/mark-price", params=params)).json()["code"] == code
 
@@ -51,7 +57,9 @@ async def test_block_trades_record_mark_and_index(tmp_path: Path, clock: ManualC
         quote = await create_quote(maker, rfq["rfqId"], legs=[{**leg, "px": "61010"}])
         await taker.post("/api/v5/rfq/execute-quote", {"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]})
 
-        (row,) = (await venue.client.get("/api/v5/public/block-trades", params={"instId": "BTC-USDT-SWAP"})).json()["data"]
+        (row,) = (await venue.client.get("/api/v5/public/block-trades", params={"instId": "BTC-USDT-SWAP"})).json()[
+            "data"
+        ]
 
         assert (row["markPx"], row["idxPx"], row["px"]) == ("61000", "61000", "61010")
 

@@ -130,7 +130,9 @@ async def test_a_quote_worth_more_than_the_maximum_notional_is_51005_and_not_sto
     assert venue.app.services.venue.quotes == {}
 
 
-async def test_auto_execution_at_the_largest_sizes_fills_with_exact_fees(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_auto_execution_at_the_largest_sizes_fills_with_exact_fees(
+    venue: Venue, taker: Party, maker1: Party
+) -> None:
     legs = [{"instId": "BTC-USD-SWAP", "sz": "99999999999999999999", "side": "buy", "lmtPx": "0.2"}]
     rfq = (await taker.post(CREATE_RFQ, {"counterparties": ["MAKER1"], "legs": legs}))["data"][0]
     quote_legs = [{"instId": "BTC-USD-SWAP", "sz": "99999999999999999999", "side": "buy", "px": "0.1"}]
@@ -141,4 +143,6 @@ async def test_auto_execution_at_the_largest_sizes_fills_with_exact_fees(venue: 
     trades = (await taker.get("/api/v5/rfq/trades"))["data"]
     assert [t["quoteId"] for t in trades] == [answer["data"][0]["quoteId"]]
     assert trades[0]["legs"][0]["fee"] == "-49999999999999999999.5"  # 99999999999999999999 * 100 / 0.1 * 0.0005
-    assert (await maker1.get("/api/v5/rfq/quotes", quoteId=answer["data"][0]["quoteId"]))["data"][0]["state"] == "filled"
+    assert (await maker1.get("/api/v5/rfq/quotes", quoteId=answer["data"][0]["quoteId"]))["data"][0][
+        "state"
+    ] == "filled"

@@ -57,7 +57,9 @@ async def test_a_request_is_one_json_log_line_at_debug(
     assert lines[0]["level"] == "debug" and lines[0]["status"] == 200 and lines[0]["ms"] >= 0
 
 
-async def test_unknown_paths_and_wrong_methods_are_logged_at_debug(venue: Venue, caplog: pytest.LogCaptureFixture) -> None:
+async def test_unknown_paths_and_wrong_methods_are_logged_at_debug(
+    venue: Venue, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.DEBUG, logger="openrfq.api"):
         await venue.client.get("/api/v5/rfq/quote")
         await venue.client.get("/api/v5/rfq/cancel-quote")

@@ -268,7 +268,11 @@ async def test_block_trades_unknown_instrument_is_51001(venue: Venue) -> None:
     response = await venue.client.get(BLOCK_TRADES, params={"instId": "DOGE-USDT"})
 
     assert response.status_code == 200
-    assert response.json() == {"code": "51001", "msg": "Instrument ID, Instrument ID code or Spread ID doesn't exist.", "data": []}
+    assert response.json() == {
+        "code": "51001",
+        "msg": "Instrument ID, Instrument ID code or Spread ID doesn't exist.",
+        "data": [],
+    }
 
 
 @pytest.mark.parametrize("params", [{}, {"instId": ""}])

@@ -95,9 +95,11 @@ async def test_each_type_lists_its_instruments(venue: Venue) -> None:
 
     assert await _ids(venue.client, instType="SPOT") == ["BTC-USDT", "ETH-USDT"]
     assert await _ids(venue.client, instType="SWAP") == ["BTC-USDT-SWAP", "ETH-USDT-SWAP", "BTC-USD-SWAP"]
-    assert await _ids(venue.client, instType="FUTURES") == futures == [
-        "BTC-USD-251114", "BTC-USD-251121", "BTC-USD-251226", "BTC-USD-260327"
-    ]
+    assert (
+        await _ids(venue.client, instType="FUTURES")
+        == futures
+        == ["BTC-USD-251114", "BTC-USD-251121", "BTC-USD-251226", "BTC-USD-260327"]
+    )
     options = await _ids(venue.client, instType="OPTION", instFamily="BTC-USD")
     assert len(options) == len(set(options)) == 66
     assert {o.rsplit("-", 2)[0] for o in options} == {"BTC-USD-251114", "BTC-USD-251121", "BTC-USD-251226"}
@@ -130,7 +132,12 @@ async def test_inst_family_and_uly_filter_derivatives(venue: Venue) -> None:
 
 async def _rows(client: httpx.AsyncClient) -> list[dict[str, Any]]:
     rows = []
-    for params in ({"instType": "SPOT"}, {"instType": "SWAP"}, {"instType": "FUTURES"}, {"instType": "OPTION", "instFamily": "BTC-USD"}):
+    for params in (
+        {"instType": "SPOT"},
+        {"instType": "SWAP"},
+        {"instType": "FUTURES"},
+        {"instType": "OPTION", "instFamily": "BTC-USD"},
+    ):
         _, answer = await _get(client, **params)
         rows += answer["data"]
     return rows
@@ -144,7 +151,11 @@ async def test_every_okx_field_in_okx_order_numbers_as_strings(venue: Venue) -> 
         assert list(row) == OKX_FIELDS, row["instId"]
         for name in NUMERIC:
             value = row[name]
-            assert isinstance(value, str) and (value == "" or PLAIN_NUMBER.fullmatch(value)), (row["instId"], name, value)
+            assert isinstance(value, str) and (value == "" or PLAIN_NUMBER.fullmatch(value)), (
+                row["instId"],
+                name,
+                value,
+            )
         for name in set(OKX_FIELDS) - NUMERIC - {"futureSettlement", "tradeQuoteCcyList", "instIdCode"}:
             assert isinstance(row[name], str), (row["instId"], name)
         assert row["futureSettlement"] is False
@@ -247,7 +258,11 @@ async def test_swap_fields(venue: Venue) -> None:
     }
     assert (eth["instId"], eth["ctVal"], eth["ctValCcy"], eth["settleCcy"]) == ("ETH-USDT-SWAP", "0.1", "ETH", "USDT")
     assert (inverse["instId"], inverse["ctVal"], inverse["ctValCcy"], inverse["settleCcy"], inverse["ctType"]) == (
-        "BTC-USD-SWAP", "100", "USD", "BTC", "inverse"
+        "BTC-USD-SWAP",
+        "100",
+        "USD",
+        "BTC",
+        "inverse",
     )
     assert (inverse["tickSz"], inverse["lotSz"], inverse["minSz"]) == ("0.1", "1", "1")
 
@@ -362,17 +377,30 @@ async def test_replace_true_serves_only_the_listed_instrument(tmp_path: Path, cl
 
         # The venue trades only what it lists.
         taker = venue.party("taker1")
-        refused = await taker.post("/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1"], "legs": [
-            {"instId": "BTC-USDT", "sz": "1", "side": "buy"}
-        ]})
-        accepted = await create_rfq(taker, counterparties=["MAKER1"], legs=[{"instId": "SOL-USDT", "sz": "2.5", "side": "buy"}])
+        refused = await taker.post(
+            "/api/v5/rfq/create-rfq",
+            {"counterparties": ["MAKER1"], "legs": [{"instId": "BTC-USDT", "sz": "1", "side": "buy"}]},
+        )
+        accepted = await create_rfq(
+            taker, counterparties=["MAKER1"], legs=[{"instId": "SOL-USDT", "sz": "2.5", "side": "buy"}]
+        )
 
     (sol,) = spot
     assert list(sol) == OKX_FIELDS
     assert (sol["instId"], sol["baseCcy"], sol["quoteCcy"], sol["tickSz"], sol["lotSz"], sol["minSz"]) == (
-        "SOL-USDT", "SOL", "USDT", "0.01", "0.0001", "0.01"
+        "SOL-USDT",
+        "SOL",
+        "USDT",
+        "0.01",
+        "0.0001",
+        "0.01",
     )
-    assert (sol["listTime"], sol["tradeQuoteCcyList"], sol["uly"], sol["expTime"]) == ("1700000000000", ["USDT"], "", "")
+    assert (sol["listTime"], sol["tradeQuoteCcyList"], sol["uly"], sol["expTime"]) == (
+        "1700000000000",
+        ["USDT"],
+        "",
+        "",
+    )
     assert others == [[], []] and options == []
     assert (refused["code"], refused["msg"]) == ("70004", "Invalid instrument BTC-USDT")
     assert accepted["legs"][0]["instId"] == "SOL-USDT"
@@ -380,7 +408,9 @@ async def test_replace_true_serves_only_the_listed_instrument(tmp_path: Path, cl
 
 @pytest.mark.parametrize("replace", ["replace = false\n", ""])
 async def test_replace_false_extends_the_defaults(tmp_path: Path, clock: ManualClock, replace: str) -> None:
-    swap = SOL.replace('"SPOT"', '"SWAP"').replace('"SOL-USDT"', '"SOL-USDT-SWAP"') + '  ctVal = "1"\n  ctValCcy = "SOL"\n'
+    swap = (
+        SOL.replace('"SPOT"', '"SWAP"').replace('"SOL-USDT"', '"SOL-USDT-SWAP"') + '  ctVal = "1"\n  ctValCcy = "SOL"\n'
+    )
     config = parse_config(ACCOUNTS + "\n[instruments]\n" + replace + SOL + swap, "venue.toml", TODAY)
     async for venue in open_venue(tmp_path, clock, config):
         spot = await _ids(venue.client, instType="SPOT")
@@ -392,7 +422,11 @@ async def test_replace_false_extends_the_defaults(tmp_path: Path, clock: ManualC
     assert swaps == ["BTC-USDT-SWAP", "ETH-USDT-SWAP", "BTC-USD-SWAP", "SOL-USDT-SWAP"]
     (row,) = sol_family
     assert (row["instId"], row["uly"], row["instFamily"], row["ctVal"], row["ctValCcy"]) == (
-        "SOL-USDT-SWAP", "SOL-USDT", "SOL-USDT", "1", "SOL"
+        "SOL-USDT-SWAP",
+        "SOL-USDT",
+        "SOL-USDT",
+        "1",
+        "SOL",
     )
     assert len(futures) == 4
 
@@ -403,14 +437,18 @@ async def test_a_listed_instrument_overrides_the_default_of_the_same_id(tmp_path
     async for venue in open_venue(tmp_path, clock, config):
         spot = (await _get(venue.client, instType="SPOT"))[1]["data"]
         taker = venue.party("taker1")
-        off_lot = await taker.post("/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1"], "legs": [
-            {"instId": "BTC-USDT", "sz": "0.00001", "side": "buy"}
-        ]})
+        off_lot = await taker.post(
+            "/api/v5/rfq/create-rfq",
+            {"counterparties": ["MAKER1"], "legs": [{"instId": "BTC-USDT", "sz": "0.00001", "side": "buy"}]},
+        )
 
     assert [row["instId"] for row in spot] == ["BTC-USDT", "ETH-USDT"]
     btc_row = spot[0]
     assert (btc_row["tickSz"], btc_row["lotSz"], btc_row["minSz"], btc_row["listTime"]) == (
-        "0.5", "0.0001", "0.01", "1700000000000"
+        "0.5",
+        "0.0001",
+        "0.01",
+        "1700000000000",
     )
     # The venue's rules follow the override: 0.00001 BTC was a lot multiple by default, not any more.
     assert (off_lot["code"], off_lot["msg"]) == ("70307", "Size should be in integral multiples of the lot size.")

@@ -33,7 +33,9 @@ async def test_made_up_instruments_share_one_window_and_no_memory(tmp_path: Path
     async for venue in open_venue(tmp_path, clock, make_config(rate_limits=True)):
         get = venue.client.get
         codes = [
-            (await get("/api/v5/public/mark-price", params={"instType": "SWAP", "instId": f"FAKE{i}-USDT-SWAP"})).status_code
+            (
+                await get("/api/v5/public/mark-price", params={"instType": "SWAP", "instId": f"FAKE{i}-USDT-SWAP"})
+            ).status_code
             for i in range(200)
         ]
         real = await get("/api/v5/public/mark-price", params={"instType": "SWAP", "instId": "BTC-USDT-SWAP"})

@@ -120,7 +120,11 @@ async def test_filters(
 @pytest.mark.parametrize(
     ("params", "code", "msg"),
     [
-        ({"beginTs": "yesterday"}, "70010", "Timestamp parameters need to be in Unix timestamp format in milliseconds."),
+        (
+            {"beginTs": "yesterday"},
+            "70010",
+            "Timestamp parameters need to be in Unix timestamp format in milliseconds.",
+        ),
         ({"endTs": "1.5"}, "70010", "Timestamp parameters need to be in Unix timestamp format in milliseconds."),
         ({"beginTs": "2000", "endTs": "1000"}, "70013", "endTs needs to be bigger than or equal to beginTs."),
         ({"limit": "101"}, "51000", "Parameter limit error"),

@@ -7,9 +7,7 @@ import pytest
 from builders import Party, Venue, create_quote, create_rfq
 
 
-async def test_maker_sees_no_cl_rfq_id_and_only_itself_as_counterparty(
-    taker: Party, maker1: Party
-) -> None:
+async def test_maker_sees_no_cl_rfq_id_and_only_itself_as_counterparty(taker: Party, maker1: Party) -> None:
     rfq = await create_rfq(taker, clRfqId="takersecret")
 
     answer = await maker1.get("/api/v5/rfq/rfqs", rfqId=rfq["rfqId"])

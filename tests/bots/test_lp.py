@@ -64,17 +64,26 @@ async def test_the_bot_quotes_every_rfq_naming_it_within_200_ms(venue: tuple[Liv
             [Leg("BTC-USDT-SWAP", "10", "sell")],
             [Leg(calls[0].inst_id, "1", "buy"), Leg(calls[1].inst_id, "1", "sell")],
         ]
-        instruments = {i.inst_id: i for t in ("SPOT", "SWAP") for i in await taker.instruments(t)} | {i.inst_id: i for i in calls}
+        instruments = {i.inst_id: i for t in ("SPOT", "SWAP") for i in await taker.instruments(t)} | {
+            i.inst_id: i for i in calls
+        }
         for legs in structures:
             started = time.perf_counter()
             rfq = await taker.create_rfq(["MAKER1", "MAKER2"], legs)
             pushed = await _quote_push(taker_ws)
             elapsed = time.perf_counter() - started
             assert elapsed < 0.2, f"{[leg.inst_id for leg in legs]}: {elapsed * 1000:.0f} ms"
-            assert (pushed["rfqId"], pushed["state"], pushed["quoteSide"], pushed["traderCode"]) == (rfq.rfq_id, "active", "sell", "MAKER1")
+            assert (pushed["rfqId"], pushed["state"], pushed["quoteSide"], pushed["traderCode"]) == (
+                rfq.rfq_id,
+                "active",
+                "sell",
+                "MAKER1",
+            )
 
             kinds = {instruments[leg.inst_id].inst_type for leg in legs}
-            marks = {m.inst_id: m.mark_px for k in kinds for m in await taker.mark_prices("MARGIN" if k == "SPOT" else k)}
+            marks = {
+                m.inst_id: m.mark_px for k in kinds for m in await taker.mark_prices("MARGIN" if k == "SPOT" else k)
+            }
             expected = quote_legs(rfq.legs, instruments, marks, BotSettings().spread_bps)
             assert [(q["instId"], q["sz"], q["side"], Decimal(q["px"])) for q in pushed["legs"]] == [
                 (e.inst_id, str(e.sz), e.side, e.px) for e in expected

@@ -107,7 +107,9 @@ def test_execute_and_trades_through_ccxt(exchanges: dict[str, ccxt.okx]) -> None
 
     assert executed["code"] == "0"
     # quoteSide buy on a sell leg: the maker sells 2 ETH, so the taker buys and pays 5 bp of 2 ETH in ETH.
-    assert [(leg["side"], leg["fee"], leg["feeCcy"]) for leg in executed["data"][0]["legs"]] == [("buy", "-0.001", "ETH")]
+    assert [(leg["side"], leg["fee"], leg["feeCcy"]) for leg in executed["data"][0]["legs"]] == [
+        ("buy", "-0.001", "ETH")
+    ]
     assert listed["data"][0]["blockTdId"] == executed["data"][0]["blockTdId"]
     assert listed["data"][0]["clQuoteId"] == "ccxtFill"
     with pytest.raises(ccxt.ExchangeError, match="70504"):

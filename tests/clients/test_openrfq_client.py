@@ -43,7 +43,9 @@ async def test_the_quote_lifecycle_with_typed_results(client_for: Factory) -> No
     taker, maker = client_for("taker1"), client_for("maker1")
 
     rfq = await taker.create_rfq(["MAKER1", "MAKER2"], [SPOT], cl_rfq_id="r1", tag="t1")
-    quote = await maker.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000.1")], cl_quote_id="q1")
+    quote = await maker.create_quote(
+        rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000.1")], cl_quote_id="q1"
+    )
     seen = await taker.quotes(rfqId=rfq.rfq_id)
     canceled = await maker.cancel_quote(cl_quote_id="q1")
 
@@ -134,4 +136,10 @@ def test_legs_go_out_as_plain_numbers_never_exponents() -> None:
 
     leg = Leg("SHIB-USDT", Decimal("1E+6"), "buy", px=Decimal("6.2E-7"), tgt_ccy="base_ccy")
 
-    assert _leg_json(leg) == {"instId": "SHIB-USDT", "sz": "1000000", "side": "buy", "px": "0.00000062", "tgtCcy": "base_ccy"}
+    assert _leg_json(leg) == {
+        "instId": "SHIB-USDT",
+        "sz": "1000000",
+        "side": "buy",
+        "px": "0.00000062",
+        "tgtCcy": "base_ccy",
+    }

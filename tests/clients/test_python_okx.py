@@ -146,8 +146,15 @@ def test_execute_and_trades_through_python_okx(server: ServerProcess) -> None:
     trade = executed["data"][0]
     # quoteSide sell: the taker trades the leg in its own side (buy) and pays 5 bp of 0.5 BTC in BTC.
     assert trade["legs"] == [
-        {"instId": "BTC-USDT", "px": "60000.5", "sz": "0.5", "side": "buy", "fee": "-0.00025", "feeCcy": "BTC",
-         "tradeId": trade["legs"][0]["tradeId"]}
+        {
+            "instId": "BTC-USDT",
+            "px": "60000.5",
+            "sz": "0.5",
+            "side": "buy",
+            "fee": "-0.00025",
+            "feeCcy": "BTC",
+            "tradeId": trade["legs"][0]["tradeId"],
+        }
     ]
     listed = maker.get_trades(rfqId=rfq["rfqId"])
     assert listed["data"][0]["clQuoteId"] == "toFill"

@@ -23,7 +23,10 @@ def test_static_marks_follow_the_index_on_the_tick_grid() -> None:
     assert prices.mark(CATALOGUE["BTC-USDT"], NOW) == Decimal("50000.0")
     assert prices.mark(CATALOGUE["BTC-USDT-SWAP"], NOW) == Decimal("50000.0")
     assert prices.index(CATALOGUE["ETH-USDT-SWAP"], NOW) == Decimal("3000")
-    assert prices.mark(Instrument(InstType.SPOT, "SOL-USDT", Decimal("0.01"), Decimal(1), Decimal(1), base_ccy="SOL"), NOW) is None
+    assert (
+        prices.mark(Instrument(InstType.SPOT, "SOL-USDT", Decimal("0.01"), Decimal(1), Decimal(1), base_ccy="SOL"), NOW)
+        is None
+    )
 
 
 def test_option_marks_are_black76_in_coin_and_at_least_a_tick() -> None:
@@ -76,6 +79,11 @@ def test_a_replay_loops_over_its_rows() -> None:
     source = ReplayIndex(rows, origin_ms=NOW)
 
     assert [source.index("BTC", NOW + t) for t in (0, 999, 1000, 2000, 2001, 2500)] == [
-        Decimal("100"), Decimal("100"), Decimal("101"), Decimal("102"), Decimal("100"), Decimal("100"),
+        Decimal("100"),
+        Decimal("100"),
+        Decimal("101"),
+        Decimal("102"),
+        Decimal("100"),
+        Decimal("100"),
     ]
     assert source.index("ETH", NOW) is None

@@ -129,7 +129,14 @@ def test_spot_pairs() -> None:
     assert (eth.tick_sz, eth.lot_sz, eth.min_sz) == (D("0.01"), D("0.000001"), D("0.0001"))
     for inst, base in ((btc, "BTC"), (eth, "ETH")):
         assert (inst.base_ccy, inst.quote_ccy) == (base, "USDT")
-        assert (inst.inst_family, inst.settle_ccy, inst.ct_val, inst.ct_type, inst.alias, inst.lever) == ("", "", None, "", "", "")
+        assert (inst.inst_family, inst.settle_ccy, inst.ct_val, inst.ct_type, inst.alias, inst.lever) == (
+            "",
+            "",
+            None,
+            "",
+            "",
+            "",
+        )
         assert inst.exp_time is None and inst.state == "live"
         assert 0 < inst.list_time < _ms(datetime.date(2025, 11, 13))
         assert inst.default_td_mode == "cash"
@@ -145,10 +152,19 @@ def test_linear_and_inverse_swaps() -> None:
     assert (btc.inst_family, btc.settle_ccy, btc.ct_type) == ("BTC-USDT", "USDT", "linear")
     eth = swaps["ETH-USDT-SWAP"]
     assert (eth.ct_val, eth.ct_val_ccy, eth.inst_family, eth.settle_ccy, eth.ct_type) == (
-        D("0.1"), "ETH", "ETH-USDT", "USDT", "linear"
+        D("0.1"),
+        "ETH",
+        "ETH-USDT",
+        "USDT",
+        "linear",
     )
     inverse = swaps["BTC-USD-SWAP"]
-    assert (inverse.ct_val, inverse.ct_val_ccy, inverse.settle_ccy, inverse.ct_type) == (D("100"), "USD", "BTC", "inverse")
+    assert (inverse.ct_val, inverse.ct_val_ccy, inverse.settle_ccy, inverse.ct_type) == (
+        D("100"),
+        "USD",
+        "BTC",
+        "inverse",
+    )
     assert (inverse.tick_sz, inverse.lot_sz, inverse.min_sz) == (D("0.1"), D("1"), D("1"))
     for swap in swaps.values():
         assert swap.exp_time is None and swap.alias == "" and swap.lever == "100"
@@ -193,7 +209,11 @@ def test_options_on_the_weekly_and_quarterly_expiries_with_every_strike_call_and
         assert inst.stk == D(strike) and inst.opt_type == opt_type
         assert _delivery(inst) == datetime.datetime.strptime(day + "08", "%y%m%d%H").replace(tzinfo=UTC)
         assert (inst.inst_family, inst.settle_ccy, inst.ct_val, inst.ct_val_ccy, inst.ct_mult) == (
-            "BTC-USD", "BTC", D("0.01"), "BTC", D(1)
+            "BTC-USD",
+            "BTC",
+            D("0.01"),
+            "BTC",
+            D(1),
         )
         assert (inst.tick_sz, inst.lot_sz, inst.min_sz) == (D("0.0005"), D("1"), D("1"))
         assert inst.ct_type == inst.alias == inst.lever == ""
@@ -307,7 +327,9 @@ def test_an_option_with_its_terms() -> None:
     assert (inst.opt_type, inst.stk, inst.exp_time, inst.inst_family) == ("C", D("3000"), 1_798_185_600_000, "ETH-USD")
 
 
-@pytest.mark.parametrize(("value", "expected"), [("0.25", D("0.25")), (2, D("2")), (0.1, D("0.1")), ("1e-8", D("1e-8"))])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("0.25", D("0.25")), (2, D("2")), (0.1, D("0.1")), ("1e-8", D("1e-8"))]
+)
 def test_sizes_may_be_strings_or_toml_numbers(value: Any, expected: Decimal) -> None:
     assert _one(**{**SPOT, "tickSz": value}).tick_sz == expected
 
@@ -394,8 +416,22 @@ def test_no_entries_no_instruments() -> None:
 def test_declared_derivatives_default_their_settlement_currency() -> None:
     linear, inverse = instruments_from_config(
         [
-            {"instType": "SWAP", "instId": "SOL-USDT-SWAP", "tickSz": "0.01", "lotSz": "1", "minSz": "1", "ctType": "linear"},
-            {"instType": "SWAP", "instId": "SOL-USD-SWAP", "tickSz": "0.01", "lotSz": "1", "minSz": "1", "ctType": "inverse"},
+            {
+                "instType": "SWAP",
+                "instId": "SOL-USDT-SWAP",
+                "tickSz": "0.01",
+                "lotSz": "1",
+                "minSz": "1",
+                "ctType": "linear",
+            },
+            {
+                "instType": "SWAP",
+                "instId": "SOL-USD-SWAP",
+                "tickSz": "0.01",
+                "lotSz": "1",
+                "minSz": "1",
+                "ctType": "inverse",
+            },
         ]
     )
 

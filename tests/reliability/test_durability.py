@@ -85,7 +85,10 @@ def test_a_restart_resumes_rfqs_quotes_and_id_counters(fresh_server: ServerProce
     after = {name: _everything(c) for name, c in (("taker", taker), ("maker1", maker1), ("maker2", maker2))}
     assert after == before
     assert maker1.post(CANCEL_QUOTE, {"clQuoteId": "mq1"})["data"][0] == {
-        "quoteId": q1, "clQuoteId": "mq1", "sCode": "0", "sMsg": ""
+        "quoteId": q1,
+        "clQuoteId": "mq1",
+        "sCode": "0",
+        "sMsg": "",
     }
     assert int(_rfq(taker)) > int(canceled)
     assert int(_quote(maker2, kept)) > int(q2)
@@ -190,7 +193,9 @@ def test_kill_9_under_mixed_load_loses_nothing_acknowledged_and_half_applies_not
         server.kill9()
         load.join()
         assert load.rfqs and load.quotes, "the load made no acknowledged changes before the kill"
-        print(f"acknowledged: {len(load.rfqs)} RFQs, {len(load.quotes)} quotes, {len(load.canceled)} cancels, {len(load.executed)} fills")
+        print(
+            f"acknowledged: {len(load.rfqs)} RFQs, {len(load.quotes)} quotes, {len(load.canceled)} cancels, {len(load.executed)} fills"
+        )
 
         server.start()
         taker_views = [_everything(c) for c in clients[:2]]

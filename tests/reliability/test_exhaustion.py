@@ -208,8 +208,14 @@ class Attack:
 def _ws_login(ws: ClientConnection, name: str) -> None:
     key, secret, passphrase = KEYS[name]
     ts = str(int(time.time()))
-    ws.send(json.dumps({"op": "login", "args": [{"apiKey": key, "passphrase": passphrase, "timestamp": ts,
-                                                 "sign": login_sign(secret, ts)}]}))
+    ws.send(
+        json.dumps(
+            {
+                "op": "login",
+                "args": [{"apiKey": key, "passphrase": passphrase, "timestamp": ts, "sign": login_sign(secret, ts)}],
+            }
+        )
+    )
     assert json.loads(ws.recv(timeout=5))["code"] == "0"
     ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "rfqs"}]}))
     assert json.loads(ws.recv(timeout=5))["event"] == "subscribe"
@@ -261,7 +267,11 @@ def test_a_trader_is_served_while_attackers_exhaust_connections_heads_and_frames
             while time.monotonic() < deadline:
                 rfq = timed(taker, "/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1"], "legs": [LEG]})
                 pushes.append(_pushed_rfq(ws, rfq["rfqId"], 5.0))
-                quote = timed(maker, "/api/v5/rfq/create-quote", {"rfqId": rfq["rfqId"], "quoteSide": "sell", "legs": [{**LEG, "px": "1"}]})
+                quote = timed(
+                    maker,
+                    "/api/v5/rfq/create-quote",
+                    {"rfqId": rfq["rfqId"], "quoteSide": "sell", "legs": [{**LEG, "px": "1"}]},
+                )
                 timed(maker, "/api/v5/rfq/cancel-quote", {"quoteId": quote["quoteId"]})
                 ws.send("ping")  # the venue closes a WebSocket whose client is silent for 30 s
                 time.sleep(0.05)

@@ -58,8 +58,15 @@ def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_pat
 
     public_answers: dict[str, int] = {}
     try:
-        rfq_id = taker.post("/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1", "MAKER2"], "legs": [LEG]})["data"][0]["rfqId"]
-        warm = [victim.post("/api/v5/rfq/create-quote", {"rfqId": rfq_id, "quoteSide": "sell", "legs": [{**LEG, "px": "1"}]}) for _ in range(3)]
+        rfq_id = taker.post("/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1", "MAKER2"], "legs": [LEG]})["data"][
+            0
+        ]["rfqId"]
+        warm = [
+            victim.post(
+                "/api/v5/rfq/create-quote", {"rfqId": rfq_id, "quoteSide": "sell", "legs": [{**LEG, "px": "1"}]}
+            )
+            for _ in range(3)
+        ]
         assert all(a["code"] == "0" for a in warm)
         rss_before = _rss_kib(server.process.pid)
 
@@ -72,7 +79,9 @@ def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_pat
         while time.monotonic() < deadline:
             started = time.perf_counter()
             # The victim stays inside its own limit: 50 per 2 s on create-quote; it sends 10 per second.
-            answer = victim.post("/api/v5/rfq/create-quote", {"rfqId": rfq_id, "quoteSide": "sell", "legs": [{**LEG, "px": "1"}]})
+            answer = victim.post(
+                "/api/v5/rfq/create-quote", {"rfqId": rfq_id, "quoteSide": "sell", "legs": [{**LEG, "px": "1"}]}
+            )
             latencies.append(time.perf_counter() - started)
             codes.append(answer["code"])
             time.sleep(0.1)  # the RFQ lives 2 minutes, longer than the longest flood
@@ -99,7 +108,9 @@ def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_pat
     assert p99 < 0.25, f"p99 {p99 * 1000:.1f} ms under a flood"
     # Memory stays bounded: refused requests leave nothing behind.
     assert rss_after - rss_before < 30 * 1024, (rss_before, rss_after)
-    print(f"flood answers {flood_answers}; distinct public keys {public_answers}; victim p99 {p99 * 1000:.1f} ms; RSS {rss_before} -> {rss_after} KiB")
+    print(
+        f"flood answers {flood_answers}; distinct public keys {public_answers}; victim p99 {p99 * 1000:.1f} ms; RSS {rss_before} -> {rss_after} KiB"
+    )
 
 
 def test_a_forwarded_for_header_does_not_choose_the_ip_a_public_limit_counts(tmp_path: Path) -> None:

@@ -139,7 +139,7 @@ async def test_listeners_get_events_only_after_they_are_durable_and_in_engine_or
     def listener(events: list[object]) -> None:
         durable = _quote_ids_on_disk(tmp_path / "db")
         for event in events:
-            entity = getattr(event, "quote", None) or getattr(event, "rfq")
+            entity = getattr(event, "quote", None) or event.rfq
             key = entity.quote_id if hasattr(entity, "quote_id") else entity.rfq_id
             if hasattr(entity, "quote_id"):
                 assert key in durable  # pushed only once it is on disk

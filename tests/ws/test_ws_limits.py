@@ -62,7 +62,9 @@ async def test_a_message_over_64_kib_is_answered_60012_then_closed_with_1009(liv
 
 async def test_a_message_of_64_kib_with_multibyte_characters_counts_bytes(live: Live) -> None:
     async with connect(live.ws_url, max_size=None) as ws:
-        message = json.dumps({"op": "subscribe", "args": [TICKER], "id": "é" * (WS_MAX_MESSAGE // 2)}, ensure_ascii=False)
+        message = json.dumps(
+            {"op": "subscribe", "args": [TICKER], "id": "é" * (WS_MAX_MESSAGE // 2)}, ensure_ascii=False
+        )
         assert len(message) < WS_MAX_MESSAGE < len(message.encode())
         await ws.send(message)
         answer = await receive(ws)

@@ -109,7 +109,9 @@ async def test_unknown_op_and_bad_json_messages(live: Live) -> None:
 
 async def test_public_channels_need_no_login(live: Live) -> None:
     async with connect(live.ws_url) as ws:
-        await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "public-block-trades", "instId": "BTC-USDT"}]}))
+        await ws.send(
+            json.dumps({"op": "subscribe", "args": [{"channel": "public-block-trades", "instId": "BTC-USDT"}]})
+        )
         answer = await receive(ws)
 
     assert answer["arg"] == {"channel": "public-block-trades", "instId": "BTC-USDT"}

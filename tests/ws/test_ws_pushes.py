@@ -45,7 +45,12 @@ async def test_a_maker_receives_an_rfq_within_100_ms(live: Live) -> None:
     assert elapsed < 0.1, f"{elapsed * 1000:.1f} ms"
     assert push["arg"] == {"channel": "rfqs", "uid": "200001"}
     (data,) = push["data"]
-    assert (data["rfqId"], data["state"], data["clRfqId"], data["counterparties"]) == (rfq.rfq_id, "active", "", ["MAKER1"])
+    assert (data["rfqId"], data["state"], data["clRfqId"], data["counterparties"]) == (
+        rfq.rfq_id,
+        "active",
+        "",
+        ["MAKER1"],
+    )
     assert data["traderCode"] == "TAKER1"
 
 
@@ -54,14 +59,19 @@ async def test_quotes_and_their_cancellation_as_taker_and_maker_see_them(live: L
     maker_ws = await logged_in(live, "maker1", "quotes")
     async with live.rest("taker1") as taker, live.rest("maker1") as maker:
         rfq = await taker.create_rfq(["MAKER1"], [SPOT])
-        quote = await maker.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")], cl_quote_id="mine1")
+        quote = await maker.create_quote(
+            rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")], cl_quote_id="mine1"
+        )
         taker_new, maker_new = await _until(taker_ws, "quotes"), await _until(maker_ws, "quotes")
         await maker.cancel_quote(quote.quote_id)
         taker_end, maker_end = await _until(taker_ws, "quotes"), await _until(maker_ws, "quotes")
     for ws in (taker_ws, maker_ws):
         await ws.close()
 
-    assert [(m["data"][0]["state"], m["data"][0]["clQuoteId"]) for m in (taker_new, taker_end)] == [("active", ""), ("canceled", "")]
+    assert [(m["data"][0]["state"], m["data"][0]["clQuoteId"]) for m in (taker_new, taker_end)] == [
+        ("active", ""),
+        ("canceled", ""),
+    ]
     assert [(m["data"][0]["state"], m["data"][0]["clQuoteId"]) for m in (maker_new, maker_end)] == [
         ("active", "mine1"),
         ("canceled", "mine1"),
@@ -154,8 +164,14 @@ async def test_a_stalled_client_is_closed_and_delays_nobody(tmp_path: Path) -> N
             if message["type"] == "websocket.send" and len(sent) > 3:
                 await stuck.wait()  # never set
 
-        for text in ("connect", login_message("maker1"), json.dumps({"op": "subscribe", "args": [{"channel": "rfqs"}]})):
-            inbox.put_nowait({"type": "websocket.connect"} if text == "connect" else {"type": "websocket.receive", "text": text})
+        for text in (
+            "connect",
+            login_message("maker1"),
+            json.dumps({"op": "subscribe", "args": [{"channel": "rfqs"}]}),
+        ):
+            inbox.put_nowait(
+                {"type": "websocket.connect"} if text == "connect" else {"type": "websocket.receive", "text": text}
+            )
         stalled = asyncio.create_task(hub.serve({"type": "websocket"}, inbox.get, send))
         healthy = await logged_in(live, "maker2", "rfqs")
         delays = []

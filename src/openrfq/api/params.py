@@ -156,7 +156,6 @@ def legs(p: Params, priced: bool) -> tuple[LegRequest, ...]:
     return tuple(result)
 
 
-
 def _side(value: str) -> Side:
     found = _SIDES.get(value)
     return found if found is not None else side_of(value)  # side_of raises the error

@@ -135,8 +135,12 @@ class LiquidityProvider:
 
     async def _login(self, ws: ClientConnection) -> None:
         ts = str(self._now_ms() // 1000)
-        arg = {"apiKey": self.key.api_key, "passphrase": self.key.passphrase, "timestamp": ts,
-               "sign": login_sign(self.key.secret_key, ts)}
+        arg = {
+            "apiKey": self.key.api_key,
+            "passphrase": self.key.passphrase,
+            "timestamp": ts,
+            "sign": login_sign(self.key.secret_key, ts),
+        }
         await ws.send(json.dumps({"op": "login", "args": [arg]}))
         answer = json.loads(await asyncio.wait_for(ws.recv(), 5))
         if answer.get("event") != "login" or answer.get("code") != "0":
@@ -189,7 +193,9 @@ class LiquidityProvider:
         for leg in rfq.legs:
             if leg.inst_id not in self._instruments:
                 await self._load_instrument(leg.inst_id)
-        kinds = {self._instruments[leg.inst_id].inst_type if leg.inst_id in self._instruments else "" for leg in rfq.legs}
+        kinds = {
+            self._instruments[leg.inst_id].inst_type if leg.inst_id in self._instruments else "" for leg in rfq.legs
+        }
         return kinds <= self.settings.inst_types
 
     async def _load_instrument(self, inst_id: str) -> None:

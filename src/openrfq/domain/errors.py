@@ -173,7 +173,11 @@ class TooManyLegs(OkxError):
 
 
 class UnknownInstFamily(OkxError):
-    code, http_status, template = "70007", 200, "Underlying index {instFamily} does not exist under instType {instType}."
+    code, http_status, template = (
+        "70007",
+        200,
+        "Underlying index {instFamily} does not exist under instType {instType}.",
+    )
 
 
 class MmpFrozen(OkxError):

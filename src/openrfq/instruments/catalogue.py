@@ -137,7 +137,14 @@ def default_instruments(today: datetime.date) -> list[Instrument]:
 # -- instruments declared in a config file -------------------------------------------------------------------------
 
 _REQUIRED = ("instType", "instId", "tickSz", "lotSz", "minSz")
-_DECIMALS = {"tickSz": "tick_sz", "lotSz": "lot_sz", "minSz": "min_sz", "ctVal": "ct_val", "ctMult": "ct_mult", "stk": "stk"}
+_DECIMALS = {
+    "tickSz": "tick_sz",
+    "lotSz": "lot_sz",
+    "minSz": "min_sz",
+    "ctVal": "ct_val",
+    "ctMult": "ct_mult",
+    "stk": "stk",
+}
 _TEXTS = {
     "instFamily": "inst_family",
     "baseCcy": "base_ccy",
@@ -224,11 +231,11 @@ def _check_terms(inst_type: InstType, fields: Mapping[str, Any], at: str) -> Non
 
 def _positive(value: Any, at: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"{at}: must be a positive number (a string such as \"0.1\")")
+        raise ValueError(f'{at}: must be a positive number (a string such as "0.1")')
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise ValueError(f"{at}: must be a positive number (a string such as \"0.1\")") from None
+        raise ValueError(f'{at}: must be a positive number (a string such as "0.1")') from None
     if not number.is_finite() or number <= 0:
-        raise ValueError(f"{at}: must be a positive number (a string such as \"0.1\")")
+        raise ValueError(f'{at}: must be a positive number (a string such as "0.1")')
     return number

@@ -230,7 +230,9 @@ class Hub:
                 session.push(text)
 
     def _publish(self, trade: BlockTrade) -> None:
-        structure = protocol.encode({"arg": {"channel": "public-struc-block-trades"}, "data": [views.public_trade(trade)]})
+        structure = protocol.encode(
+            {"arg": {"channel": "public-struc-block-trades"}, "data": [views.public_trade(trade)]}
+        )
         for session in self._subscribed("public-struc-block-trades", ""):
             session.push(structure)
         for leg in trade.legs:
@@ -238,7 +240,10 @@ class Hub:
             sessions = self._subscribed("public-block-trades", leg.inst_id)
             if sessions:
                 text = protocol.encode(
-                    {"arg": {"channel": "public-block-trades", "instId": leg.inst_id}, "data": [views.public_leg(trade, leg, inst)]}
+                    {
+                        "arg": {"channel": "public-block-trades", "instId": leg.inst_id},
+                        "data": [views.public_leg(trade, leg, inst)],
+                    }
                 )
                 for session in sessions:
                     session.push(text)

@@ -27,7 +27,13 @@ ROUTES: tuple[Endpoint, ...] = (
     Endpoint("GET", RFQ + "trades", trade.trades, READ, (per(5, 2),)),
     Endpoint("GET", RFQ + "maker-instrument-settings", maker.products, READ, (per(5, 2),)),
     Endpoint(
-        "POST", RFQ + "maker-instrument-settings", maker.set_products, TRADE, (per(5, 2),), needs_body=True, array_body=True
+        "POST",
+        RFQ + "maker-instrument-settings",
+        maker.set_products,
+        TRADE,
+        (per(5, 2),),
+        needs_body=True,
+        array_body=True,
     ),
     Endpoint("POST", RFQ + "mmp-reset", maker.reset_mmp, TRADE, (per(5, 2),)),
     Endpoint("POST", RFQ + "mmp-config", maker.set_mmp, TRADE, (per(1, 10),), needs_body=True),

@@ -26,7 +26,9 @@ def _published_until(svc: Services) -> int:
 
 
 def public_trades(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    found = svc.venue.public_trades(_published_until(svc), p.optional_integer("beginId"), p.optional_integer("endId"), p.limit())
+    found = svc.venue.public_trades(
+        _published_until(svc), p.optional_integer("beginId"), p.optional_integer("endId"), p.limit()
+    )
     return codec.ok([views.public_trade(t) for t in found])
 
 
@@ -43,9 +45,7 @@ def block_tickers(svc: Services, caller: Caller | None, p: Params) -> bytes:
         raise errors.ParameterError(param0="instType") from None
     family = p.text("instFamily")
     found = [
-        i
-        for i in svc.venue.catalogue.values()
-        if i.inst_type is inst_type and (not family or i.inst_family == family)
+        i for i in svc.venue.catalogue.values() if i.inst_type is inst_type and (not family or i.inst_family == family)
     ]
     return codec.ok([views.ticker(svc.venue, i, svc.clock.now_ms(), svc.config.public_delay_ms) for i in found])
 

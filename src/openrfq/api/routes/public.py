@@ -27,7 +27,9 @@ def instruments(svc: Services, caller: Caller | None, p: Params) -> bytes:
     found = [
         i
         for i in svc.venue.catalogue.values()
-        if i.inst_type is inst_type and (not family or i.inst_family == family) and (not inst_id or i.inst_id == inst_id)
+        if i.inst_type is inst_type
+        and (not family or i.inst_family == family)
+        and (not inst_id or i.inst_id == inst_id)
     ]
     return codec.ok([views.instrument(i) for i in found])
 
@@ -46,7 +48,11 @@ def mark_price(svc: Services, caller: Caller | None, p: Params) -> bytes:
     now = svc.clock.now_ms()
     found = []
     for inst in svc.venue.catalogue.values():
-        if inst.inst_type is not inst_type or (family and inst.inst_family != family) or (inst_id and inst.inst_id != inst_id):
+        if (
+            inst.inst_type is not inst_type
+            or (family and inst.inst_family != family)
+            or (inst_id and inst.inst_id != inst_id)
+        ):
             continue
         mark = svc.venue.prices.mark(inst, now)
         if mark is not None:

@@ -36,7 +36,9 @@ def cancel_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
     quote_id, cl_quote_id = p.text("quoteId"), p.text("clQuoteId")
     if not quote_id and not cl_quote_id:
         raise errors.EitherParameterRequired(param0="quoteId", param1="clQuoteId")
-    return codec.items([_cancel_one(svc, caller, CancelQuote(caller.trader_code, quote_id, cl_quote_id, p.text("rfqId")))])
+    return codec.items(
+        [_cancel_one(svc, caller, CancelQuote(caller.trader_code, quote_id, cl_quote_id, p.text("rfqId")))]
+    )
 
 
 def _cancel_one(svc: Services, caller: Caller, cmd: CancelQuote) -> codec.Json:
@@ -45,7 +47,11 @@ def _cancel_one(svc: Services, caller: Caller, cmd: CancelQuote) -> codec.Json:
     except errors.OkxError as e:
         # Echo the ids of the quote the request named when it is the caller's, else the ids as sent.
         known = svc.venue.own_quote(caller.trader_code, cmd.quote_id, cmd.cl_quote_id)
-        ids = {"quoteId": str(known.quote_id), "clQuoteId": known.cl_quote_id} if known else {"quoteId": cmd.quote_id, "clQuoteId": cmd.cl_quote_id}
+        ids = (
+            {"quoteId": str(known.quote_id), "clQuoteId": known.cl_quote_id}
+            if known
+            else {"quoteId": cmd.quote_id, "clQuoteId": cmd.cl_quote_id}
+        )
         return codec.item_error(e, ids)
     return codec.item_ok({"quoteId": str(quote.quote_id), "clQuoteId": quote.cl_quote_id})
 
@@ -53,7 +59,9 @@ def _cancel_one(svc: Services, caller: Caller, cmd: CancelQuote) -> codec.Json:
 def cancel_batch_quotes(svc: Services, caller: Caller | None, p: Params) -> bytes:
     assert caller is not None
     quote_ids, cl_quote_ids = batch_ids(p, "quoteIds", "clQuoteIds")
-    return codec.items([_cancel_one(svc, caller, CancelQuote(caller.trader_code, q, c)) for q, c in zip(quote_ids, cl_quote_ids)])
+    return codec.items(
+        [_cancel_one(svc, caller, CancelQuote(caller.trader_code, q, c)) for q, c in zip(quote_ids, cl_quote_ids)]
+    )
 
 
 def cancel_all_quotes(svc: Services, caller: Caller | None, p: Params) -> bytes:

@@ -20,9 +20,7 @@ def execute_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
         taker=caller.trader_code,
         rfq_id=p.text("rfqId", required=True),
         quote_id=p.text("quoteId", required=True),
-        legs=tuple(
-            ExecLeg(leg.text("instId", required=True), leg.required_decimal("sz")) for leg in p.objects("legs")
-        ),
+        legs=tuple(ExecLeg(leg.text("instId", required=True), leg.required_decimal("sz")) for leg in p.objects("legs")),
     )
     trade = svc.venue.execute_quote(cmd)
     return codec.ok([views.trade(trade, caller.trader_code, history=False)])
