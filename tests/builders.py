@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from openrfq.api.app import OkxApi
+from openrfq.asgi import VenueApp
 from openrfq.api.auth import signed_headers
 from openrfq.config import Account, ApiKey, Config
 from openrfq.domain.clock import ManualClock
@@ -77,7 +77,7 @@ class Party:
 
 @dataclass
 class Venue:
-    app: OkxApi
+    app: VenueApp
     clock: ManualClock
     client: httpx.AsyncClient
     config: Config

@@ -15,7 +15,7 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
 from builders import make_config
-from openrfq.api.app import OkxApi
+from openrfq.asgi import VenueApp
 from openrfq.client import OpenRfqClient
 from openrfq.config import Config
 from openrfq.domain.clock import Clock
@@ -27,7 +27,7 @@ from serverproc import free_port
 
 @dataclass
 class Live:
-    app: OkxApi
+    app: VenueApp
     port: int
     config: Config
 

@@ -6,18 +6,22 @@ import gc
 from decimal import Decimal
 from pathlib import Path
 
-from openrfq.api.app import OkxApi, Services
+from openrfq.api.app import OkxApi
 from openrfq.api.auth import Authenticator
 from openrfq.api.ratelimit import RateLimiter
+from openrfq.asgi import VenueApp
 from openrfq.config import Config, PriceSettings
 from openrfq.domain.clock import Clock, SystemClock
 from openrfq.domain.prices import IndexSource, Prices, RandomWalkIndex, ReplayIndex, StaticIndex, midnight_utc
 from openrfq.engine import Venue
 from openrfq.logs import log_state_changes
 from openrfq.metrics import Metrics
+from openrfq.services import Services
 from openrfq.store.base import StoreError
 from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
+from openrfq.venue_time import VenueTime
+from openrfq.ws.hub import Hub
 
 DB_NAME = "openrfq.sqlite3"
 # From this many stored entities on, what was loaded is moved out of the cyclic GC's sight (gc.freeze): it lives
@@ -64,7 +68,7 @@ def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
     return venue
 
 
-def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> OkxApi:
+def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> VenueApp:
     """The venue on ``data_dir``, which it keeps locked until its committer closes the store. Raises StoreError
     (one line, for the command to print) when the directory is in use or its store is damaged."""
     clock = clock or SystemClock()
@@ -81,10 +85,13 @@ def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> Okx
     services = Services(
         config=config,
         clock=clock,
+        time=VenueTime(clock),
         venue=venue,
         committer=committer,
         limiter=RateLimiter(clock, enabled=config.rate_limits_enabled),
         auth=Authenticator(config.accounts, clock),
         metrics=metrics,
     )
-    return OkxApi(services)
+    hub = Hub(services)
+    committer.listeners.append(hub.on_events)
+    return VenueApp(services, OkxApi(services), hub)

@@ -11,7 +11,7 @@ from typing import Any
 
 import uvicorn
 
-from openrfq.api.app import OkxApi
+from openrfq.asgi import VenueApp
 from openrfq.bots.lp import LiquidityProvider, bot_tls
 from openrfq.config import Config
 from openrfq.edge import EdgeConfig
@@ -36,7 +36,7 @@ class Running:
 
 @contextlib.asynccontextmanager
 async def running(
-    api: OkxApi,
+    api: VenueApp,
     config: Config,
     host: str = "127.0.0.1",
     port: int = 0,
@@ -96,6 +96,7 @@ def server_config(
         log_level="warning",
         access_log=False,
         lifespan="on",
+        interface="asgi3",  # VenueApp.__call__ returns the handler's coroutine: it is not itself a coroutine function
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
         # Per-IP rate limits count the TCP peer: a forwarded-for header must not let a client pick its IP.
@@ -104,7 +105,7 @@ def server_config(
 
 
 async def serve_forever(
-    api: OkxApi,
+    api: VenueApp,
     config: Config,
     host: str,
     port: int,

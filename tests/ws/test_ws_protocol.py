@@ -12,12 +12,13 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from openrfq.domain.clock import ManualClock
 from wsbuilders import Live, live_venue, login_message, receive
 
 
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    async for v in live_venue(tmp_path, idle_timeout_s=1.0):
+    async for v in live_venue(tmp_path):
         yield v
 
 
@@ -117,16 +118,22 @@ async def test_public_channels_need_no_login(live: Live) -> None:
     assert answer["arg"] == {"channel": "public-block-trades", "instId": "BTC-USDT"}
 
 
-async def test_ping_pong_keeps_a_connection_alive_and_silence_closes_it(live: Live) -> None:
-    async with connect(live.ws_url) as ws:
-        for _ in range(3):  # 3 x 0.6 s: longer than the 1 s idle timeout in all, never idle for 1 s
+async def test_ping_pong_keeps_a_connection_alive_and_30_s_of_silence_closes_it(tmp_path: Path) -> None:
+    clock = ManualClock(int(time.time() * 1000))
+    async for live in live_venue(tmp_path, clock=clock):
+        advance = live.app.services.time.advance_to
+        async with connect(live.ws_url) as ws:
+            for _ in range(3):  # 3 x 20 s: longer than the 30 s idle timeout in all, never idle for 30 s
+                await ws.send("ping")
+                assert await asyncio.wait_for(ws.recv(), 2) == "pong"
+                await advance(clock.now_ms() + 20_000)
             await ws.send("ping")
             assert await asyncio.wait_for(ws.recv(), 2) == "pong"
-            await asyncio.sleep(0.6)
-        with pytest.raises(ConnectionClosed) as closed:
-            await asyncio.wait_for(ws.recv(), 3)
+            await advance(clock.now_ms() + 30_000)
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 3)
 
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4004
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4004
 
 
 async def test_other_websocket_paths_are_refused(live: Live) -> None:

@@ -15,6 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from builders import make_config
 from openrfq.client import Leg
+from openrfq.domain.clock import ManualClock
 from wsbuilders import Live, live_venue, logged_in, login_message, receive
 
 SPOT = Leg("BTC-USDT", "1.5", "buy")
@@ -125,29 +126,39 @@ async def test_execution_pushes_to_every_party_and_the_public(live: Live) -> Non
         await ws.close()
 
 
-async def test_public_data_waits_out_the_public_delay(tmp_path: Path) -> None:
-    async for live in live_venue(tmp_path, replace(make_config(), public_delay_ms=600)):
+async def test_public_data_waits_out_the_public_delay_in_venue_time(tmp_path: Path) -> None:
+    clock = ManualClock(int(time.time() * 1000))
+    async for live in live_venue(tmp_path, replace(make_config(), public_delay_ms=600), clock=clock):
         public = await connect(live.ws_url)
         await public.send(json.dumps({"op": "subscribe", "args": [{"channel": "public-struc-block-trades"}]}))
         await receive(public)
         async with live.rest("taker1") as taker, live.rest("maker1") as maker:
             rfq = await taker.create_rfq(["MAKER1"], [SPOT])
             quote = await maker.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")])
-            started = time.monotonic()
             await taker.execute_quote(rfq.rfq_id, quote.quote_id)
+        with pytest.raises(TimeoutError):
+            await receive(public, timeout=0.1)  # not yet: venue time has not moved
+
+        await live.app.services.time.advance_to(clock.now_ms() + 600)
         push = await _until(public, "public-struc-block-trades", timeout=3)
-        assert time.monotonic() - started >= 0.5
+
         assert push["data"][0]["legs"][0]["instId"] == "BTC-USDT"
         await public.close()
 
 
-async def test_block_tickers_are_also_pushed_on_an_interval(tmp_path: Path) -> None:
-    async for live in live_venue(tmp_path, ticker_interval_s=0.3):
+async def test_block_tickers_are_also_pushed_every_5_minutes_of_venue_time(tmp_path: Path) -> None:
+    clock = ManualClock(int(time.time() * 1000))
+    async for live in live_venue(tmp_path, clock=clock, idle_timeout_s=3600):  # a silent client, kept open
         public = await connect(live.ws_url)
         await public.send(json.dumps({"op": "subscribe", "args": [{"channel": "block-tickers", "instId": "ETH-USDT"}]}))
         await receive(public)
-        first, second = await _until(public, "block-tickers"), await _until(public, "block-tickers")
-        assert first["data"][0]["instId"] == second["data"][0]["instId"] == "ETH-USDT"
+        pushes = []
+        for _ in range(2):
+            await live.app.services.time.advance_to(clock.now_ms() + 300_000)
+            pushes.append(await _until(public, "block-tickers"))
+
+        assert [p["data"][0]["instId"] for p in pushes] == ["ETH-USDT", "ETH-USDT"]
+        assert int(pushes[1]["data"][0]["ts"]) - int(pushes[0]["data"][0]["ts"]) == 300_000
         await public.close()
 
 

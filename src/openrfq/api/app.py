@@ -1,54 +1,41 @@
-"""The ASGI application: OKX's REST surface over one venue.
+"""OKX's REST surface over one venue, as an ASGI app for HTTP requests.
 
-Data flow of one request: route lookup -> body (bounded) -> auth -> rate limit -> body checks and JSON ->
-handler (one synchronous venue command) -> group commit -> answer. Every ``OkxError`` on the way becomes
-its envelope here and nowhere else; an unexpected exception is logged and answered 50001 / 503 without a
-traceback.
+One request passes these steps, each a function below, synchronous but for reading the body and committing:
+
+    route -> read body -> authenticate -> permit -> limit -> parse -> handle -> commit -> answer
+
+The handler runs one synchronous venue command; the commit makes whatever it changed durable before the answer
+leaves. Every ``OkxError`` on the way becomes its envelope here and nowhere else; an unexpected exception is
+logged and answered 50001 / 503 without a traceback.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from openrfq.api import codec
-from openrfq.api.auth import Authenticator, Caller, require
-from openrfq.api.endpoint import Endpoint
+from openrfq.api.auth import Caller, require
+from openrfq.api.endpoint import Endpoint, Private, Public
 from openrfq.api.params import Params
-from openrfq.api.ratelimit import RateLimiter
 from openrfq.api.routes import ROUTES
-from openrfq.config import Config
 from openrfq.domain import errors
-from openrfq.domain.clock import Clock
 from openrfq.domain.enums import InstType
-from openrfq.engine import Venue
-from openrfq.metrics import CONTENT_TYPE, Metrics
-from openrfq.store.committer import Committer
-from openrfq.ws.hub import Hub
+from openrfq.metrics import CONTENT_TYPE
+from openrfq.services import Services
 
 log = logging.getLogger("openrfq.api")
 
 MAX_BODY = 64 * 1024
 MAX_LOGGED_PATH = 200  # an unknown path is logged cut to this (a path may be kilobytes long)
 _NOT_FOUND = codec.encode({"code": "404", "msg": "Not Found", "data": []})
+_INST_TYPES = frozenset(t.value for t in InstType)
 
-
-@dataclass(slots=True)
-class Services:
-    """Everything a handler may use; one per running venue."""
-
-    config: Config
-    clock: Clock
-    venue: Venue
-    committer: Committer
-    limiter: RateLimiter
-    auth: Authenticator
-    metrics: Metrics
+Scope = dict[str, Any]
+Headers = dict[bytes, bytes]
 
 
 class OkxApi:
@@ -56,82 +43,91 @@ class OkxApi:
         self.services = services
         self._routes = {(e.method, e.path): e for e in routes}
         self._paths = {e.path for e in routes}
-        self._ticker: asyncio.Task[None] | None = None
-        self._hub_task: asyncio.Task[None] | None = None
-        self.hub = Hub(services)
-        services.committer.listeners.append(self.hub.on_events)
         self._request_ids = itertools.count(1)
         services.metrics.add_endpoints(e.path for e in routes)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            if scope["type"] == "lifespan":
-                await self._lifespan(receive, send)
-            elif scope["path"] == "/ws/v5/business":
-                await self.hub.serve(scope, receive, send)
-            else:  # no other WebSocket endpoint: refuse the handshake (HTTP 403)
-                await receive()
-                await send({"type": "websocket.close", "code": 1008})
-            return
-        # HTTP, written out in this one coroutine: every await level costs on each of a request's resumptions.
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        # Written out in this one coroutine, the steps called from it: every await level costs on each resumption.
         started = time.perf_counter()
-        endpoint = self._routes.get((scope["method"], scope["path"]))
+        endpoint = self.route(scope)
         if endpoint is None:
-            if scope["path"] == "/metrics" and scope["method"] == "GET":
-                await _send(send, 200, self.services.metrics.render(), CONTENT_TYPE.encode())
-                return
-            if scope["path"] in self._paths:
-                wrong_method = errors.InvalidRequestMethod()
-                status, body = wrong_method.http_status, codec.error(wrong_method)
-            else:
-                status, body = 404, _NOT_FOUND
-            await _send(send, status, body)
-            if log.isEnabledFor(logging.DEBUG):  # a typo'd path is the first thing a new user needs to see
-                self._log_request(scope["method"], scope["path"][:MAX_LOGGED_PATH], status, body, started)
+            await self._unrouted(scope, send, started)
             return
         svc = self.services
         try:
-            headers = dict(scope["headers"])
-            length = headers.get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > MAX_BODY:
-                raise errors.BodyTooLarge(limit=MAX_BODY)  # refused without reading it
-            message = await receive()
-            raw = message.get("body", b"")
-            if message.get("more_body", False) or len(raw) > MAX_BODY:
-                raw = await _read_rest(raw, receive)
-            caller: Caller | None = None
-            client = scope.get("client")
-            ip = client[0] if client else ""
-            if endpoint.private:
-                target = scope.get("raw_path") or scope["path"].encode()
-                if scope["query_string"]:
-                    target += b"?" + scope["query_string"]
-                caller = svc.auth.authenticate(headers, scope["method"], target, raw, svc.clock.now_ms(), ip)
+            headers: Headers = dict(scope["headers"])
+            raw = await read_body(headers, receive)
+            if isinstance(endpoint, Private):
+                caller = self.authenticate(scope, headers, raw)
                 require(caller, endpoint.permission)
-                svc.limiter.check(caller.account.uid, endpoint.method, endpoint.path, endpoint.limits)
-                if endpoint.permission == "trade" and b"exptime" in headers:
-                    _check_exp_time(headers[b"exptime"], svc.clock.now_ms())
+                self.limit_caller(endpoint, caller, headers)
+                params = parse(endpoint, scope, headers, raw)
+                try:
+                    status, body = 200, endpoint.handler(svc, caller, params)
+                finally:  # whatever the command did (a refusal after firing due timers too) is durable first
+                    await svc.committer.durable()
             else:
-                if endpoint.limit_by:
-                    ip += "|" + _limit_value(svc, endpoint.limit_by, scope["query_string"])
-                svc.limiter.check(ip, endpoint.method, endpoint.path, endpoint.limits)
-            params = _params(endpoint, scope, headers, raw)
-            try:
-                status, body = 200, endpoint.handler(svc, caller, params)
-            finally:
-                # Whatever the command did (even a refusal after firing due timers) is durable before we answer.
-                await svc.committer.durable()
+                self.limit_ip(endpoint, scope)
+                params = parse(endpoint, scope, headers, raw)
+                try:
+                    status, body = 200, endpoint.handler(svc, params)
+                finally:
+                    await svc.committer.durable()
         except errors.OkxError as e:
             status, body = e.http_status, codec.error(e)
         except Exception:
             log.exception("unexpected error on %s %s", scope["method"], scope["path"])
             exc = errors.ServiceUnavailable()
             status, body = exc.http_status, codec.error(exc)
-        await send({"type": "http.response.start", "status": status, "headers": _headers(body)})
-        await send({"type": "http.response.body", "body": body})
+        await answer(send, status, body)
         svc.metrics.observe_request(endpoint.path, _code_of(body), time.perf_counter() - started)
         if log.isEnabledFor(logging.DEBUG):
             self._log_request(scope["method"], endpoint.path, status, body, started)
+
+    # --- the steps -------------------------------------------------------------------------------------------
+
+    def route(self, scope: Scope) -> Endpoint | None:
+        return self._routes.get((scope["method"], scope["path"]))
+
+    def authenticate(self, scope: Scope, headers: Headers, raw: bytes) -> Caller:
+        """The signature covers the request target exactly as sent: the raw path and query, the raw body."""
+        target = scope.get("raw_path") or scope["path"].encode()
+        if scope["query_string"]:
+            target += b"?" + scope["query_string"]
+        svc = self.services
+        return svc.auth.authenticate(headers, scope["method"], target, raw, svc.clock.now_ms(), _ip(scope))
+
+    def limit_caller(self, endpoint: Private, caller: Caller, headers: Headers) -> None:
+        """The User ID's rate limit; then a Trade request's ``expTime`` (one past it is not applied)."""
+        svc = self.services
+        svc.limiter.check(caller.account.uid, endpoint.method, endpoint.path, endpoint.limits)
+        if endpoint.permission == "trade" and b"exptime" in headers:
+            check_exp_time(headers[b"exptime"], svc.clock.now_ms())
+
+    def limit_ip(self, endpoint: Public, scope: Scope) -> None:
+        """Per client IP, and per instrument (type) where OKX counts so; values naming nothing share a window
+        (made-up values get no allowance, or memory, of their own)."""
+        who = _ip(scope)
+        if endpoint.limit_by:
+            value = dict(parse_qsl(scope["query_string"].decode("latin-1"))).get(endpoint.limit_by, "")
+            known = value in self.services.venue.catalogue if endpoint.limit_by == "instId" else value in _INST_TYPES
+            who += "|" + (value if known else "?")
+        self.services.limiter.check(who, endpoint.method, endpoint.path, endpoint.limits)
+
+    # --- what is not an endpoint -----------------------------------------------------------------------------
+
+    async def _unrouted(self, scope: Scope, send: Any, started: float) -> None:
+        if scope["path"] == "/metrics" and scope["method"] == "GET":
+            await answer(send, 200, self.services.metrics.render(), CONTENT_TYPE.encode())
+            return
+        if scope["path"] in self._paths:
+            wrong_method = errors.InvalidRequestMethod()
+            status, body = wrong_method.http_status, codec.error(wrong_method)
+        else:
+            status, body = 404, _NOT_FOUND
+        await answer(send, status, body)
+        if log.isEnabledFor(logging.DEBUG):  # a typo'd path is the first thing a new user needs to see
+            self._log_request(scope["method"], scope["path"][:MAX_LOGGED_PATH], status, body, started)
 
     def _log_request(self, method: str, path: str, status: int, body: bytes, started: float) -> None:
         log.debug(
@@ -146,67 +142,29 @@ class OkxApi:
             },
         )
 
-    async def _lifespan(self, receive: Any, send: Any) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                # Timers that came due while the server was down fire now, durably, before the first request.
-                self.services.venue.advance()
-                await self.services.committer.durable()
-                self._ticker = asyncio.get_running_loop().create_task(self._tick())
-                self._hub_task = asyncio.get_running_loop().create_task(self.hub.run())
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                for task in (self._ticker, self._hub_task):
-                    if task is not None:
-                        task.cancel()
-                await self.services.committer.close()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
-    async def _tick(self) -> None:
-        """Fire expiries on time even when nobody is calling (and make them durable)."""
-        venue = self.services.venue
-        while True:
-            due = venue.next_timer_ms()
-            wait_ms = 1000 if due is None else min(1000, max(0, due - self.services.clock.now_ms()))
-            await asyncio.sleep(wait_ms / 1000 + 0.001)
-            try:
-                venue.advance()
-                await self.services.committer.durable()
-            except errors.OkxError:
-                return
-
-
-async def _read_rest(first: bytes, receive: Any) -> bytes:
-    """The rest of a body sent in several messages: at most MAX_BODY bytes, a longer one is refused unread."""
-    chunks = [first]
-    size = len(first)
-    if size > MAX_BODY:
+async def read_body(headers: Headers, receive: Any) -> bytes:
+    """The whole body, at most MAX_BODY bytes: one announced or found longer is refused (413) unread."""
+    length = headers.get(b"content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BODY:
         raise errors.BodyTooLarge(limit=MAX_BODY)
+    message = await receive()
+    raw: bytes = message.get("body", b"")
+    if not message.get("more_body", False) and len(raw) <= MAX_BODY:
+        return raw
+    chunks, size = [raw], len(raw)
     while True:
+        if size > MAX_BODY:
+            raise errors.BodyTooLarge(limit=MAX_BODY)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
         message = await receive()
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
-            raise errors.BodyTooLarge(limit=MAX_BODY)
         chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
-def _limit_value(svc: Services, name: str, query: bytes) -> str:
-    """The query value a public limit is counted by (OKX: per IP and instrument or instrument type). Values that
-    name nothing the venue has share one window, so made-up values get no allowance (or memory) of their own."""
-    value = dict(parse_qsl(query.decode("latin-1"))).get(name, "")
-    known = value in svc.venue.catalogue if name == "instId" else value in _INST_TYPES
-    return value if known else "?"
-
-
-_INST_TYPES = frozenset(t.value for t in InstType)
-
-
-def _check_exp_time(value: bytes, now_ms: int) -> None:
+def check_exp_time(value: bytes, now_ms: int) -> None:
     """OKX's ``expTime`` request header on Trade endpoints: a request that arrives after it is not applied."""
     if not (value.isdigit() and len(value) <= 16):
         raise errors.ParameterError(param0="expTime")
@@ -214,7 +172,8 @@ def _check_exp_time(value: bytes, now_ms: int) -> None:
         raise errors.RequestExpired()
 
 
-def _params(endpoint: Endpoint, scope: dict[str, Any], headers: dict[bytes, bytes], raw: bytes) -> Params:
+def parse(endpoint: Endpoint, scope: Scope, headers: Headers, raw: bytes) -> Params:
+    """A GET's query string, or a POST's JSON body (an object; an array where the endpoint takes one)."""
     if endpoint.method == "GET":
         query = scope["query_string"].decode("latin-1")
         return Params(dict(parse_qsl(query, keep_blank_values=True)))
@@ -236,16 +195,18 @@ def _params(endpoint: Endpoint, scope: dict[str, Any], headers: dict[bytes, byte
     return Params({})
 
 
+async def answer(send: Any, status: int, body: bytes, content_type: bytes = b"application/json") -> None:
+    headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else ""
+
+
 def _code_of(body: bytes) -> str:
     """The envelope's code: every answer starts with {"code":"..." (see codec)."""
     end = body.find(b'"', 9)
     return body[9:end].decode() if body.startswith(b'{"code":"') and end > 0 else ""
-
-
-def _headers(body: bytes, content_type: bytes = b"application/json") -> list[tuple[bytes, bytes]]:
-    return [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
-
-
-async def _send(send: Any, status: int, body: bytes, content_type: bytes = b"application/json") -> None:
-    await send({"type": "http.response.start", "status": status, "headers": _headers(body, content_type)})
-    await send({"type": "http.response.body", "body": body})

@@ -1,36 +1,54 @@
-"""The route table's unit: one OKX endpoint with its permission, rate limits and thin handler."""
+"""The route table's unit: one OKX endpoint with its permission, rate limits and thin handler.
+
+A handler is synchronous on purpose: it runs a venue command to completion, then returns the encoded body.
+Private handlers get the authenticated ``Caller``; public ones get none.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 from openrfq.api.auth import Caller
 from openrfq.api.params import Params
 from openrfq.api.ratelimit import Limit
+from openrfq.services import Services
 
-if TYPE_CHECKING:
-    from openrfq.api.app import Services
-
-# A handler is synchronous on purpose: it runs a venue command to completion, then returns the encoded body.
-Handler = Callable[["Services", "Caller | None", Params], bytes]
+PrivateHandler = Callable[[Services, Caller, Params], bytes]
+PublicHandler = Callable[[Services, Params], bytes]
 
 
 @dataclass(frozen=True, slots=True)
-class Endpoint:
+class Private:
+    """Signed requests: authenticated, checked against ``permission`` ("read" or "trade"), limited per User ID."""
+
     method: str
     path: str
-    handler: Handler
-    permission: str = ""  # "read" / "trade"; "" for public endpoints (no authentication)
-    limits: tuple[Limit, ...] = ()
+    handler: PrivateHandler
+    permission: str
+    limits: tuple[Limit, ...]
     needs_body: bool = False  # POSTs with parameters: an empty body is 50000
-    limit_by: str = ""  # public limits counted per IP and this query parameter (OKX: "IP + Instrument ID")
     array_body: bool = False  # the body may also be a JSON array of objects (read as parameter "items")
+    private: ClassVar[bool] = True
+    limit_by: ClassVar[str] = ""
 
-    @property
-    def private(self) -> bool:
-        return bool(self.permission)
+
+@dataclass(frozen=True, slots=True)
+class Public:
+    """Unsigned requests, limited per client IP (and per ``limit_by`` query value: OKX's "IP + Instrument ID")."""
+
+    method: str
+    path: str
+    handler: PublicHandler
+    limits: tuple[Limit, ...]
+    limit_by: str = ""
+    private: ClassVar[bool] = False
+    needs_body: ClassVar[bool] = False
+    array_body: ClassVar[bool] = False
+
+
+Endpoint = Private | Public
 
 
 def per(count: int, seconds: float) -> Limit:

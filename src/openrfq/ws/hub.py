@@ -2,31 +2,27 @@
 
 The committer calls ``on_events`` with each durable batch's events in engine order; the hub renders each for
 every subscribed viewer (views per viewer, exactly as REST) and queues it on their sessions without waiting.
-Public block-trade data waits out the configured public delay; block tickers are also pushed every 5 minutes.
+Public block-trade data waits out the configured public delay; block tickers are also pushed every 5 minutes;
+both in venue time. A session hands each message it receives to ``handle``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import heapq
 import hmac
-import itertools
 import logging
 import re
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from openrfq.api import views
 from openrfq.api.auth import Caller
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
 from openrfq.domain.models import BlockTrade
 from openrfq.limits import HOUR_MS, WS_MAX_ARGS, WS_REQUESTS_PER_HOUR
+from openrfq.services import Services
 from openrfq.ws import protocol
 from openrfq.ws.protocol import INST_CHANNELS, PRIVATE_CHANNELS, PUBLIC_CHANNELS, WsError
 from openrfq.ws.session import Receive, Send, Session
-
-if TYPE_CHECKING:
-    from openrfq.api.app import Services
 
 log = logging.getLogger("openrfq.ws")
 _TIMESTAMP = re.compile(r"\d{1,12}(\.\d{1,6})?")
@@ -44,8 +40,7 @@ class Hub:
         self.idle_timeout_s, self.queue_size, self.ticker_interval_s = idle_timeout_s, queue_size, ticker_interval_s
         self.sessions: set[Session] = set()
         self._by_trader: dict[str, set[Session]] = {}
-        self._delayed: list[tuple[int, int, BlockTrade]] = []  # (publish at ms, seq, trade): public delay
-        self._seq = itertools.count()
+        services.metrics.ws_queue_depth.set_function(self.deepest_queue)
 
     # --- connections ----------------------------------------------------------------------------------------
 
@@ -54,11 +49,11 @@ class Hub:
             return
         await send({"type": "websocket.accept"})
         client = scope.get("client")
-        session = Session(self, send, self.queue_size, client[0] if client else "")
+        session = Session(self.handle, send, self.queue_size, self.svc.time, client[0] if client else "")
         self.sessions.add(session)
         self.svc.metrics.ws_connections.inc()
         try:
-            await session.run(receive, self.idle_timeout_s)
+            await session.run(receive, int(self.idle_timeout_s * 1000))
         finally:
             self.sessions.discard(session)
             if session.account is not None:
@@ -66,18 +61,13 @@ class Hub:
             self.svc.metrics.ws_connections.dec()
 
     async def run(self) -> None:
-        """Background duties: release delayed public data, push block tickers every interval, report depths."""
-        loop = asyncio.get_running_loop()
-        next_tickers = loop.time() + self.ticker_interval_s
+        """Push block tickers to their subscribers every ``ticker_interval_s`` of venue time."""
         while True:
-            await asyncio.sleep(0.1)
-            now = self.svc.clock.now_ms()
-            while self._delayed and self._delayed[0][0] <= now:
-                self._publish(heapq.heappop(self._delayed)[2])
-            if loop.time() >= next_tickers:
-                next_tickers = loop.time() + self.ticker_interval_s
-                self._push_tickers({inst for s in self.sessions for ch, inst in s.subs if ch == "block-tickers"})
-            self.svc.metrics.ws_queue_depth.set(max((s.depth for s in self.sessions), default=0))
+            await self.svc.time.sleep(self.ticker_interval_s * 1000)
+            self._push_tickers({inst for s in self.sessions for ch, inst in s.subs if ch == "block-tickers"})
+
+    def deepest_queue(self) -> int:
+        return max((s.depth for s in self.sessions), default=0)
 
     # --- requests -------------------------------------------------------------------------------------------
 
@@ -214,8 +204,8 @@ class Hub:
                 trade = event.trade
                 self._push_private("struc-block-trades", (trade.taker, trade.maker), partial(views.trade, trade))
                 delay = self.svc.config.public_delay_ms
-                if delay:
-                    heapq.heappush(self._delayed, (trade.c_time + delay, next(self._seq), trade))
+                if delay:  # public data waits out the delay, in venue time
+                    self.svc.time.call_at(trade.c_time + delay, partial(self._publish, trade))
                 else:
                     self._publish(trade)
 

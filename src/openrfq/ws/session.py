@@ -12,17 +12,16 @@ import contextlib
 import secrets
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from openrfq.config import Account
 from openrfq.limits import WS_MAX_MESSAGE, WS_REQUESTS_PER_HOUR
+from openrfq.venue_time import Timer, VenueTime
 from openrfq.ws import protocol
-
-if TYPE_CHECKING:
-    from openrfq.ws.hub import Hub
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
+OnText = Callable[["Session", str], None]  # what to do with each message the client sends
 
 # OKX's close codes, with their reason texts (error-codes.md, "Close Frame").
 MESSAGE_TOO_BIG = 1009
@@ -41,9 +40,10 @@ CLOSE_SEND_TIMEOUT_S = 1.0
 
 
 class Session:
-    def __init__(self, hub: Hub, send: Send, queue_size: int, ip: str = "") -> None:
+    def __init__(self, on_text: OnText, send: Send, queue_size: int, time: VenueTime, ip: str = "") -> None:
         self.conn_id = secrets.token_hex(4)
-        self.hub = hub
+        self._on_text = on_text
+        self._time = time
         self.ip = ip  # the TCP peer: failed logins are counted per IP
         self.account: Account | None = None
         self.subs: set[tuple[str, str]] = set()  # (channel, instId or "")
@@ -55,9 +55,9 @@ class Session:
         self._close_code: int | None = None
         self._close_after: int | None = None
         self._closing = asyncio.Event()
-        self._last_message = 0.0  # loop time of the client's last message
-        self._idle_timeout_s = 0.0
-        self._idle_timer: asyncio.TimerHandle | None = None
+        self._last_message = 0  # venue time (ms) of the client's last message
+        self._idle_timeout_ms = 0
+        self._idle_timer: Timer | None = None
 
     @property
     def depth(self) -> int:
@@ -93,11 +93,10 @@ class Session:
         except asyncio.QueueFull:
             self.close(BUFFER_FULL)
 
-    async def run(self, receive: Receive, idle_timeout_s: float) -> None:
-        loop = asyncio.get_running_loop()
-        self._idle_timeout_s = idle_timeout_s
-        self._last_message = loop.time()
-        self._idle_timer = loop.call_at(self._last_message + idle_timeout_s, self._check_idle)
+    async def run(self, receive: Receive, idle_timeout_ms: int) -> None:
+        self._idle_timeout_ms = idle_timeout_ms
+        self._last_message = self._time.now_ms()
+        self._idle_timer = self._time.call_at(self._last_message + idle_timeout_ms, self._check_idle)
         tasks = [
             asyncio.create_task(self._sender()),
             asyncio.create_task(self._receiver(receive)),
@@ -118,12 +117,11 @@ class Session:
 
     def _check_idle(self) -> None:
         """The idle timer: one per idle period, not one per message."""
-        due = self._last_message + self._idle_timeout_s
-        loop = asyncio.get_running_loop()
-        if loop.time() >= due:
+        due = self._last_message + self._idle_timeout_ms
+        if self._time.now_ms() >= due:
             self.close(IDLE_CLOSE)
         else:
-            self._idle_timer = loop.call_at(due, self._check_idle)
+            self._idle_timer = self._time.call_at(due, self._check_idle)
 
     async def _sender(self) -> None:
         while True:
@@ -137,10 +135,9 @@ class Session:
         # receive() is awaited bare, the idle timeout kept by a timer: on Python 3.11, asyncio.wait_for(receive())
         # swallows the task's cancellation when a message arrives at the same moment, so a client that keeps
         # sending kept this loop (and the connection) alive after it was closed.
-        loop = asyncio.get_running_loop()
         while not self.ending:
             message = await receive()
-            self._last_message = loop.time()
+            self._last_message = self._time.now_ms()
             if message["type"] == "websocket.disconnect":
                 return
             text: str | None = message.get("text")
@@ -155,7 +152,7 @@ class Session:
             elif len(text) > WS_MAX_MESSAGE // 4 and len(text.encode()) > WS_MAX_MESSAGE:  # bytes, not characters
                 self._too_big()
                 return
-            self.hub.handle(self, text)
+            self._on_text(self, text)
             if self._queue.qsize():
                 # Let the sender take the answers out before the next request: receive() returns at once while
                 # messages wait in uvicorn's queue, and a burst of subscribes (100 answers each) would otherwise

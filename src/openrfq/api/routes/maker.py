@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from openrfq.api import codec
 from openrfq.api.auth import Caller
@@ -12,14 +11,11 @@ from openrfq.api.params import Params
 from openrfq.domain import errors, makers
 from openrfq.domain.enums import InstType
 from openrfq.domain.makers import ProductLimit, ProductSetting
-
-if TYPE_CHECKING:
-    from openrfq.api.app import Services
+from openrfq.services import Services
 
 
-def set_products(svc: Services, caller: Caller | None, p: Params) -> bytes:
+def set_products(svc: Services, caller: Caller, p: Params) -> bytes:
     """POST maker-instrument-settings: one setting object, or (as python-okx sends) an array of them."""
-    assert caller is not None
     entries = p.objects("items") if p.has("items") else [p]
     svc.venue.set_products(caller.trader_code, tuple(_setting(entry) for entry in entries))
     return codec.ok([{"result": True}])
@@ -51,8 +47,7 @@ def _positive(p: Params, name: str) -> Decimal | None:
     return value
 
 
-def products(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def products(svc: Services, caller: Caller, p: Params) -> bytes:
     return codec.ok([_product_view(s) for s in svc.venue.products(caller.trader_code)])
 
 
@@ -73,8 +68,7 @@ def _product_view(setting: ProductSetting) -> Json:
     }
 
 
-def set_mmp(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def set_mmp(svc: Services, caller: Caller, p: Params) -> bytes:
     config = makers.check_mmp(_ms(p, "timeInterval"), _ms(p, "frozenInterval"), _ms(p, "countLimit"))
     svc.venue.set_mmp(caller.trader_code, config)
     return codec.ok(
@@ -95,8 +89,7 @@ def _ms(p: Params, name: str) -> int:
     return int(text)
 
 
-def mmp(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def mmp(svc: Services, caller: Caller, p: Params) -> bytes:
     maker = svc.venue.mmp(caller.trader_code)
     config = maker.mmp
     return codec.ok(
@@ -112,13 +105,11 @@ def mmp(svc: Services, caller: Caller | None, p: Params) -> bytes:
     )
 
 
-def reset_mmp(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def reset_mmp(svc: Services, caller: Caller, p: Params) -> bytes:
     return codec.ok([{"ts": str(svc.venue.reset_mmp(caller.trader_code))}])
 
 
-def cancel_all_after(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def cancel_all_after(svc: Services, caller: Caller, p: Params) -> bytes:
     text = p.text("timeOut", required=True)
     if not (text.isascii() and text.isdigit()) or len(text) > 4:
         raise errors.ParameterError(param0="timeOut")

@@ -6,17 +6,12 @@ for a local venue) and applies to all three.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from openrfq.api import codec, views
-from openrfq.api.auth import Caller
 from openrfq.api.params import Params
 from openrfq.domain import errors
 from openrfq.domain.enums import InstType
 from openrfq.domain.instrument import Instrument
-
-if TYPE_CHECKING:
-    from openrfq.api.app import Services
+from openrfq.services import Services
 
 PUBLIC_LEGS_MAX = 500  # OKX: up to 500 most recent single-leg transactions
 
@@ -25,20 +20,20 @@ def _published_until(svc: Services) -> int:
     return views.published_until(svc.clock.now_ms(), svc.config.public_delay_ms)
 
 
-def public_trades(svc: Services, caller: Caller | None, p: Params) -> bytes:
+def public_trades(svc: Services, p: Params) -> bytes:
     found = svc.venue.public_trades(
         _published_until(svc), p.optional_integer("beginId"), p.optional_integer("endId"), p.limit()
     )
     return codec.ok([views.public_trade(t) for t in found])
 
 
-def block_trades(svc: Services, caller: Caller | None, p: Params) -> bytes:
+def block_trades(svc: Services, p: Params) -> bytes:
     inst = _instrument(svc, p.text("instId", required=True))
     found = svc.venue.public_legs(inst.inst_id, 0, _published_until(svc), PUBLIC_LEGS_MAX)
     return codec.ok([views.public_leg(t, leg, inst) for t, leg in found])
 
 
-def block_tickers(svc: Services, caller: Caller | None, p: Params) -> bytes:
+def block_tickers(svc: Services, p: Params) -> bytes:
     try:
         inst_type = InstType(p.text("instType", required=True))
     except ValueError:
@@ -50,7 +45,7 @@ def block_tickers(svc: Services, caller: Caller | None, p: Params) -> bytes:
     return codec.ok([views.ticker(svc.venue, i, svc.clock.now_ms(), svc.config.public_delay_ms) for i in found])
 
 
-def block_ticker(svc: Services, caller: Caller | None, p: Params) -> bytes:
+def block_ticker(svc: Services, p: Params) -> bytes:
     inst = _instrument(svc, p.text("instId", required=True))
     return codec.ok([views.ticker(svc.venue, inst, svc.clock.now_ms(), svc.config.public_delay_ms)])
 

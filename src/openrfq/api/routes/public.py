@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from openrfq.api import codec, views
-from openrfq.api.auth import Caller
 from openrfq.api.codec import num
 from openrfq.api.params import Params
 from openrfq.domain import errors
 from openrfq.domain.enums import InstType
-
-if TYPE_CHECKING:
-    from openrfq.api.app import Services
+from openrfq.services import Services
 
 
-def instruments(svc: Services, caller: Caller | None, p: Params) -> bytes:
+def instruments(svc: Services, p: Params) -> bytes:
     inst_type_text = p.text("instType", required=True)
     try:
         inst_type = InstType(inst_type_text)
@@ -34,11 +29,11 @@ def instruments(svc: Services, caller: Caller | None, p: Params) -> bytes:
     return codec.ok([views.instrument(i) for i in found])
 
 
-def time(svc: Services, caller: Caller | None, p: Params) -> bytes:
+def time(svc: Services, p: Params) -> bytes:
     return codec.ok([{"ts": str(svc.clock.now_ms())}])
 
 
-def mark_price(svc: Services, caller: Caller | None, p: Params) -> bytes:
+def mark_price(svc: Services, p: Params) -> bytes:
     """OKX's mark-price: instType MARGIN (the SPOT pairs), SWAP, FUTURES or OPTION; instFamily/instId filters."""
     wanted = p.text("instType", required=True)
     if wanted not in ("MARGIN", "SWAP", "FUTURES", "OPTION"):

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from openrfq.api import codec, views
 from openrfq.api.auth import Caller
 from openrfq.api.params import Params, batch_ids, legs
 from openrfq.domain import errors
 from openrfq.domain.commands import CancelQuote, CreateQuote, QuoteQuery
 from openrfq.domain.rules import side_of
-
-if TYPE_CHECKING:
-    from openrfq.api.app import Services
+from openrfq.services import Services
 
 
-def create_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def create_quote(svc: Services, caller: Caller, p: Params) -> bytes:
     cmd = CreateQuote(
         maker=caller.trader_code,
         rfq_id=p.text("rfqId", required=True),
@@ -31,8 +26,7 @@ def create_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
     return codec.ok([views.quote(quote, svc.venue.rfqs[quote.rfq_id], caller.trader_code)])
 
 
-def cancel_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def cancel_quote(svc: Services, caller: Caller, p: Params) -> bytes:
     quote_id, cl_quote_id = p.text("quoteId"), p.text("clQuoteId")
     if not quote_id and not cl_quote_id:
         raise errors.EitherParameterRequired(param0="quoteId", param1="clQuoteId")
@@ -56,22 +50,19 @@ def _cancel_one(svc: Services, caller: Caller, cmd: CancelQuote) -> codec.Json:
     return codec.item_ok({"quoteId": str(quote.quote_id), "clQuoteId": quote.cl_quote_id})
 
 
-def cancel_batch_quotes(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def cancel_batch_quotes(svc: Services, caller: Caller, p: Params) -> bytes:
     quote_ids, cl_quote_ids = batch_ids(p, "quoteIds", "clQuoteIds")
     return codec.items(
         [_cancel_one(svc, caller, CancelQuote(caller.trader_code, q, c)) for q, c in zip(quote_ids, cl_quote_ids)]
     )
 
 
-def cancel_all_quotes(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def cancel_all_quotes(svc: Services, caller: Caller, p: Params) -> bytes:
     svc.venue.cancel_all_quotes(caller.trader_code)
     return codec.ok([{"ts": str(svc.clock.now_ms())}])
 
 
-def quotes(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def quotes(svc: Services, caller: Caller, p: Params) -> bytes:
     query = QuoteQuery(
         viewer=caller.trader_code,
         rfq_id=p.text("rfqId"),

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from openrfq.api import codec, views
 from openrfq.api.auth import Caller
 from openrfq.api.params import Params, batch_ids, legs
 from openrfq.domain import errors
 from openrfq.domain.commands import CancelRfq, CreateRfq, RfqQuery
-
-if TYPE_CHECKING:
-    from openrfq.api.app import Services
+from openrfq.services import Services
 
 
-def counterparties(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None  # private endpoint: authenticated before the handler runs
+def counterparties(svc: Services, caller: Caller, p: Params) -> bytes:
     others = [a for a in svc.config.accounts if a.trader_code != caller.trader_code]
     return codec.ok([views.counterparty(a) for a in others])
 
 
-def create_rfq(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def create_rfq(svc: Services, caller: Caller, p: Params) -> bytes:
     if p.has("acctAlloc"):
         raise errors.FeatureUnavailable()  # group RFQs are not supported yet
     cmd = CreateRfq(
@@ -37,8 +31,7 @@ def create_rfq(svc: Services, caller: Caller | None, p: Params) -> bytes:
     return codec.ok([views.rfq(rfq, caller.trader_code, flow_type=False)])
 
 
-def cancel_rfq(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def cancel_rfq(svc: Services, caller: Caller, p: Params) -> bytes:
     rfq_id, cl_rfq_id = p.text("rfqId"), p.text("clRfqId")
     if not rfq_id and not cl_rfq_id:
         raise errors.EitherParameterRequired(param0="rfqId", param1="clRfqId")
@@ -49,8 +42,7 @@ def cancel_rfq(svc: Services, caller: Caller | None, p: Params) -> bytes:
     return codec.items([codec.item_ok({"rfqId": str(rfq.rfq_id), "clRfqId": rfq.cl_rfq_id})])
 
 
-def cancel_batch_rfqs(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def cancel_batch_rfqs(svc: Services, caller: Caller, p: Params) -> bytes:
     rfq_ids, cl_rfq_ids = batch_ids(p, "rfqIds", "clRfqIds")
     results = []
     for rfq_id, cl_rfq_id in zip(rfq_ids, cl_rfq_ids):
@@ -63,14 +55,12 @@ def cancel_batch_rfqs(svc: Services, caller: Caller | None, p: Params) -> bytes:
     return codec.items(results)
 
 
-def cancel_all_rfqs(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def cancel_all_rfqs(svc: Services, caller: Caller, p: Params) -> bytes:
     svc.venue.cancel_all_rfqs(caller.trader_code)
     return codec.ok([{"ts": str(svc.clock.now_ms())}])
 
 
-def rfqs(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def rfqs(svc: Services, caller: Caller, p: Params) -> bytes:
     query = RfqQuery(
         viewer=caller.trader_code,
         rfq_id=p.text("rfqId"),

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from openrfq.api import codec, views
 from openrfq.api.auth import Caller
 from openrfq.api.params import Params
 from openrfq.domain import errors
 from openrfq.domain.commands import ExecLeg, ExecuteQuote, TradeQuery
-
-if TYPE_CHECKING:
-    from openrfq.api.app import Services
+from openrfq.services import Services
 
 
-def execute_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def execute_quote(svc: Services, caller: Caller, p: Params) -> bytes:
     cmd = ExecuteQuote(
         taker=caller.trader_code,
         rfq_id=p.text("rfqId", required=True),
@@ -26,8 +21,7 @@ def execute_quote(svc: Services, caller: Caller | None, p: Params) -> bytes:
     return codec.ok([views.trade(trade, caller.trader_code, history=False)])
 
 
-def trades(svc: Services, caller: Caller | None, p: Params) -> bytes:
-    assert caller is not None
+def trades(svc: Services, caller: Caller, p: Params) -> bytes:
     begin_ts, end_ts = _timestamp(p, "beginTs"), _timestamp(p, "endTs")
     if begin_ts is not None and end_ts is not None and end_ts < begin_ts:
         raise errors.EndTsBeforeBeginTs()

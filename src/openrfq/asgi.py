@@ -1,0 +1,73 @@
+"""The venue's ASGI entry: HTTP to the OKX REST API, the business WebSocket to the hub, and the lifespan of the
+venue's background duties (expiries on time, block-ticker pushes).
+
+Built by ``runtime.build_app``, which assembles the parts; none of the parts knows the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from openrfq.api.app import OkxApi
+from openrfq.domain import errors
+from openrfq.services import Services
+from openrfq.ws.hub import Hub
+
+WS_PATH = "/ws/v5/business"
+TICK_MS = 1000  # the engine's due timers are also checked this often, whatever is due next
+
+
+class VenueApp:
+    def __init__(self, services: Services, http: OkxApi, hub: Hub) -> None:
+        self.services, self.http, self.hub = services, http, hub
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Awaitable[None]:
+        # The handler's own coroutine, not one more around it: an HTTP request is resumed several times.
+        kind = scope["type"]
+        if kind == "http":
+            return self.http(scope, receive, send)
+        if kind == "websocket":
+            if scope["path"] == WS_PATH:
+                return self.hub.serve(scope, receive, send)
+            return _refuse(receive, send)
+        return self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        svc = self.services
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                # Timers that came due while the server was down fire now, durably, before the first request.
+                svc.venue.advance()
+                await svc.committer.durable()
+                loop = asyncio.get_running_loop()
+                self._tasks = [loop.create_task(self._tick()), loop.create_task(self.hub.run())]
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for task in self._tasks:
+                    task.cancel()
+                await svc.committer.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _tick(self) -> None:
+        """Fire the engine's timers when due even when nobody is calling, and make what they did durable."""
+        svc = self.services
+        while True:
+            now = svc.time.now_ms()
+            due = svc.venue.next_timer_ms()
+            await svc.time.sleep_until(now + TICK_MS if due is None else min(max(due, now), now + TICK_MS))
+            try:
+                svc.venue.advance()
+                await svc.committer.durable()
+            except errors.OkxError:  # the store failed: nothing is acknowledged any more
+                return
+
+
+async def _refuse(receive: Any, send: Any) -> None:
+    """No other WebSocket endpoint: the handshake is refused (HTTP 403)."""
+    await receive()
+    await send({"type": "websocket.close", "code": 1008})
