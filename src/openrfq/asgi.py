@@ -1,5 +1,5 @@
-"""The venue's ASGI entry: HTTP to the OKX REST API, the business WebSocket to the hub, and the lifespan of the
-venue's background duties (expiries on time, block-ticker pushes).
+"""The venue's ASGI entry: HTTP to the OKX REST API (or, under /openrfq/v1, to the control plane), the business
+WebSocket to the hub, and the lifespan of the venue's background duties (expiries on time, block-ticker pushes).
 
 Built by ``runtime.build_app``, which assembles the parts; none of the parts knows the others.
 """
@@ -11,23 +11,27 @@ from collections.abc import Awaitable
 from typing import Any
 
 from openrfq.api.app import OkxApi
+from openrfq.control.api import PREFIX, ControlApi
 from openrfq.domain import errors
 from openrfq.services import Services
 from openrfq.ws.hub import Hub
 
 WS_PATH = "/ws/v5/business"
+CONTROL_PREFIX = PREFIX + "/"
 TICK_MS = 1000  # the engine's due timers are also checked this often, whatever is due next
 
 
 class VenueApp:
-    def __init__(self, services: Services, http: OkxApi, hub: Hub) -> None:
-        self.services, self.http, self.hub = services, http, hub
+    def __init__(self, services: Services, http: OkxApi, hub: Hub, control: ControlApi) -> None:
+        self.services, self.http, self.hub, self.control = services, http, hub, control
         self._tasks: list[asyncio.Task[None]] = []
 
     def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Awaitable[None]:
         # The handler's own coroutine, not one more around it: an HTTP request is resumed several times.
         kind = scope["type"]
         if kind == "http":
+            if scope["path"].startswith(CONTROL_PREFIX):
+                return self.control(scope, receive, send)
             return self.http(scope, receive, send)
         if kind == "websocket":
             if scope["path"] == WS_PATH:

@@ -10,6 +10,7 @@ from openrfq.api.app import OkxApi
 from openrfq.api.auth import Authenticator
 from openrfq.api.ratelimit import RateLimiter
 from openrfq.asgi import VenueApp
+from openrfq.control.api import ControlApi
 from openrfq.config import Config, PriceSettings
 from openrfq.domain.clock import Clock, SystemClock
 from openrfq.domain.prices import IndexSource, Prices, RandomWalkIndex, ReplayIndex, StaticIndex, midnight_utc
@@ -68,7 +69,7 @@ def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
     return venue
 
 
-def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> VenueApp:
+def build_app(config: Config, data_dir: Path, clock: Clock | None = None, admin_token: str | None = None) -> VenueApp:
     """The venue on ``data_dir``, which it keeps locked until its committer closes the store. Raises StoreError
     (one line, for the command to print) when the directory is in use or its store is damaged."""
     clock = clock or SystemClock()
@@ -94,4 +95,4 @@ def build_app(config: Config, data_dir: Path, clock: Clock | None = None) -> Ven
     )
     hub = Hub(services)
     committer.listeners.append(hub.on_events)
-    return VenueApp(services, OkxApi(services), hub)
+    return VenueApp(services, OkxApi(services), hub, ControlApi(services, admin_token))

@@ -46,6 +46,7 @@ class VenueTime:
         self._seq = itertools.count()
         self._awake: set[asyncio.Task[object]] = set()  # tasks woken by advance_to that have not waited again
         self._settled = asyncio.Event()
+        self._advancing = asyncio.Lock()  # one advance at a time: two would interleave their steps
 
     @property
     def virtual(self) -> bool:
@@ -101,6 +102,10 @@ class VenueTime:
         clock = self.clock
         if not isinstance(clock, ManualClock):
             raise RuntimeError("venue time is the system clock: it cannot be advanced")
+        async with self._advancing:
+            await self._advance(clock, target_ms, on_step)
+
+    async def _advance(self, clock: ManualClock, target_ms: int, on_step: Callable[[], object] | None) -> None:
         while self._heap and self._heap[0][0] <= target_ms:
             due = self._heap[0][0]
             clock.set(max(due, clock.now_ms()))

@@ -27,7 +27,13 @@ def _reference_rows() -> dict[str, list[tuple[int, str]]]:
 
 def _classes() -> list[type[errors.OkxError]]:
     found = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.OkxError)]
-    return [c for c in found if c is not errors.OkxError and c not in OWN_CHOICES]
+    return [
+        c for c in found if c is not errors.OkxError and c not in OWN_CHOICES and not issubclass(c, errors.ControlError)
+    ]
+
+
+def _control_classes() -> list[type[errors.ControlError]]:
+    return [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.ControlError)]
 
 
 @pytest.mark.parametrize("cls", _classes(), ids=lambda c: c.__name__)
@@ -47,3 +53,11 @@ def test_message_template_is_filled_from_keywords() -> None:
 
 def test_reference_table_is_found() -> None:
     assert len(_reference_rows()) > 100
+
+
+@pytest.mark.parametrize("cls", _control_classes(), ids=lambda c: c.__name__)
+def test_control_plane_codes_are_outside_okx_and_4xx(cls: type[errors.ControlError]) -> None:
+    rows = _reference_rows()
+
+    assert cls.code.startswith("9") and len(cls.code) == 5 and cls.code not in rows
+    assert 400 <= cls.http_status < 500
