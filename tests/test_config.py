@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from openrfq.cli import config_to_text_summary
 from openrfq.config import (
     DEMO_CONFIG_TOML,
     Account,
@@ -21,7 +22,6 @@ from openrfq.config import (
     Config,
     ConfigError,
     PriceSettings,
-    config_to_text_summary,
     demo_config,
     load_config,
     parse_config,

@@ -463,16 +463,3 @@ def _instruments(table: Mapping[str, Any], today: datetime.date) -> tuple[Instru
     if not by_id:
         raise _Problem("instruments", "replace = true needs at least one [[instruments.list]] entry")
     return tuple(by_id.values())
-
-
-def config_to_text_summary(config: Config) -> str:
-    """One line per API key, for the start-up banner of the demo."""
-    lines = []
-    for account in config.accounts:
-        for key in () if account.generated else account.keys:
-            perms = ",".join(sorted(key.permissions))
-            lines.append(
-                f"  {account.trader_code:<8} uid={account.uid}  api_key={key.api_key}  secret_key={key.secret_key}  "
-                f"passphrase={key.passphrase}  permissions={perms}"
-            )
-    return "\n".join(lines)
