@@ -82,8 +82,8 @@ class Config:
     accounts: tuple[Account, ...]
     instruments: tuple[Instrument, ...]
     rate_limits_enabled: bool = True
-    taker_fee_rate: float = 0.0005
-    maker_fee_rate: float = 0.0002
+    taker_fee_rate: Decimal = Decimal("0.0005")
+    maker_fee_rate: Decimal = Decimal("0.0002")
     public_delay_ms: int = 0  # OKX publishes block trades 15 minutes late; a local venue defaults to none
     prices: PriceSettings = field(default_factory=PriceSettings)
     bots: tuple[BotSettings, ...] = ()
@@ -221,12 +221,12 @@ def _build(doc: Mapping[str, Any], source: str, today: datetime.date, base_dir: 
 
     fees = _table(doc, "fees", "fees")
     _only(fees, {"taker_fee_rate", "maker_fee_rate"}, "fees")
-    rates = {}
+    rates: dict[str, Decimal] = {}
     for key, default in (("taker_fee_rate", 0.0005), ("maker_fee_rate", 0.0002)):
         value = fees.get(key, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
             raise _Problem(f"fees.{key}", "must be a number from 0 up to 1 (0.0005 = 5 bp)")
-        rates[key] = float(value)
+        rates[key] = Decimal(repr(value))  # repr: the float's shortest text, "0.0005"
 
     public = _table(doc, "public_data", "public_data")
     _only(public, {"delay_ms"}, "public_data")
