@@ -1,5 +1,5 @@
 """The venue's configuration: accounts and their API keys, the instrument catalogue, rate limits, fees, prices,
-bots. Loaded from TOML (``openrfq serve --config FILE``) or the built-in demo.
+bots. Loaded from TOML (``openrfq serve --config FILE``) or the built-in demo (``demo.toml``).
 
 ``schema`` is the format (msgspec Structs, one per table), ``loader`` reads and assembles it, ``errors`` words
 what is wrong: "FILE: WHERE: PROBLEM".

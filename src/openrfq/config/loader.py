@@ -14,6 +14,7 @@ import hmac
 import secrets
 import tomllib
 from decimal import Decimal, InvalidOperation
+from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,41 +37,7 @@ from openrfq.domain.prices import DEFAULT_INDEX
 from openrfq.instruments.catalogue import default_instruments, instruments_from_config
 
 DEMO_SOURCE = "<built-in demo>"
-DEMO_CONFIG_TOML = """\
-# The built-in demo accounts: documented, not secret. Never use them on a venue others can reach.
-[[accounts]]
-uid = "100001"
-trader_code = "TAKER1"
-trader_name = "Demo Taker"
-type = ""
-  [[accounts.keys]]
-  api_key = "demo-taker1-key"
-  secret_key = "DEMO-TAKER1-SECRET"
-  passphrase = "Demo-taker1-pass"
-  permissions = ["read", "trade"]
-
-[[accounts]]
-uid = "200001"
-trader_code = "MAKER1"
-trader_name = "Demo Maker One"
-type = "LP"
-  [[accounts.keys]]
-  api_key = "demo-maker1-key"
-  secret_key = "DEMO-MAKER1-SECRET"
-  passphrase = "Demo-maker1-pass"
-  permissions = ["read", "trade"]
-
-[[accounts]]
-uid = "200002"
-trader_code = "MAKER2"
-trader_name = "Demo Maker Two"
-type = "LP"
-  [[accounts.keys]]
-  api_key = "demo-maker2-key"
-  secret_key = "DEMO-MAKER2-SECRET"
-  passphrase = "Demo-maker2-pass"
-  permissions = ["read", "trade"]
-"""
+DEMO_CONFIG_TOML = resources.files("openrfq.config").joinpath("demo.toml").read_text(encoding="utf-8")
 
 
 class _Problem(Exception):
