@@ -681,7 +681,7 @@ def test_a_replay_file_that_is_missing_or_not_utf8(tmp_path: Path) -> None:
     path.write_text(ACCOUNT + '\n[prices]\nsource = "replay"\nfile = "prices.csv"\n')
     csv_path = tmp_path / "prices.csv"
 
-    with pytest.raises(ConfigError, match="prices.file: cannot read .*prices.csv: No such file or directory"):
+    with pytest.raises(ConfigError, match=r"prices\.file: cannot read .*prices\.csv: No such file or directory"):
         load_config(path, TODAY)
     csv_path.write_bytes(b"0,BTC,50000\n0,\xff,1\n")
     with pytest.raises(ConfigError) as raised:
