@@ -9,29 +9,17 @@ wrong; nothing starts on a bad config.
 from __future__ import annotations
 
 import datetime
-import hashlib
-import hmac
-import secrets
 import tomllib
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
 
+from openrfq.bots import accounts as bot_accounts
 from openrfq.config.errors import ConfigError, explain
-from openrfq.config.schema import (
-    PRICE,
-    Account,
-    ApiKey,
-    BotSettings,
-    Config,
-    ConfigFile,
-    Instruments,
-    Prices,
-    PriceSettings,
-)
+from openrfq.config.schema import PRICE, Account, Config, ConfigFile, Instruments, Prices, PriceSettings
 from openrfq.domain.instrument import Instrument
 from openrfq.domain.prices import DEFAULT_INDEX
 from openrfq.instruments.catalogue import default_instruments, instruments_from_config
@@ -96,7 +84,7 @@ def _assemble(
     _unique_accounts(accounts)
     _check_bots(file, accounts)
     return Config(
-        accounts=accounts + _bot_accounts(file.bots, accounts),
+        accounts=accounts + bot_accounts.made_for(file.bots, accounts),
         instruments=_instruments(file.instruments, today),
         rate_limits_enabled=file.rate_limits.enabled,
         taker_fee_rate=Decimal(repr(file.fees.taker_fee_rate)),  # repr: the float's shortest text, "0.0005"
@@ -139,38 +127,6 @@ def _check_bots(file: ConfigFile, accounts: tuple[Account, ...]) -> None:
         account = declared.get(code)
         if account is not None and not any("trade" in k.permissions for k in account.keys):
             raise _Problem(f"bots[{n}].trader_code", f"account {code!r} has no key with trade permission")
-
-
-class BotAccount(Account, frozen=True, forbid_unknown_fields=True):
-    """An account made for a bot: its key is random and never printed."""
-
-    generated: ClassVar[bool] = True
-
-
-_BOT_SECRET = secrets.token_bytes(32)  # per process: a bot's key is unknowable outside the venue running it
-
-
-def _bot_secret(trader_code: str, part: str) -> str:
-    digest = hmac.new(_BOT_SECRET, f"{trader_code}/{part}".encode(), hashlib.sha256).hexdigest()[:32]
-    return f"bot-{digest}" if part == "key" else digest
-
-
-def _bot_accounts(bots: tuple[BotSettings, ...], accounts: tuple[Account, ...]) -> tuple[Account, ...]:
-    """An LP account for each bot whose trader code no [[accounts]] declares, with a random key per start."""
-    declared = {a.trader_code for a in accounts}
-    uids = {a.uid for a in accounts}
-    made: list[Account] = []
-    next_uid = 900001
-    for bot in bots:
-        if bot.trader_code in declared:
-            continue
-        while str(next_uid) in uids:
-            next_uid += 1
-        uids.add(str(next_uid))
-        code = bot.trader_code
-        key = ApiKey(_bot_secret(code, "key"), _bot_secret(code, "secret"), _bot_secret(code, "passphrase"))
-        made.append(BotAccount(str(next_uid), code, code, "LP", (key,)))
-    return tuple(made)
 
 
 def _instruments(table: Instruments, today: datetime.date) -> tuple[Instrument, ...]:

@@ -75,7 +75,7 @@ class Account(Struct, frozen=True, forbid_unknown_fields=True):
     type: AccountType = ""  # "LP" for API-connected auto market makers
     keys: Annotated[tuple[ApiKey, ...], Meta(description=TABLES.format("accounts.keys"))] = ()
 
-    generated: ClassVar[bool] = False  # made by the venue for a bot (loader.BotAccount): its key is never printed
+    generated: ClassVar[bool] = False  # made by the venue for a bot (bots.accounts): its key is never printed
 
 
 class BotSettings(Struct, frozen=True, forbid_unknown_fields=True):
