@@ -58,8 +58,8 @@ def seed(data_dir: Path, quotes: int, config_path: Path | None = None, quiet: bo
         clock,
         config.instruments,
         (a.trader_code for a in config.accounts),
-        taker_fee_rate=Decimal(str(config.taker_fee_rate)),
-        maker_fee_rate=Decimal(str(config.maker_fee_rate)),
+        taker_fee_rate=config.taker_fee_rate,
+        maker_fee_rate=config.maker_fee_rate,
         prices=Prices(index_source(config.prices, start_ms)),
     )
     store = SqliteStore(db)

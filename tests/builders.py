@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 
 from openrfq.asgi import VenueApp
 from openrfq.api.auth import signed_headers
@@ -92,7 +93,7 @@ class Venue:
 
     def with_key(self, name: str, **changes: str) -> Party:
         party = self.party(name)
-        return replace(party, key=replace(party.key, **changes))  # type: ignore[arg-type]
+        return replace(party, key=msgspec.structs.replace(party.key, **changes))
 
 
 async def open_venue(data_dir: Path, clock: ManualClock, config: Config) -> AsyncIterator[Venue]:

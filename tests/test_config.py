@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from openrfq.cli import config_to_text_summary
 from openrfq.config import (
     DEMO_CONFIG_TOML,
     Account,
@@ -21,7 +22,6 @@ from openrfq.config import (
     Config,
     ConfigError,
     PriceSettings,
-    config_to_text_summary,
     demo_config,
     load_config,
     parse_config,
@@ -114,7 +114,11 @@ def test_demo_has_the_default_catalogue_and_defaults() -> None:
 
     assert config.instruments == tuple(default_instruments(TODAY))
     assert config.rate_limits_enabled is True
-    assert (config.taker_fee_rate, config.maker_fee_rate, config.public_delay_ms) == (0.0005, 0.0002, 0)
+    assert (config.taker_fee_rate, config.maker_fee_rate, config.public_delay_ms) == (
+        Decimal("0.0005"),
+        Decimal("0.0002"),
+        0,
+    )
     assert config.prices == PriceSettings()
 
 
@@ -572,8 +576,8 @@ delay_ms = 900000
     )
 
     assert config.rate_limits_enabled is False
-    assert (config.taker_fee_rate, config.maker_fee_rate) == (0.001, 0.0)
-    assert isinstance(config.maker_fee_rate, float)
+    assert (config.taker_fee_rate, config.maker_fee_rate) == (Decimal("0.001"), Decimal(0))
+    assert isinstance(config.maker_fee_rate, Decimal)
     assert config.public_delay_ms == 900_000
 
 
@@ -583,8 +587,8 @@ def test_empty_sections_keep_the_defaults() -> None:
     assert config == _parse(ACCOUNT)
     assert (config.rate_limits_enabled, config.taker_fee_rate, config.maker_fee_rate, config.public_delay_ms) == (
         True,
-        0.0005,
-        0.0002,
+        Decimal("0.0005"),
+        Decimal("0.0002"),
         0,
     )
 
@@ -677,7 +681,7 @@ def test_a_replay_file_that_is_missing_or_not_utf8(tmp_path: Path) -> None:
     path.write_text(ACCOUNT + '\n[prices]\nsource = "replay"\nfile = "prices.csv"\n')
     csv_path = tmp_path / "prices.csv"
 
-    with pytest.raises(ConfigError, match="prices.file: cannot read .*prices.csv: No such file or directory"):
+    with pytest.raises(ConfigError, match=r"prices\.file: cannot read .*prices\.csv: No such file or directory"):
         load_config(path, TODAY)
     csv_path.write_bytes(b"0,BTC,50000\n0,\xff,1\n")
     with pytest.raises(ConfigError) as raised:

@@ -262,7 +262,7 @@ def test_a_debug_venue_with_its_bot_logs_no_secret_and_no_traceback(tmp_path: Pa
         assert secret not in logged, secret
     for sign in signs:
         assert sign not in everything
-    # The bot's key, secret and passphrase: 32 hex digits each (config._bot_secret), never printed anywhere.
+    # The bot's key, secret and passphrase: 32 hex digits each (bots.accounts._secret), never printed anywhere.
     assert not re.search(r"\b(bot-)?[0-9a-f]{32}\b", everything)
     assert all(json.loads(line) for line in logged.splitlines())  # every line is one JSON object
 

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from openrfq import __version__, limits, logs
-from openrfq.config import Config, ConfigError, config_to_text_summary, demo_config, load_config
+from openrfq.config import Config, ConfigError, demo_config, load_config
 from openrfq.demo import demo as run_demo
 from openrfq.runtime import DB_NAME, build_app
 from openrfq.serving import run_blocking, serve_forever
@@ -29,6 +29,19 @@ def _load(config: Path | None) -> Config:
     except ConfigError as e:
         typer.echo(f"openrfq: invalid configuration: {e}", err=True)
         raise typer.Exit(2) from None
+
+
+def config_to_text_summary(config: Config) -> str:
+    """One line per API key, for the start-up banner of the demo; the keys made for bots stay unprinted."""
+    lines = []
+    for account in config.accounts:
+        for key in () if account.generated else account.keys:
+            perms = ",".join(sorted(key.permissions))
+            lines.append(
+                f"  {account.trader_code:<8} uid={account.uid}  api_key={key.api_key}  secret_key={key.secret_key}  "
+                f"passphrase={key.passphrase}  permissions={perms}"
+            )
+    return "\n".join(lines)
 
 
 @app.command()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-from decimal import Decimal
 from pathlib import Path
 
 from openrfq.api.app import OkxApi
@@ -46,8 +45,8 @@ def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
         clock,
         config.instruments,
         (a.trader_code for a in config.accounts),
-        taker_fee_rate=Decimal(str(config.taker_fee_rate)),
-        maker_fee_rate=Decimal(str(config.maker_fee_rate)),
+        taker_fee_rate=config.taker_fee_rate,
+        maker_fee_rate=config.maker_fee_rate,
         prices=Prices(index_source(config.prices, clock.now_ms())),
     )
     gc_was_enabled = gc.isenabled()

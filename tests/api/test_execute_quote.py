@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -275,7 +276,7 @@ async def test_fees_per_instrument_type_and_side(
 
 
 async def test_fee_rates_come_from_the_config(tmp_path: Path, clock: ManualClock) -> None:
-    config = replace(make_config(), taker_fee_rate=0.001, maker_fee_rate=0.0)
+    config = replace(make_config(), taker_fee_rate=Decimal("0.001"), maker_fee_rate=Decimal(0))
     async for venue in open_venue(tmp_path, clock, config):
         taker, maker = venue.party("taker1"), venue.party("maker1")
         fees = await _fees(taker, maker, {"instId": "BTC-USDT-SWAP", "sz": "10", "side": "sell"}, "50010", "sell")
