@@ -1,7 +1,7 @@
 """Build: the request path compiled to C by mypyc, where this machine can; pure Python otherwise.
 
-Compiled, one create-quote + cancel-quote costs a sixth less CPU in the server (bench/README.md). Everything
-else about the package is in pyproject.toml.
+Compiled, one create-quote + cancel-quote costs clearly less CPU in the server (bench/README.md has how much).
+Everything else about the package is in pyproject.toml.
 
 - ``pip install .`` (a wheel): compiles the modules below. Without a C compiler or the Python headers, or with
   ``OPENRFQ_PURE=1`` in the environment, it installs the same package in pure Python (``pip -v`` shows why).

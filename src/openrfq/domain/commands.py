@@ -2,8 +2,8 @@
 against the venue's state and catalogue: that is ``rules`` and the engine).
 
 Named tuples, not frozen dataclasses: a command is built on every request and read once, and a frozen
-dataclass's ``__init__`` pays an ``object.__setattr__`` call per field (0.8-1.0 us for a leg) where a named
-tuple is built by ``tuple.__new__`` (0.25 us, 0.5 us with every field passed by keyword)."""
+dataclass's ``__init__`` pays an ``object.__setattr__`` call per field where a named tuple is built by one
+``tuple.__new__`` (bench/README.md has the measurements, and why compiled dataclasses did not win either)."""
 
 from __future__ import annotations
 

@@ -1,13 +1,13 @@
 """The venue's entities. They change only through ``states.transition`` and the engine.
 
 msgspec Structs rather than slotted dataclasses: one is built for every leg, quote and snapshot a request makes,
-and a Struct is built in a tenth of the time of a frozen dataclass (~0.1 vs ~1 us for a leg), copied in 40 ns and
-encoded for the store in half the time. The stored bytes are the same (a map of field names to values).
+and a Struct is built, copied and encoded for the store several times faster than a frozen dataclass
+(bench/README.md has the measurements). The stored bytes are the same (a map of field names to values).
 
-``gc=False``: the cyclic garbage collector never tracks them, so the venue's history (millions of them) costs
-collections nothing and each one 16 bytes less. That is safe because none can be part of a reference cycle:
-their fields are numbers, strings, enum members and tuples of strings or of other entities, and nothing they
-reach refers back to an entity.
+``gc=False`` is part of the venue's GC policy (``openrfq/gcpolicy.py`` says why; the flag has to be written
+here, since ``domain/`` imports nothing outside it). It is safe because none of these can be part of a
+reference cycle: their fields are numbers, strings, enum members and tuples of strings or of other entities,
+and nothing they reach refers back to an entity.
 """
 
 from __future__ import annotations
