@@ -335,7 +335,8 @@ def targets(
 def openrfq_build() -> str:
     """How the servers' openrfq is built: what ``pip install .`` makes (compiled) or the source (editable)."""
     probe = (
-        "import openrfq.engine as e, importlib.machinery as m; print(e.__file__.endswith(tuple(m.EXTENSION_SUFFIXES)))"
+        "import openrfq.engine.venue as e, importlib.machinery as m; "
+        "print(e.__file__.endswith(tuple(m.EXTENSION_SUFFIXES)))"
     )
     compiled = subprocess.run([PYTHON, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
     return (

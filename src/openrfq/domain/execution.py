@@ -1,6 +1,8 @@
-"""What an execution trades: the size of each leg (whole or partial), each leg's side for the taker, and fees.
+"""What an execution trades: the size of each leg (whole or partial), each leg's side for the taker, fees, and
+the legs of the trade built from them; whether a quote meets the taker's limits (lmtPx auto-execution).
 
-Pure functions of the RFQ, the quote and the catalogue; the engine applies the result.
+Pure functions of the RFQ, the quote, the catalogue and the prices; the engine applies the result. Everything
+that can fail in an execution fails here, before the engine changes anything.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from openrfq.domain import errors
 from openrfq.domain.commands import ExecLeg
 from openrfq.domain.enums import InstType, Side, TgtCcy
+from openrfq.domain.ids import TradeId
 from openrfq.domain.instrument import Instrument
-from openrfq.domain.models import Quote, Rfq
+from openrfq.domain.models import Quote, Rfq, TradeLeg
+from openrfq.domain.prices import Prices
 from openrfq.domain.rules import EXACT, is_multiple
 
 FEE_QUANTUM = Decimal("0.00000001")
@@ -56,6 +60,60 @@ def execution_sizes(rfq: Rfq, catalogue: Mapping[str, Instrument], legs: tuple[E
 def taker_side(quote: Quote, leg_side: Side) -> Side:
     """quoteSide buy: the maker trades every leg in its leg side, so the taker trades the opposite; sell: reverse."""
     return leg_side.opposite if quote.quote_side is Side.BUY else leg_side
+
+
+def trade_legs(
+    rfq: Rfq,
+    quote: Quote,
+    sizes: tuple[Decimal, ...],
+    catalogue: Mapping[str, Instrument],
+    prices: Prices,
+    taker_fee_rate: Decimal,
+    maker_fee_rate: Decimal,
+    first_trade_id: int,
+    now: int,
+) -> tuple[TradeLeg, ...]:
+    """The legs an execution of ``sizes`` trades, with their fees and the marks of ``now``; legs' tradeIds count
+    up from ``first_trade_id``."""
+    legs: list[TradeLeg] = []
+    for rfq_leg, quote_leg, sz in zip(rfq.legs, quote.legs, sizes):
+        inst = catalogue[rfq_leg.inst_id]
+        side = taker_side(quote, rfq_leg.side)
+        taker_fee, taker_ccy = fee(inst, quote_leg.px, sz, rfq_leg.tgt_ccy, side, taker_fee_rate)
+        maker_fee, maker_ccy = fee(inst, quote_leg.px, sz, rfq_leg.tgt_ccy, side.opposite, maker_fee_rate)
+        legs.append(
+            TradeLeg(
+                inst_id=rfq_leg.inst_id,
+                px=quote_leg.px,
+                sz=sz,
+                side=side,
+                trade_id=TradeId(first_trade_id + len(legs)),
+                taker_fee=taker_fee,
+                taker_fee_ccy=taker_ccy,
+                maker_fee=maker_fee,
+                maker_fee_ccy=maker_ccy,
+                trade_quote_ccy=rfq_leg.trade_quote_ccy,
+                tgt_ccy=rfq_leg.tgt_ccy,
+                mark_px=prices.mark(inst, now),
+                idx_px=prices.index(inst, now),
+                fill_vol=Decimal(repr(prices.source.volatility)) if inst.is_option else None,
+            )
+        )
+    return tuple(legs)
+
+
+def within_limits(rfq: Rfq, quote: Quote) -> bool:
+    """lmtPx auto-execution: every leg carries a limit and the quote is at or better for the taker on each."""
+    if not rfq.state.is_active:
+        return False
+    for rfq_leg, quote_leg in zip(rfq.legs, quote.legs):
+        limit = rfq_leg.lmt_px
+        if limit is None:  # on every leg or on none (rules.rfq_legs): no limits, no auto-execution
+            return False
+        buys = taker_side(quote, rfq_leg.side) is Side.BUY
+        if (buys and quote_leg.px > limit) or (not buys and quote_leg.px < limit):
+            return False
+    return True
 
 
 def fee(inst: Instrument, px: Decimal, sz: Decimal, tgt_ccy: str, side: Side, rate: Decimal) -> tuple[Decimal, str]:

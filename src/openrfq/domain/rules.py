@@ -1,4 +1,4 @@
-"""Validation of RFQs and quotes against the catalogue: legs, sizes, prices, client ids.
+"""Validation of RFQs and quotes against the catalogue: counterparties, legs, sizes, prices, client ids.
 
 Each function either returns the normalised value or raises the OKX error the docs name. The order of the
 checks decides which error a request with several faults gets; it follows the order of the parameter tables.
@@ -32,6 +32,15 @@ _CL_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 _TAG = re.compile(r"[A-Za-z0-9]{1,16}")
 _TD_MODES = {"cash", "cross", "isolated"}
 _POS_SIDES = {"net", "long", "short"}
+
+
+def check_counterparties(counterparties: tuple[str, ...], taker: str, traders: frozenset[str]) -> None:
+    """create-rfq's counterparties: at least one (70102), each a trader of this venue other than the taker (70103)."""
+    if not counterparties:
+        raise errors.NoCounterparties()
+    for code in counterparties:
+        if code not in traders or code == taker:
+            raise errors.InvalidCounterparty()
 
 
 def check_cl_id(value: str, name: str) -> str:
