@@ -31,6 +31,7 @@ COMPILED = [
     "openrfq/domain/clock.py",
     "openrfq/domain/ids.py",
     "openrfq/engine/book.py",
+    "openrfq/engine/journal.py",
     "openrfq/engine/timers.py",
     "openrfq/engine/queries.py",
     "openrfq/engine/venue.py",

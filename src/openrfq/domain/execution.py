@@ -13,9 +13,9 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from openrfq.domain import errors
 from openrfq.domain.commands import ExecLeg
 from openrfq.domain.enums import InstType, Side, TgtCcy
-from openrfq.domain.ids import TradeId
+from openrfq.domain.ids import BlockTradeId, TradeId
 from openrfq.domain.instrument import Instrument
-from openrfq.domain.models import Quote, Rfq, TradeLeg
+from openrfq.domain.models import BlockTrade, Quote, Rfq, TradeLeg
 from openrfq.domain.prices import Prices
 from openrfq.domain.rules import EXACT, is_multiple
 
@@ -62,25 +62,30 @@ def taker_side(quote: Quote, leg_side: Side) -> Side:
     return leg_side.opposite if quote.quote_side is Side.BUY else leg_side
 
 
+class Market:
+    """What an execution is priced against: the catalogue, the index and mark prices, and the venue's fee rates."""
+
+    def __init__(
+        self, catalogue: Mapping[str, Instrument], prices: Prices, taker_fee_rate: Decimal, maker_fee_rate: Decimal
+    ) -> None:
+        self.catalogue = catalogue
+        self.prices = prices
+        self.taker_fee_rate = taker_fee_rate
+        self.maker_fee_rate = maker_fee_rate
+
+
 def trade_legs(
-    rfq: Rfq,
-    quote: Quote,
-    sizes: tuple[Decimal, ...],
-    catalogue: Mapping[str, Instrument],
-    prices: Prices,
-    taker_fee_rate: Decimal,
-    maker_fee_rate: Decimal,
-    first_trade_id: int,
-    now: int,
+    market: Market, rfq: Rfq, quote: Quote, sizes: tuple[Decimal, ...], first_trade_id: int, now: int
 ) -> tuple[TradeLeg, ...]:
     """The legs an execution of ``sizes`` trades, with their fees and the marks of ``now``; legs' tradeIds count
     up from ``first_trade_id``."""
+    prices = market.prices
     legs: list[TradeLeg] = []
     for rfq_leg, quote_leg, sz in zip(rfq.legs, quote.legs, sizes):
-        inst = catalogue[rfq_leg.inst_id]
+        inst = market.catalogue[rfq_leg.inst_id]
         side = taker_side(quote, rfq_leg.side)
-        taker_fee, taker_ccy = fee(inst, quote_leg.px, sz, rfq_leg.tgt_ccy, side, taker_fee_rate)
-        maker_fee, maker_ccy = fee(inst, quote_leg.px, sz, rfq_leg.tgt_ccy, side.opposite, maker_fee_rate)
+        taker_fee, taker_ccy = fee(inst, quote_leg.px, sz, rfq_leg.tgt_ccy, side, market.taker_fee_rate)
+        maker_fee, maker_ccy = fee(inst, quote_leg.px, sz, rfq_leg.tgt_ccy, side.opposite, market.maker_fee_rate)
         legs.append(
             TradeLeg(
                 inst_id=rfq_leg.inst_id,
@@ -100,6 +105,25 @@ def trade_legs(
             )
         )
     return tuple(legs)
+
+
+def block_trade(block_td_id: BlockTradeId, rfq: Rfq, quote: Quote, legs: tuple[TradeLeg, ...], now: int) -> BlockTrade:
+    """The block trade of ``quote`` filling ``rfq`` with ``legs``: both parties' ids, tags and anonymity."""
+    return BlockTrade(
+        block_td_id=block_td_id,
+        rfq_id=rfq.rfq_id,
+        quote_id=quote.quote_id,
+        taker=rfq.taker,
+        maker=quote.maker,
+        c_time=now,
+        legs=legs,
+        cl_rfq_id=rfq.cl_rfq_id,
+        cl_quote_id=quote.cl_quote_id,
+        taker_tag=rfq.tag,
+        maker_tag=quote.tag,
+        taker_anonymous=rfq.anonymous,
+        maker_anonymous=quote.anonymous,
+    )
 
 
 def within_limits(rfq: Rfq, quote: Quote) -> bool:

@@ -14,7 +14,7 @@ from openrfq.domain import errors
 from openrfq.domain.commands import LegRequest
 from openrfq.domain.enums import InstType, Side, TgtCcy
 from openrfq.domain.instrument import Instrument
-from openrfq.domain.models import QuoteLeg, RfqLeg
+from openrfq.domain.models import QuoteLeg, Rfq, RfqLeg
 
 MAX_LEGS = 15
 QUOTE_EXPIRES_IN_S = (10, 120)
@@ -41,6 +41,20 @@ def check_counterparties(counterparties: tuple[str, ...], taker: str, traders: f
     for code in counterparties:
         if code not in traders or code == taker:
             raise errors.InvalidCounterparty()
+
+
+def quotable(rfq: Rfq | None, maker: str) -> Rfq:
+    """The RFQ ``maker`` may quote: one that exists (70000), not its own (70308), sent to it (70000: an RFQ not
+    sent to you does not exist for you), and still active (70303, with the state as the maker sees it)."""
+    if rfq is None:
+        raise errors.RfqNotFound()
+    if rfq.taker == maker:
+        raise errors.QuoteOwnRfq()
+    if maker not in rfq.counterparties:
+        raise errors.RfqNotFound()
+    if not rfq.state.is_active:
+        raise errors.RfqNotQuotable(rfqState=rfq.state_for(maker).value)
+    return rfq
 
 
 def check_cl_id(value: str, name: str) -> str:

@@ -5,13 +5,17 @@ millisecond in the order of their kinds (an RFQ's expiry before a quote's: the R
 then of their keys (ids are increasing: the oldest first). Timers are never taken out: when one pops, the venue
 checks that what it was armed for still holds (the quote is still live and still valid until then; the
 countdown was not reset), so cancelling or re-arming costs nothing here. Time is the venue clock's; the queue
-only compares numbers.
+only compares numbers. The ``add_*`` helpers know which field of an entity a kind of timer waits for.
 """
 
 from __future__ import annotations
 
 import heapq
 from enum import IntEnum
+
+from openrfq.domain.makers import Maker
+from openrfq.domain.models import Quote, Rfq
+from openrfq.engine.book import Book
 
 
 class TimerKind(IntEnum):
@@ -34,6 +38,27 @@ class Timers:
 
     def add(self, due_ms: int, kind: TimerKind, key: int | str) -> None:
         heapq.heappush(self._heap, (due_ms, kind, key))
+
+    def add_rfq_expiry(self, rfq: Rfq) -> None:
+        self.add(rfq.valid_until, TimerKind.RFQ_EXPIRY, rfq.rfq_id)
+
+    def add_quote_expiry(self, quote: Quote) -> None:
+        self.add(quote.valid_until, TimerKind.QUOTE_EXPIRY, quote.quote_id)
+
+    def add_cancel_all_after(self, maker: Maker) -> None:
+        self.add(maker.cancel_all_after, TimerKind.CANCEL_ALL_AFTER, maker.trader_code)
+
+    def add_restored(self, book: Book) -> None:
+        """The timers of a book just restored: its live RFQs' and quotes' expiries, its armed countdowns."""
+        for rfq_ids in book.live_rfqs_of.values():
+            for rfq_id in rfq_ids:
+                self.add_rfq_expiry(book.rfqs[rfq_id])
+        for quote_ids in book.live_quotes_of.values():
+            for quote_id in quote_ids:
+                self.add_quote_expiry(book.quotes[quote_id])
+        for maker in book.makers.values():
+            if maker.cancel_all_after:
+                self.add_cancel_all_after(maker)
 
     def next_due(self) -> int | None:
         """When the earliest timer comes due, if any."""

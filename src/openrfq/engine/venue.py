@@ -2,21 +2,19 @@
 
 One writer: the event loop calls these methods and none of them awaits, so each command is atomic; a cancel
 racing an execute has exactly one winner without locks. Every command and query first fires the timers that
-came due (``advance``), so nobody ever acts on a quote that should already have expired. A command validates
-everything that can fail before its first change (the domain's rules, ``execution``'s legs and fees), so it
-applies completely or not at all.
+came due (``advance``), so nobody acts on a quote that should already have expired. A command checks all that
+can fail (``domain``'s rules, an execution's legs and fees) before its first change: all of it applies or none.
 
-The venue owns the book (entities and indexes, ``book.py``), the timer queue (``timers.py``) and answers
-queries from the book (``queries.py``). It records what it changed (``take_changes``) for the store to commit
-before any answer is released, and the events (``take_events``) for subscribers. Cascades cross entities:
-ending an RFQ ends its live quotes, an execution ends the quote and the RFQ (and so the RFQ's other quotes), a
-maker frozen by MMP has all its quotes ended; they all go through ``_end_rfq`` and ``_end_quote``.
+The venue owns the book (entities, indexes: ``book.py``), the timer queue (``timers.py``) and the journal of
+what it changed (``journal.py``: ``take_changes`` for the store, which commits them before any answer is
+released; ``take_events`` for subscribers), and answers queries from the book (``queries.py``). Cascades cross
+entities (an ended RFQ ends its quotes, an execution ends the quote and the RFQ, MMP ends a maker's quotes):
+all go through ``_end_rfq`` and ``_end_quote``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from openrfq.domain import errors, execution, makers, rules
@@ -31,8 +29,8 @@ from openrfq.domain.commands import (
     RfqQuery,
     TradeQuery,
 )
-from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
-from openrfq.domain.ids import BlockTradeId, ClQuoteId, ClRfqId, QuoteId, RfqId
+from openrfq.domain.events import Event
+from openrfq.domain.ids import ClQuoteId, ClRfqId, QuoteId, RfqId
 from openrfq.domain.instrument import Instrument
 from openrfq.domain.makers import Maker, MmpConfig, ProductSetting
 from openrfq.domain.models import BlockTrade, Quote, Rfq, TradeLeg
@@ -40,20 +38,8 @@ from openrfq.domain.prices import Prices, StaticIndex
 from openrfq.domain.states import Trigger, transition_quote, transition_rfq
 from openrfq.engine import queries
 from openrfq.engine.book import Book
+from openrfq.engine.journal import Changes, Journal
 from openrfq.engine.timers import TimerKind, Timers
-
-
-@dataclass(slots=True)
-class Changes:
-    """Ids of the entities a batch of commands touched; the store writes their current rows."""
-
-    rfqs: set[RfqId] = field(default_factory=set)
-    quotes: set[QuoteId] = field(default_factory=set)
-    trades: set[BlockTradeId] = field(default_factory=set)
-    makers: set[str] = field(default_factory=set)
-
-    def __bool__(self) -> bool:
-        return bool(self.rfqs or self.quotes or self.trades or self.makers)
 
 
 class Venue:
@@ -68,33 +54,25 @@ class Venue:
     ) -> None:
         self.clock = clock
         self.prices = prices or Prices(StaticIndex())
-        self.taker_fee_rate, self.maker_fee_rate = taker_fee_rate, maker_fee_rate
         self.catalogue: dict[str, Instrument] = {i.inst_id: i for i in instruments}
         self.traders: frozenset[str] = frozenset(trader_codes)
-        self.book = Book()
+        self.market = execution.Market(self.catalogue, self.prices, taker_fee_rate, maker_fee_rate)
+        book = self.book = Book()
         self.timers = Timers()
-        # The book's entities, by id: what the store, views and WebSocket read.
-        self.rfqs, self.quotes, self.trades, self.makers = (
-            self.book.rfqs,
-            self.book.quotes,
-            self.book.trades,
-            self.book.makers,
-        )
-        self._changes = Changes()
-        self._events: list[Event] = []
+        # The book's entities by id, as the store, the views and the WebSocket read them.
+        self.rfqs, self.quotes, self.trades, self.makers = book.rfqs, book.quotes, book.trades, book.makers
+        self.journal = Journal()
 
     # --- what the store and the metrics read ---------------------------------------------------------------------
 
     def has_changes(self) -> bool:
-        return bool(self._changes)
+        return bool(self.journal.changes)
 
     def take_changes(self) -> Changes:
-        changes, self._changes = self._changes, Changes()
-        return changes
+        return self.journal.take_changes()
 
     def take_events(self) -> list[Event]:
-        events, self._events = self._events, []
-        return events
+        return self.journal.take_events()
 
     def active_rfq_count(self) -> int:
         return self.book.live_rfq_count()
@@ -110,17 +88,8 @@ class Venue:
         makers: Iterable[Maker] = (),
     ) -> None:
         """Rebuild state from stored rows (any order); timers that came due fire on the next advance."""
-        book = self.book
-        book.restore(rfqs, quotes, trades, makers)
-        for rfq_ids in book.live_rfqs_of.values():
-            for rfq_id in rfq_ids:
-                self.timers.add(book.rfqs[rfq_id].valid_until, TimerKind.RFQ_EXPIRY, rfq_id)
-        for quote_ids in book.live_quotes_of.values():
-            for quote_id in quote_ids:
-                self.timers.add(book.quotes[quote_id].valid_until, TimerKind.QUOTE_EXPIRY, quote_id)
-        for maker in book.makers.values():
-            if maker.cancel_all_after:
-                self.timers.add(maker.cancel_all_after, TimerKind.CANCEL_ALL_AFTER, maker.trader_code)
+        self.book.restore(rfqs, quotes, trades, makers)
+        self.timers.add_restored(self.book)
 
     # --- time ------------------------------------------------------------------------------------------------------
 
@@ -141,7 +110,7 @@ class Venue:
                 maker = self.makers[str(key)]
                 if maker.cancel_all_after == due:  # not reset or disabled since it was armed
                     maker.cancel_all_after = 0
-                    self._changes.makers.add(maker.trader_code)
+                    self.journal.maker(maker.trader_code)
                     for quote in self.book.live_quotes(maker.trader_code):
                         self._end_quote(quote, Trigger.CANCEL, now)
         return now
@@ -174,8 +143,8 @@ class Venue:
             allow_partial=cmd.allow_partial,
         )
         self.book.add_rfq(rfq)
-        self.timers.add(rfq.valid_until, TimerKind.RFQ_EXPIRY, rfq.rfq_id)
-        self._rfq_changed(rfq)
+        self.timers.add_rfq_expiry(rfq)
+        self.journal.rfq(rfq)
         return rfq
 
     def cancel_rfq(self, cmd: CancelRfq) -> Rfq:
@@ -199,15 +168,7 @@ class Venue:
 
     def create_quote(self, cmd: CreateQuote) -> Quote:
         now = self.advance()
-        rfq = self.book.rfq(cmd.rfq_id)
-        if rfq is None:
-            raise errors.RfqNotFound()
-        if rfq.taker == cmd.maker:
-            raise errors.QuoteOwnRfq()
-        if cmd.maker not in rfq.counterparties:
-            raise errors.RfqNotFound()  # an RFQ not sent to you does not exist for you
-        if not rfq.state.is_active:
-            raise errors.RfqNotQuotable(rfqState=rfq.state_for(cmd.maker).value)
+        rfq = rules.quotable(self.book.rfq(cmd.rfq_id), cmd.maker)
         maker = self.makers.get(cmd.maker)
         if maker is not None and maker.is_frozen(now):
             raise errors.MmpFrozen()
@@ -240,12 +201,13 @@ class Venue:
         # lmtPx auto-execution: the trade is built (everything that can fail) before anything is stored.
         fill = None
         if execution.within_limits(rfq, quote):
-            fill = self._trade_legs(rfq, quote, execution.execution_sizes(rfq, self.catalogue, ()), now)
+            sizes = execution.execution_sizes(rfq, self.catalogue, ())
+            fill = execution.trade_legs(self.market, rfq, quote, sizes, self.book.next_leg_trade_id, now)
         if previous_id is not None:
             self._end_quote(self.quotes[previous_id], Trigger.REPLACE, now)
         self.book.add_quote(quote)
-        self.timers.add(quote.valid_until, TimerKind.QUOTE_EXPIRY, quote.quote_id)
-        self._quote_changed(quote)
+        self.timers.add_quote_expiry(quote)
+        self.journal.quote(quote)
         if fill is not None:
             self._fill(rfq, quote, fill, now)
         return quote
@@ -253,16 +215,13 @@ class Venue:
     def cancel_quote(self, cmd: CancelQuote) -> Quote:
         now = self.advance()
         quote = self.own_quote(cmd.maker, cmd.quote_id, cmd.cl_quote_id)
-        if quote is None:
-            raise errors.QuoteNotFound()
-        if cmd.rfq_id and cmd.rfq_id != str(quote.rfq_id):
-            raise errors.QuoteNotFound()  # no such quote on that RFQ
+        if quote is None or (cmd.rfq_id and cmd.rfq_id != str(quote.rfq_id)):
+            raise errors.QuoteNotFound()  # none of the maker's, or not on the RFQ named
         self._end_quote(quote, Trigger.CANCEL, now)
         return quote
 
     def own_quote(self, maker: str, quote_id: str, cl_quote_id: str) -> Quote | None:
-        """The maker's quote a cancel by quoteId (wins) or clQuoteId (the live one, else the latest) refers to, if
-        any (no side effects)."""
+        """The maker's quote a cancel by quoteId or clQuoteId refers to, if any (no side effects)."""
         return self.book.own_quote(maker, quote_id, ClQuoteId(cl_quote_id))
 
     def cancel_all_quotes(self, maker: str) -> list[Quote]:
@@ -293,7 +252,7 @@ class Venue:
             if not quote.state.is_active:
                 raise errors.QuoteNotExecutable(quoteState=quote.state.value)
             sizes = execution.execution_sizes(rfq, self.catalogue, cmd.legs)
-            legs = self._trade_legs(rfq, quote, sizes, now)
+            legs = execution.trade_legs(self.market, rfq, quote, sizes, self.book.next_leg_trade_id, now)
         except errors.OkxError:
             if frozen_now:
                 self._mmp_cancel(quote.maker, now)
@@ -303,43 +262,15 @@ class Venue:
             self._mmp_cancel(quote.maker, now)
         return trade
 
-    def _trade_legs(self, rfq: Rfq, quote: Quote, sizes: tuple[Decimal, ...], now: int) -> tuple[TradeLeg, ...]:
-        return execution.trade_legs(
-            rfq,
-            quote,
-            sizes,
-            self.catalogue,
-            self.prices,
-            self.taker_fee_rate,
-            self.maker_fee_rate,
-            self.book.next_leg_trade_id,
-            now,
-        )
-
     def _fill(self, rfq: Rfq, quote: Quote, legs: tuple[TradeLeg, ...], now: int, counted: bool = False) -> BlockTrade:
         """Apply an execution whose legs are built; nothing here raises, so the fill is all or nothing."""
         frozen_now = False if counted else self._count_attempt(quote.maker, now)
         self._end_quote(quote, Trigger.FILL, now)
         rfq.winner = quote.maker
         self._end_rfq(rfq, Trigger.FILL, now)
-        trade = BlockTrade(
-            block_td_id=self.book.next_trade_id,
-            rfq_id=rfq.rfq_id,
-            quote_id=quote.quote_id,
-            taker=rfq.taker,
-            maker=quote.maker,
-            c_time=now,
-            legs=legs,
-            cl_rfq_id=rfq.cl_rfq_id,
-            cl_quote_id=quote.cl_quote_id,
-            taker_tag=rfq.tag,
-            maker_tag=quote.tag,
-            taker_anonymous=rfq.anonymous,
-            maker_anonymous=quote.anonymous,
-        )
+        trade = execution.block_trade(self.book.next_trade_id, rfq, quote, legs, now)
         self.book.add_trade(trade)
-        self._changes.trades.add(trade.block_td_id)
-        self._events.append(TradeExecuted(trade))
+        self.journal.trade(trade)
         if frozen_now:
             self._mmp_cancel(quote.maker, now)
         return trade
@@ -366,7 +297,7 @@ class Venue:
         now = self.advance()
         maker = self.makers.get(code) or Maker(code)
         if maker.frozen and not maker.is_frozen(now):
-            self._changes.makers.add(code)
+            self.journal.maker(code)
         return maker
 
     def reset_mmp(self, code: str) -> int:
@@ -381,21 +312,21 @@ class Venue:
         maker = self._maker(code)
         maker.cancel_all_after = now + timeout_ms if timeout_ms else 0
         if maker.cancel_all_after:
-            self.timers.add(maker.cancel_all_after, TimerKind.CANCEL_ALL_AFTER, code)
+            self.timers.add_cancel_all_after(maker)
         return maker.cancel_all_after, now
 
     def _maker(self, code: str) -> Maker:
         maker = self.makers.get(code)
         if maker is None:
             maker = self.makers[code] = Maker(code)
-        self._changes.makers.add(code)
+        self.journal.maker(code)
         return maker
 
     def _count_attempt(self, code: str, now: int) -> bool:
         maker = self.makers.get(code)
         if maker is None or maker.mmp is None:
             return False
-        self._changes.makers.add(code)
+        self.journal.maker(code)
         return maker.record_attempt(now)
 
     def _mmp_cancel(self, code: str, now: int) -> None:
@@ -433,7 +364,7 @@ class Venue:
     def _end_rfq(self, rfq: Rfq, trigger: Trigger, now: int) -> None:
         transition_rfq(rfq, trigger, now)
         self.book.rfq_ended(rfq)
-        self._rfq_changed(rfq)
+        self.journal.rfq(rfq)
         quote_trigger = Trigger.EXPIRE if trigger is Trigger.EXPIRE else Trigger.RFQ_ENDED
         for quote in self.book.live_quotes_on(rfq.rfq_id):
             self._end_quote(quote, quote_trigger, now)
@@ -441,12 +372,4 @@ class Venue:
     def _end_quote(self, quote: Quote, trigger: Trigger, now: int, reason: str = "") -> None:
         transition_quote(quote, trigger, now, reason)
         self.book.quote_ended(quote)
-        self._quote_changed(quote)
-
-    def _rfq_changed(self, rfq: Rfq) -> None:
-        self._changes.rfqs.add(rfq.rfq_id)
-        self._events.append(RfqChanged(rfq.snapshot()))
-
-    def _quote_changed(self, quote: Quote) -> None:
-        self._changes.quotes.add(quote.quote_id)
-        self._events.append(QuoteChanged(quote.snapshot()))
+        self.journal.quote(quote)
