@@ -21,6 +21,7 @@ from openrfq.domain.ids import (
     ClRfqId,
     QuoteId,
     RfqId,
+    parse_id,
     parse_quote_id,
     parse_rfq_id,
 )
@@ -178,12 +179,13 @@ class Book:
 
     def rfq(self, rfq_id: str) -> Rfq | None:
         """The RFQ a wire rfqId names, whoever's it is."""
-        parsed = parse_rfq_id(rfq_id)
-        return self.rfqs.get(parsed) if parsed is not None else None
+        parsed = parse_id(rfq_id)
+        return self.rfqs.get(RfqId(parsed)) if parsed is not None else None
 
     def quote(self, quote_id: str) -> Quote | None:
-        parsed = parse_quote_id(quote_id)
-        return self.quotes.get(parsed) if parsed is not None else None
+        """The quote a wire quoteId names, whoever's it is."""
+        parsed = parse_id(quote_id)
+        return self.quotes.get(QuoteId(parsed)) if parsed is not None else None
 
     def own_rfq(self, taker: str, rfq_id: str, cl_rfq_id: ClRfqId) -> Rfq | None:
         return own(self.rfqs, self.cl_rfqs, parse_rfq_id, _taker, taker, rfq_id, cl_rfq_id)

@@ -40,13 +40,13 @@ class Timers:
         heapq.heappush(self._heap, (due_ms, kind, key))
 
     def add_rfq_expiry(self, rfq: Rfq) -> None:
-        self.add(rfq.valid_until, TimerKind.RFQ_EXPIRY, rfq.rfq_id)
+        heapq.heappush(self._heap, (rfq.valid_until, TimerKind.RFQ_EXPIRY, rfq.rfq_id))
 
     def add_quote_expiry(self, quote: Quote) -> None:
-        self.add(quote.valid_until, TimerKind.QUOTE_EXPIRY, quote.quote_id)
+        heapq.heappush(self._heap, (quote.valid_until, TimerKind.QUOTE_EXPIRY, quote.quote_id))
 
     def add_cancel_all_after(self, maker: Maker) -> None:
-        self.add(maker.cancel_all_after, TimerKind.CANCEL_ALL_AFTER, maker.trader_code)
+        heapq.heappush(self._heap, (maker.cancel_all_after, TimerKind.CANCEL_ALL_AFTER, maker.trader_code))
 
     def add_restored(self, book: Book) -> None:
         """The timers of a book just restored: its live RFQs' and quotes' expiries, its armed countdowns."""
