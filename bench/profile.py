@@ -49,7 +49,7 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("store: SQLite write, AIO sync", ("openrfq/store/sqlite.py", "openrfq/store/aio.py")),
     ("commit: cut + msgpack encode", ("Committer._cut",)),
     ("commit: waiters, writer hand-off", ("openrfq/store/committer.py", "concurrent/futures", "threading.py")),
-    ("engine + domain rules", ("openrfq/engine.py", "openrfq/domain/", "copy.py", "enum.py", "<string>")),
+    ("engine + domain rules", ("openrfq/engine/", "openrfq/domain/", "copy.py", "enum.py", "<string>")),
     ("views + JSON encode", ("openrfq/api/views.py", "openrfq/api/codec.py")),
     ("params: body JSON + fields", ("openrfq/api/params.py", "_params (", "_read_rest (")),
     ("route handlers", ("openrfq/api/routes/",)),

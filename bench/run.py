@@ -335,7 +335,8 @@ def targets(
 def openrfq_build() -> str:
     """How the servers' openrfq is built: what ``pip install .`` makes (compiled) or the source (editable)."""
     probe = (
-        "import openrfq.engine as e, importlib.machinery as m; print(e.__file__.endswith(tuple(m.EXTENSION_SUFFIXES)))"
+        "import openrfq.engine.venue as e, importlib.machinery as m; "
+        "print(e.__file__.endswith(tuple(m.EXTENSION_SUFFIXES)))"
     )
     compiled = subprocess.run([PYTHON, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
     return (
@@ -358,7 +359,8 @@ def markdown(
         f"Machine: {meta['cpus']} cores ({meta['cpu']}), {meta['mem_gb']} GB, Python {meta['python']}, {meta['wrk']}; "
         f"openrfq {meta['openrfq']}. "
         f"Server on core {SERVER_CPU}, load generator on core {LOADGEN_CPU}; {args.connections} connections (one wrk "
-        f"thread each), {args.duration} s per run, median of {args.repeat} run(s); openrfq log level `{args.log_level}`, "
+        f"thread each), {args.duration} s per run, median of {args.repeat} run(s); "
+        f"openrfq log level `{args.log_level}`, "
         "rate limits off, durable group commit on (as always)."
     )
     out.append("")
@@ -402,14 +404,16 @@ def markdown(
             "## Scaling: the create/cancel loop with history already stored",
             "",
             (
-                "| stored quotes | RFQs | trades | ready s | RSS at start MB | RSS after run MB | req/s | p50 ms | p99 ms "
+                "| stored quotes | RFQs | trades | ready s | RSS at start MB | RSS after run MB | req/s | p50 ms "
+                "| p99 ms "
                 f"| vs {scaling[0]['quotes']:,} |"
             ),
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for row in scaling:
             out.append(
-                f"| {row['quotes']:,} | {row['rfqs']:,} | {row['trades']:,} | {row['ready_s']} | {row['rss_start_mb']:,} | "
+                f"| {row['quotes']:,} | {row['rfqs']:,} | {row['trades']:,} | {row['ready_s']} | "
+                f"{row['rss_start_mb']:,} | "
                 f"{row['rss_end_mb']:,} | {row['rps']:,} | {row['p50_ms']} | {row['p99_ms']} | {row['vs_first']:.1%} |"
             )
         out += [
@@ -428,8 +432,9 @@ def markdown(
             "",
             (
                 f"`openrfq serve` spawn to first 200 on GET /api/v5/public/time with {recovery['quotes']:,} quotes, "
-                f"{recovery['rfqs']:,} RFQs and {recovery['trades']:,} block trades stored ({recovery['rows']:,} rows): "
-                f"**{recovery['median_s']} s** (runs: {recovery['ready_s']}), RSS after start {recovery['rss_mb']:,} MB."
+                f"{recovery['rfqs']:,} RFQs and {recovery['trades']:,} block trades stored "
+                f"({recovery['rows']:,} rows): **{recovery['median_s']} s** (runs: {recovery['ready_s']}), "
+                f"RSS after start {recovery['rss_mb']:,} MB."
             ),
             "",
         ]
@@ -439,7 +444,8 @@ def markdown(
             "## WebSocket push latency",
             "",
             (
-                f"{ws['connections']} connections logged in as the taker, subscribed to `quotes`; {ws['quotes']} quotes, "
+                f"{ws['connections']} connections logged in as the taker, subscribed to `quotes`; "
+                f"{ws['quotes']} quotes, "
                 f"one at a time ({ws['samples']:,} pushes per run)."
             ),
             "",

@@ -102,7 +102,7 @@ def seed(data_dir: Path, quotes: int, config_path: Path | None = None, quiet: bo
         else:
             venue.cancel_rfq(CancelRfq(taker=taker, rfq_id=rfq_id))
         clock.advance(100)
-        if len(venue._changes.quotes) >= BATCH_ROWS:
+        if len(venue.journal.changes.quotes) >= BATCH_ROWS:
             flush()
             if not quiet:
                 print(

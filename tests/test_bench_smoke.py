@@ -134,9 +134,9 @@ def test_the_report_renders_every_section() -> None:
 
 
 def test_the_report_names_the_build_the_servers_import() -> None:
-    import openrfq.engine
+    import openrfq.engine.venue
 
-    compiled = not str(openrfq.engine.__file__).endswith(".py")
+    compiled = not str(openrfq.engine.venue.__file__).endswith(".py")
     assert run.openrfq_build().startswith("compiled" if compiled else "pure Python")
 
 

@@ -13,7 +13,14 @@ from pathlib import Path
 import openrfq
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "openrfq"
-HOT = ["openrfq.engine", "openrfq.api.app", "openrfq.api.params", "openrfq.store.committer", "openrfq.domain.rules"]
+HOT = [
+    "openrfq.engine.venue",
+    "openrfq.engine.book",
+    "openrfq.api.app",
+    "openrfq.api.params",
+    "openrfq.store.committer",
+    "openrfq.domain.rules",
+]
 STORED = ["openrfq.domain.models", "openrfq.domain.makers"]  # msgspec decodes them: always Python
 
 

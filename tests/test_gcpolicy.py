@@ -9,7 +9,7 @@ import weakref
 from pathlib import Path
 
 from builders import make_config
-from openrfq.gcpolicy import keep_full_collections_short
+from openrfq.gcpolicy import keep_full_collections_short, loading
 from openrfq.runtime import build_app
 from openrfq.serving import running
 
@@ -68,6 +68,31 @@ async def test_cycles_made_after_a_freeze_are_still_collected_and_undo_restores_
     assert gc.get_freeze_count() == 0
     assert gc.callbacks == callbacks
     assert len(history) == 5_000
+
+
+def test_loading_a_large_history_keeps_the_collector_off_then_freezes_what_was_loaded() -> None:
+    gc.enable()
+    try:
+        with loading(freeze_from=1_000) as load:
+            collector_on_while_loading = gc.isenabled()
+            history = _history(2_000)
+            load.entities = len(history)
+
+        assert not collector_on_while_loading
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= 2_000
+    finally:
+        gc.unfreeze()
+
+
+def test_loading_a_small_history_leaves_it_to_the_collector() -> None:
+    before = gc.get_freeze_count()
+
+    with loading(freeze_from=1_000) as load:
+        load.entities = 999
+
+    assert gc.get_freeze_count() == before
+    assert gc.isenabled()
 
 
 async def test_a_serving_venue_freezes_at_start_and_as_its_history_grows(tmp_path: Path) -> None:

@@ -1,30 +1,60 @@
-"""Short full collections for a long-running venue.
+"""The venue's policy towards CPython's cyclic garbage collector, in one place.
 
-The venue keeps its whole history in memory. The entities themselves are not tracked by the cyclic GC
-(domain/models.py), but the indexes that grow with them are: a list of ids per RFQ and per client id, so about
-one tracked object per quote (four before the entities left the collector's sight). CPython runs a full
-collection whenever the objects that survived into the oldest generation have grown by a quarter, and that
-collection walks all of them: about 0.3 us per object here, so a million quotes created since start-up would
-cost a pause of a third of a second, and it only grows.
+The venue keeps its whole history in memory, and it only grows. CPython runs a full collection whenever the
+objects that survived into the oldest generation have grown by a quarter, and that collection walks every one
+of them: left alone, the pause per full collection grows with everything the venue ever held. The policy keeps
+the history out of the collector's sight, in three parts:
 
-So the history goes where the collector does not look. When a venue starts serving, what is alive (modules,
-the loaded venue) is frozen (``gc.freeze``); afterwards, once a full collection leaves at least
-``FREEZE_AFTER`` objects in the oldest generation, everything alive is frozen again, and later full
-collections walk only what was created since (15-25 ms under load at 50,000). The price: an object alive at a
-freeze that later becomes garbage *in a reference cycle* is not collected. Venue history never becomes
-garbage; what can is the cyclic structure of a connection or request open at that moment, and each object is
-frozen at most once, so what this keeps is bounded by what happened to be open at the freezes (measured: a few
-hundred objects over 40 connections and twenty freezes).
+- The entities are not tracked at all: the domain's msgspec Structs (``domain/models.py``) are declared
+  ``gc=False``. The flag has to stay on the Structs themselves, since ``domain/`` imports nothing outside it;
+  ``models.py`` says why none of them can be part of a reference cycle. What is left tracked grows with the
+  indexes over them (about one id list per quote), not with the entities.
+- Loading (``loading``, used by ``runtime``): the collector is off while the stored history is read, since
+  everything it allocates stays alive and a collection meanwhile would only cost; a large history is then
+  frozen (``gc.freeze``: moved to a generation no collection walks), as it lives as long as the venue.
+- Serving (``keep_full_collections_short``, used by ``serving``): what is alive when the venue starts serving
+  is frozen; afterwards, once a full collection leaves at least ``FREEZE_AFTER`` objects in the oldest
+  generation, everything alive is frozen again, so later full collections walk only what was created since.
+
+The price of freezing: an object alive at a freeze that later becomes garbage *in a reference cycle* is not
+collected. Venue history never becomes garbage; what can is the cyclic structure of a connection or request
+open at that moment, and each object is frozen at most once, so what this keeps is bounded by what happened to
+be open at the freezes. bench/README.md has the measurements (pause lengths, what stays uncollected).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 FREEZE_AFTER = 50_000  # objects left in the oldest generation by a full collection
+FREEZE_LOADED = 50_000  # stored entities from which a loaded history is frozen
+
+
+class Loading:
+    """What a load reports to the policy: how many entities it kept."""
+
+    def __init__(self) -> None:
+        self.entities = 0
+
+
+@contextmanager
+def loading(freeze_from: int = FREEZE_LOADED) -> Iterator[Loading]:
+    """Around loading the stored history: the collector off meanwhile, and what was loaded frozen at the end
+    when the load kept at least ``freeze_from`` entities (set ``entities`` on what this yields)."""
+    load = Loading()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield load
+        if load.entities >= freeze_from:
+            gc.freeze()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def keep_full_collections_short(

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 from openrfq.api.app import OkxApi
 from openrfq.api.auth import Authenticator
 from openrfq.api.ratelimit import RateLimiter
 from openrfq.asgi import VenueApp
-from openrfq.control.api import ControlApi
 from openrfq.config import Config, PriceSettings
+from openrfq.control.api import ControlApi
 from openrfq.domain.clock import Clock, SystemClock
 from openrfq.domain.prices import IndexSource, Prices, RandomWalkIndex, ReplayIndex, StaticIndex, midnight_utc
 from openrfq.engine import Venue
+from openrfq.gcpolicy import loading
 from openrfq.logs import log_state_changes
 from openrfq.metrics import Metrics
 from openrfq.services import Services
@@ -24,9 +24,6 @@ from openrfq.venue_time import VenueTime
 from openrfq.ws.hub import Hub
 
 DB_NAME = "openrfq.sqlite3"
-# From this many stored entities on, what was loaded is moved out of the cyclic GC's sight (gc.freeze): it lives
-# as long as the venue, and every full collection would otherwise walk all of it again (a pause per collection).
-FREEZE_ENTITIES = 50_000
 
 
 def index_source(settings: PriceSettings, now_ms: int) -> IndexSource:
@@ -49,9 +46,7 @@ def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
         maker_fee_rate=config.maker_fee_rate,
         prices=Prices(index_source(config.prices, clock.now_ms())),
     )
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # loading allocates millions of objects that all stay alive: collecting meanwhile only costs
-    try:
+    with loading() as load:  # the GC policy for a history that lives as long as the venue (gcpolicy)
         snapshot = store.load()
         try:
             venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades, snapshot.makers)
@@ -59,12 +54,8 @@ def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
             raise StoreError(
                 f"database {store.path}: its rows do not fit together ({e!r}); refusing to start"
             ) from None
-        if len(snapshot.rfqs) + len(snapshot.quotes) + len(snapshot.trades) >= FREEZE_ENTITIES:
-            gc.freeze()
+        load.entities = len(snapshot.rfqs) + len(snapshot.quotes) + len(snapshot.trades)
         del snapshot
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return venue
 
 

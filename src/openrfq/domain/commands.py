@@ -2,8 +2,11 @@
 against the venue's state and catalogue: that is ``rules`` and the engine).
 
 Named tuples, not frozen dataclasses: a command is built on every request and read once, and a frozen
-dataclass's ``__init__`` pays an ``object.__setattr__`` call per field (0.8-1.0 us for a leg) where a named
-tuple is built by ``tuple.__new__`` (0.25 us, 0.5 us with every field passed by keyword)."""
+dataclass's ``__init__`` pays an ``object.__setattr__`` call per field where a named tuple is built by one
+``tuple.__new__`` (bench/README.md has the measurements, and why compiled dataclasses did not win either).
+
+Ids are the wire text as sent (``rfq_id="007"`` is possible, and names nothing): the engine parses venue ids
+and checks client ids (``domain/ids.py``) before it looks anything up."""
 
 from __future__ import annotations
 

@@ -67,18 +67,6 @@ class EitherParameterRequired(OkxError):
     code, http_status, template = "50015", 400, "Either parameter {param0} or {param1} is required"
 
 
-class ParameterMismatch(OkxError):
-    code, http_status, template = "50016", 400, "Parameter {param0} does not match parameter {param1}"
-
-
-class ParameterCountExceeded(OkxError):
-    code, http_status, template = "50025", 200, "Parameter {param0} count exceeds the limit {param1}."
-
-
-class SystemError(OkxError):
-    code, http_status, template = "50026", 500, "System error. Try again later"
-
-
 class RequestExpired(OkxError):
     code, http_status, template = (
         "50036",

@@ -1,6 +1,8 @@
-"""What an execution trades: the size of each leg (whole or partial), each leg's side for the taker, and fees.
+"""What an execution trades: the size of each leg (whole or partial), each leg's side for the taker, fees, and
+the legs of the trade built from them; whether a quote meets the taker's limits (lmtPx auto-execution).
 
-Pure functions of the RFQ, the quote and the catalogue; the engine applies the result.
+Pure functions of the RFQ, the quote, the catalogue and the prices; the engine applies the result. Everything
+that can fail in an execution fails here, before the engine changes anything.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from openrfq.domain import errors
 from openrfq.domain.commands import ExecLeg
 from openrfq.domain.enums import InstType, Side, TgtCcy
+from openrfq.domain.ids import BlockTradeId, TradeId
 from openrfq.domain.instrument import Instrument
-from openrfq.domain.models import Quote, Rfq
+from openrfq.domain.models import BlockTrade, Quote, Rfq, TradeLeg
+from openrfq.domain.prices import Prices
 from openrfq.domain.rules import EXACT, is_multiple
 
 FEE_QUANTUM = Decimal("0.00000001")
@@ -56,6 +60,84 @@ def execution_sizes(rfq: Rfq, catalogue: Mapping[str, Instrument], legs: tuple[E
 def taker_side(quote: Quote, leg_side: Side) -> Side:
     """quoteSide buy: the maker trades every leg in its leg side, so the taker trades the opposite; sell: reverse."""
     return leg_side.opposite if quote.quote_side is Side.BUY else leg_side
+
+
+class Market:
+    """What an execution is priced against: the catalogue, the index and mark prices, and the venue's fee rates."""
+
+    def __init__(
+        self, catalogue: Mapping[str, Instrument], prices: Prices, taker_fee_rate: Decimal, maker_fee_rate: Decimal
+    ) -> None:
+        self.catalogue = catalogue
+        self.prices = prices
+        self.taker_fee_rate = taker_fee_rate
+        self.maker_fee_rate = maker_fee_rate
+
+
+def trade_legs(
+    market: Market, rfq: Rfq, quote: Quote, sizes: tuple[Decimal, ...], first_trade_id: int, now: int
+) -> tuple[TradeLeg, ...]:
+    """The legs an execution of ``sizes`` trades, with their fees and the marks of ``now``; legs' tradeIds count
+    up from ``first_trade_id``."""
+    prices = market.prices
+    legs: list[TradeLeg] = []
+    for rfq_leg, quote_leg, sz in zip(rfq.legs, quote.legs, sizes):
+        inst = market.catalogue[rfq_leg.inst_id]
+        side = taker_side(quote, rfq_leg.side)
+        taker_fee, taker_ccy = fee(inst, quote_leg.px, sz, rfq_leg.tgt_ccy, side, market.taker_fee_rate)
+        maker_fee, maker_ccy = fee(inst, quote_leg.px, sz, rfq_leg.tgt_ccy, side.opposite, market.maker_fee_rate)
+        legs.append(
+            TradeLeg(
+                inst_id=rfq_leg.inst_id,
+                px=quote_leg.px,
+                sz=sz,
+                side=side,
+                trade_id=TradeId(first_trade_id + len(legs)),
+                taker_fee=taker_fee,
+                taker_fee_ccy=taker_ccy,
+                maker_fee=maker_fee,
+                maker_fee_ccy=maker_ccy,
+                trade_quote_ccy=rfq_leg.trade_quote_ccy,
+                tgt_ccy=rfq_leg.tgt_ccy,
+                mark_px=prices.mark(inst, now),
+                idx_px=prices.index(inst, now),
+                fill_vol=Decimal(repr(prices.source.volatility)) if inst.is_option else None,
+            )
+        )
+    return tuple(legs)
+
+
+def block_trade(block_td_id: BlockTradeId, rfq: Rfq, quote: Quote, legs: tuple[TradeLeg, ...], now: int) -> BlockTrade:
+    """The block trade of ``quote`` filling ``rfq`` with ``legs``: both parties' ids, tags and anonymity."""
+    return BlockTrade(
+        block_td_id=block_td_id,
+        rfq_id=rfq.rfq_id,
+        quote_id=quote.quote_id,
+        taker=rfq.taker,
+        maker=quote.maker,
+        c_time=now,
+        legs=legs,
+        cl_rfq_id=rfq.cl_rfq_id,
+        cl_quote_id=quote.cl_quote_id,
+        taker_tag=rfq.tag,
+        maker_tag=quote.tag,
+        taker_anonymous=rfq.anonymous,
+        maker_anonymous=quote.anonymous,
+    )
+
+
+def within_limits(rfq: Rfq, quote: Quote) -> bool:
+    """lmtPx auto-execution: every leg carries a limit and the quote is at or better for the taker on each."""
+    if not rfq.state.is_active:
+        return False
+    for rfq_leg, quote_leg in zip(rfq.legs, quote.legs):
+        limit = rfq_leg.lmt_px
+        if limit is None:  # on every leg or on none (rules.rfq_legs): no limits, no auto-execution
+            return False
+        buys = taker_side(quote, rfq_leg.side) is Side.BUY
+        if (buys and quote_leg.px > limit) or (not buys and quote_leg.px < limit):
+            return False
+    return True
 
 
 def fee(inst: Instrument, px: Decimal, sz: Decimal, tgt_ccy: str, side: Side, rate: Decimal) -> tuple[Decimal, str]:

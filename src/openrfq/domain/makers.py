@@ -13,6 +13,7 @@ from openrfq.domain.instrument import Instrument
 from openrfq.domain.models import QuoteLeg
 
 MMP_MAX_INTERVAL_MS = 600_000
+CANCEL_ALL_AFTER_S = (10, 120)  # timeOut's range; 0 disarms the countdown
 QUOTE_TYPES = (InstType.SPOT, InstType.SWAP, InstType.FUTURES, InstType.OPTION)
 
 
@@ -119,6 +120,21 @@ def check_products(settings: tuple[ProductSetting, ...], catalogue: Mapping[str,
         raise errors.IncludeAllForAll()
 
 
+def receiving(
+    counterparties: tuple[str, ...], makers: Mapping[str, Maker], instruments: list[Instrument]
+) -> tuple[str, ...]:
+    """Quote products: the named makers an RFQ on ``instruments`` goes to (once each, in the order named), those
+    whose settings cover every leg; 70109 when that leaves none."""
+    found = tuple(
+        code
+        for code in dict.fromkeys(counterparties)
+        if code not in makers or all(makers[code].covers(i) for i in instruments)
+    )
+    if not found:
+        raise errors.CounterpartiesUnavailable()
+    return found
+
+
 def check_mmp(time_interval_ms: int, frozen_interval_ms: int, count_limit: int) -> MmpConfig:
     if not 0 <= time_interval_ms <= MMP_MAX_INTERVAL_MS:
         raise errors.ParameterError(param0="timeInterval")
@@ -127,6 +143,14 @@ def check_mmp(time_interval_ms: int, frozen_interval_ms: int, count_limit: int) 
     if count_limit < 1:
         raise errors.ParameterError(param0="countLimit")
     return MmpConfig(time_interval_ms, frozen_interval_ms, count_limit)
+
+
+def cancel_all_after_ms(timeout_s: int) -> int:
+    """Cancel All After's timeOut in ms: 0 (disarm) or 10..120 seconds, else 51000 for timeOut."""
+    low, high = CANCEL_ALL_AFTER_S
+    if timeout_s != 0 and not low <= timeout_s <= high:
+        raise errors.ParameterError(param0="timeOut")
+    return timeout_s * 1000
 
 
 def check_quote_limits(

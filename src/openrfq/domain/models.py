@@ -1,13 +1,13 @@
 """The venue's entities. They change only through ``states.transition`` and the engine.
 
 msgspec Structs rather than slotted dataclasses: one is built for every leg, quote and snapshot a request makes,
-and a Struct is built in a tenth of the time of a frozen dataclass (~0.1 vs ~1 us for a leg), copied in 40 ns and
-encoded for the store in half the time. The stored bytes are the same (a map of field names to values).
+and a Struct is built, copied and encoded for the store several times faster than a frozen dataclass
+(bench/README.md has the measurements). The stored bytes are the same (a map of field names to values).
 
-``gc=False``: the cyclic garbage collector never tracks them, so the venue's history (millions of them) costs
-collections nothing and each one 16 bytes less. That is safe because none can be part of a reference cycle:
-their fields are numbers, strings, enum members and tuples of strings or of other entities, and nothing they
-reach refers back to an entity.
+``gc=False`` is part of the venue's GC policy (``openrfq/gcpolicy.py`` says why; the flag has to be written
+here, since ``domain/`` imports nothing outside it). It is safe because none of these can be part of a
+reference cycle: their fields are numbers, strings, enum members and tuples of strings or of other entities,
+and nothing they reach refers back to an entity.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from decimal import Decimal
 import msgspec
 
 from openrfq.domain.enums import QuoteState, RfqState, Side
+from openrfq.domain.ids import BlockTradeId, ClQuoteId, ClRfqId, QuoteId, RfqId, TradeId
 
 
 class RfqLeg(msgspec.Struct, frozen=True, gc=False):
@@ -44,13 +45,13 @@ class QuoteLeg(msgspec.Struct, frozen=True, gc=False):
 
 
 class Rfq(msgspec.Struct, gc=False):
-    rfq_id: int
+    rfq_id: RfqId
     taker: str  # trader code of the creator
     counterparties: tuple[str, ...]
     legs: tuple[RfqLeg, ...]
     c_time: int
     valid_until: int
-    cl_rfq_id: str = ""
+    cl_rfq_id: ClRfqId = ClRfqId("")
     tag: str = ""
     anonymous: bool = False
     allow_partial: bool = False
@@ -70,14 +71,14 @@ class Rfq(msgspec.Struct, gc=False):
 
 
 class Quote(msgspec.Struct, gc=False):
-    quote_id: int
-    rfq_id: int
+    quote_id: QuoteId
+    rfq_id: RfqId
     maker: str  # trader code of the creator
     quote_side: Side
     legs: tuple[QuoteLeg, ...]
     c_time: int
     valid_until: int
-    cl_quote_id: str = ""
+    cl_quote_id: ClQuoteId = ClQuoteId("")
     tag: str = ""
     anonymous: bool = False
     state: QuoteState = QuoteState.ACTIVE
@@ -94,7 +95,7 @@ class TradeLeg(msgspec.Struct, frozen=True, gc=False):
     px: Decimal
     sz: Decimal
     side: Side  # from the taker's perspective
-    trade_id: int
+    trade_id: TradeId
     taker_fee: Decimal  # negative: charged (OKX's sign)
     taker_fee_ccy: str
     maker_fee: Decimal
@@ -107,15 +108,15 @@ class TradeLeg(msgspec.Struct, frozen=True, gc=False):
 
 
 class BlockTrade(msgspec.Struct, frozen=True, gc=False):
-    block_td_id: int
-    rfq_id: int
-    quote_id: int
+    block_td_id: BlockTradeId
+    rfq_id: RfqId
+    quote_id: QuoteId
     taker: str
     maker: str
     c_time: int
     legs: tuple[TradeLeg, ...] = ()
-    cl_rfq_id: str = ""
-    cl_quote_id: str = ""
+    cl_rfq_id: ClRfqId = ClRfqId("")
+    cl_quote_id: ClQuoteId = ClQuoteId("")
     taker_tag: str = ""  # the RFQ's tag: what the taker's trade carries
     maker_tag: str = ""  # the quote's tag: what the maker's trade carries
     taker_anonymous: bool = False

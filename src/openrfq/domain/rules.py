@@ -1,4 +1,4 @@
-"""Validation of RFQs and quotes against the catalogue: legs, sizes, prices, client ids.
+"""Validation of RFQs and quotes against the catalogue: counterparties, legs, sizes, prices, client ids.
 
 Each function either returns the normalised value or raises the OKX error the docs name. The order of the
 checks decides which error a request with several faults gets; it follows the order of the parameter tables.
@@ -14,7 +14,7 @@ from openrfq.domain import errors
 from openrfq.domain.commands import LegRequest
 from openrfq.domain.enums import InstType, Side, TgtCcy
 from openrfq.domain.instrument import Instrument
-from openrfq.domain.models import QuoteLeg, RfqLeg
+from openrfq.domain.models import QuoteLeg, Rfq, RfqLeg
 
 MAX_LEGS = 15
 QUOTE_EXPIRES_IN_S = (10, 120)
@@ -32,6 +32,29 @@ _CL_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 _TAG = re.compile(r"[A-Za-z0-9]{1,16}")
 _TD_MODES = {"cash", "cross", "isolated"}
 _POS_SIDES = {"net", "long", "short"}
+
+
+def check_counterparties(counterparties: tuple[str, ...], taker: str, traders: frozenset[str]) -> None:
+    """create-rfq's counterparties: at least one (70102), each a trader of this venue other than the taker (70103)."""
+    if not counterparties:
+        raise errors.NoCounterparties()
+    for code in counterparties:
+        if code not in traders or code == taker:
+            raise errors.InvalidCounterparty()
+
+
+def quotable(rfq: Rfq | None, maker: str) -> Rfq:
+    """The RFQ ``maker`` may quote: one that exists (70000), not its own (70308), sent to it (70000: an RFQ not
+    sent to you does not exist for you), and still active (70303, with the state as the maker sees it)."""
+    if rfq is None:
+        raise errors.RfqNotFound()
+    if rfq.taker == maker:
+        raise errors.QuoteOwnRfq()
+    if maker not in rfq.counterparties:
+        raise errors.RfqNotFound()
+    if not rfq.state.is_active:
+        raise errors.RfqNotQuotable(rfqState=rfq.state_for(maker).value)
+    return rfq
 
 
 def check_cl_id(value: str, name: str) -> str:

@@ -38,8 +38,9 @@ log = logging.getLogger("openrfq.store")
 
 _Job = tuple[Batch, list[Event]]
 # When the batch just written released several requests, the server is busy: the next batch then gathers for
-# LINGER_S more before it is cut (fewer, larger commits: each one costs ~100 us of the core the loop needs,
-# mostly the fsync's kernel time). A quiet server (one request per batch) never waits.
+# LINGER_S more before it is cut (fewer, larger commits: each one costs the core the loop needs a fixed amount,
+# mostly the fsync's kernel time; bench/README.md has the measurements that chose these values). A quiet server
+# (one request per batch) never waits.
 LINGER_AFTER = 4
 LINGER_S = 0.0003
 
@@ -116,7 +117,8 @@ class Committer:
         self._jobs.put(job)
 
     def _write_here(self, job: _Job, aio: AioSync, store: FileStore) -> None:
-        """On the loop: the transaction (page cache only: ~25 us), then the WAL's sync submitted to the kernel."""
+        """On the loop: the transaction (cheap: it only reaches the page cache), then the WAL's sync submitted to
+        the kernel."""
         batch, events = job
         started = time.perf_counter()
         try:

@@ -1,0 +1,72 @@
+"""The engine's timer queue: what comes due when (an RFQ's or a quote's expiry, a maker's Cancel All After).
+
+A timer is ``(due ms, kind, key)`` in a min-heap, so timers pop in due order, and timers due at the same
+millisecond in the order of their kinds (an RFQ's expiry before a quote's: the RFQ's ends its quotes first),
+then of their keys (ids are increasing: the oldest first). Timers are never taken out: when one pops, the venue
+checks that what it was armed for still holds (the quote is still live and still valid until then; the
+countdown was not reset), so cancelling or re-arming costs nothing here. Time is the venue clock's; the queue
+only compares numbers. The ``add_*`` helpers know which field of an entity a kind of timer waits for.
+"""
+
+from __future__ import annotations
+
+import heapq
+from enum import IntEnum
+
+from openrfq.domain.makers import Maker
+from openrfq.domain.models import Quote, Rfq
+from openrfq.engine.book import Book
+
+
+class TimerKind(IntEnum):
+    """What a timer is for; the value orders timers due at the same millisecond."""
+
+    RFQ_EXPIRY = 0  # key: the RFQ id
+    QUOTE_EXPIRY = 1  # key: the quote id
+    CANCEL_ALL_AFTER = 2  # key: the maker's trader code
+
+
+Timer = tuple[int, TimerKind, int | str]  # (due ms, kind, id or trader code)
+
+
+class Timers:
+    def __init__(self) -> None:
+        self._heap: list[Timer] = []
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def add(self, due_ms: int, kind: TimerKind, key: int | str) -> None:
+        heapq.heappush(self._heap, (due_ms, kind, key))
+
+    def add_rfq_expiry(self, rfq: Rfq) -> None:
+        heapq.heappush(self._heap, (rfq.valid_until, TimerKind.RFQ_EXPIRY, rfq.rfq_id))
+
+    def add_quote_expiry(self, quote: Quote) -> None:
+        heapq.heappush(self._heap, (quote.valid_until, TimerKind.QUOTE_EXPIRY, quote.quote_id))
+
+    def add_cancel_all_after(self, maker: Maker) -> None:
+        heapq.heappush(self._heap, (maker.cancel_all_after, TimerKind.CANCEL_ALL_AFTER, maker.trader_code))
+
+    def add_restored(self, book: Book) -> None:
+        """The timers of a book just restored: its live RFQs' and quotes' expiries, its armed countdowns."""
+        for rfq_ids in book.live_rfqs_of.values():
+            for rfq_id in rfq_ids:
+                self.add_rfq_expiry(book.rfqs[rfq_id])
+        for quote_ids in book.live_quotes_of.values():
+            for quote_id in quote_ids:
+                self.add_quote_expiry(book.quotes[quote_id])
+        for maker in book.makers.values():
+            if maker.cancel_all_after:
+                self.add_cancel_all_after(maker)
+
+    def next_due(self) -> int | None:
+        """When the earliest timer comes due, if any."""
+        return self._heap[0][0] if self._heap else None
+
+    def pop_due(self, now_ms: int) -> Timer | None:
+        """The earliest timer due at or before ``now_ms``, taken out of the queue; None when none is due."""
+        heap = self._heap
+        if heap and heap[0][0] <= now_ms:
+            return heapq.heappop(heap)
+        return None

@@ -1,0 +1,375 @@
+"""The venue: the one object that changes RFQ, quote and trade state, through synchronous commands.
+
+One writer: the event loop calls these methods and none of them awaits, so each command is atomic; a cancel
+racing an execute has exactly one winner without locks. Every command and query first fires the timers that
+came due (``advance``), so nobody acts on a quote that should already have expired. A command checks all that
+can fail (``domain``'s rules, an execution's legs and fees) before its first change: all of it applies or none.
+
+The venue owns the book (entities, indexes: ``book.py``), the timer queue (``timers.py``) and the journal of
+what it changed (``journal.py``: ``take_changes`` for the store, which commits them before any answer is
+released; ``take_events`` for subscribers), and answers queries from the book (``queries.py``). Cascades cross
+entities (an ended RFQ ends its quotes, an execution ends the quote and the RFQ, MMP ends a maker's quotes):
+all go through ``_end_rfq`` and ``_end_quote``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from openrfq.domain import errors, execution, makers, rules
+from openrfq.domain.clock import Clock
+from openrfq.domain.commands import (
+    CancelQuote,
+    CancelRfq,
+    CreateQuote,
+    CreateRfq,
+    ExecuteQuote,
+    QuoteQuery,
+    RfqQuery,
+    TradeQuery,
+)
+from openrfq.domain.events import Event
+from openrfq.domain.ids import ClQuoteId, ClRfqId, QuoteId, RfqId
+from openrfq.domain.instrument import Instrument
+from openrfq.domain.makers import Maker, MmpConfig, ProductSetting
+from openrfq.domain.models import BlockTrade, Quote, Rfq, TradeLeg
+from openrfq.domain.prices import Prices, StaticIndex
+from openrfq.domain.states import Trigger, transition_quote, transition_rfq
+from openrfq.engine import queries
+from openrfq.engine.book import Book
+from openrfq.engine.journal import Changes, Journal
+from openrfq.engine.timers import TimerKind, Timers
+
+
+class Venue:
+    def __init__(
+        self,
+        clock: Clock,
+        instruments: Iterable[Instrument],
+        trader_codes: Iterable[str],
+        taker_fee_rate: Decimal = Decimal("0.0005"),
+        maker_fee_rate: Decimal = Decimal("0.0002"),
+        prices: Prices | None = None,
+    ) -> None:
+        self.clock = clock
+        self.prices = prices or Prices(StaticIndex())
+        self.catalogue: dict[str, Instrument] = {i.inst_id: i for i in instruments}
+        self.traders: frozenset[str] = frozenset(trader_codes)
+        self.market = execution.Market(self.catalogue, self.prices, taker_fee_rate, maker_fee_rate)
+        book = self.book = Book()
+        self.timers = Timers()
+        # The book's entities by id, as the store, the views and the WebSocket read them.
+        self.rfqs, self.quotes, self.trades, self.makers = book.rfqs, book.quotes, book.trades, book.makers
+        self.journal = Journal()
+
+    # --- what the store and the metrics read ---------------------------------------------------------------------
+
+    def has_changes(self) -> bool:
+        return bool(self.journal.changes)
+
+    def take_changes(self) -> Changes:
+        return self.journal.take_changes()
+
+    def take_events(self) -> list[Event]:
+        return self.journal.take_events()
+
+    def active_rfq_count(self) -> int:
+        return self.book.live_rfq_count()
+
+    def active_quote_count(self) -> int:
+        return self.book.live_quote_count()
+
+    def restore(
+        self,
+        rfqs: Iterable[Rfq],
+        quotes: Iterable[Quote],
+        trades: Iterable[BlockTrade],
+        makers: Iterable[Maker] = (),
+    ) -> None:
+        """Rebuild state from stored rows (any order); timers that came due fire on the next advance."""
+        self.book.restore(rfqs, quotes, trades, makers)
+        self.timers.add_restored(self.book)
+
+    # --- time ------------------------------------------------------------------------------------------------------
+
+    def advance(self) -> int:
+        """Fire every timer due at the clock's now; returns now. Called before every command and query."""
+        now = self.clock.now_ms()
+        while (timer := self.timers.pop_due(now)) is not None:
+            due, kind, key = timer
+            if kind is TimerKind.RFQ_EXPIRY:
+                rfq = self.rfqs[RfqId(int(key))]
+                if rfq.state.is_active and rfq.valid_until <= now:
+                    self._end_rfq(rfq, Trigger.EXPIRE, now)
+            elif kind is TimerKind.QUOTE_EXPIRY:
+                quote = self.quotes[QuoteId(int(key))]
+                if quote.state.is_active and quote.valid_until <= now:
+                    self._end_quote(quote, Trigger.EXPIRE, now)
+            else:
+                maker = self.makers[str(key)]
+                if maker.cancel_all_after == due:  # not reset or disabled since it was armed
+                    maker.cancel_all_after = 0
+                    self.journal.maker(maker.trader_code)
+                    for quote in self.book.live_quotes(maker.trader_code):
+                        self._end_quote(quote, Trigger.CANCEL, now)
+        return now
+
+    def next_timer_ms(self) -> int | None:
+        return self.timers.next_due()
+
+    # --- RFQs ------------------------------------------------------------------------------------------------------
+
+    def create_rfq(self, cmd: CreateRfq) -> Rfq:
+        now = self.advance()
+        rules.check_counterparties(cmd.counterparties, cmd.taker, self.traders)
+        legs = rules.rfq_legs(self.catalogue, cmd.legs)
+        cl_rfq_id = ClRfqId(rules.check_cl_id(cmd.cl_rfq_id, "clRfqId"))
+        rules.check_tag(cmd.tag)
+        if cl_rfq_id and self.book.live_rfq_by_cl(cmd.taker, cl_rfq_id) is not None:
+            raise errors.DuplicateClRfqId()
+        instruments = [self.catalogue[leg.inst_id] for leg in legs]
+        rfq = Rfq(
+            rfq_id=self.book.next_rfq_id,
+            taker=cmd.taker,
+            counterparties=makers.receiving(cmd.counterparties, self.makers, instruments),
+            legs=legs,
+            c_time=now,
+            u_time=now,
+            valid_until=now + rules.rfq_ttl_ms(instruments),
+            cl_rfq_id=cl_rfq_id,
+            tag=cmd.tag,
+            anonymous=cmd.anonymous,
+            allow_partial=cmd.allow_partial,
+        )
+        self.book.add_rfq(rfq)
+        self.timers.add_rfq_expiry(rfq)
+        self.journal.rfq(rfq)
+        return rfq
+
+    def cancel_rfq(self, cmd: CancelRfq) -> Rfq:
+        now = self.advance()
+        rfq = self.book.own_rfq(cmd.taker, cmd.rfq_id, ClRfqId(cmd.cl_rfq_id))
+        if rfq is None:
+            raise errors.RfqNotFound()
+        self._end_rfq(rfq, Trigger.CANCEL, now)
+        return rfq
+
+    def cancel_all_rfqs(self, taker: str) -> list[Rfq]:
+        now = self.advance()
+        live = self.book.live_rfqs(taker)
+        if not live:
+            raise errors.NoActiveRfqs()
+        for rfq in live:
+            self._end_rfq(rfq, Trigger.CANCEL, now)
+        return live
+
+    # --- quotes ----------------------------------------------------------------------------------------------------
+
+    def create_quote(self, cmd: CreateQuote) -> Quote:
+        now = self.advance()
+        rfq = rules.quotable(self.book.rfq(cmd.rfq_id), cmd.maker)
+        maker = self.makers.get(cmd.maker)
+        if maker is not None and maker.is_frozen(now):
+            raise errors.MmpFrozen()
+        cl_quote_id = ClQuoteId(rules.check_cl_id(cmd.cl_quote_id, "clQuoteId"))
+        rules.check_tag(cmd.tag)
+        expires_in = rules.quote_expiry_s(cmd.expires_in_s)
+        legs = rules.quote_legs(self.catalogue, rfq.rfq_id, rfq.legs, cmd.legs)
+        if maker is not None:
+            marks = {leg.inst_id: self.prices.mark(self.catalogue[leg.inst_id], now) for leg in legs}
+            makers.check_quote_limits(maker, legs, cmd.quote_side, self.catalogue, marks)
+        previous_id = self.book.live_quote_id(rfq.rfq_id, cmd.maker)
+        if cl_quote_id:
+            clash = self.book.live_quote_by_cl(cmd.maker, cl_quote_id)
+            # Re-using the clQuoteId of the quote being replaced is fine: that quote ends right here.
+            if clash is not None and clash.quote_id != previous_id:
+                raise errors.DuplicateClQuoteId()
+        quote = Quote(
+            quote_id=self.book.next_quote_id,
+            rfq_id=rfq.rfq_id,
+            maker=cmd.maker,
+            quote_side=cmd.quote_side,
+            legs=legs,
+            c_time=now,
+            u_time=now,
+            valid_until=now + expires_in * 1000,
+            cl_quote_id=cl_quote_id,
+            tag=cmd.tag,
+            anonymous=cmd.anonymous,
+        )
+        # lmtPx auto-execution: the trade is built (everything that can fail) before anything is stored.
+        fill = None
+        if execution.within_limits(rfq, quote):
+            sizes = execution.execution_sizes(rfq, self.catalogue, ())
+            fill = execution.trade_legs(self.market, rfq, quote, sizes, self.book.next_leg_trade_id, now)
+        if previous_id is not None:
+            self._end_quote(self.quotes[previous_id], Trigger.REPLACE, now)
+        self.book.add_quote(quote)
+        self.timers.add_quote_expiry(quote)
+        self.journal.quote(quote)
+        if fill is not None:
+            self._fill(rfq, quote, fill, now)
+        return quote
+
+    def cancel_quote(self, cmd: CancelQuote) -> Quote:
+        now = self.advance()
+        quote = self.own_quote(cmd.maker, cmd.quote_id, cmd.cl_quote_id)
+        if quote is None or (cmd.rfq_id and cmd.rfq_id != str(quote.rfq_id)):
+            raise errors.QuoteNotFound()  # none of the maker's, or not on the RFQ named
+        self._end_quote(quote, Trigger.CANCEL, now)
+        return quote
+
+    def own_quote(self, maker: str, quote_id: str, cl_quote_id: str) -> Quote | None:
+        """The maker's quote a cancel by quoteId or clQuoteId refers to, if any (no side effects)."""
+        return self.book.own_quote(maker, quote_id, ClQuoteId(cl_quote_id))
+
+    def cancel_all_quotes(self, maker: str) -> list[Quote]:
+        now = self.advance()
+        live = self.book.live_quotes(maker)
+        if not live:
+            raise errors.NoActiveQuotes()
+        for quote in live:
+            self._end_quote(quote, Trigger.CANCEL, now)
+        return live
+
+    # --- execution -------------------------------------------------------------------------------------------------
+
+    def execute_quote(self, cmd: ExecuteQuote) -> BlockTrade:
+        """Fill ``quote`` against its RFQ: both become filled, the RFQ's other live quotes end, one trade."""
+        now = self.advance()
+        rfq = self.book.rfq(cmd.rfq_id)
+        if rfq is None or rfq.taker != cmd.taker:
+            raise errors.RfqNotFound()
+        quote = self.book.quote(cmd.quote_id)
+        if quote is None or quote.rfq_id != rfq.rfq_id:
+            raise errors.RfqNotQuotedBy(rfqId=cmd.rfq_id, quoteId=cmd.quote_id)
+        # MMP counts every execution attempt against the maker's quotes, whether or not it then fills.
+        frozen_now = self._count_attempt(quote.maker, now)
+        try:
+            if not rfq.state.is_active:
+                raise errors.RfqNotExecutable(rfqState=rfq.state.value)
+            if not quote.state.is_active:
+                raise errors.QuoteNotExecutable(quoteState=quote.state.value)
+            sizes = execution.execution_sizes(rfq, self.catalogue, cmd.legs)
+            legs = execution.trade_legs(self.market, rfq, quote, sizes, self.book.next_leg_trade_id, now)
+        except errors.OkxError:
+            if frozen_now:
+                self._mmp_cancel(quote.maker, now)
+            raise
+        trade = self._fill(rfq, quote, legs, now, counted=True)
+        if frozen_now:
+            self._mmp_cancel(quote.maker, now)
+        return trade
+
+    def _fill(self, rfq: Rfq, quote: Quote, legs: tuple[TradeLeg, ...], now: int, counted: bool = False) -> BlockTrade:
+        """Apply an execution whose legs are built; nothing here raises, so the fill is all or nothing."""
+        frozen_now = False if counted else self._count_attempt(quote.maker, now)
+        self._end_quote(quote, Trigger.FILL, now)
+        rfq.winner = quote.maker
+        self._end_rfq(rfq, Trigger.FILL, now)
+        trade = execution.block_trade(self.book.next_trade_id, rfq, quote, legs, now)
+        self.book.add_trade(trade)
+        self.journal.trade(trade)
+        if frozen_now:
+            self._mmp_cancel(quote.maker, now)
+        return trade
+
+    # --- maker controls --------------------------------------------------------------------------------------------
+
+    def set_products(self, code: str, settings: tuple[ProductSetting, ...]) -> None:
+        self.advance()
+        makers.check_products(settings, self.catalogue)
+        self._maker(code).products = settings
+
+    def products(self, code: str) -> tuple[ProductSetting, ...]:
+        maker = self.makers.get(code)
+        return maker.products if maker is not None else ()
+
+    def set_mmp(self, code: str, config: MmpConfig) -> MmpConfig:
+        self.advance()
+        maker = self._maker(code)
+        maker.mmp, maker.attempts = config, []
+        return config
+
+    def mmp(self, code: str) -> Maker:
+        """The maker's MMP state as of now (a freeze that ran out has thawed)."""
+        now = self.advance()
+        maker = self.makers.get(code) or Maker(code)
+        if maker.frozen and not maker.is_frozen(now):
+            self.journal.maker(code)
+        return maker
+
+    def reset_mmp(self, code: str) -> int:
+        now = self.advance()
+        self._maker(code).reset_mmp()
+        return now
+
+    def cancel_all_after(self, code: str, timeout_s: int) -> tuple[int, int]:
+        """Arm (or with 0 disarm) the countdown that cancels every live quote of ``code``; (triggerTime, now)."""
+        now = self.advance()
+        timeout_ms = makers.cancel_all_after_ms(timeout_s)
+        maker = self._maker(code)
+        maker.cancel_all_after = now + timeout_ms if timeout_ms else 0
+        if maker.cancel_all_after:
+            self.timers.add_cancel_all_after(maker)
+        return maker.cancel_all_after, now
+
+    def _maker(self, code: str) -> Maker:
+        maker = self.makers.get(code)
+        if maker is None:
+            maker = self.makers[code] = Maker(code)
+        self.journal.maker(code)
+        return maker
+
+    def _count_attempt(self, code: str, now: int) -> bool:
+        maker = self.makers.get(code)
+        if maker is None or maker.mmp is None:
+            return False
+        self.journal.maker(code)
+        return maker.record_attempt(now)
+
+    def _mmp_cancel(self, code: str, now: int) -> None:
+        for quote in self.book.live_quotes(code):
+            self._end_quote(quote, Trigger.MMP, now, reason="mmp_canceled")
+
+    # --- queries (queries.py) --------------------------------------------------------------------------------------
+
+    def find_rfqs(self, q: RfqQuery) -> list[Rfq]:
+        self.advance()
+        return queries.find_rfqs(self.book, q)
+
+    def find_quotes(self, q: QuoteQuery) -> list[Quote]:
+        self.advance()
+        return queries.find_quotes(self.book, q)
+
+    def find_trades(self, q: TradeQuery) -> list[BlockTrade]:
+        self.advance()
+        return queries.find_trades(self.book, q)
+
+    def public_trades(self, until_ms: int, begin_id: int | None, end_id: int | None, limit: int) -> list[BlockTrade]:
+        self.advance()
+        return queries.public_trades(self.book, until_ms, begin_id, end_id, limit)
+
+    def public_legs(self, inst_id: str, since_ms: int, until_ms: int, limit: int) -> list[tuple[BlockTrade, TradeLeg]]:
+        self.advance()
+        return queries.public_legs(self.book, inst_id, since_ms, until_ms, limit)
+
+    def block_volumes(self, inst: Instrument, since_ms: int, until_ms: int) -> tuple[Decimal, Decimal]:
+        self.advance()
+        return queries.block_volumes(self.book, inst, since_ms, until_ms)
+
+    # --- endings and what they cascade to --------------------------------------------------------------------------
+
+    def _end_rfq(self, rfq: Rfq, trigger: Trigger, now: int) -> None:
+        transition_rfq(rfq, trigger, now)
+        self.book.rfq_ended(rfq)
+        self.journal.rfq(rfq)
+        quote_trigger = Trigger.EXPIRE if trigger is Trigger.EXPIRE else Trigger.RFQ_ENDED
+        for quote in self.book.live_quotes_on(rfq.rfq_id):
+            self._end_quote(quote, quote_trigger, now)
+
+    def _end_quote(self, quote: Quote, trigger: Trigger, now: int, reason: str = "") -> None:
+        transition_quote(quote, trigger, now, reason)
+        self.book.quote_ended(quote)
+        self.journal.quote(quote)
