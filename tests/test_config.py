@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from openrfq.bots.accounts import with_bot_accounts
 from openrfq.cli import config_to_text_summary
 from openrfq.config import (
     DEMO_CONFIG_TOML,
@@ -86,7 +87,7 @@ def _error(text: str) -> str:
 
 
 def test_demo_accounts_one_taker_two_lp_makers_and_the_wagmi_bot() -> None:
-    config = demo_config(TODAY)
+    config = with_bot_accounts(demo_config(TODAY))
 
     assert [(a.uid, a.trader_code, a.type, a.generated) for a in config.accounts] == [
         ("100001", "TAKER1", "", False),
@@ -764,7 +765,8 @@ def test_the_documented_example_is_valid() -> None:
 
 
 def test_without_a_bots_key_the_wagmi_bot_runs_on_an_account_of_its_own() -> None:
-    config = _parse(ACCOUNT)
+    declared = _parse(ACCOUNT)
+    config = with_bot_accounts(declared)
 
     assert config.bots == (BotSettings(),)
     wagmi = config.account("WAGMI")
@@ -772,10 +774,11 @@ def test_without_a_bots_key_the_wagmi_bot_runs_on_an_account_of_its_own() -> Non
     (key,) = wagmi.keys
     assert key.api_key.startswith("bot-") and len(key.secret_key) == 32
     assert "WAGMI" not in config_to_text_summary(config)  # its key is the venue's own, never printed
+    assert [a.trader_code for a in declared.accounts] == ["TAKER1"]  # the file's; the venue adds its bots'
 
 
 def test_bots_empty_turns_the_bots_off() -> None:
-    config = _parse("bots = []\n" + ACCOUNT)
+    config = with_bot_accounts(_parse("bots = []\n" + ACCOUNT))
 
     assert config.bots == ()
     assert [a.trader_code for a in config.accounts] == ["TAKER1"]
@@ -799,6 +802,7 @@ def test_a_bot_may_run_a_declared_account_and_settings_are_read() -> None:
         """
     )
 
+    config = with_bot_accounts(config)
     maker1, ngmi = config.bots
     assert maker1 == BotSettings(
         "MAKER1",
@@ -816,7 +820,7 @@ def test_a_bot_may_run_a_declared_account_and_settings_are_read() -> None:
 
 
 def test_generated_uids_skip_declared_ones() -> None:
-    config = _parse(ACCOUNT.replace('"100001"', '"900001"'))
+    config = with_bot_accounts(_parse(ACCOUNT.replace('"100001"', '"900001"')))
 
     assert config.account("WAGMI").uid == "900002"
 

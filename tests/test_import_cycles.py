@@ -36,8 +36,8 @@ def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            targets.add(base)
-            targets.update(f"{base}.{alias.name}" for alias in node.names)
+            for alias in node.names:  # a submodule if there is one by that name, else a name from ``base``
+                targets.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
     found = set()
     for target in targets:
         while target and target not in modules:  # a name imported from a module: the module

@@ -8,6 +8,7 @@ from openrfq.api.app import OkxApi
 from openrfq.api.auth import Authenticator
 from openrfq.api.ratelimit import RateLimiter
 from openrfq.asgi import VenueApp
+from openrfq.bots.accounts import with_bot_accounts
 from openrfq.config import Config, PriceSettings
 from openrfq.control.api import ControlApi
 from openrfq.domain.clock import Clock, SystemClock
@@ -63,6 +64,7 @@ def build_app(config: Config, data_dir: Path, clock: Clock | None = None, admin_
     """The venue on ``data_dir``, which it keeps locked until its committer closes the store. Raises StoreError
     (one line, for the command to print) when the directory is in use or its store is damaged."""
     clock = clock or SystemClock()
+    config = with_bot_accounts(config)
     store = SqliteStore(data_dir / DB_NAME)
     try:
         venue = _restored(config, clock, store)

@@ -57,7 +57,8 @@ async def running(
     run = Running(server, serving, bound, certfile is not None)
     loopback = _loopback(host)
     for settings in config.bots:
-        key = next(k for k in config.account(settings.trader_code).keys if "trade" in k.permissions)
+        account = api.services.config.account(settings.trader_code)  # the venue's config: bots' accounts in it
+        key = next(k for k in account.keys if "trade" in k.permissions)
         run.bots.append(
             LiquidityProvider(
                 settings, key, run.url(loopback), run.ws_url(loopback), tls=bot_tls() if run.tls else None

@@ -1,14 +1,17 @@
 """The accounts the venue makes for its bots: a ``[[bots]]`` entry whose trader code no ``[[accounts]]`` declares
-runs on an LP account of its own, with a key nobody outside the running venue can know."""
+runs on an LP account of its own, with a key nobody outside the running venue can know.
+
+A config says what its file declares; ``with_bot_accounts`` is the config a venue runs (``runtime.build_app``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
 from typing import ClassVar
 
-from openrfq.config.schema import Account, ApiKey, BotSettings
+from openrfq.config.schema import Account, ApiKey, BotSettings, Config
 
 FIRST_UID = 900001
 _SECRET = secrets.token_bytes(32)  # per process: a bot's key changes with every start
@@ -18,6 +21,12 @@ class BotAccount(Account, frozen=True, forbid_unknown_fields=True):
     """An account made for a bot: its key is random and never printed."""
 
     generated: ClassVar[bool] = True
+
+
+def with_bot_accounts(config: Config) -> Config:
+    """``config`` with an account for each of its bots that has none (a config that has them all, unchanged)."""
+    made = made_for(config.bots, config.accounts)
+    return dataclasses.replace(config, accounts=config.accounts + made) if made else config
 
 
 def made_for(bots: tuple[BotSettings, ...], accounts: tuple[Account, ...]) -> tuple[Account, ...]:

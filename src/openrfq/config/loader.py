@@ -17,7 +17,6 @@ from typing import Any
 
 import msgspec
 
-from openrfq.bots import accounts as bot_accounts
 from openrfq.config.errors import ConfigError, explain
 from openrfq.config.schema import PRICE, Account, Config, ConfigFile, Instruments, Prices, PriceSettings
 from openrfq.domain.instrument import Instrument
@@ -84,7 +83,7 @@ def _assemble(
     _unique_accounts(accounts)
     _check_bots(file, accounts)
     return Config(
-        accounts=accounts + bot_accounts.made_for(file.bots, accounts),
+        accounts=accounts,
         instruments=_instruments(file.instruments, today),
         rate_limits_enabled=file.rate_limits.enabled,
         taker_fee_rate=Decimal(repr(file.fees.taker_fee_rate)),  # repr: the float's shortest text, "0.0005"
