@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from openrfq.api.app import OkxApi
-from openrfq.api.auth import signed_headers
+from openrfq.client.signing import signed_headers
 from openrfq.config import Account, ApiKey, Config
 from openrfq.domain.clock import ManualClock
 from openrfq.instruments.catalogue import default_instruments
