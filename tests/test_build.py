@@ -14,7 +14,7 @@ import openrfq
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "openrfq"
 HOT = ["openrfq.engine", "openrfq.api.app", "openrfq.api.params", "openrfq.store.committer", "openrfq.domain.rules"]
-STORED = ["openrfq.domain.models", "openrfq.domain.makers", "openrfq.client.wire"]  # msgspec Structs: always Python
+STORED = ["openrfq.domain.models", "openrfq.domain.makers", "openrfq.wire"]  # msgspec Structs: always Python
 
 
 def _compiled(module: str) -> bool:

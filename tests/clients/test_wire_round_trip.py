@@ -1,4 +1,4 @@
-"""One set of wire Structs (openrfq.client.wire): what the venue's views render, encoded by its codec, decodes into
+"""One set of wire Structs (openrfq.wire): what the venue's views render, encoded by its codec, decodes into
 the client's types and re-encodes to the same bytes: no field lost, renamed or reordered, no number reformatted.
 
 The client reads numbers as Decimal and times as int; re-encoding writes them back as the venue's Structs
@@ -14,8 +14,9 @@ import msgspec
 import msgspec.inspect as mi
 
 from builders import SPOT_LEG, SWAP_LEG, Party, Venue, create_quote, create_rfq
+from openrfq import wire
 from openrfq.api import codec, views
-from openrfq.client import answers, wire
+from openrfq.client import answers
 
 T = TypeVar("T")
 OPTION = "BTC-USD-251114-100000-C"

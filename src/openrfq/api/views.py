@@ -1,4 +1,4 @@
-"""Entities rendered for one viewer as the wire Structs (``openrfq.client.wire``): OKX's field names and order,
+"""Entities rendered for one viewer as the wire Structs (``openrfq.wire``): OKX's field names and order,
 numbers as strings. The codec encodes them; the client decodes the same Structs.
 
 The engine stores facts; what a caller sees depends on who it is: makers never see clRfqId, takers never see
@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from msgspec import UNSET
 
+from openrfq import wire
 from openrfq.api.codec import num
-from openrfq.client import wire
 from openrfq.config import Account
 from openrfq.domain.instrument import Instrument
 from openrfq.domain.models import BlockTrade, Quote, QuoteLeg, Rfq, RfqLeg, TradeLeg

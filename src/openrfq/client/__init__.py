@@ -4,12 +4,14 @@
 - ``WsClient`` (``ws``): the business WebSocket, logged in and subscribed, kept alive and reconnected, as an
   async iterator of decoded pushes;
 - ``signing``: OKX's request and login signatures;
-- ``wire``: the answers and pushes as msgspec Structs, shared with the venue that renders them; ``answers``:
-  the same as the client reads them (``Decimal`` numbers, ``int`` times).
+- ``wire`` (``openrfq.wire``, a leaf outside both client and venue): the answers and pushes as msgspec Structs,
+  shared with the venue that renders them; ``answers``: the same as the client reads them (``Decimal`` numbers,
+  ``int`` times).
 """
 
 from __future__ import annotations
 
+from openrfq import wire
 from openrfq.client.answers import (
     BlockTicker,
     CancelAllAfter,
@@ -58,4 +60,5 @@ __all__ = [
     "TradeLeg",
     "WsClient",
     "WsRefused",
+    "wire",
 ]

@@ -7,8 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TypeAlias
 
-from openrfq.client import wire
-from openrfq.client.wire import CancelResult, Counterparty
+from openrfq import wire
+from openrfq.wire import CancelResult, Counterparty
 
 RfqLeg: TypeAlias = wire.RfqLeg[Decimal]
 Rfq: TypeAlias = wire.Rfq[Decimal, int]

@@ -12,9 +12,10 @@ Fields that may be "" stay ``str`` at both ends. A field only some answers carry
 not in create-rfq) defaults to ``UNSET``: it is left out of the JSON, and a client that decodes an answer without
 it sees ``UNSET``. Fields the client does not know are ignored, so a venue may add some.
 
-This module imports msgspec alone: the venue may import it, and it must import nothing of the venue. Its Structs
-stay Python (not compiled by mypyc: msgspec must see them as its own). ``gc=False``: they hold strings, numbers
-and lists of each other, never a reference back, so the cyclic GC need not track them.
+This module imports msgspec alone, and sits outside both: the client (``openrfq.client``) and the venue
+(``api/views.py``) import it, and the venue's compiled modules do so without the client's httpx and websockets.
+Its Structs stay Python (not compiled by mypyc: msgspec must see them as its own). ``gc=False``: they hold
+strings, numbers and lists of each other, never a reference back, so the cyclic GC need not track them.
 """
 
 from __future__ import annotations
