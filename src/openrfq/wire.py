@@ -168,7 +168,7 @@ class BlockTicker(Wire, Generic[Num, Int], kw_only=True):
     ts: Int
 
 
-class Instrument(Wire, Generic[Num, Int], kw_only=True):
+class Instrument(Wire, Generic[Num], kw_only=True):
     """Every field of OKX's Get instruments; those that do not apply to the type are ""."""
 
     inst_type: str

@@ -98,7 +98,7 @@ def _opt(value: Decimal | int | None) -> str:
     return "" if value is None else str(value) if isinstance(value, int) else num(value)
 
 
-def instrument(i: Instrument) -> wire.Instrument[str, str]:
+def instrument(i: Instrument) -> wire.Instrument[str]:
     """Every field of OKX's Get instruments; those that do not apply to the type are ""."""
     spot = i.inst_type.value == "SPOT"
     return wire.Instrument(
