@@ -32,7 +32,7 @@ import uvloop
 from common import LOADGEN_CPU, MAKERS, QUOTE_LEG, RFQ_LEG, TAKER, config_toml, iso_ms, openrfq_server, signed_headers
 from websockets.asyncio.client import ClientConnection, connect
 
-from openrfq.ws.protocol import login_sign
+from openrfq.client.signing import login_sign
 
 
 async def subscriber(

@@ -13,7 +13,7 @@ import httpx
 import msgspec
 
 from openrfq.asgi import VenueApp
-from openrfq.api.auth import signed_headers
+from openrfq.client.signing import signed_headers
 from openrfq.config import Account, ApiKey, Config
 from openrfq.domain.clock import ManualClock
 from openrfq.instruments.catalogue import default_instruments

@@ -16,8 +16,7 @@ from typing import IO, Any
 
 import httpx
 
-from openrfq.api.auth import signed_headers
-from openrfq.config import ApiKey
+from openrfq.client.signing import Key, signed_headers
 
 # The accounts the subprocess serves; rate limits off unless a test asks for them.
 CONFIG_TOML = """
@@ -177,7 +176,7 @@ class SignedClient:
     def request(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         key, secret, passphrase = KEYS[self.name]
         text = "" if body is None else json.dumps(body)
-        headers = signed_headers(ApiKey(key, secret, passphrase), method, path, text, int(time.time() * 1000))
+        headers = signed_headers(Key(key, secret, passphrase), method, path, text, int(time.time() * 1000))
         response = self.http.request(method, self.server.url + path, content=text.encode(), headers=headers)
         answer: dict[str, Any] = response.json()
         return answer

@@ -21,7 +21,7 @@ HOT = [
     "openrfq.store.committer",
     "openrfq.domain.rules",
 ]
-STORED = ["openrfq.domain.models", "openrfq.domain.makers"]  # msgspec decodes them: always Python
+STORED = ["openrfq.domain.models", "openrfq.domain.makers", "openrfq.wire"]  # msgspec Structs: always Python
 
 
 def _compiled(module: str) -> bool:

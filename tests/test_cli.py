@@ -19,8 +19,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from openrfq import __version__
-from openrfq.api.auth import signed_headers
 from openrfq.cli import app
+from openrfq.client.signing import signed_headers
 from openrfq.config import ApiKey
 from openrfq.runtime import DB_NAME
 from openrfq.store.base import Batch

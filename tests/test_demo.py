@@ -107,8 +107,10 @@ async def test_the_demo_taker_waits_out_the_execute_limit_after_a_retry(monkeypa
     monkeypatch.setattr(demo_module.asyncio, "sleep", sleep)
     taker = object.__new__(Taker)
     taker.board = Board()
-    leg = QuoteLeg("BTC-USDT", Decimal("1"), "buy", px=Decimal("60000"))
-    taker.board.quotes["5"] = Quote("5", "1", "active", "sell", 1, 1, 2, [leg])
+    leg = QuoteLeg(inst_id="BTC-USDT", sz=Decimal("1"), side="buy", px=Decimal("60000"))
+    taker.board.quotes["5"] = Quote(
+        quote_id="5", rfq_id="1", state="active", quote_side="sell", c_time=1, u_time=1, valid_until=2, legs=[leg]
+    )
     taker.rest = _Refusing()  # type: ignore[assignment]
 
     assert await taker._execute_best("1") == "trade"

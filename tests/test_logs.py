@@ -22,12 +22,11 @@ import pytest
 from websockets.sync.client import connect as ws_connect
 
 from openrfq import logs
-from openrfq.api.auth import signed_headers
+from openrfq.client.signing import login_sign, signed_headers
 from openrfq.config import ApiKey
 from openrfq.domain.enums import QuoteState, RfqState, Side
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
 from openrfq.domain.models import BlockTrade, Quote, Rfq
-from openrfq.ws.protocol import login_sign
 from serverproc import free_port
 
 

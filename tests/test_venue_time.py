@@ -82,3 +82,28 @@ async def test_the_system_clock_cannot_be_advanced_and_waits_on_the_loop() -> No
     with pytest.raises(RuntimeError):
         await time.advance_to(time.now_ms() + 1000)
     assert not time.virtual
+
+
+async def test_a_sleep_ends_early_when_its_interrupt_is_set_and_on_time_otherwise() -> None:
+    time = VenueTime(ManualClock(START))
+    interrupt = asyncio.Event()
+    woke: list[int] = []
+
+    async def sleeper() -> None:
+        await time.sleep_until(START + 1000, interrupt)
+        woke.append(time.now_ms() - START)
+        interrupt.clear()
+        await time.sleep_until(START + 2000, interrupt)
+        woke.append(time.now_ms() - START)
+
+    task = asyncio.create_task(sleeper())
+    await asyncio.sleep(0)
+    await time.advance_to(START + 10)
+    interrupt.set()
+    await asyncio.sleep(0.01)
+    assert woke == [10]  # the interrupt, before its due time
+
+    await time.advance_to(START + 2000)  # the second sleep is not interrupted: it wakes on time
+
+    assert woke == [10, 2000]
+    assert task.done()

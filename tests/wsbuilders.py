@@ -17,11 +17,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from builders import make_config
 from openrfq.asgi import VenueApp
 from openrfq.client import OpenRfqClient
+from openrfq.client.signing import login_sign
 from openrfq.config import Config
 from openrfq.domain.clock import Clock
 from openrfq.runtime import build_app
 from openrfq.serving import server_config
-from openrfq.ws.protocol import login_sign
 from serverproc import free_port
 
 

@@ -10,7 +10,6 @@ own WebSocket subscription, drawn live with rich; a summary follows. Nothing is 
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import tempfile
 import time
@@ -18,21 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-import msgspec
 from rich.console import Console, Group
 from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
-from websockets.asyncio.client import ClientConnection, connect
 
 from openrfq.bots.pricing import taker_cost
-from openrfq.client import ApiError, Leg, OpenRfqClient, Quote, Rfq, Trade
+from openrfq.client import ApiError, Item, Leg, OpenRfqClient, Quote, Rfq, Trade, WsClient, wire
 from openrfq.config import DEMO_CONFIG_TOML, Config, parse_config
 from openrfq.runtime import build_app
 from openrfq.serving import Running, running
-from openrfq.ws.protocol import login_sign
 
 DEMO_BOTS_TOML = """
 [[bots]]
@@ -72,12 +67,11 @@ class Board:
     steps: list[str] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def apply(self, channel: str, item: dict[str, Any]) -> None:
-        if channel == "rfqs":
-            rfq = msgspec.convert(item, Rfq, strict=False)
-            self.rfqs[rfq.rfq_id] = rfq
-        elif channel == "quotes":
-            quote = msgspec.convert(item, Quote, strict=False)
+    def apply(self, item: Item) -> None:
+        if isinstance(item, wire.Rfq):
+            self.rfqs[item.rfq_id] = item
+        elif isinstance(item, wire.Quote):
+            quote = item
             if quote.state == "active":
                 # A maker's new quote on an RFQ replaces its previous one (which was just pushed canceled).
                 for old in self.quotes.values():
@@ -85,8 +79,8 @@ class Board:
                     if same and old.quote_id != quote.quote_id and old.state == "canceled" and not old.reason:
                         self.replaced.add(old.quote_id)
             self.quotes[quote.quote_id] = quote
-        elif channel == "struc-block-trades":
-            self.trades.append(msgspec.convert(item, Trade, strict=False))
+        elif isinstance(item, wire.Trade):
+            self.trades.append(item)
         self.changed.set()
 
     def active_quotes(self, rfq_id: str) -> list[Quote]:
@@ -136,19 +130,17 @@ class Taker:
 
     def __init__(self, run: Running, board: Board, pace_s: float, refresh: Callable[[], None]) -> None:
         self.rest = OpenRfqClient(run.url(), *TAKER)
-        self.ws_url = run.ws_url()
+        self.ws = WsClient(run.ws_url(), *TAKER, channels=("rfqs", "quotes", "struc-block-trades"))
         self.board, self.pace_s, self.refresh = board, pace_s, refresh
 
     def step(self, text: str) -> None:
         self.board.steps.append(f"{time.strftime('%H:%M:%S')}  {text}")
         self.refresh()
 
-    async def listen(self, ws: ClientConnection) -> None:
-        async for text in ws:
-            message = json.loads(text)
-            channel = message.get("arg", {}).get("channel")
-            for item in message.get("data", []):
-                self.board.apply(channel, item)
+    async def listen(self) -> None:
+        async for push in self.ws:
+            for item in push.data:
+                self.board.apply(item)
             self.refresh()
 
     async def until(self, what: str, done: Callable[[], bool]) -> None:
@@ -161,18 +153,23 @@ class Taker:
             raise DemoFailed(f"timed out waiting for {what}") from None
 
     async def script(self) -> None:
-        async with connect(self.ws_url) as ws:
-            ts = str(int(time.time()))
-            login = {"apiKey": TAKER[0], "passphrase": TAKER[2], "timestamp": ts, "sign": login_sign(TAKER[1], ts)}
-            await ws.send(json.dumps({"op": "login", "args": [login]}))
-            channels = [{"channel": c} for c in ("rfqs", "quotes", "struc-block-trades")]
-            await ws.send(json.dumps({"op": "subscribe", "args": channels}))
-            listener = asyncio.create_task(self.listen(ws))
-            try:
-                await self._script()
-            finally:
-                listener.cancel()
-                await self.rest.aclose()
+        listener = asyncio.create_task(self.listen())
+        try:
+            await self.until_connected()
+            await self._script()
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+            await self.ws.aclose()
+            await self.rest.aclose()
+
+    async def until_connected(self) -> None:
+        """Logged in and subscribed: from here on, the board sees everything the script does."""
+        try:
+            async with asyncio.timeout(STEP_TIMEOUT_S):
+                await self.ws.connected.wait()
+        except TimeoutError:
+            raise DemoFailed(f"could not log in on {self.ws.url}") from None
 
     async def _script(self) -> None:
         b = self.board
@@ -318,4 +315,4 @@ ccxt:
   okx = ccxt.okx({{"apiKey": "demo-taker1-key", "secret": "DEMO-TAKER1-SECRET", "password": "Demo-taker1-pass"}})
   okx.urls["api"]["rest"] = "{url}"
   okx.privateGetRfqQuotes()
-"""
+"""  # noqa: E501 (commands to copy, one per line)

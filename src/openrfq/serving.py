@@ -61,7 +61,12 @@ async def running(
         key = next(k for k in account.keys if "trade" in k.permissions)
         run.bots.append(
             LiquidityProvider(
-                settings, key, run.url(loopback), run.ws_url(loopback), tls=bot_tls() if run.tls else None
+                settings,
+                key,
+                run.url(loopback),
+                run.ws_url(loopback),
+                tls=bot_tls() if run.tls else None,
+                venue_time=api.services.time,  # re-quotes in venue time: a virtual clock's advance includes them
             )
         )
     if run.bots:  # the bots' HTTP client would log every request at info; the venue logs its own requests

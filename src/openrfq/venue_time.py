@@ -69,24 +69,32 @@ class VenueTime:
     def call_later(self, delay_ms: int, callback: Callable[[], None]) -> Timer:
         return self.call_at(self.clock.now_ms() + delay_ms, callback)
 
-    async def sleep_until(self, due_ms: int) -> None:
+    async def sleep_until(self, due_ms: int, interrupt: asyncio.Event | None = None) -> None:
+        """Until venue time reaches ``due_ms``, or until ``interrupt`` is set (an early wake-up: a task woken so is
+        not one that ``advance_to`` waits for)."""
         task = asyncio.current_task()
         self._discard(task)  # waiting again: what woke it has settled
-        if due_ms <= self.clock.now_ms():
+        if due_ms <= self.clock.now_ms() or (interrupt is not None and interrupt.is_set()):
             await asyncio.sleep(0)
             return
-        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        woken: asyncio.Future[bool] = asyncio.get_running_loop().create_future()  # True: by time
 
-        def wake() -> None:
+        def wake(by_time: bool = True) -> None:
             if not woken.done():
-                woken.set_result(None)
+                woken.set_result(by_time)
 
         timer = self.call_at(due_ms, wake)
+        watcher = None
+        if interrupt is not None:
+            watcher = asyncio.ensure_future(interrupt.wait())
+            watcher.add_done_callback(lambda _: wake(False))
         try:
-            await woken
+            by_time = await woken
         finally:
             timer.cancel()
-        if self.virtual and task is not None and not task.done():
+            if watcher is not None:
+                watcher.cancel()
+        if by_time and self.virtual and task is not None and not task.done():
             self._awake.add(task)  # running on the time advance_to gave it, until it waits again or ends
             self._settled.clear()
             task.add_done_callback(self._discard)

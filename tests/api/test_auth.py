@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from builders import Party, Venue
-from openrfq.api.auth import FAILURES_ALLOWED, iso_timestamp, sign, signed_headers
+from openrfq.api.auth import FAILURES_ALLOWED
+from openrfq.client.signing import iso_timestamp, sign, signed_headers
 
 PATH = "/api/v5/rfq/counterparties"
 FAILURES = FAILURES_ALLOWED.count

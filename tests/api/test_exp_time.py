@@ -7,7 +7,7 @@ import json
 import pytest
 
 from builders import Party, Venue, rfq_body
-from openrfq.api.auth import signed_headers
+from openrfq.client.signing import signed_headers
 
 CREATE = "/api/v5/rfq/create-rfq"
 EXPIRED = {

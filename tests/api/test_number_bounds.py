@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from builders import Party, Venue, create_quote, create_rfq, quote_body
-from openrfq.api.auth import signed_headers
+from openrfq.client.signing import signed_headers
 
 CREATE_RFQ = "/api/v5/rfq/create-rfq"
 CREATE_QUOTE = "/api/v5/rfq/create-quote"

@@ -1,11 +1,16 @@
 """The LP bot against a live venue: it quotes every RFQ naming it within 200 ms, replaces its quote before it
-expires, never quotes an RFQ that ended, and rides out an MMP freeze."""
+expires, never quotes an RFQ that ended, and rides out an MMP freeze.
+
+Where the bot waits (a re-quote, a thaw), the venue and the bot share a ManualClock that stands still until the
+test advances it (``VenueTime.advance_to``, which returns once the tasks it woke wait again): no test sleeps for
+the bot's timers."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -17,10 +22,12 @@ from websockets.asyncio.client import ClientConnection
 from builders import make_config
 from openrfq.bots.lp import LiquidityProvider
 from openrfq.bots.pricing import quote_legs
-from openrfq.client import Leg, OpenRfqClient
+from openrfq.client import Leg, OpenRfqClient, WsClient
 from openrfq.config import BotSettings, Config, demo_config
+from openrfq.domain.clock import ManualClock
 from openrfq.runtime import build_app
 from openrfq.serving import Running, running
+from openrfq.venue_time import VenueTime
 from wsbuilders import Live, logged_in, receive
 
 SPOT = [Leg("BTC-USDT", "0.5", "buy")]
@@ -42,6 +49,33 @@ async def _venue(tmp_path: Path, config: Config) -> AsyncIterator[tuple[Live, Ru
 async def venue(tmp_path: Path) -> AsyncIterator[tuple[Live, Running]]:
     async for v in _venue(tmp_path, _config()):
         yield v
+
+
+@contextlib.asynccontextmanager
+async def _on_a_manual_clock(tmp_path: Path, **bot: Any) -> AsyncIterator[tuple[Live, LiquidityProvider, VenueTime]]:
+    """The venue and its bot on one ManualClock, standing still from now (so wall-clock signatures still pass)."""
+    clock = ManualClock(int(time.time() * 1000))
+    venue_time = VenueTime(clock)
+    config = _config(**bot)
+    app = build_app(config, tmp_path, clock)
+    async with running(app, replace(config, bots=())) as run:
+        live = Live(app, run.port, config)
+        key = config.account("MAKER1").keys[0]
+        lp = LiquidityProvider(config.bots[0], key, live.url, live.ws_url, venue_time=venue_time)
+        task = asyncio.create_task(lp.run(), name="bot-MAKER1")
+        try:
+            async with asyncio.timeout(5):
+                await lp.connected.wait()
+            yield live, lp, venue_time
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def _until(done: Callable[[], bool]) -> None:
+    async with asyncio.timeout(2):
+        while not done():
+            await asyncio.sleep(0.01)
 
 
 async def _quote_push(ws: ClientConnection, timeout: float = 2.0, state: str | None = None) -> dict[str, Any]:
@@ -96,32 +130,37 @@ async def test_the_bot_quotes_every_rfq_naming_it_within_200_ms(venue: tuple[Liv
 
 
 async def test_the_bot_replaces_its_quote_before_it_expires(tmp_path: Path) -> None:
-    async for live, _ in _venue(tmp_path, _config(expires_in_s=10, requote_before_s=8)):
+    async with _on_a_manual_clock(tmp_path, expires_in_s=10, requote_before_s=8) as (live, bot, venue_time):
         taker_ws = await logged_in(live, "taker1", "quotes")
         async with live.rest("taker1") as taker:
             rfq = await taker.create_rfq(["MAKER1"], SPOT)
             first = await _quote_push(taker_ws)
-            second = await _quote_push(taker_ws, timeout=4, state="active")  # due 2 s after the first
+            await _until(lambda: bot.stats.quotes == 1)  # asleep until its re-quote is due
+            due = int(first["cTime"]) + 2_000  # 8 s before the quote's 10 s run out
+            await venue_time.advance_to(due - 1)
+            quotes_before_due = bot.stats.quotes
+            await venue_time.advance_to(due)
+            second = await _quote_push(taker_ws, state="active")
             quotes = {q.quote_id: q for q in await taker.quotes(rfqId=rfq.rfq_id)}
         await taker_ws.close()
 
-        assert second["quoteId"] != first["quoteId"]
-        assert quotes[first["quoteId"]].state == "canceled"  # replaced: one active quote per maker per RFQ
-        assert quotes[second["quoteId"]].state == "active"
-        assert int(first["validUntil"]) - int(first["cTime"]) == 10_000
-        assert int(second["cTime"]) - int(first["cTime"]) >= 1_900
+    assert quotes_before_due == 1
+    assert second["quoteId"] != first["quoteId"]
+    assert quotes[first["quoteId"]].state == "canceled"  # replaced: one active quote per maker per RFQ
+    assert quotes[second["quoteId"]].state == "active"
+    assert int(first["validUntil"]) - int(first["cTime"]) == 10_000
+    assert int(second["cTime"]) - int(first["cTime"]) == 2_000
 
 
 async def test_the_bot_never_quotes_an_rfq_that_ended(tmp_path: Path) -> None:
-    async for live, run in _venue(tmp_path, _config(expires_in_s=10, requote_before_s=9)):
-        bot = run.bots[0]
+    async with _on_a_manual_clock(tmp_path, expires_in_s=10, requote_before_s=9) as (live, bot, venue_time):
         async with live.rest("taker1") as taker:
             rfq = await taker.create_rfq(["MAKER1"], SPOT)
-            async with asyncio.timeout(1):
-                while bot.stats.quotes < 1:
-                    await asyncio.sleep(0.01)
+            await _until(lambda: bot.stats.quotes == 1)
+            quoted_at = venue_time.now_ms()
             await taker.cancel_rfq(rfq.rfq_id)
-            await asyncio.sleep(1.5)  # past the moment (1 s after quoting) it would have replaced its quote
+            # Past the moment (1 s after quoting) it would have replaced its quote.
+            await venue_time.advance_to(quoted_at + 1_500)
             quotes = await taker.quotes(rfqId=rfq.rfq_id)
 
         assert [q.state for q in quotes] == ["canceled"]
@@ -130,8 +169,7 @@ async def test_the_bot_never_quotes_an_rfq_that_ended(tmp_path: Path) -> None:
 
 
 async def test_the_bot_rides_out_an_mmp_freeze_and_quotes_again_after_the_thaw(tmp_path: Path) -> None:
-    async for live, run in _venue(tmp_path, _config()):
-        bot = run.bots[0]
+    async with _on_a_manual_clock(tmp_path) as (live, bot, venue_time):
         taker_ws = await logged_in(live, "taker1", "quotes")
         async with live.rest("taker1") as taker, live.rest("maker1") as maker:
             await maker.set_mmp(time_interval_ms=5000, frozen_interval_ms=2000, count_limit=1)
@@ -142,19 +180,24 @@ async def test_the_bot_rides_out_an_mmp_freeze_and_quotes_again_after_the_thaw(t
             assert second["rfqId"] == waiting.rfq_id
 
             await taker.execute_quote(traded.rfq_id, first["quoteId"])  # the one execution MMP allows: frozen
-            frozen_at = time.monotonic()
+            frozen_at = venue_time.now_ms()
             canceled = await _quote_push(taker_ws, state="canceled")
             assert canceled["quoteId"] == second["quoteId"]
             assert (await maker.mmp()).mmp_frozen
 
-            requoted = await _quote_push(taker_ws, timeout=5, state="active")
-            thawed_after = time.monotonic() - frozen_at
+            await _until(lambda: bot.frozen_until_ms > 0)  # it met 70008 and waits for the thaw
+            thaw = bot.frozen_until_ms
+            await venue_time.advance_to(thaw - 1)
+            quotes_while_frozen = bot.stats.quotes
+            await venue_time.advance_to(thaw)
+            requoted = await _quote_push(taker_ws, state="active")
+            assert all(not t.done() for t in asyncio.all_tasks() if t.get_name() == "bot-MAKER1")
         await taker_ws.close()
 
-        assert requoted["rfqId"] == waiting.rfq_id
-        assert 1.8 <= thawed_after < 3.5, thawed_after
-        assert bot.stats.rejected >= 1  # it met 70008 and kept going
-        assert all(not t.done() for t in asyncio.all_tasks() if t.get_name() == "bot-MAKER1")
+    assert requoted["rfqId"] == waiting.rfq_id
+    assert thaw == frozen_at + 2_000 and quotes_while_frozen == 2
+    assert int(requoted["cTime"]) == thaw
+    assert bot.stats.rejected >= 1  # it met 70008 and kept going
 
 
 async def test_the_bot_catches_up_on_rfqs_sent_while_it_was_away(tmp_path: Path) -> None:
@@ -181,13 +224,17 @@ async def test_the_bot_catches_up_on_rfqs_sent_while_it_was_away(tmp_path: Path)
 async def test_serve_runs_the_wagmi_bot_for_a_taker_alone(tmp_path: Path) -> None:
     config = demo_config()
     app = build_app(config, tmp_path)
+    keys = ("demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass")
     async with running(app, config) as run:
         await run.bots[0].connected.wait()
-        client = OpenRfqClient(run.url(), "demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass")
-        async with client as taker:
+        async with OpenRfqClient(run.url(), *keys) as taker, WsClient(run.ws_url(), *keys, channels=["quotes"]) as ws:
+            quoted = asyncio.ensure_future(anext(aiter(ws)))
+            async with asyncio.timeout(5):
+                await ws.connected.wait()
             assert "WAGMI" in {c.trader_code for c in await taker.counterparties()}
             rfq = await taker.create_rfq(["WAGMI"], SPOT)
-            await asyncio.sleep(0.3)  # the demo venue keeps OKX's rate limits: one look, not a poll
+            async with asyncio.timeout(5):
+                await quoted  # the demo venue keeps OKX's rate limits: a push to wait for, not a poll
             quotes = await taker.quotes(rfqId=rfq.rfq_id)
             trade = await taker.execute_quote(rfq.rfq_id, quotes[0].quote_id)
 

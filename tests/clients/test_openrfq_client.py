@@ -132,7 +132,7 @@ async def test_against_a_real_server(server: ServerProcess) -> None:
 
 
 def test_legs_go_out_as_plain_numbers_never_exponents() -> None:
-    from openrfq.client import _leg_json
+    from openrfq.client.rest import _leg_json
 
     leg = Leg("SHIB-USDT", Decimal("1E+6"), "buy", px=Decimal("6.2E-7"), tgt_ccy="base_ccy")
 

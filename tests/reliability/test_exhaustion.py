@@ -20,8 +20,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from openrfq.client.signing import login_sign
 from openrfq.limits import WS_MAX_MESSAGE
-from openrfq.ws.protocol import login_sign
 from serverproc import KEYS, SignedClient, make_server
 
 LONG = bool(os.environ.get("OPENRFQ_LONG"))

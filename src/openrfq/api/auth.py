@@ -11,7 +11,7 @@ import hmac
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from openrfq.api.ratelimit import Limit, RateLimiter
 from openrfq.config import Account, ApiKey
@@ -43,10 +43,6 @@ _MS = timedelta(milliseconds=1)
 def _signature(secret: bytes, prehash: bytes) -> bytes:
     # hmac.digest is the one-shot C path; hmac.new builds a Python HMAC object per request.
     return binascii.b2a_base64(hmac.digest(secret, prehash, "sha256"), newline=False)
-
-
-def sign(secret: str, prehash: bytes) -> str:
-    return _signature(secret.encode(), prehash).decode()
 
 
 def parse_timestamp_ms(value: str) -> int:
@@ -151,20 +147,3 @@ def require(caller: Caller, permission: str) -> None:
     if permission in granted or (permission == "read" and "trade" in granted):
         return
     raise errors.PermissionDenied()
-
-
-def iso_timestamp(now_ms: int) -> str:
-    moment = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now_ms % 1000:03d}Z"
-
-
-def signed_headers(key: ApiKey, method: str, target: str, body: str, now_ms: int) -> dict[str, str]:
-    """The headers an OKX client sends: used by openrfq's own client and tests."""
-    timestamp = iso_timestamp(now_ms)
-    return {
-        "OK-ACCESS-KEY": key.api_key,
-        "OK-ACCESS-SIGN": sign(key.secret_key, (timestamp + method + target + body).encode()),
-        "OK-ACCESS-TIMESTAMP": timestamp,
-        "OK-ACCESS-PASSPHRASE": key.passphrase,
-        "Content-Type": "application/json",
-    }

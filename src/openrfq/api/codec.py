@@ -1,10 +1,12 @@
 """The one OKX wire codec: JSON in, the ``{code,msg,data}`` envelope out, for successes and errors alike.
 
-Handlers return plain data; errors are raised as ``OkxError`` anywhere and rendered only here.
+Handlers return plain data or the wire Structs of ``views``; errors are raised as ``OkxError`` anywhere and rendered
+only here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -39,7 +41,7 @@ def num(value: Decimal) -> str:
     return text
 
 
-def ok(data: list[Json]) -> bytes:
+def ok(data: Sequence[object]) -> bytes:
     return _encoder.encode({"code": "0", "msg": "", "data": data})
 
 

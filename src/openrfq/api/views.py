@@ -1,4 +1,5 @@
-"""Entities rendered for one viewer, in OKX's field names and order, numbers as strings.
+"""Entities rendered for one viewer as the wire Structs (``openrfq.wire``): OKX's field names and order,
+numbers as strings. The codec encodes them; the client decodes the same Structs.
 
 The engine stores facts; what a caller sees depends on who it is: makers never see clRfqId, takers never see
 clQuoteId, an anonymous party's trader code is blank to its counterparty, a maker whose quote lost sees the
@@ -8,8 +9,10 @@ RFQ as traded_away, and a maker sees only itself among an RFQ's counterparties.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
+from msgspec import UNSET
+
+from openrfq import wire
 from openrfq.api.codec import num
 from openrfq.config import Account
 from openrfq.domain.instrument import Instrument
@@ -19,129 +22,125 @@ from openrfq.engine import Venue
 
 _SZ_QUANTUM = Decimal("1e-8")
 
-Json = dict[str, Any]
+
+def rfq_leg(leg: RfqLeg) -> wire.RfqLeg[str]:
+    return wire.RfqLeg(
+        inst_id=leg.inst_id,
+        td_mode=leg.td_mode,
+        ccy=leg.ccy,
+        sz=num(leg.sz),
+        side=leg.side.value,
+        pos_side=leg.pos_side,
+        tgt_ccy=leg.tgt_ccy,
+        trade_quote_ccy=leg.trade_quote_ccy,
+    )
 
 
-def rfq_leg(leg: RfqLeg) -> Json:
-    return {
-        "instId": leg.inst_id,
-        "tdMode": leg.td_mode,
-        "ccy": leg.ccy,
-        "sz": num(leg.sz),
-        "side": leg.side.value,
-        "posSide": leg.pos_side,
-        "tgtCcy": leg.tgt_ccy,
-        "tradeQuoteCcy": leg.trade_quote_ccy,
-    }
-
-
-def rfq(r: Rfq, viewer: str, flow_type: bool = True) -> Json:
+def rfq(r: Rfq, viewer: str, flow_type: bool = True) -> wire.Rfq[str, str]:
     """create-rfq answers without ``flowType``; Get rfqs and the rfqs channel include it."""
     is_taker = viewer == r.taker
-    view: Json = {
-        "cTime": str(r.c_time),
-        "uTime": str(r.u_time),
-        "state": r.state_for(viewer).value,
-        "counterparties": list(r.counterparties) if is_taker else [viewer],
-        "validUntil": str(r.valid_until),
-        "clRfqId": r.cl_rfq_id if is_taker else "",
-        "tag": r.tag,
-        "allowPartialExecution": r.allow_partial,
-        "traderCode": r.taker if is_taker or not r.anonymous else "",
-        "rfqId": str(r.rfq_id),
-        "legs": [rfq_leg(leg) for leg in r.legs],
-        "groupId": "",
-        "acctAlloc": [],
-    }
-    if flow_type:
-        view["flowType"] = ""
-    return view
+    return wire.Rfq(
+        c_time=str(r.c_time),
+        u_time=str(r.u_time),
+        state=r.state_for(viewer).value,
+        counterparties=list(r.counterparties) if is_taker else [viewer],
+        valid_until=str(r.valid_until),
+        cl_rfq_id=r.cl_rfq_id if is_taker else "",
+        tag=r.tag,
+        allow_partial_execution=r.allow_partial,
+        trader_code=r.taker if is_taker or not r.anonymous else "",
+        rfq_id=str(r.rfq_id),
+        legs=[rfq_leg(leg) for leg in r.legs],
+        group_id="",
+        acct_alloc=[],
+        flow_type="" if flow_type else UNSET,
+    )
 
 
-def quote_leg(leg: QuoteLeg) -> Json:
-    return {
-        "instId": leg.inst_id,
-        "tdMode": leg.td_mode,
-        "ccy": leg.ccy,
-        "sz": num(leg.sz),
-        "px": num(leg.px),
-        "side": leg.side.value,
-        "posSide": leg.pos_side,
-        "tgtCcy": leg.tgt_ccy,
-        "tradeQuoteCcy": leg.trade_quote_ccy,
-    }
+def quote_leg(leg: QuoteLeg) -> wire.QuoteLeg[str]:
+    return wire.QuoteLeg(
+        inst_id=leg.inst_id,
+        td_mode=leg.td_mode,
+        ccy=leg.ccy,
+        sz=num(leg.sz),
+        px=num(leg.px),
+        side=leg.side.value,
+        pos_side=leg.pos_side,
+        tgt_ccy=leg.tgt_ccy,
+        trade_quote_ccy=leg.trade_quote_ccy,
+    )
 
 
-def quote(q: Quote, r: Rfq, viewer: str) -> Json:
+def quote(q: Quote, r: Rfq, viewer: str) -> wire.Quote[str, str]:
     is_maker = viewer == q.maker
-    return {
-        "cTime": str(q.c_time),
-        "uTime": str(q.u_time),
-        "state": q.state.value,
-        "reason": q.reason,
-        "validUntil": str(q.valid_until),
-        "rfqId": str(q.rfq_id),
-        "clRfqId": r.cl_rfq_id if viewer == r.taker else "",
-        "quoteId": str(q.quote_id),
-        "clQuoteId": q.cl_quote_id if is_maker else "",
-        "tag": q.tag,
-        "traderCode": q.maker if is_maker or not q.anonymous else "",
-        "quoteSide": q.quote_side.value,
-        "legs": [quote_leg(leg) for leg in q.legs],
-    }
+    return wire.Quote(
+        c_time=str(q.c_time),
+        u_time=str(q.u_time),
+        state=q.state.value,
+        reason=q.reason,
+        valid_until=str(q.valid_until),
+        rfq_id=str(q.rfq_id),
+        cl_rfq_id=r.cl_rfq_id if viewer == r.taker else "",
+        quote_id=str(q.quote_id),
+        cl_quote_id=q.cl_quote_id if is_maker else "",
+        tag=q.tag,
+        trader_code=q.maker if is_maker or not q.anonymous else "",
+        quote_side=q.quote_side.value,
+        legs=[quote_leg(leg) for leg in q.legs],
+    )
 
 
-def counterparty(account: Account) -> Json:
-    return {"traderName": account.trader_name, "traderCode": account.trader_code, "type": account.type}
+def counterparty(account: Account) -> wire.Counterparty:
+    return wire.Counterparty(trader_name=account.trader_name, trader_code=account.trader_code, type=account.type)
 
 
 def _opt(value: Decimal | int | None) -> str:
     return "" if value is None else str(value) if isinstance(value, int) else num(value)
 
 
-def instrument(i: Instrument) -> Json:
+def instrument(i: Instrument) -> wire.Instrument[str]:
     """Every field of OKX's Get instruments; those that do not apply to the type are ""."""
     spot = i.inst_type.value == "SPOT"
-    return {
-        "instType": i.inst_type.value,
-        "instId": i.inst_id,
-        "uly": i.inst_family,
-        "instFamily": i.inst_family,
-        "category": "1",
-        "baseCcy": i.base_ccy,
-        "quoteCcy": i.quote_ccy,
-        "settleCcy": i.settle_ccy,
-        "ctVal": _opt(i.ct_val),
-        "ctMult": _opt(i.ct_mult),
-        "ctValCcy": i.ct_val_ccy,
-        "optType": i.opt_type,
-        "stk": _opt(i.stk),
-        "listTime": str(i.list_time),
-        "auctionEndTime": "",
-        "contTdSwTime": "",
-        "preMktSwTime": "",
-        "openType": "",
-        "expTime": _opt(i.exp_time),
-        "lever": i.lever,
-        "tickSz": num(i.tick_sz),
-        "lotSz": num(i.lot_sz),
-        "minSz": num(i.min_sz),
-        "ctType": i.ct_type,
-        "alias": i.alias,
-        "state": i.state,
-        "ruleType": "normal",
-        "maxLmtSz": "1000000",
-        "maxMktSz": "1000000",
-        "maxLmtAmt": "20000000",
-        "maxMktAmt": "1000000" if spot else "",
-        "maxTwapSz": "1000000",
-        "maxIcebergSz": "1000000",
-        "maxTriggerSz": "1000000",
-        "maxStopSz": "1000000",
-        "futureSettlement": False,
-        "tradeQuoteCcyList": [i.quote_ccy] if spot else [],
-        "instIdCode": _inst_id_code(i.inst_id),
-    }
+    return wire.Instrument(
+        inst_type=i.inst_type.value,
+        inst_id=i.inst_id,
+        uly=i.inst_family,
+        inst_family=i.inst_family,
+        category="1",
+        base_ccy=i.base_ccy,
+        quote_ccy=i.quote_ccy,
+        settle_ccy=i.settle_ccy,
+        ct_val=_opt(i.ct_val),
+        ct_mult=_opt(i.ct_mult),
+        ct_val_ccy=i.ct_val_ccy,
+        opt_type=i.opt_type,
+        stk=_opt(i.stk),
+        list_time=str(i.list_time),
+        auction_end_time="",
+        cont_td_sw_time="",
+        pre_mkt_sw_time="",
+        open_type="",
+        exp_time=_opt(i.exp_time),
+        lever=i.lever,
+        tick_sz=num(i.tick_sz),
+        lot_sz=num(i.lot_sz),
+        min_sz=num(i.min_sz),
+        ct_type=i.ct_type,
+        alias=i.alias,
+        state=i.state,
+        rule_type="normal",
+        max_lmt_sz="1000000",
+        max_mkt_sz="1000000",
+        max_lmt_amt="20000000",
+        max_mkt_amt="1000000" if spot else "",
+        max_twap_sz="1000000",
+        max_iceberg_sz="1000000",
+        max_trigger_sz="1000000",
+        max_stop_sz="1000000",
+        future_settlement=False,
+        trade_quote_ccy_list=[i.quote_ccy] if spot else [],
+        inst_id_code=_inst_id_code(i.inst_id),
+    )
 
 
 def _inst_id_code(inst_id: str) -> int:
@@ -152,83 +151,79 @@ def _inst_id_code(inst_id: str) -> int:
     return value
 
 
-def trade(t: BlockTrade, viewer: str, history: bool = True) -> Json:
+def trade(t: BlockTrade, viewer: str, history: bool = True) -> wire.Trade[str, str]:
     """A block trade as its taker or maker sees it: own fees, own client id, own tag; sides are the taker's.
 
     ``history``: Get trades and the struc-block-trades channel add isSuccessful/errorCode and tradeQuoteCcy;
     the execute-quote answer does not carry them.
     """
     is_taker = viewer == t.taker
-    legs = []
-    for leg in t.legs:
-        view: Json = {
-            "instId": leg.inst_id,
-            "px": num(leg.px),
-            "sz": num(leg.sz),
-            "side": leg.side.value,
-            "fee": num(leg.taker_fee if is_taker else leg.maker_fee),
-            "feeCcy": leg.taker_fee_ccy if is_taker else leg.maker_fee_ccy,
-            "tradeId": str(leg.trade_id),
-        }
-        if history:
-            view["tradeQuoteCcy"] = leg.trade_quote_ccy
-        legs.append(view)
-    result: Json = {
-        "cTime": str(t.c_time),
-        "rfqId": str(t.rfq_id),
-        "clRfqId": t.cl_rfq_id if is_taker else "",
-        "quoteId": str(t.quote_id),
-        "clQuoteId": t.cl_quote_id if viewer == t.maker else "",
-        "blockTdId": str(t.block_td_id),
-        "tag": t.taker_tag if is_taker else t.maker_tag,
-        "tTraderCode": t.taker if is_taker or not t.taker_anonymous else "",
-        "mTraderCode": t.maker if viewer == t.maker or not t.maker_anonymous else "",
-    }
-    if history:
-        result["isSuccessful"] = True
-        result["errorCode"] = ""
-    result["legs"] = legs
-    result["acctAlloc"] = []
-    return result
-
-
-def public_trade(t: BlockTrade) -> Json:
-    """A multi-leg block trade for everyone: no counterparties, no fees, sides from the taker's view."""
-    return {
-        "strategy": "",
-        "cTime": str(t.c_time),
-        "blockTdId": str(t.block_td_id),
-        "groupId": "",
-        "legs": [
-            {
-                "instId": leg.inst_id,
-                "px": num(leg.px),
-                "sz": num(_public_sz(leg)),
-                "side": leg.side.value,
-                "tradeId": str(leg.trade_id),
-            }
+    return wire.Trade(
+        c_time=str(t.c_time),
+        rfq_id=str(t.rfq_id),
+        cl_rfq_id=t.cl_rfq_id if is_taker else "",
+        quote_id=str(t.quote_id),
+        cl_quote_id=t.cl_quote_id if viewer == t.maker else "",
+        block_td_id=str(t.block_td_id),
+        tag=t.taker_tag if is_taker else t.maker_tag,
+        t_trader_code=t.taker if is_taker or not t.taker_anonymous else "",
+        m_trader_code=t.maker if viewer == t.maker or not t.maker_anonymous else "",
+        is_successful=True if history else UNSET,
+        error_code="" if history else UNSET,
+        legs=[
+            wire.TradeLeg(
+                inst_id=leg.inst_id,
+                px=num(leg.px),
+                sz=num(leg.sz),
+                side=leg.side.value,
+                fee=num(leg.taker_fee if is_taker else leg.maker_fee),
+                fee_ccy=leg.taker_fee_ccy if is_taker else leg.maker_fee_ccy,
+                trade_id=str(leg.trade_id),
+                trade_quote_ccy=leg.trade_quote_ccy if history else UNSET,
+            )
             for leg in t.legs
         ],
-    }
+        acct_alloc=[],
+    )
 
 
-def public_leg(t: BlockTrade, leg: TradeLeg, inst: Instrument) -> Json:
+def public_trade(t: BlockTrade) -> wire.PublicTrade[str, str]:
+    """A multi-leg block trade for everyone: no counterparties, no fees, sides from the taker's view."""
+    return wire.PublicTrade(
+        strategy="",
+        c_time=str(t.c_time),
+        block_td_id=str(t.block_td_id),
+        group_id="",
+        legs=[
+            wire.PublicTradeLeg(
+                inst_id=leg.inst_id,
+                px=num(leg.px),
+                sz=num(_public_sz(leg)),
+                side=leg.side.value,
+                trade_id=str(leg.trade_id),
+            )
+            for leg in t.legs
+        ],
+    )
+
+
+def public_leg(t: BlockTrade, leg: TradeLeg, inst: Instrument) -> wire.PublicBlockTrade[str, str]:
     """One leg of a block trade, as /api/v5/public/block-trades lists it."""
     derivative = inst.inst_type.value != "SPOT"
-    return {
-        "instId": leg.inst_id,
-        "tradeId": str(leg.trade_id),
-        "px": num(leg.px),
-        "sz": num(_public_sz(leg)),
-        "side": leg.side.value,
+    return wire.PublicBlockTrade(
+        inst_id=leg.inst_id,
+        trade_id=str(leg.trade_id),
+        px=num(leg.px),
+        sz=num(_public_sz(leg)),
+        side=leg.side.value,
         # Options: the volatility the mark was priced with, and the forward (the index: rates are zero).
-        "fillVol": _opt(leg.fill_vol) if inst.is_option else "",
-        "fwdPx": _opt(leg.idx_px) if inst.is_option else "",
-        "idxPx": _opt(leg.idx_px) if derivative else "",
-        "markPx": _opt(leg.mark_px) if derivative else "",
-        "groupId": "",
-        "ts": str(t.c_time),
-    }
+        fill_vol=_opt(leg.fill_vol) if inst.is_option else "",
+        fwd_px=_opt(leg.idx_px) if inst.is_option else "",
+        idx_px=_opt(leg.idx_px) if derivative else "",
+        mark_px=_opt(leg.mark_px) if derivative else "",
+        group_id="",
+        ts=str(t.c_time),
+    )
 
 
 def _public_sz(leg: TradeLeg) -> Decimal:
@@ -247,18 +242,14 @@ def published_until(now_ms: int, delay_ms: int) -> int:
     return now_ms - delay_ms
 
 
-def ticker(venue: Venue, inst: Instrument, now_ms: int, delay_ms: int) -> Json:
+def ticker(venue: Venue, inst: Instrument, now_ms: int, delay_ms: int) -> wire.BlockTicker[str, str]:
     """An instrument's block ticker: the rolling 24 h volume of the venue's published block trades in it."""
     until = published_until(now_ms, delay_ms)
     vol, vol_ccy = venue.block_volumes(inst, until - DAY_MS, until)
     return block_ticker(inst, vol, EXACT.normalize(EXACT.quantize(vol_ccy, _VOL_QUANTUM)), now_ms)
 
 
-def block_ticker(inst: Instrument, vol: Decimal, vol_ccy: Decimal, ts: int) -> Json:
-    return {
-        "instType": inst.inst_type.value,
-        "instId": inst.inst_id,
-        "volCcy24h": num(vol_ccy),
-        "vol24h": num(vol),
-        "ts": str(ts),
-    }
+def block_ticker(inst: Instrument, vol: Decimal, vol_ccy: Decimal, ts: int) -> wire.BlockTicker[str, str]:
+    return wire.BlockTicker(
+        inst_type=inst.inst_type.value, inst_id=inst.inst_id, vol_ccy24h=num(vol_ccy), vol24h=num(vol), ts=str(ts)
+    )

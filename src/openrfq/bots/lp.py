@@ -4,43 +4,37 @@ It logs in on /ws/v5/business, listens on ``rfqs`` and ``quotes``, and answers e
 a quote priced from the mark price plus its spread (``pricing``). Each quote is replaced ``requote_before_s``
 before it expires while the RFQ is active; an RFQ that ends (pushed, or answered 70303/70000) is dropped. A
 quote the venue ends under it (MMP, Cancel All After) is replaced at once; while MMP has it frozen (70008) it
-waits for the thaw. Connection trouble never ends the bot: it reconnects and catches up over REST.
+waits for the thaw. Connection trouble never ends the bot: its WebSocket client reconnects (with backoff, on
+the wall clock) and the bot catches up over REST.
+
+Its waits for a re-quote or a thaw, and the ages of its cached mark prices, are in venue time (``VenueTime``,
+by default the system clock's): on a venue whose clock a test or the control plane moves, the bot keeps pace.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 import ssl
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 import httpx
-import msgspec
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import WebSocketException
 
 from openrfq.bots.pricing import QUOTE_SIDE, quote_legs
-from openrfq.client import ApiError, Instrument, OpenRfqClient, Quote, Rfq
+from openrfq.client import ApiError, Instrument, OpenRfqClient, Push, Quote, Rfq, WsClient, wire
 from openrfq.config import ApiKey, BotSettings
-from openrfq.ws.protocol import login_sign
+from openrfq.domain.clock import SystemClock
+from openrfq.venue_time import VenueTime
 
 log = logging.getLogger("openrfq.bots.lp")
 
 ENDED = {"canceled", "expired", "filled", "traded_away", "failed"}
 RFQ_GONE = {"70000", "70303"}  # unknown RFQ, RFQ not active
 MMP_FROZEN = "70008"
-MARK_TTL_S = 5.0  # public endpoints are limited per IP, shared with the user's own scripts on this machine
-PING_EVERY_S = 20.0  # the venue closes connections silent for 30 s
-
-
-class BotError(Exception):
-    """The venue refused the bot's login: retrying at once would not help."""
+MARK_TTL_MS = 5000  # public endpoints are limited per IP, shared with the user's own scripts on this machine
+RETRY_MS = 1000  # after a refusal the bot does not understand
+MIN_WAIT_MS = 500  # between two quotes on one RFQ
 
 
 @dataclass
@@ -55,7 +49,6 @@ class _Rfq:
 class Stats:
     quotes: int = 0
     rejected: int = 0
-    reconnects: int = 0
 
 
 class LiquidityProvider:
@@ -67,22 +60,30 @@ class LiquidityProvider:
         ws_url: str,
         *,
         tls: ssl.SSLContext | None = None,
-        clock_ms: Callable[[], int] | None = None,
+        venue_time: VenueTime | None = None,
     ) -> None:
         self.settings = settings
-        self.key = key
-        self.ws_url = ws_url
-        self.tls = tls
-        self._now_ms = clock_ms or (lambda: int(time.time() * 1000))
+        self.time = venue_time or VenueTime(SystemClock())
+        now_ms = self.time.now_ms
         self.rest = OpenRfqClient(
-            base_url, key.api_key, key.secret_key, key.passphrase, clock_ms=clock_ms, verify=tls or True
+            base_url, key.api_key, key.secret_key, key.passphrase, clock_ms=now_ms, verify=tls or True
+        )
+        self.ws = WsClient(
+            ws_url,
+            key.api_key,
+            key.secret_key,
+            key.passphrase,
+            channels=("rfqs", "quotes"),
+            tls=tls,
+            clock_ms=now_ms,
+            on_connect=self._catch_up,
         )
         self.rfqs: dict[str, _Rfq] = {}
         self.stats = Stats()
-        self.connected = asyncio.Event()
+        self.connected = self.ws.connected  # logged in, subscribed and caught up
         self._instruments: dict[str, Instrument] = {}
         self._marks: dict[str, Decimal] = {}
-        self._marks_at: dict[str, float] = {}
+        self._marks_at: dict[str, int] = {}
         self._frozen_until_ms = 0
         self._mmp_lock = asyncio.Lock()
 
@@ -90,66 +91,30 @@ class LiquidityProvider:
     def trader_code(self) -> str:
         return self.settings.trader_code
 
+    @property
+    def frozen_until_ms(self) -> int:
+        """Until when (venue time) MMP froze the bot, as it last learnt; 0 if it never was."""
+        return self._frozen_until_ms
+
     # --- connection --------------------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Serve until cancelled, reconnecting with backoff."""
-        backoff = 0.1
+        """Serve until cancelled; the WebSocket client reconnects, and ``_catch_up`` runs on each connection."""
         try:
-            while True:
-                try:
-                    await self._session()
-                    backoff = 0.1
-                except BotError as e:
-                    log.error("bot %s: %s", self.trader_code, e)
-                    backoff = 5.0
-                except (OSError, WebSocketException, httpx.HTTPError, ApiError, TimeoutError) as e:
-                    log.info("bot %s: connection lost (%s), reconnecting", self.trader_code, e)
-                self.connected.clear()
-                self.stats.reconnects += 1
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+            async for push in self.ws:
+                self._on_push(push)
         finally:
             for state in self.rfqs.values():
                 if state.task is not None:
                     state.task.cancel()
+            await self.ws.aclose()
             await self.rest.aclose()
 
-    async def _session(self) -> None:
-        async with connect(self.ws_url, ssl=self.tls, open_timeout=5) as ws:
-            await self._login(ws)
-            channels = [{"channel": "rfqs"}, {"channel": "quotes"}]
-            await ws.send(json.dumps({"op": "subscribe", "args": channels}))
-            await self._load_instruments()
-            # RFQs that arrived while we were away: the pushes from here on keep us current.
-            for rfq in await self.rest.rfqs(state="active"):
-                self._on_rfq(rfq)
-            self.connected.set()
-            pinger = asyncio.create_task(self._ping(ws))
-            try:
-                async for text in ws:
-                    if text != "pong":
-                        self._on_message(json.loads(text))
-            finally:
-                pinger.cancel()
-
-    async def _login(self, ws: ClientConnection) -> None:
-        ts = str(self._now_ms() // 1000)
-        arg = {
-            "apiKey": self.key.api_key,
-            "passphrase": self.key.passphrase,
-            "timestamp": ts,
-            "sign": login_sign(self.key.secret_key, ts),
-        }
-        await ws.send(json.dumps({"op": "login", "args": [arg]}))
-        answer = json.loads(await asyncio.wait_for(ws.recv(), 5))
-        if answer.get("event") != "login" or answer.get("code") != "0":
-            raise BotError(f"login refused: {answer.get('code')} {answer.get('msg')}")
-
-    async def _ping(self, ws: ClientConnection) -> None:
-        while True:
-            await asyncio.sleep(PING_EVERY_S)
-            await ws.send("ping")
+    async def _catch_up(self) -> None:
+        """RFQs that arrived while we were away: the pushes from here on keep us current."""
+        await self._load_instruments()
+        for rfq in await self.rest.rfqs(state="active"):
+            self._on_rfq(rfq)
 
     async def _load_instruments(self) -> None:
         for inst_type in sorted(self.settings.inst_types - {"OPTION"}):
@@ -158,17 +123,12 @@ class LiquidityProvider:
 
     # --- pushes ------------------------------------------------------------------------------------------------
 
-    def _on_message(self, message: dict[str, Any]) -> None:
-        channel = message.get("arg", {}).get("channel")
-        if "data" not in message:
-            if message.get("event") == "error":
-                log.warning("bot %s: %s %s", self.trader_code, message.get("code"), message.get("msg"))
-            return
-        for item in message["data"]:
-            if channel == "rfqs":
-                self._on_rfq(msgspec.convert(item, Rfq, strict=False))
-            elif channel == "quotes":
-                self._on_quote(msgspec.convert(item, Quote, strict=False))
+    def _on_push(self, push: Push) -> None:
+        for item in push.data:
+            if isinstance(item, wire.Rfq):
+                self._on_rfq(item)
+            elif isinstance(item, wire.Quote):
+                self._on_quote(item)
 
     def _on_rfq(self, rfq: Rfq) -> None:
         state = self.rfqs.get(rfq.rfq_id)
@@ -220,10 +180,9 @@ class LiquidityProvider:
             if not await self._handles(state.rfq):
                 return
             while rfq_id in self.rfqs:
-                wait_s = await self._quote_once(state)
+                next_ms = await self._quote_once(state)
                 state.requote_now.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(state.requote_now.wait(), wait_s)
+                await self.time.sleep_until(next_ms, state.requote_now)
         except (OSError, httpx.HTTPError, ApiError) as e:
             # The connection is going: the reconnect's catch-up over REST picks this RFQ up again.
             log.info("bot %s: stopped quoting RFQ %s: %s", self.trader_code, rfq_id, e)
@@ -231,12 +190,12 @@ class LiquidityProvider:
             if self.rfqs.get(rfq_id) is state:
                 self.rfqs.pop(rfq_id)
 
-    async def _quote_once(self, state: _Rfq) -> float:
-        """Send (or replace) the quote; the seconds until the next attempt."""
+    async def _quote_once(self, state: _Rfq) -> int:
+        """Send (or replace) the quote; when (venue time, ms) to try next."""
         rfq = state.rfq
-        frozen_s = (self._frozen_until_ms - self._now_ms()) / 1000
-        if frozen_s > 0:
-            return frozen_s
+        now = self.time.now_ms()
+        if self._frozen_until_ms > now:
+            return self._frozen_until_ms
         try:
             legs = quote_legs(rfq.legs, self._instruments, await self._marks_for(rfq), self.settings.spread_bps)
             quote = await self.rest.create_quote(rfq.rfq_id, QUOTE_SIDE, legs, expires_in=self.settings.expires_in_s)
@@ -244,38 +203,40 @@ class LiquidityProvider:
             self.stats.rejected += 1
             if e.code in RFQ_GONE:
                 self._drop(rfq.rfq_id)
-                return 0
+                return now
             if e.code == MMP_FROZEN:
                 return await self._frozen()
             log.warning("bot %s: quote on RFQ %s refused: %s %s", self.trader_code, rfq.rfq_id, e.code, e.msg)
-            return 1.0
+            return self.time.now_ms() + RETRY_MS
         except KeyError as e:
             log.warning("bot %s: no price for %s, not quoting RFQ %s", self.trader_code, e, rfq.rfq_id)
             self._drop(rfq.rfq_id)
-            return 0
+            return now
         state.quote_id = quote.quote_id
         self.stats.quotes += 1
-        return max((quote.valid_until - self._now_ms()) / 1000 - self.settings.requote_before_s, 0.5)
+        requote_at = quote.valid_until - self.settings.requote_before_s * 1000
+        return max(requote_at, self.time.now_ms() + MIN_WAIT_MS)
 
     async def _marks_for(self, rfq: Rfq) -> dict[str, Decimal]:
-        now = time.monotonic()
+        now = self.time.now_ms()
         for inst_type in {self._instruments[leg.inst_id].inst_type for leg in rfq.legs}:
-            if now - self._marks_at.get(inst_type, -MARK_TTL_S) >= MARK_TTL_S:
+            fetched = self._marks_at.get(inst_type)
+            if fetched is None or now - fetched >= MARK_TTL_MS:
                 # OKX lists the marks of spot pairs under instType MARGIN.
                 for mark in await self.rest.mark_prices("MARGIN" if inst_type == "SPOT" else inst_type):
                     self._marks[mark.inst_id] = mark.mark_px
                 self._marks_at[inst_type] = now
         return self._marks
 
-    async def _frozen(self) -> float:
-        """MMP froze us: learn until when (one request for all RFQs) and wait that long."""
+    async def _frozen(self) -> int:
+        """MMP froze us: learn until when (one request for all RFQs); the venue time to try again."""
         async with self._mmp_lock:
-            if self._frozen_until_ms <= self._now_ms():
+            if self._frozen_until_ms <= self.time.now_ms():
                 mmp = await self.rest.mmp()
                 until = int(mmp.mmp_frozen_until) if mmp.mmp_frozen_until else 0
-                self._frozen_until_ms = max(until, self._now_ms() + 1000)
+                self._frozen_until_ms = max(until, self.time.now_ms() + 1000)
                 log.info("bot %s: MMP frozen until %s", self.trader_code, self._frozen_until_ms)
-        return max((self._frozen_until_ms - self._now_ms()) / 1000, 0.05)
+        return max(self._frozen_until_ms, self.time.now_ms() + 50)
 
 
 def bot_tls() -> ssl.SSLContext:

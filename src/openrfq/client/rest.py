@@ -1,12 +1,13 @@
-"""A typed async client for openrfq (or any OKX v5 block-trading venue): one method per endpoint.
+"""The REST half of the client: one method per endpoint of openrfq (or any OKX v5 block-trading venue).
 
     async with OpenRfqClient("http://127.0.0.1:8080", "demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass") as c:
         rfq = await c.create_rfq(["MAKER1"], [Leg("BTC-USDT", "0.5", "buy")])
-        quotes = await c.quotes(rfq_id=rfq.rfq_id)
+        quotes = await c.quotes(rfqId=rfq.rfq_id)
 
-Requests are signed as OKX specifies; answers decode into msgspec structs with snake_case attributes (prices and
-sizes as ``Decimal``). A refused request raises ``ApiError`` carrying OKX's code and message; batch cancels
-return their per-item results instead, since partial success (code "2") is an answer, not an error.
+Requests are signed as OKX specifies; answers decode into the wire Structs (``answers``): snake_case attributes,
+prices and sizes as ``Decimal``, times as ``int``. A refused request raises ``ApiError`` carrying OKX's code and
+message; batch cancels return their per-item results instead, since partial success (code "2") is an answer, not
+an error.
 """
 
 from __future__ import annotations
@@ -21,17 +22,27 @@ from urllib.parse import urlencode
 import httpx
 import msgspec
 
-from openrfq.api.auth import signed_headers
-from openrfq.config import ApiKey
+from openrfq.client.answers import (
+    BlockTicker,
+    CancelAllAfter,
+    CancelResult,
+    Counterparty,
+    Instrument,
+    MarkPrice,
+    MmpConfig,
+    PublicBlockTrade,
+    PublicTrade,
+    Quote,
+    Rfq,
+    Timestamp,
+    Trade,
+)
+from openrfq.client.signing import Key, signed_headers
 
 T = TypeVar("T")
 
 
-class _Wire(msgspec.Struct, rename="camel", kw_only=True):
-    """OKX fields in camelCase on the wire, snake_case here; fields the venue adds later are ignored."""
-
-
-class Leg(_Wire, omit_defaults=True):
+class Leg(msgspec.Struct, rename="camel", omit_defaults=True):
     """A leg to send: in create-rfq (``lmt_px`` optional), create-quote (``px`` required) or execute-quote."""
 
     inst_id: str
@@ -50,177 +61,6 @@ def _leg_json(leg: Leg) -> dict[str, Any]:
     """A leg as OKX expects it: Decimals as plain numbers ("0.00000062", never str()'s "6.2E-7")."""
     raw: dict[str, Any] = msgspec.to_builtins(leg, builtin_types=(Decimal,))
     return {k: format(v, "f") if isinstance(v, Decimal) else v for k, v in raw.items()}
-
-
-class Counterparty(_Wire):
-    trader_name: str
-    trader_code: str
-    type: str
-
-
-class RfqLeg(_Wire):
-    inst_id: str
-    sz: Decimal
-    side: str
-    td_mode: str = ""
-    ccy: str = ""
-    pos_side: str = ""
-    tgt_ccy: str = ""
-    trade_quote_ccy: str = ""
-
-
-class Rfq(_Wire):
-    rfq_id: str
-    state: str
-    c_time: int
-    u_time: int
-    valid_until: int
-    counterparties: list[str]
-    legs: list[RfqLeg]
-    cl_rfq_id: str = ""
-    tag: str = ""
-    trader_code: str = ""
-    allow_partial_execution: bool = False
-    flow_type: str = ""
-    group_id: str = ""
-
-
-class QuoteLeg(RfqLeg):
-    px: Decimal = Decimal(0)
-
-
-class Quote(_Wire):
-    quote_id: str
-    rfq_id: str
-    state: str
-    quote_side: str
-    c_time: int
-    u_time: int
-    valid_until: int
-    legs: list[QuoteLeg]
-    cl_quote_id: str = ""
-    cl_rfq_id: str = ""
-    tag: str = ""
-    trader_code: str = ""
-    reason: str = ""
-
-
-class CancelResult(_Wire):
-    s_code: str
-    s_msg: str
-    rfq_id: str = ""
-    cl_rfq_id: str = ""
-    quote_id: str = ""
-    cl_quote_id: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.s_code == "0"
-
-
-class TradeLeg(_Wire):
-    inst_id: str
-    px: Decimal
-    sz: Decimal
-    side: str
-    trade_id: str
-    fee: Decimal = Decimal(0)
-    fee_ccy: str = ""
-    trade_quote_ccy: str = ""
-
-
-class Trade(_Wire):
-    block_td_id: str
-    rfq_id: str
-    quote_id: str
-    c_time: int
-    legs: list[TradeLeg]
-    cl_rfq_id: str = ""
-    cl_quote_id: str = ""
-    tag: str = ""
-    t_trader_code: str = ""
-    m_trader_code: str = ""
-    is_successful: bool = True
-    error_code: str = ""
-
-
-class PublicTradeLeg(_Wire):
-    inst_id: str
-    px: Decimal
-    sz: Decimal
-    side: str
-    trade_id: str
-
-
-class PublicTrade(_Wire):
-    block_td_id: str
-    c_time: int
-    legs: list[PublicTradeLeg]
-    strategy: str = ""
-    group_id: str = ""
-
-
-class PublicBlockTrade(_Wire):
-    inst_id: str
-    trade_id: str
-    px: Decimal
-    sz: Decimal
-    side: str
-    ts: int
-    fill_vol: str = ""
-    fwd_px: str = ""
-    idx_px: str = ""
-    mark_px: str = ""
-    group_id: str = ""
-
-
-class BlockTicker(_Wire):
-    inst_id: str
-    inst_type: str
-    vol24h: Decimal = msgspec.field(name="vol24h")
-    vol_ccy24h: Decimal = msgspec.field(name="volCcy24h")
-    ts: int
-
-
-class Instrument(_Wire):
-    inst_type: str
-    inst_id: str
-    tick_sz: Decimal
-    lot_sz: Decimal
-    min_sz: Decimal
-    inst_family: str = ""
-    base_ccy: str = ""
-    quote_ccy: str = ""
-    settle_ccy: str = ""
-    ct_val: str = ""
-    opt_type: str = ""
-    stk: str = ""
-    exp_time: str = ""
-    state: str = ""
-
-
-class MarkPrice(_Wire):
-    inst_type: str
-    inst_id: str
-    mark_px: Decimal
-    ts: int
-
-
-class MmpConfig(_Wire):
-    time_interval: int
-    frozen_interval: int
-    count_limit: int
-    mmp_frozen: bool = False
-    mmp_frozen_until: str = ""
-
-
-class CancelAllAfter(_Wire):
-    trigger_time: int
-    ts: int
-
-
-class Timestamp(_Wire):
-    ts: int
 
 
 class _Envelope(msgspec.Struct):
@@ -254,7 +94,7 @@ class OpenRfqClient:
         timeout: float = 10.0,
         verify: ssl.SSLContext | bool = True,
     ) -> None:
-        self._key = ApiKey(api_key, secret_key, passphrase)
+        self._key = Key(api_key, secret_key, passphrase)
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout, verify=verify)
 

@@ -1,0 +1,250 @@
+"""What the venue sends, once: the OKX v5 answers and pushes as msgspec Structs, in OKX's field names and order.
+
+The venue's views build these and its codec encodes them; the client decodes the same Structs. Each number is
+a type parameter, so one definition serves both ends:
+
+- ``Num``, a decimal number (price, size, fee, volume): ``str`` as the venue writes it ("0.00000062", never an
+  exponent), ``Decimal`` as the client reads it;
+- ``Int``, an integer OKX sends as a string (a time in ms, a count): ``str`` written, ``int`` read.
+
+So the venue renders an ``Rfq[str, str]`` and the client reads an ``Rfq[Decimal, int]`` (``openrfq.client.Rfq``).
+Fields that may be "" stay ``str`` at both ends. A field only some answers carry (``flowType`` in Get rfqs but
+not in create-rfq) defaults to ``UNSET``: it is left out of the JSON, and a client that decodes an answer without
+it sees ``UNSET``. Fields the client does not know are ignored, so a venue may add some.
+
+This module imports msgspec alone, and sits outside both: the client (``openrfq.client``) and the venue
+(``api/views.py``) import it, and the venue's compiled modules do so without the client's httpx and websockets.
+Its Structs stay Python (not compiled by mypyc: msgspec must see them as its own). ``gc=False``: they hold
+strings, numbers and lists of each other, never a reference back, so the cyclic GC need not track them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+Num = TypeVar("Num")
+Int = TypeVar("Int")
+
+
+class Wire(msgspec.Struct, rename="camel", gc=False):
+    """snake_case here, camelCase on the wire. Each class is ``kw_only`` (msgspec does not inherit it): its fields
+    are in OKX's order, required or not, so they are passed by name."""
+
+
+class Counterparty(Wire, kw_only=True):
+    trader_name: str
+    trader_code: str
+    type: str
+
+
+class RfqLeg(Wire, Generic[Num], kw_only=True):
+    inst_id: str
+    td_mode: str = ""
+    ccy: str = ""
+    sz: Num
+    side: str
+    pos_side: str = ""
+    tgt_ccy: str = ""
+    trade_quote_ccy: str = ""
+
+
+class Rfq(Wire, Generic[Num, Int], kw_only=True):
+    c_time: Int
+    u_time: Int
+    state: str
+    counterparties: list[str]
+    valid_until: Int
+    cl_rfq_id: str = ""
+    tag: str = ""
+    allow_partial_execution: bool = False
+    trader_code: str = ""
+    rfq_id: str
+    legs: list[RfqLeg[Num]]
+    group_id: str = ""
+    acct_alloc: list[Any] = []
+    flow_type: str | UnsetType = UNSET  # Get rfqs and the rfqs channel; not the create-rfq answer
+
+
+class QuoteLeg(Wire, Generic[Num], kw_only=True):
+    inst_id: str
+    td_mode: str = ""
+    ccy: str = ""
+    sz: Num
+    px: Num
+    side: str
+    pos_side: str = ""
+    tgt_ccy: str = ""
+    trade_quote_ccy: str = ""
+
+
+class Quote(Wire, Generic[Num, Int], kw_only=True):
+    c_time: Int
+    u_time: Int
+    state: str
+    reason: str = ""
+    valid_until: Int
+    rfq_id: str
+    cl_rfq_id: str = ""
+    quote_id: str
+    cl_quote_id: str = ""
+    tag: str = ""
+    trader_code: str = ""
+    quote_side: str
+    legs: list[QuoteLeg[Num]]
+
+
+class TradeLeg(Wire, Generic[Num], kw_only=True):
+    inst_id: str
+    px: Num
+    sz: Num
+    side: str
+    fee: Num
+    fee_ccy: str = ""
+    trade_id: str
+    trade_quote_ccy: str | UnsetType = UNSET  # Get trades and the channel; not the execute-quote answer
+
+
+class Trade(Wire, Generic[Num, Int], kw_only=True):
+    """A block trade as its taker or its maker sees it."""
+
+    c_time: Int
+    rfq_id: str
+    cl_rfq_id: str = ""
+    quote_id: str
+    cl_quote_id: str = ""
+    block_td_id: str
+    tag: str = ""
+    t_trader_code: str = ""
+    m_trader_code: str = ""
+    is_successful: bool | UnsetType = UNSET  # Get trades and the channel; not the execute-quote answer
+    error_code: str | UnsetType = UNSET  # likewise
+    legs: list[TradeLeg[Num]]
+    acct_alloc: list[Any] = []
+
+
+class PublicTradeLeg(Wire, Generic[Num], kw_only=True):
+    inst_id: str
+    px: Num
+    sz: Num
+    side: str
+    trade_id: str
+
+
+class PublicTrade(Wire, Generic[Num, Int], kw_only=True):
+    """A multi-leg block trade for everyone (public-trades, the public-struc-block-trades channel)."""
+
+    strategy: str = ""
+    c_time: Int
+    block_td_id: str
+    group_id: str = ""
+    legs: list[PublicTradeLeg[Num]]
+
+
+class PublicBlockTrade(Wire, Generic[Num, Int], kw_only=True):
+    """One leg of a block trade (public/block-trades, the public-block-trades channel); options' fillVol and
+    fwdPx, derivatives' idxPx and markPx, "" otherwise."""
+
+    inst_id: str
+    trade_id: str
+    px: Num
+    sz: Num
+    side: str
+    fill_vol: str = ""
+    fwd_px: str = ""
+    idx_px: str = ""
+    mark_px: str = ""
+    group_id: str = ""
+    ts: Int
+
+
+class BlockTicker(Wire, Generic[Num, Int], kw_only=True):
+    inst_type: str
+    inst_id: str
+    vol_ccy24h: Num = msgspec.field(name="volCcy24h")  # "camel" would write volCcy24H
+    vol24h: Num
+    ts: Int
+
+
+class Instrument(Wire, Generic[Num], kw_only=True):
+    """Every field of OKX's Get instruments; those that do not apply to the type are ""."""
+
+    inst_type: str
+    inst_id: str
+    uly: str = ""
+    inst_family: str = ""
+    category: str = ""
+    base_ccy: str = ""
+    quote_ccy: str = ""
+    settle_ccy: str = ""
+    ct_val: str = ""
+    ct_mult: str = ""
+    ct_val_ccy: str = ""
+    opt_type: str = ""
+    stk: str = ""
+    list_time: str = ""
+    auction_end_time: str = ""
+    cont_td_sw_time: str = ""
+    pre_mkt_sw_time: str = ""
+    open_type: str = ""
+    exp_time: str = ""
+    lever: str = ""
+    tick_sz: Num
+    lot_sz: Num
+    min_sz: Num
+    ct_type: str = ""
+    alias: str = ""
+    state: str = ""
+    rule_type: str = ""
+    max_lmt_sz: str = ""
+    max_mkt_sz: str = ""
+    max_lmt_amt: str = ""
+    max_mkt_amt: str = ""
+    max_twap_sz: str = ""
+    max_iceberg_sz: str = ""
+    max_trigger_sz: str = ""
+    max_stop_sz: str = ""
+    future_settlement: bool = False
+    trade_quote_ccy_list: list[str] = []
+    inst_id_code: int = 0  # a JSON number, as OKX sends it
+
+
+class MarkPrice(Wire, Generic[Num, Int], kw_only=True):
+    inst_type: str
+    inst_id: str
+    mark_px: Num
+    ts: Int
+
+
+class MmpConfig(Wire, Generic[Int], kw_only=True):
+    frozen_interval: Int
+    mmp_frozen: bool = False
+    mmp_frozen_until: str = ""  # a time in ms while frozen, else ""
+    count_limit: Int
+    time_interval: Int
+
+
+class CancelAllAfter(Wire, Generic[Int], kw_only=True):
+    trigger_time: Int
+    ts: Int
+
+
+class Timestamp(Wire, Generic[Int], kw_only=True):
+    ts: Int
+
+
+class CancelResult(Wire, kw_only=True):
+    """One item of a cancel answer: the ids of an RFQ or of a quote (the other pair stays ""), and its outcome."""
+
+    rfq_id: str = ""
+    cl_rfq_id: str = ""
+    quote_id: str = ""
+    cl_quote_id: str = ""
+    s_code: str
+    s_msg: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.s_code == "0"

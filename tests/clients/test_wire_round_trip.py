@@ -1,0 +1,131 @@
+"""One set of wire Structs (openrfq.wire): what the venue's views render, encoded by its codec, decodes into
+the client's types and re-encodes to the same bytes: no field lost, renamed or reordered, no number reformatted.
+
+The client reads numbers as Decimal and times as int; re-encoding writes them back as the venue's Structs
+(``wire.X[str, str]``) would hold them, led by those Structs' own field types, then through the venue's codec.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+import msgspec
+import msgspec.inspect as mi
+
+from builders import SPOT_LEG, SWAP_LEG, Party, Venue, create_quote, create_rfq
+from openrfq import wire
+from openrfq.api import codec, views
+from openrfq.client import answers
+
+T = TypeVar("T")
+OPTION = "BTC-USD-251114-100000-C"
+EXECUTE = "/api/v5/rfq/execute-quote"
+
+
+class _Envelope(msgspec.Struct, Generic[T]):
+    code: str
+    msg: str
+    data: list[T]
+
+
+def _as_written(value: Any, kind: mi.Type) -> Any:
+    """A value the client read, as the venue's Struct of ``kind`` holds it."""
+    if value is msgspec.UNSET:
+        return value
+    if isinstance(kind, mi.UnionType):  # X | UNSET
+        (kind,) = [k for k in kind.types if not isinstance(k, mi.UnsetType)]
+    if isinstance(kind, mi.StructType):
+        return kind.cls(**{f.name: _as_written(getattr(value, f.name), f.type) for f in kind.fields})
+    if isinstance(kind, mi.ListType):
+        return [_as_written(item, kind.item_type) for item in value]
+    if isinstance(kind, mi.StrType) and isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(kind, mi.StrType) and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _round_trip(views_: list[Any], client_type: Any) -> None:
+    sent = codec.ok(views_)
+    read = msgspec.json.decode(sent, type=_Envelope[client_type], strict=False)
+    cls = type(views_[0])
+    params = getattr(cls, "__parameters__", ())
+    written = mi.type_info(cls[(str,) * len(params)] if params else cls)
+
+    assert codec.ok([_as_written(item, written) for item in read.data]) == sent
+    assert len(read.data) == len(views_) and all(isinstance(item, cls) for item in read.data)
+
+
+async def _traded(taker: Party, maker: Party, legs: list[dict[str, str]], pxs: list[str], **rfq: Any) -> int:
+    created = await create_rfq(taker, legs=legs, **rfq)
+    quote = await create_quote(maker, created["rfqId"], legs=[{**leg, "px": px} for leg, px in zip(legs, pxs)])
+    answer = await taker.post(EXECUTE, {"rfqId": created["rfqId"], "quoteId": quote["quoteId"]})
+    assert answer["code"] == "0", answer
+    return int(answer["data"][0]["blockTdId"])
+
+
+async def test_rfqs_and_quotes_round_trip_for_taker_maker_and_loser(
+    venue: Venue, taker: Party, maker1: Party, maker2: Party
+) -> None:
+    created = await create_rfq(taker, clRfqId="mine", tag="t1", anonymous=True, legs=[SPOT_LEG, SWAP_LEG])
+    legs = [{**SPOT_LEG, "px": "50000.1"}, {**SWAP_LEG, "px": "50010"}]
+    await create_quote(maker1, created["rfqId"], clQuoteId="q1", anonymous=True, legs=legs)
+    await create_quote(maker2, created["rfqId"], legs=legs)
+    engine = venue.app.services.venue
+    rfq = engine.rfqs[int(created["rfqId"])]
+    quotes = [q for q in engine.quotes.values() if q.rfq_id == rfq.rfq_id]
+
+    for viewer in ("TAKER1", "MAKER1", "MAKER2"):
+        _round_trip([views.rfq(rfq, viewer), views.rfq(rfq, viewer, flow_type=False)], answers.Rfq)
+        _round_trip([views.quote(q, rfq, viewer) for q in quotes], answers.Quote)
+    await taker.post(EXECUTE, {"rfqId": created["rfqId"], "quoteId": str(quotes[0].quote_id)})
+    _round_trip([views.rfq(rfq, "MAKER2")], answers.Rfq)  # traded_away
+
+
+async def test_trades_and_public_data_round_trip_for_every_kind_of_leg(
+    venue: Venue, taker: Party, maker1: Party
+) -> None:
+    legs = [
+        {"instId": "BTC-USDT", "sz": "1000", "side": "buy", "tgtCcy": "quote_ccy"},
+        SWAP_LEG,
+        {"instId": OPTION, "sz": "30", "side": "sell"},
+    ]
+    block_td_id = await _traded(taker, maker1, legs, ["50000", "50010", "0.0005"], clRfqId="r", tag="t")
+    engine = venue.app.services.venue
+    trade = engine.trades[block_td_id]
+
+    for viewer in ("TAKER1", "MAKER1"):
+        _round_trip([views.trade(trade, viewer), views.trade(trade, viewer, history=False)], answers.Trade)
+    _round_trip([views.public_trade(trade)], answers.PublicTrade)
+    for leg in trade.legs:
+        inst = engine.catalogue[leg.inst_id]
+        _round_trip([views.public_leg(trade, leg, inst)], answers.PublicBlockTrade)
+        _round_trip([views.ticker(engine, inst, venue.clock.now_ms(), 0)], answers.BlockTicker)
+
+
+def test_every_instrument_and_counterparty_round_trips(venue: Venue) -> None:
+    engine = venue.app.services.venue
+
+    _round_trip([views.instrument(i) for i in engine.catalogue.values()], answers.Instrument)
+    _round_trip([views.counterparty(a) for a in venue.config.accounts], wire.Counterparty)
+
+
+async def test_answers_the_routes_render_round_trip_too(venue: Venue, maker1: Party) -> None:
+    """Mark prices, server time, MMP settings and Cancel All After: rendered by their routes, read by the client."""
+    await maker1.post("/api/v5/rfq/mmp-config", {"timeInterval": "5000", "frozenInterval": "1000", "countLimit": "3"})
+    answers_ = [
+        ("GET", "/api/v5/public/mark-price", {"instType": "SWAP"}, answers.MarkPrice, wire.MarkPrice[str, str]),
+        ("GET", "/api/v5/public/time", None, answers.Timestamp, wire.Timestamp[str]),
+        ("GET", "/api/v5/rfq/mmp-config", None, answers.MmpConfig, wire.MmpConfig[str]),
+        ("POST", "/api/v5/rfq/cancel-all-after", {"timeOut": "10"}, answers.CancelAllAfter, wire.CancelAllAfter[str]),
+    ]
+    for method, path, params, client_type, written in answers_:
+        if method == "GET":
+            response = await maker1.request(method, path, params=params)
+        else:
+            response = await maker1.request(method, path, params)
+        read = msgspec.json.decode(response.content, type=_Envelope[client_type], strict=False)
+
+        again = codec.ok([_as_written(item, mi.type_info(written)) for item in read.data])
+        assert again == response.content, path
