@@ -44,7 +44,7 @@ def short(frame: str) -> str:
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("logging: state-change JSON lines", ("log_state_changes", "logging/__init__", "openrfq/logs.py")),
     ("auth: timestamp parse", ("parse_timestamp_ms",)),
-    ("auth: key lookup, HMAC, compare", ("openrfq/api/auth.py", "hmac.py")),
+    ("auth: key lookup, HMAC, compare", ("openrfq/access/auth.py", "hmac.py")),
     ("metrics", ("openrfq/metrics.py", "prometheus_client/")),
     ("store: SQLite write, AIO sync", ("openrfq/store/sqlite.py", "openrfq/store/aio.py")),
     ("commit: cut + msgpack encode", ("Committer._cut",)),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from openrfq.api.auth import Authenticator
+from openrfq.access.auth import Authenticator
 from openrfq.config import load_config
 from openrfq.domain.clock import ManualClock
 

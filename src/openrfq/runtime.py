@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from openrfq.access.auth import Authenticator
+from openrfq.access.ratelimit import RateLimiter
 from openrfq.api.app import OkxApi
-from openrfq.api.auth import Authenticator
-from openrfq.api.ratelimit import RateLimiter
 from openrfq.asgi import VenueApp
 from openrfq.bots.accounts import with_bot_accounts
 from openrfq.config import Config, PriceSettings

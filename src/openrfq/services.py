@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openrfq.api.auth import Authenticator
-from openrfq.api.ratelimit import RateLimiter
+from openrfq.access.auth import Authenticator
+from openrfq.access.ratelimit import RateLimiter
 from openrfq.config import Config
 from openrfq.domain.clock import Clock
 from openrfq.engine import Venue

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from builders import Party, Venue
-from openrfq.api.auth import FAILURES_ALLOWED
+from openrfq.access.auth import FAILURES_ALLOWED
 from openrfq.client.signing import iso_timestamp, sign, signed_headers
 
 PATH = "/api/v5/rfq/counterparties"

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from builders import Party, Venue, create_quote, create_rfq, make_config, open_venue, rfq_body
+from openrfq.access.ratelimit import Limit
 from openrfq.api.endpoint import Endpoint
-from openrfq.api.ratelimit import Limit
 from openrfq.api.routes import ROUTES
 from openrfq.domain.clock import ManualClock
 

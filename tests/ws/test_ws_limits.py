@@ -19,7 +19,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from openrfq.api.auth import FAILURES_ALLOWED
+from openrfq.access.auth import FAILURES_ALLOWED
 from openrfq.client import ApiError
 from openrfq.domain.clock import ManualClock
 from openrfq.limits import HOUR_MS, WS_MAX_ARGS, WS_MAX_FRAME, WS_MAX_MESSAGE, WS_REQUESTS_PER_HOUR

@@ -17,8 +17,8 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl
 
+from openrfq.access.auth import Caller, require
 from openrfq.api import codec
-from openrfq.api.auth import Caller, require
 from openrfq.api.endpoint import Endpoint, Private, Public
 from openrfq.api.params import Params
 from openrfq.api.routes import ROUTES

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from openrfq.api.auth import Caller
+from openrfq.access.auth import Caller
+from openrfq.access.ratelimit import Limit
 from openrfq.api.params import Params
-from openrfq.api.ratelimit import Limit
 from openrfq.services import Services
 
 PrivateHandler = Callable[[Services, Caller, Params], bytes]

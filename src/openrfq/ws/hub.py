@@ -14,8 +14,8 @@ import re
 from functools import partial
 from typing import Any
 
+from openrfq.access.auth import Caller
 from openrfq.api import views
-from openrfq.api.auth import Caller
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
 from openrfq.domain.models import BlockTrade
 from openrfq.limits import HOUR_MS, WS_MAX_ARGS, WS_REQUESTS_PER_HOUR

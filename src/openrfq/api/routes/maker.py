@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from openrfq.access.auth import Caller
 from openrfq.api import codec
-from openrfq.api.auth import Caller
 from openrfq.api.codec import Json, num
 from openrfq.api.params import Params
 from openrfq.domain import errors, makers

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from openrfq.access.auth import Caller
 from openrfq.api import codec, views
-from openrfq.api.auth import Caller
 from openrfq.api.params import Params, batch_ids, legs
 from openrfq.domain import errors
 from openrfq.domain.commands import CancelRfq, CreateRfq, RfqQuery

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from openrfq.api.ratelimit import Limit, RateLimiter
+from openrfq.access.ratelimit import Limit, RateLimiter
 from openrfq.config import Account, ApiKey
 from openrfq.domain import errors
 from openrfq.domain.clock import Clock
