@@ -26,7 +26,9 @@ _QUOTE = (
 _ANSWERS = {
     "/api/v5/rfq/create-quote": b'{"code":"0","msg":"","data":[' + _QUOTE + b"]}",
     "/api/v5/rfq/quotes": b'{"code":"0","msg":"","data":[' + _QUOTE + b"]}",
-    "/api/v5/rfq/cancel-quote": b'{"code":"0","msg":"","data":[{"quoteId":"1","clQuoteId":"x1","sCode":"0","sMsg":""}]}',
+    "/api/v5/rfq/cancel-quote": (
+        b'{"code":"0","msg":"","data":[{"quoteId":"1","clQuoteId":"x1","sCode":"0","sMsg":""}]}'
+    ),
     "/api/v5/public/time": b'{"code":"0","msg":"","data":[{"ts":"1795570048151"}]}',
 }
 _HEADERS = {

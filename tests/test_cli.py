@@ -88,7 +88,8 @@ def test_an_invalid_config_exits_2_naming_file_key_and_problem(tmp_path: Path) -
         (b'[[accounts]]\nuid = "1"\ntrader_code = "A"\n[server]\nport = 1\n', "server: unknown key"),
         (
             (
-                b'[[accounts]]\nuid = "1"\ntrader_code = "A"\n  [[accounts.keys]]\n  api_key = "k"\n  secret_key = "s"\n'
+                b'[[accounts]]\nuid = "1"\ntrader_code = "A"\n'
+                b'  [[accounts.keys]]\n  api_key = "k"\n  secret_key = "s"\n'
                 b'  passphrase = "p"\n  permissions = ["admin"]\n'
             ),
             "accounts[1].keys[1].permissions: unknown permission 'admin'",

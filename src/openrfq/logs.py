@@ -124,7 +124,10 @@ def _line(event: Event, head: str) -> str:
     if isinstance(event, QuoteChanged):
         q = event.quote
         reason = _encode(q.reason).decode() if q.reason else '""'
-        return f'{head}"quote","quoteId":"{q.quote_id}","rfqId":"{q.rfq_id}","state":"{q.state.value}","reason":{reason}}}\n'
+        return (
+            f'{head}"quote","quoteId":"{q.quote_id}","rfqId":"{q.rfq_id}",'
+            f'"state":"{q.state.value}","reason":{reason}}}\n'
+        )
     if isinstance(event, RfqChanged):
         return f'{head}"rfq","rfqId":"{event.rfq.rfq_id}","state":"{event.rfq.state.value}"}}\n'
     t = event.trade

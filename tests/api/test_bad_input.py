@@ -35,7 +35,7 @@ async def test_wrong_content_type_is_50006(venue: Venue, taker: Party) -> None:
 
 
 async def test_content_type_with_charset_is_fine(venue: Venue, taker: Party) -> None:
-    status, answer = await _raw_post(
+    _, answer = await _raw_post(
         venue, taker, "/api/v5/rfq/cancel-quote", b'{"quoteId":"1"}', "application/json; charset=utf-8"
     )
 
@@ -50,7 +50,7 @@ async def test_empty_post_body_is_50000(venue: Venue, taker: Party) -> None:
 
 async def test_body_over_64_kib_is_refused(venue: Venue, taker: Party) -> None:
     padding = "x" * (64 * 1024)
-    status, answer = await _raw_post(venue, taker, CREATE, ('{"tag":"%s"}' % padding).encode())
+    status, answer = await _raw_post(venue, taker, CREATE, f'{{"tag":"{padding}"}}'.encode())
 
     assert status == 413
     assert answer["code"] == "50002"

@@ -32,7 +32,7 @@ async def test_a_huge_exponent_where_an_id_is_expected_is_51000(venue: Venue, ma
 async def test_a_json_number_that_is_not_an_integer_within_range_is_51000_for_a_string_parameter(
     venue: Venue, maker1: Party, value: str
 ) -> None:
-    answer = await _post_raw(venue, maker1, CANCEL_QUOTE, '{"quoteId": %s}' % value)
+    answer = await _post_raw(venue, maker1, CANCEL_QUOTE, f'{{"quoteId": {value}}}')
 
     assert answer == {"code": "51000", "msg": "Parameter quoteId error", "data": []}
 
@@ -41,7 +41,7 @@ async def test_a_json_integer_id_is_read_as_its_digits(venue: Venue, taker: Part
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"])
 
-    answer = await _post_raw(venue, maker1, CANCEL_QUOTE, '{"quoteId": %s}' % quote["quoteId"])
+    answer = await _post_raw(venue, maker1, CANCEL_QUOTE, f'{{"quoteId": {quote["quoteId"]}}}')
 
     assert answer["data"] == [{"quoteId": quote["quoteId"], "clQuoteId": "", "sCode": "0", "sMsg": ""}]
 

@@ -194,7 +194,8 @@ def test_kill_9_under_mixed_load_loses_nothing_acknowledged_and_half_applies_not
         load.join()
         assert load.rfqs and load.quotes, "the load made no acknowledged changes before the kill"
         print(
-            f"acknowledged: {len(load.rfqs)} RFQs, {len(load.quotes)} quotes, {len(load.canceled)} cancels, {len(load.executed)} fills"
+            f"acknowledged: {len(load.rfqs)} RFQs, {len(load.quotes)} quotes, "
+            f"{len(load.canceled)} cancels, {len(load.executed)} fills"
         )
 
         server.start()

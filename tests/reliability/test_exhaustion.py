@@ -301,7 +301,8 @@ def test_a_trader_is_served_while_attackers_exhaust_connections_heads_and_frames
     assert attack.frame_attempts and all(sent < 15 * 1024 * 1024 for sent in attack.frame_attempts)
     assert attack.big_messages and set(attack.big_messages) == {("60012", 1009)}
     print(
-        f"trader: {len(answers)} requests, slowest {max(latencies) * 1000:.1f} ms, slowest push {max(pushes) * 1000:.1f} ms; "
+        f"trader: {len(answers)} requests, slowest {max(latencies) * 1000:.1f} ms, "
+        f"slowest push {max(pushes) * 1000:.1f} ms; "
         f"idle sockets closed {len(attack.idle_lifetimes)} (longest {max(attack.idle_lifetimes):.2f} s), "
         f"slowloris {len(attack.slow_lifetimes)} (longest {max(attack.slow_lifetimes):.2f} s), "
         f"huge headers {len(attack.header_attempts)}, huge frames {len(attack.frame_attempts)}, "

@@ -109,7 +109,8 @@ def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_pat
     # Memory stays bounded: refused requests leave nothing behind.
     assert rss_after - rss_before < 30 * 1024, (rss_before, rss_after)
     print(
-        f"flood answers {flood_answers}; distinct public keys {public_answers}; victim p99 {p99 * 1000:.1f} ms; RSS {rss_before} -> {rss_after} KiB"
+        f"flood answers {flood_answers}; distinct public keys {public_answers}; "
+        f"victim p99 {p99 * 1000:.1f} ms; RSS {rss_before} -> {rss_after} KiB"
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from openrfq.domain.clock import ManualClock
 from wsbuilders import Live, live_venue, login_message, receive
@@ -137,6 +137,8 @@ async def test_ping_pong_keeps_a_connection_alive_and_30_s_of_silence_closes_it(
 
 
 async def test_other_websocket_paths_are_refused(live: Live) -> None:
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidStatus) as refused:
         async with connect(f"ws://127.0.0.1:{live.port}/ws/v5/private"):
             pass
+
+    assert refused.value.response.status_code == 403

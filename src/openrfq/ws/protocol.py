@@ -57,7 +57,8 @@ def internal_error(op: object) -> WsError:
 def unknown_channel(channel: str) -> WsError:
     return WsError(
         "60018",
-        f"Wrong URL or {channel} doesn't exist. Please use the correct URL, channel and parameters referring to API document.",
+        f"Wrong URL or {channel} doesn't exist. "
+        "Please use the correct URL, channel and parameters referring to API document.",
     )
 
 
