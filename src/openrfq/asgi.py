@@ -25,6 +25,7 @@ class VenueApp:
     def __init__(self, services: Services, http: OkxApi, hub: Hub, control: ControlApi) -> None:
         self.services, self.http, self.hub, self.control = services, http, hub, control
         self._tasks: list[asyncio.Task[None]] = []
+        services.on_reset.append(self._start_over)
 
     def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Awaitable[None]:
         # The handler's own coroutine, not one more around it: an HTTP request is resumed several times.
@@ -47,8 +48,7 @@ class VenueApp:
                 # Timers that came due while the server was down fire now, durably, before the first request.
                 svc.venue.advance()
                 await svc.committer.durable()
-                loop = asyncio.get_running_loop()
-                self._tasks = [loop.create_task(self._tick()), loop.create_task(self.hub.run())]
+                self._start_duties()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 for task in self._tasks:
@@ -56,6 +56,17 @@ class VenueApp:
                 await svc.committer.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def _start_duties(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._tick()), loop.create_task(self.hub.run())]
+
+    def _start_over(self) -> None:
+        """The venue's state was replaced (control plane): the duties start over, timed from the new state."""
+        if self._tasks:
+            for task in self._tasks:
+                task.cancel()
+            self._start_duties()
 
     async def _tick(self) -> None:
         """Fire the engine's timers when due even when nobody is calling, and make what they did durable."""

@@ -11,8 +11,11 @@ import typer
 from rich.console import Console
 
 from openrfq import __version__, limits, logs
+from openrfq.cli_admin import admin
 from openrfq.config import Config, ConfigError, demo_config, load_config
 from openrfq.demo import demo as run_demo
+from openrfq.domain.clock import Clock, ManualClock, SystemClock
+from openrfq.export import history
 from openrfq.runtime import DB_NAME, build_app
 from openrfq.serving import run_blocking, serve_forever
 from openrfq.store.base import StoreError
@@ -21,6 +24,7 @@ from openrfq.tls import local_certificate
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="openrfq: a block-trading RFQ venue speaking OKX v5."
 )
+app.add_typer(admin, name="admin")
 
 
 def _load(config: Path | None) -> Config:
@@ -79,9 +83,27 @@ def serve(
             envvar="OPENRFQ_REQUEST_TIMEOUT", min=0.1, help="Seconds to send a whole HTTP request once begun."
         ),
     ] = limits.REQUEST_TIMEOUT_S,
+    admin_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="OPENRFQ_ADMIN_TOKEN",
+            help="Turn on the control plane (/openrfq/v1) with this bearer token (config: [admin] token).",
+            show_default=False,
+        ),
+    ] = None,
+    clock: Annotated[
+        str | None,
+        typer.Option(
+            envvar="OPENRFQ_CLOCK",
+            help='Venue time: "real", or "virtual" (still until advanced; config: [clock] mode).',
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Start the venue: REST on http://HOST:PORT/api/v5/..., WebSocket on ws://HOST:PORT/ws/v5/business."""
     cfg = _load(config)
+    venue_clock, auth_clock = _clocks(clock or cfg.clock_mode, cfg)
+    token = admin_token if admin_token is not None else cfg.admin_token
     if (tls_cert is None) != (tls_key is None):
         typer.echo("openrfq: --tls-cert and --tls-key go together", err=True)
         raise typer.Exit(2)
@@ -91,7 +113,7 @@ def serve(
             raise typer.Exit(2)
     logs.configure(log_level)
     try:  # first: a second server on the directory, or a damaged store, stops here, before anything is written
-        api = build_app(cfg, data_dir)
+        api = build_app(cfg, data_dir, venue_clock, admin_token=token or None, auth_clock=auth_clock)
     except StoreError as e:
         typer.echo(f"openrfq: {e}", err=True)
         raise typer.Exit(1) from None
@@ -101,6 +123,10 @@ def serve(
     typer.echo(f"openrfq {__version__} on {http}://{host}:{port}  (data: {data_dir / DB_NAME})")
     typer.echo(f"WebSocket: {ws}://{host}:{port}/ws/v5/business")
     typer.echo(f"loaded {len(venue.rfqs)} RFQs, {len(venue.quotes)} quotes; config: {cfg.source}")
+    if isinstance(venue_clock, ManualClock):
+        typer.echo(f"venue time: virtual, at {venue_clock.now_ms()} ms (moved by POST /openrfq/v1/clock/advance)")
+    if token:  # never the token itself: it is a secret
+        typer.echo(f"control plane: {http}://{host}:{port}/openrfq/v1 (Authorization: Bearer <your admin token>)")
     if config is None:
         typer.echo("demo accounts (pass --config FILE for your own):")
         typer.echo(config_to_text_summary(cfg))
@@ -111,6 +137,17 @@ def serve(
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn shut down cleanly, then re-raised it
         edge = limits.EdgeLimits(keep_alive_timeout, request_timeout, max_connections, max_connections_per_ip)
         run_blocking(serve_forever(api, cfg, host, port, certfile, keyfile, edge))
+
+
+def _clocks(mode: str, cfg: Config) -> tuple[Clock, Clock]:
+    """Venue time and the clock request timestamps are judged by (clients sign with their own: the machine's)."""
+    if mode not in ("real", "virtual"):
+        typer.echo(f'openrfq: --clock must be "real" or "virtual", not {mode!r}', err=True)
+        raise typer.Exit(2)
+    if mode == "real":
+        return SystemClock(), SystemClock()
+    venue = ManualClock(cfg.clock_start_ms if cfg.clock_start_ms is not None else SystemClock().now_ms())
+    return venue, (venue if cfg.clock_auth == "venue" else SystemClock())
 
 
 def _tls_files(enabled: bool, cert: Path | None, key: Path | None, data_dir: Path) -> tuple[str | None, str | None]:
@@ -133,6 +170,22 @@ def demo(
     """The whole lifecycle in one command: a venue, two LP bots and a scripted taker, drawn live."""
     logs.configure("warning")
     raise typer.Exit(run_demo(pace, keep, port, Console()))
+
+
+@app.command()
+def export(
+    data_dir: Annotated[
+        Path, typer.Option(envvar="OPENRFQ_DATA_DIR", help="The venue's data directory (read only).")
+    ] = Path("./openrfq-data"),
+) -> None:
+    """Print the venue's durable history as JSON lines, one per change, oldest first (venue time)."""
+    try:
+        for line in history(data_dir / DB_NAME):
+            sys.stdout.buffer.write(line + b"\n")
+    except StoreError as e:
+        typer.echo(f"openrfq: {e}", err=True)
+        raise typer.Exit(1) from None
+    sys.stdout.flush()
 
 
 @app.command()

@@ -34,6 +34,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 
+from openrfq.faults import DROP_EXTENSION
 from openrfq.limits import (
     CLOSE_TIMEOUT_S,
     FD_RESERVE,
@@ -237,6 +238,8 @@ class EdgeHttpProtocol(HttpToolsProtocol):
         self._head_open = False
         if self._head_bytes > MAX_HEADER_LINE or not self._head_exact:
             self._check_head()
+        # The control plane's "drop" fault closes the connection without an answer (ASGI has no word for it).
+        self.scope["extensions"] = {DROP_EXTENSION: {"abort": self.transport.abort}}
         HttpToolsProtocol.on_headers_complete(self)
 
     def _check_head(self) -> None:

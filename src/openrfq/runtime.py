@@ -11,9 +11,11 @@ from openrfq.asgi import VenueApp
 from openrfq.bots.accounts import with_bot_accounts
 from openrfq.config import Config, PriceSettings
 from openrfq.control.api import ControlApi
-from openrfq.domain.clock import Clock, SystemClock
+from openrfq.control.state import CLOCK_KEY
+from openrfq.domain.clock import Clock, ManualClock, SystemClock
 from openrfq.domain.prices import IndexSource, Prices, RandomWalkIndex, ReplayIndex, StaticIndex, midnight_utc
 from openrfq.engine import Venue
+from openrfq.faults import Faults
 from openrfq.gcpolicy import loading
 from openrfq.logs import log_state_changes
 from openrfq.metrics import Metrics
@@ -60,31 +62,50 @@ def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
     return venue
 
 
-def build_app(config: Config, data_dir: Path, clock: Clock | None = None, admin_token: str | None = None) -> VenueApp:
+def build_app(
+    config: Config,
+    data_dir: Path,
+    clock: Clock | None = None,
+    admin_token: str | None = None,
+    auth_clock: Clock | None = None,
+) -> VenueApp:
     """The venue on ``data_dir``, which it keeps locked until its committer closes the store. Raises StoreError
-    (one line, for the command to print) when the directory is in use or its store is damaged."""
+    (one line, for the command to print) when the directory is in use or its store is damaged.
+
+    ``clock`` is venue time (a ``ManualClock``: virtual, moved by the control plane, and resumed where the store
+    left it); ``auth_clock`` what request and login timestamps are checked against (default: venue time);
+    ``admin_token`` turns the control plane on."""
     clock = clock or SystemClock()
     config = with_bot_accounts(config)
     store = SqliteStore(data_dir / DB_NAME)
     try:
+        if isinstance(clock, ManualClock) and (stored := store.meta(CLOCK_KEY)) is not None:
+            clock.set(max(int(stored), clock.now_ms()))  # a virtual venue resumes at the time it had reached
         venue = _restored(config, clock, store)
+        faults = Faults()
+        faults.load(store.faults())
     except BaseException:
         store.close()  # a venue that did not start leaves its directory free
         raise
     committer = Committer(venue, store)
+    faults.on_change = committer.set_fault
     metrics = Metrics(venue)
     committer.on_commit = metrics.observe_commit
     committer.listeners.append(log_state_changes)
     services = Services(
         config=config,
         clock=clock,
+        auth_clock=auth_clock or clock,
         time=VenueTime(clock),
         venue=venue,
         committer=committer,
         limiter=RateLimiter(clock, enabled=config.rate_limits_enabled),
         auth=Authenticator(config.accounts, clock),
         metrics=metrics,
+        faults=faults,
     )
     hub = Hub(services)
     committer.listeners.append(hub.on_events)
+    faults.on_added.append(hub.on_fault)
+    services.on_reset.append(hub.reset)
     return VenueApp(services, OkxApi(services), hub, ControlApi(services, admin_token))

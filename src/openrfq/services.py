@@ -6,13 +6,15 @@ runtime that assembles them all point down to it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from openrfq.access.auth import Authenticator
 from openrfq.access.ratelimit import RateLimiter
 from openrfq.config import Config
 from openrfq.domain.clock import Clock
 from openrfq.engine import Venue
+from openrfq.faults import Faults
 from openrfq.metrics import Metrics
 from openrfq.store.committer import Committer
 from openrfq.venue_time import VenueTime
@@ -21,10 +23,15 @@ from openrfq.venue_time import VenueTime
 @dataclass(slots=True)
 class Services:
     config: Config
-    clock: Clock
+    clock: Clock  # venue time
+    auth_clock: Clock  # what OK-ACCESS-TIMESTAMP and WebSocket login timestamps are checked against
     time: VenueTime
     venue: Venue
     committer: Committer
     limiter: RateLimiter
     auth: Authenticator
     metrics: Metrics
+    faults: Faults
+    # Called after the venue's state was replaced (a reset, a restored snapshot): what runs beside the engine
+    # (the hub's timers, the engine's tick, the bots) starts over from the new state.
+    on_reset: list[Callable[[], None]] = field(default_factory=list)

@@ -67,6 +67,7 @@ async def running(
                 run.ws_url(loopback),
                 tls=bot_tls() if run.tls else None,
                 venue_time=api.services.time,  # re-quotes in venue time: a virtual clock's advance includes them
+                signing_ms=api.services.auth_clock.now_ms,
             )
         )
     if run.bots:  # the bots' HTTP client would log every request at info; the venue logs its own requests

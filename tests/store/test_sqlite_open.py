@@ -25,7 +25,7 @@ from openrfq.runtime import DB_NAME, build_app
 from openrfq.store.base import Batch, DataDirInUse, StoreError
 from openrfq.store.codec import encode
 from openrfq.store.lock import LOCK_NAME
-from openrfq.store.sqlite import SqliteStore
+from openrfq.store.sqlite import SCHEMA_VERSION, SqliteStore
 
 # The previous release's database exactly as it made it (no venue identity), for the migration.
 PREVIOUS_RELEASE_SCHEMA = """
@@ -135,7 +135,7 @@ def test_a_creation_cut_short_leaves_no_database_and_the_next_start_makes_it_who
 
     assert not (tmp_path / "db").exists()  # never a database without its schema and identity
     SqliteStore(tmp_path / "db").close()
-    assert _meta(tmp_path / "db")["schema_version"] == "1"
+    assert _meta(tmp_path / "db")["schema_version"] == str(SCHEMA_VERSION)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["db", LOCK_NAME]  # the half-built file is gone
 
 
@@ -150,6 +150,7 @@ def test_a_database_of_the_previous_release_keeps_its_rows_and_gets_an_identity(
 
     assert rows == [(7, b"\x01")]
     assert _meta(path)["venue_id"] == venue_id
+    assert _meta(path)["schema_version"] == str(SCHEMA_VERSION)  # migrated: the control plane's tables added
     reopened = SqliteStore(path)
     assert reopened.venue_id == venue_id
     reopened.close()
@@ -171,7 +172,7 @@ def _forget_version(path: Path) -> None:
 
 
 def _newer_version(path: Path) -> None:
-    _sql(path, "UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    _sql(path, f"UPDATE meta SET value = '{SCHEMA_VERSION + 1}' WHERE key = 'schema_version'")
 
 
 def _empty(path: Path) -> None:
@@ -189,7 +190,7 @@ def _not_sqlite(path: Path) -> None:
         (_drop_quotes, " is damaged: table quotes is missing"),
         (_retype_quotes, " is damaged: table quotes is not (id INTEGER PRIMARY KEY, body BLOB NOT NULL)"),
         (_forget_version, " is damaged: its schema version is missing"),
-        (_newer_version, ": schema version was 2, this openrfq reads 1"),
+        (_newer_version, f": schema version was {SCHEMA_VERSION + 1}, this openrfq reads {SCHEMA_VERSION}"),
         (_not_sqlite, " cannot be opened: file is not a database"),
     ],
 )

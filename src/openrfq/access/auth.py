@@ -86,6 +86,10 @@ class Authenticator:
             return True
         return api_key in self._keys and self._failures.exceeded(api_key, _BY_KEY, FAILURES_ALLOWED)
 
+    def forget_failures(self) -> None:
+        """The failed attempts counted so far are forgotten (the control plane's reset)."""
+        self._failures.clear()
+
     def failed(self, ip: str, api_key: str) -> None:
         """Count a failed attempt (a key that does not exist is counted for the IP only: no map of guesses)."""
         self._failures.record(ip, _BY_IP, FAILURES_ALLOWED)

@@ -83,3 +83,7 @@ class RateLimiter:
         stale = [key for key, window in self._windows.items() if not window or window[-1] <= now - key[3]]
         for key in stale:
             del self._windows[key]
+
+    def clear(self) -> None:
+        """Every window gone (the control plane's reset)."""
+        self._windows.clear()

@@ -11,6 +11,7 @@ logged and answered 50001 / 503 without a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import time
@@ -24,6 +25,7 @@ from openrfq.api.params import Params
 from openrfq.api.routes import ROUTES
 from openrfq.domain import errors
 from openrfq.domain.enums import InstType
+from openrfq.faults import DROP_EXTENSION, error_for
 from openrfq.metrics import CONTENT_TYPE
 from openrfq.services import Services
 
@@ -33,6 +35,8 @@ MAX_BODY = 64 * 1024
 MAX_LOGGED_PATH = 200  # an unknown path is logged cut to this (a path may be kilobytes long)
 _NOT_FOUND = codec.encode({"code": "404", "msg": "Not Found", "data": []})
 _INST_TYPES = frozenset(t.value for t in InstType)
+SKEW = frozenset({"skew"})
+_BEFORE_APPLYING = frozenset({"error", "drop", "delay"})
 
 Scope = dict[str, Any]
 Headers = dict[bytes, bytes]
@@ -54,12 +58,15 @@ class OkxApi:
             await self._unrouted(scope, send, started)
             return
         svc = self.services
+        delay_ms = 0
         try:
             headers: Headers = dict(scope["headers"])
             raw = await read_body(headers, receive)
             if isinstance(endpoint, Private):
-                caller = self.authenticate(scope, headers, raw)
+                caller = self.authenticate(endpoint, scope, headers, raw)
                 require(caller, endpoint.permission)
+                if svc.faults.active:
+                    delay_ms = self.fault(endpoint, caller.trader_code)
                 self.limit_caller(endpoint, caller, headers)
                 params = parse(endpoint, scope, headers, raw)
                 try:
@@ -67,18 +74,26 @@ class OkxApi:
                 finally:  # whatever the command did (a refusal after firing due timers too) is durable first
                     await svc.committer.durable()
             else:
+                if svc.faults.active:
+                    delay_ms = self.fault(endpoint, "")
                 self.limit_ip(endpoint, scope)
                 params = parse(endpoint, scope, headers, raw)
                 try:
                     status, body = 200, endpoint.handler(svc, params)
                 finally:
                     await svc.committer.durable()
+        except Dropped:
+            await svc.committer.durable()  # a fault rule's count
+            _drop(scope)
+            return
         except errors.OkxError as e:
             status, body = e.http_status, codec.error(e)
         except Exception:
             log.exception("unexpected error on %s %s", scope["method"], scope["path"])
             exc = errors.ServiceUnavailable()
             status, body = exc.http_status, codec.error(exc)
+        if delay_ms:  # an injected delay: applied in order, answered later; nobody else waits
+            await asyncio.sleep(delay_ms / 1000)
         await answer(send, status, body)
         svc.metrics.observe_request(endpoint.path, _code_of(body), time.perf_counter() - started)
         if log.isEnabledFor(logging.DEBUG):
@@ -89,20 +104,37 @@ class OkxApi:
     def route(self, scope: Scope) -> Endpoint | None:
         return self._routes.get((scope["method"], scope["path"]))
 
-    def authenticate(self, scope: Scope, headers: Headers, raw: bytes) -> Caller:
-        """The signature covers the request target exactly as sent: the raw path and query, the raw body."""
+    def authenticate(self, endpoint: Private, scope: Scope, headers: Headers, raw: bytes) -> Caller:
+        """The signature covers the request target exactly as sent: the raw path and query, the raw body. The
+        timestamp is judged against the auth clock, as if the account's clock were off by a skew fault's ms."""
         target = scope.get("raw_path") or scope["path"].encode()
         if scope["query_string"]:
             target += b"?" + scope["query_string"]
         svc = self.services
-        return svc.auth.authenticate(headers, scope["method"], target, raw, svc.clock.now_ms(), _ip(scope))
+        now = svc.auth_clock.now_ms()
+        if svc.faults.active:
+            known = svc.auth.caller(headers.get(b"ok-access-key", b"").decode("latin-1"))
+            skew = svc.faults.match(endpoint.path, known.trader_code if known else "", SKEW)
+            now -= skew.ms if skew is not None else 0
+        return svc.auth.authenticate(headers, scope["method"], target, raw, now, _ip(scope))
+
+    def fault(self, endpoint: Endpoint, account: str) -> int:
+        """An injected fault, before anything is applied: an error raised, a drop, or a delay's ms (else 0)."""
+        rule = self.services.faults.match(endpoint.path, account, _BEFORE_APPLYING)
+        if rule is None:
+            return 0
+        if rule.action == "error":
+            raise error_for(rule.code)
+        if rule.action == "drop":
+            raise Dropped()
+        return rule.ms
 
     def limit_caller(self, endpoint: Private, caller: Caller, headers: Headers) -> None:
         """The User ID's rate limit; then a Trade request's ``expTime`` (one past it is not applied)."""
         svc = self.services
         svc.limiter.check(caller.account.uid, endpoint.method, endpoint.path, endpoint.limits)
         if endpoint.permission == "trade" and b"exptime" in headers:
-            check_exp_time(headers[b"exptime"], svc.clock.now_ms())
+            check_exp_time(headers[b"exptime"], svc.auth_clock.now_ms())
 
     def limit_ip(self, endpoint: Public, scope: Scope) -> None:
         """Per client IP, and per instrument (type) where OKX counts so; values naming nothing share a window
@@ -199,6 +231,17 @@ async def answer(send: Any, status: int, body: bytes, content_type: bytes = b"ap
     headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class Dropped(Exception):
+    """A drop fault: the connection is closed without an answer."""
+
+
+def _drop(scope: Scope) -> None:
+    drop = scope.get("extensions", {}).get(DROP_EXTENSION)
+    if drop is None:  # served by something other than openrfq's edge (an in-process test): fail the request
+        raise ConnectionAbortedError("dropped by a fault rule")
+    drop["abort"]()
 
 
 def _ip(scope: Scope) -> str:

@@ -47,6 +47,10 @@ class Params:
     def has(self, name: str) -> bool:
         return self._present(name) is not None
 
+    def value(self, name: str) -> Any:
+        """The value as decoded, unread (for what validates itself, e.g. the control plane's msgspec Structs)."""
+        return self._present(name)
+
     def text(self, name: str, required: bool = False) -> str:
         """A string parameter; a JSON integer is read as its decimal text (``{"quoteId": 5}`` is "5")."""
         value = self._raw.get(name)

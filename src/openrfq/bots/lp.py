@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -61,10 +62,12 @@ class LiquidityProvider:
         *,
         tls: ssl.SSLContext | None = None,
         venue_time: VenueTime | None = None,
+        signing_ms: Callable[[], int] | None = None,
     ) -> None:
         self.settings = settings
         self.time = venue_time or VenueTime(SystemClock())
-        now_ms = self.time.now_ms
+        # Requests and logins are signed by the clock the venue judges them by (the machine's by default).
+        now_ms = signing_ms or self.time.now_ms
         self.rest = OpenRfqClient(
             base_url, key.api_key, key.secret_key, key.passphrase, clock_ms=now_ms, verify=tls or True
         )

@@ -92,6 +92,10 @@ def _assemble(
         prices=_prices(file.prices, base or Path(".")),
         bots=file.bots,
         source=source,
+        admin_token=file.admin.token,
+        clock_mode=file.clock.mode,
+        clock_start_ms=file.clock.start_ms(),
+        clock_auth=file.clock.auth,
     )
 
 

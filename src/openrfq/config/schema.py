@@ -12,6 +12,7 @@ are what the venue runs, assembled from a ``ConfigFile`` by ``loader``.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,6 +31,7 @@ INST_TYPES: tuple[InstTypeName, ...] = ("SPOT", "SWAP", "FUTURES", "OPTION")
 DEFAULT_BOT = "WAGMI"  # OKX's demo counterparty: a taker alone can trade against it
 DEFAULT_SPREAD_BPS = {"SPOT": Decimal(10), "SWAP": Decimal(10), "FUTURES": Decimal(15), "OPTION": Decimal(300)}
 PRICE = 'must be a positive price such as "50000"'
+_ISO_UTC = r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z\Z"
 BPS = "must be a number of basis points such as 10"
 TABLES = "must be an array of tables ([[{}]])"
 
@@ -145,6 +147,27 @@ class Prices(Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError("file: required")
 
 
+class Admin(Struct, frozen=True, forbid_unknown_fields=True):
+    token: str = ""  # the control plane's bearer token (/openrfq/v1); "" turns the control plane off
+
+
+class ClockSection(Struct, frozen=True, forbid_unknown_fields=True):
+    mode: Annotated[Literal["real", "virtual"], Meta(description='must be "real" or "virtual", got {value!r}')] = "real"
+    start: Annotated[
+        str,
+        Meta(pattern=_ISO_UTC, description='must be a UTC time such as "2026-01-01T00:00:00Z", got {value!r}'),
+    ] = ""  # a virtual clock's first time (default: the machine's now)
+    auth: Annotated[Literal["machine", "venue"], Meta(description='must be "machine" or "venue", got {value!r}')] = (
+        "machine"  # what request and login timestamps are checked against
+    )
+
+    def start_ms(self) -> int | None:
+        if not self.start:
+            return None
+        moment = datetime.datetime.fromisoformat(self.start.replace("Z", "+00:00"))
+        return int(moment.timestamp() * 1000)
+
+
 class ConfigFile(Struct, frozen=True, forbid_unknown_fields=True):
     """A whole file. Without a ``bots`` key the WAGMI bot runs; ``bots = []`` runs none."""
 
@@ -157,6 +180,8 @@ class ConfigFile(Struct, frozen=True, forbid_unknown_fields=True):
     bots: Annotated[tuple[BotSettings, ...], Meta(description=TABLES.format("bots") + ", or bots = [] for none")] = (
         BotSettings(),
     )
+    admin: Admin = Admin()
+    clock: ClockSection = ClockSection()
 
     def __post_init__(self) -> None:
         if not self.accounts:
@@ -189,6 +214,10 @@ class Config:
     prices: PriceSettings = field(default_factory=PriceSettings)
     bots: tuple[BotSettings, ...] = ()
     source: str = "<built-in demo>"
+    admin_token: str = ""  # the control plane's token; "" is none (off)
+    clock_mode: str = "real"  # "virtual": venue time stands still until the control plane moves it
+    clock_start_ms: int | None = None  # a virtual clock's first time (None: now)
+    clock_auth: str = "machine"  # request and login timestamps are checked against the "machine" or "venue" clock
 
     def account(self, trader_code: str) -> Account:
         return next(a for a in self.accounts if a.trader_code == trader_code)

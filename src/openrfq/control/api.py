@@ -19,7 +19,7 @@ from typing import Any
 from openrfq.api import codec
 from openrfq.api.app import answer, read_body
 from openrfq.api.params import Params
-from openrfq.control import clock, health
+from openrfq.control import clock, faults, health, state
 from openrfq.domain import errors
 from openrfq.services import Services
 
@@ -46,6 +46,15 @@ ROUTES: tuple[Route, ...] = (
     route("GET", "/clock", clock.clock),
     route("POST", "/clock/advance", clock.advance),
     route("POST", "/clock/set", clock.set_time),
+    route("POST", "/reset", state.reset),
+    route("POST", "/snapshots", state.create),
+    route("GET", "/snapshots", state.listing),
+    route("POST", "/snapshots/{name}/restore", state.restore),
+    route("DELETE", "/snapshots/{name}", state.delete),
+    route("POST", "/faults", faults.add),
+    route("GET", "/faults", faults.listing),
+    route("DELETE", "/faults", faults.clear),
+    route("DELETE", "/faults/{name}", faults.remove),
 )
 
 

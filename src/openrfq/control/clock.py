@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from openrfq.api.params import Params
+from openrfq.control.state import CLOCK_KEY
 from openrfq.domain import errors
 from openrfq.services import Services
 
@@ -45,9 +46,13 @@ async def _advance_to(svc: Services, target: int) -> list[dict[str, Any]]:
 
     async def step() -> None:  # what came due at this moment fires, and is durable, before time moves on
         svc.venue.advance()
+        if svc.venue.has_changes():  # with the time it happened at: a restart resumes no earlier
+            svc.committer.set_meta(CLOCK_KEY, str(svc.time.now_ms()))
         await svc.committer.durable()
 
     await svc.time.advance_to(target, step)
+    svc.committer.set_meta(CLOCK_KEY, str(svc.time.now_ms()))
+    await svc.committer.durable()
     return [{"ts": str(svc.time.now_ms())}]
 
 

@@ -34,3 +34,7 @@ class ManualClock:
         if now_ms < self._now:
             raise ValueError(f"time cannot go backwards: {now_ms} < {self._now}")
         self._now = now_ms
+
+    def jump(self, now_ms: int) -> None:
+        """To any time, backwards too: a restored snapshot's (nothing else ever moves venue time back)."""
+        self._now = now_ms

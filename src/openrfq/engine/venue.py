@@ -57,6 +57,11 @@ class Venue:
         self.catalogue: dict[str, Instrument] = {i.inst_id: i for i in instruments}
         self.traders: frozenset[str] = frozenset(trader_codes)
         self.market = execution.Market(self.catalogue, self.prices, taker_fee_rate, maker_fee_rate)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything that happened: entities, maker settings, timers, unsaved changes; ids start at 1
+        again. The catalogue, the traders and the prices stay (the control plane's reset)."""
         book = self.book = Book()
         self.timers = Timers()
         # The book's entities by id, as the store, the views and the WebSocket read them.

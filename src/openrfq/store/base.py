@@ -33,6 +33,9 @@ class Batch:
     quotes: list[tuple[int, bytes]] = field(default_factory=list)
     trades: list[tuple[int, bytes]] = field(default_factory=list)
     makers: list[tuple[str, bytes]] = field(default_factory=list)  # keyed by trader code
+    wipe: bool = False  # the venue was reset: every entity row goes first (the control plane's reset)
+    meta: list[tuple[str, str]] = field(default_factory=list)  # e.g. a virtual clock's time
+    faults: list[tuple[int, bytes | None]] = field(default_factory=list)  # the control plane's rules (None: gone)
 
     def __len__(self) -> int:
         return len(self.rfqs) + len(self.quotes) + len(self.trades) + len(self.makers)
@@ -54,6 +57,21 @@ class Store(Protocol):
         """Write the whole batch in one transaction; return only once it is durable. Blocking."""
 
     def close(self) -> None: ...
+
+    # The control plane's, called with no batch in flight (Committer.pause); each durable when it returns.
+    def meta(self, key: str) -> str | None: ...
+
+    def save_snapshot(self, name: str, body: bytes) -> bool:
+        """Copy every entity row under ``name``; False (nothing done) if that name is taken."""
+
+    def snapshots(self) -> list[tuple[str, bytes]]: ...
+
+    def restore_snapshot(self, name: str, meta: list[tuple[str, str]]) -> bytes | None:
+        """Replace every entity row by the snapshot's and write ``meta``, in one transaction; None if unknown."""
+
+    def delete_snapshot(self, name: str) -> bool: ...
+
+    def faults(self) -> list[tuple[int, bytes]]: ...
 
 
 @runtime_checkable

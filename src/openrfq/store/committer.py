@@ -59,6 +59,11 @@ class Committer:
         self._aio: tuple[AioSync, FileStore] | None = None  # set once, at the first batch, where AIO works
         self._aio_tried = False
         self._syncing: tuple[list[Event], int, float] | None = None  # the batch whose file sync is in flight
+        self._wipe = False  # the venue was reset: its next batch deletes every entity row first
+        self._meta: list[tuple[str, str]] = []  # meta rows for the next batch (a virtual clock's time)
+        self._faults: list[tuple[int, bytes | None]] = []  # fault rules for the next batch (None: removed)
+        self._paused = False  # a control-plane operation has the store: batches wait (pause/resume)
+        self._idle: list[asyncio.Future[None]] = []  # released when no batch is scheduled or being written
         self.batches = 0  # commits written, for tests and metrics
         # Called on the event loop with each durable batch's events; must not block (enqueue and return).
         self.listeners: list[Callable[[list[Event]], None]] = []
@@ -68,11 +73,11 @@ class Committer:
         """Return once every change the venue has made so far is durable."""
         if self._failure is not None:
             raise errors.ServiceUnavailable()
-        if self.venue.has_changes():
+        if self.venue.has_changes() or self._wipe or self._meta or self._faults:
             loop = asyncio.get_running_loop()
             waiter = loop.create_future()
             self._waiting.append(waiter)
-            if not self._writing:
+            if not self._writing and not self._paused:
                 self._writing = True
                 self._loop = loop
                 loop.call_soon(self._start)
@@ -83,6 +88,44 @@ class Committer:
             return
         await waiter
 
+    def wipe(self) -> None:
+        """The venue was reset: its next batch deletes every stored entity before writing what came since."""
+        self._wipe = True
+
+    def set_meta(self, key: str, value: str) -> None:
+        """A meta row (e.g. a virtual clock's time) for the next batch."""
+        self._meta.append((key, value))
+
+    def set_fault(self, fault_id: int, body: bytes | None) -> None:
+        """A fault rule as it is now (None: removed), for the next batch."""
+        self._faults.append((fault_id, body))
+
+    async def pause(self) -> Store:
+        """Everything changed so far made durable, then no batch until ``resume()``: the store is the caller's
+        alone (a control-plane operation: a snapshot, a restore), on the loop."""
+        await self.durable()
+        while self._writing or self._paused:
+            idle: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._idle.append(idle)
+            await idle
+        self._paused = True
+        return self.store
+
+    def resume(self) -> None:
+        self._paused = False
+        if self._waiting and not self._writing:
+            self._writing = True
+            assert self._loop is not None
+            self._loop.call_soon(self._start)
+        self._release_idle()
+
+    def _release_idle(self) -> None:
+        if not self._writing:
+            idle, self._idle = self._idle, []
+            for waiter in idle:
+                if not waiter.done():
+                    waiter.set_result(None)
+
     def _cut(self) -> _Job:
         changes = self.venue.take_changes()
         venue = self.venue
@@ -91,7 +134,11 @@ class Committer:
             quotes=[(i, encode(venue.quotes[i])) for i in changes.quotes],
             trades=[(i, encode(venue.trades[i])) for i in changes.trades],
             makers=[(code, encode(venue.makers[code])) for code in changes.makers],
+            wipe=self._wipe,
+            meta=self._meta,
+            faults=self._faults,
         )
+        self._wipe, self._meta, self._faults = False, [], []
         return batch, venue.take_events()
 
     def _start(self) -> None:
@@ -169,6 +216,7 @@ class Committer:
             waiters += self._waiting
             self._waiting = []
             self._writing = False
+            self._release_idle()
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_exception(errors.ServiceUnavailable())
@@ -184,8 +232,9 @@ class Committer:
                 listener(events)
             except Exception:  # a broken listener must not stop commits
                 log.exception("event listener failed")
-        if not self._waiting:
+        if not self._waiting or self._paused:
             self._writing = False
+            self._release_idle()
         elif len(waiters) >= LINGER_AFTER:
             assert self._loop is not None
             self._loop.call_later(LINGER_S, self._start)

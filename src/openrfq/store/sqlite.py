@@ -16,13 +16,14 @@ itself, which turns a page SQLite cannot read or a row that does not decode into
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import stat
 import time
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -32,13 +33,19 @@ from openrfq.store.base import Batch, Snapshot, StoreError
 from openrfq.store.codec import decode_maker, decode_quote, decode_rfq, decode_trade
 from openrfq.store.lock import lock_directory
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+_ENTITIES = ("rfqs", "quotes", "trades", "makers")  # the venue's state: what a reset empties, a snapshot copies
 # Every table with its columns as ``PRAGMA table_info`` reports them: (name, type, NOT NULL, primary key).
 _SCHEMA: dict[str, list[tuple[str, str, int, int]]] = {
     **{table: [("id", "INTEGER", 0, 1), ("body", "BLOB", 1, 0)] for table in ("rfqs", "quotes", "trades")},
     "makers": [("id", "TEXT", 0, 1), ("body", "BLOB", 1, 0)],
     "meta": [("key", "TEXT", 0, 1), ("value", "TEXT", 1, 0)],
+    # Version 2: the control plane's snapshots (their entity rows copied whole) and fault rules.
+    "snapshots": [("name", "TEXT", 0, 1), ("body", "BLOB", 1, 0)],
+    "snapshot_rows": [("name", "TEXT", 1, 1), ("tbl", "TEXT", 1, 2), ("id", "", 1, 3), ("body", "BLOB", 1, 0)],
+    "faults": [("id", "INTEGER", 0, 1), ("body", "BLOB", 1, 0)],
 }
+_ADDED_IN_2 = ("snapshots", "snapshot_rows", "faults")
 _CHUNK = 64  # rows per INSERT statement: one statement per table for a typical batch, few distinct statements
 _T = TypeVar("_T")
 
@@ -48,9 +55,14 @@ def _insert(table: str, rows: int) -> str:
 
 
 def _columns(table: str) -> str:
-    return ", ".join(
-        f"{name} {kind}{' PRIMARY KEY' * pk}{' NOT NULL' * not_null}" for name, kind, not_null, pk in _SCHEMA[table]
+    columns = _SCHEMA[table]
+    keys = [name for name, _, _, pk in sorted(columns, key=lambda c: c[3]) if pk]
+    one_key = len(keys) == 1
+    text = ", ".join(
+        f"{name}{' ' + kind if kind else ''}{' PRIMARY KEY' * (pk > 0 and one_key)}{' NOT NULL' * not_null}"
+        for name, kind, not_null, pk in columns
     )
+    return text if one_key else f"{text}, PRIMARY KEY ({', '.join(keys)})"
 
 
 class SqliteStore:
@@ -111,6 +123,23 @@ class SqliteStore:
     def write_unsynced(self, batch: Batch) -> None:
         """The batch in one transaction (as few statements as possible), in the WAL but not yet synced."""
         db = self._db
+        if batch.wipe or batch.meta or batch.faults:  # a reset, a moved clock, a fault rule: rare, the plain way
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if batch.wipe:
+                    for table in _ENTITIES:
+                        db.execute(f"DELETE FROM {table}")
+                db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", batch.meta)
+                db.executemany("DELETE FROM faults WHERE id = ?", [(i,) for i, body in batch.faults if body is None])
+                db.executemany(
+                    "INSERT OR REPLACE INTO faults VALUES (?, ?)", [r for r in batch.faults if r[1] is not None]
+                )
+                self._insert_all(batch)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            return
         tables: list[tuple[str, list[tuple[int, bytes]] | list[tuple[str, bytes]]]] = [
             (table, items)
             for table, items in (
@@ -130,14 +159,76 @@ class SqliteStore:
             return
         db.execute("BEGIN IMMEDIATE")
         try:
-            for table, items in tables:
-                for start in range(0, len(items), _CHUNK):
-                    chunk = items[start : start + _CHUNK]
-                    db.execute(_insert(table, len(chunk)), [value for row in chunk for value in row])
+            self._insert_all(batch)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _insert_all(self, batch: Batch) -> None:
+        for table, items in (
+            ("rfqs", batch.rfqs),
+            ("quotes", batch.quotes),
+            ("trades", batch.trades),
+            ("makers", batch.makers),
+        ):
+            for start in range(0, len(items), _CHUNK):
+                chunk = items[start : start + _CHUNK]
+                self._db.execute(_insert(table, len(chunk)), [value for row in chunk for value in row])
+
+    # --- the control plane's: called by the committer with no batch in flight, each durable when it returns ---
+
+    def meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def save_snapshot(self, name: str, body: bytes) -> bool:
+        """Copy the venue's rows under ``name`` (with ``body``: what else it keeps); False if the name is taken."""
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM snapshots WHERE name = ?", (name,)).fetchone():
+                return False
+            db.execute("INSERT INTO snapshots VALUES (?, ?)", (name, body))
+            for table in _ENTITIES:
+                db.execute(f"INSERT INTO snapshot_rows SELECT ?, ?, id, body FROM {table}", (name, table))
+        return True
+
+    def snapshots(self) -> list[tuple[str, bytes]]:
+        return [(str(n), bytes(b)) for n, b in self._db.execute("SELECT name, body FROM snapshots ORDER BY name")]
+
+    def restore_snapshot(self, name: str, meta: list[tuple[str, str]]) -> bytes | None:
+        """Replace the venue's rows by the snapshot's, and write ``meta``, in one transaction; None if unknown."""
+        with self._transaction() as db:
+            row = db.execute("SELECT body FROM snapshots WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                return None
+            for table in _ENTITIES:
+                db.execute(f"DELETE FROM {table}")
+                db.execute(
+                    f"INSERT INTO {table} SELECT id, body FROM snapshot_rows WHERE name = ? AND tbl = ?", (name, table)
+                )
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta)
+        return bytes(row[0])
+
+    def delete_snapshot(self, name: str) -> bool:
+        with self._transaction() as db:
+            gone = db.execute("DELETE FROM snapshots WHERE name = ?", (name,)).rowcount
+            db.execute("DELETE FROM snapshot_rows WHERE name = ?", (name,))
+        return bool(gone)
+
+    def faults(self) -> list[tuple[int, bytes]]:
+        return [(int(i), bytes(b)) for i, b in self._db.execute("SELECT id, body FROM faults ORDER BY id")]
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        os.fdatasync(self._wal)
 
     def close(self) -> None:
         self._db.close()
@@ -163,6 +254,8 @@ def _open(path: Path) -> tuple[sqlite3.Connection, int, str]:
         found = {t: [(c[1], c[2], c[3], c[5]) for c in db.execute(f"PRAGMA table_info({t})")] for t in _SCHEMA}
         if not any(found.values()):
             raise StoreError(f"database {shown} is damaged: it has none of openrfq's tables")
+        if not any(found[t] for t in _ADDED_IN_2):  # a version 1 database (checked below): migrated after
+            found = {t: columns for t, columns in found.items() if t not in _ADDED_IN_2}
         for table, columns in found.items():
             if columns != _SCHEMA[table]:
                 what = f"is not ({_columns(table)})" if columns else "is missing"
@@ -175,9 +268,15 @@ def _open(path: Path) -> tuple[sqlite3.Connection, int, str]:
         version = meta.get("schema_version")
         if version is None:
             raise StoreError(f"database {shown} is damaged: its schema version is missing")
-        if version != str(SCHEMA_VERSION):
+        if version not in ("1", str(SCHEMA_VERSION)):
             raise StoreError(f"database {shown}: schema version was {version}, this openrfq reads {SCHEMA_VERSION}")
-        db.execute("PRAGMA synchronous=FULL")  # until the identity a migration may write is synced
+        db.execute("PRAGMA synchronous=FULL")  # until what a migration writes is synced
+        if version == "1":  # forward: version 2 adds the control plane's tables, nothing else changes
+            db.execute("BEGIN IMMEDIATE")
+            for table in _ADDED_IN_2:
+                db.execute(f"CREATE TABLE {table} ({_columns(table)})")
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+            db.execute("COMMIT")
         venue_id = meta.get("venue_id")
         if venue_id is None:
             # A database of openrfq from before stores had an identity (every one created since has it from

@@ -8,9 +8,12 @@ both in venue time. A session hands each message it receives to ``handle``.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
+import random
 import re
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -18,13 +21,25 @@ from openrfq.access.auth import Caller
 from openrfq.api import views
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
 from openrfq.domain.models import BlockTrade
+from openrfq.faults import WS, Rule
 from openrfq.limits import HOUR_MS, WS_MAX_ARGS, WS_REQUESTS_PER_HOUR
 from openrfq.services import Services
+from openrfq.venue_time import Timer
 from openrfq.ws import protocol
 from openrfq.ws.protocol import INST_CHANNELS, PRIVATE_CHANNELS, PUBLIC_CHANNELS, WsError
 from openrfq.ws.session import Receive, Send, Session
 
 log = logging.getLogger("openrfq.ws")
+_CLOSE, _DELAY, _SKEW = frozenset({"close"}), frozenset({"delay"}), frozenset({"skew"})
+
+
+def _conn_ids(virtual: bool) -> Iterator[str]:
+    """Connection ids: 8 hex digits; on a virtual clock from a fixed seed, so a scenario's bytes repeat."""
+    rng = random.Random(0) if virtual else random.SystemRandom()
+    while True:
+        yield f"{rng.getrandbits(32):08x}"
+
+
 _TIMESTAMP = re.compile(r"\d{1,12}(\.\d{1,6})?")
 
 
@@ -40,7 +55,30 @@ class Hub:
         self.idle_timeout_s, self.queue_size, self.ticker_interval_s = idle_timeout_s, queue_size, ticker_interval_s
         self.sessions: set[Session] = set()
         self._by_trader: dict[str, set[Session]] = {}
+        self._delayed: set[Timer] = set()  # public data waiting out the public delay
+        self._conn_ids = _conn_ids(services.time.virtual)
         services.metrics.ws_queue_depth.set_function(self.deepest_queue)
+
+    def reset(self) -> None:
+        """The venue's state was replaced (control plane): public data still waiting is dropped, and on a virtual
+        clock connection ids start over (the same scenario gives the same bytes). Sessions stay open."""
+        for timer in self._delayed:
+            timer.cancel()
+        self._delayed.clear()
+        self._conn_ids = _conn_ids(self.svc.time.virtual)
+
+    def on_fault(self, rule: Rule) -> None:
+        """A new ``ws`` close rule closes the account's sessions open now (and those that log in later)."""
+        if rule.path == WS and rule.action == "close":
+            for session in list(self.sessions):
+                if session.account is not None:
+                    self._fault_close(session)
+
+    def _fault_close(self, session: Session) -> None:
+        assert session.account is not None
+        rule = self.svc.faults.match(WS, session.account.trader_code, _CLOSE)
+        if rule is not None:
+            session.close(int(rule.code))
 
     # --- connections ----------------------------------------------------------------------------------------
 
@@ -50,6 +88,7 @@ class Hub:
         await send({"type": "websocket.accept"})
         client = scope.get("client")
         session = Session(self.handle, send, self.queue_size, self.svc.time, client[0] if client else "")
+        session.conn_id = next(self._conn_ids)
         self.sessions.add(session)
         self.svc.metrics.ws_connections.inc()
         try:
@@ -132,6 +171,8 @@ class Hub:
             raise
         session.account = caller.account
         self._by_trader.setdefault(caller.account.trader_code, set()).add(session)
+        if self.svc.faults.active:
+            self._fault_close(session)
 
     def _credentials(self, arg: dict[str, Any]) -> Caller:
         fields = {}
@@ -143,7 +184,12 @@ class Hub:
         timestamp = fields["timestamp"]
         if not _TIMESTAMP.fullmatch(timestamp):
             raise WsError("60004", "Invalid timestamp")
-        if abs(self.svc.clock.now_ms() / 1000 - float(timestamp)) > protocol.LOGIN_WINDOW_S:
+        now_ms = self.svc.auth_clock.now_ms()
+        if self.svc.faults.active:  # a skew fault: judged as if the account's clock were off
+            known = self.svc.auth.caller(fields["apiKey"])
+            skew = self.svc.faults.match(WS, known.trader_code if known else "", _SKEW)
+            now_ms -= skew.ms if skew is not None else 0
+        if abs(now_ms / 1000 - float(timestamp)) > protocol.LOGIN_WINDOW_S:
             raise WsError("60006", "Timestamp request expired")
         caller = self.svc.auth.caller(fields["apiKey"])
         if caller is None:
@@ -205,9 +251,17 @@ class Hub:
                 self._push_private("struc-block-trades", (trade.taker, trade.maker), partial(views.trade, trade))
                 delay = self.svc.config.public_delay_ms
                 if delay:  # public data waits out the delay, in venue time
-                    self.svc.time.call_at(trade.c_time + delay, partial(self._publish, trade))
+                    self._delay(trade.c_time + delay, trade)
                 else:
                     self._publish(trade)
+
+    def _delay(self, at_ms: int, trade: BlockTrade) -> None:
+        def publish() -> None:
+            self._delayed.discard(timer)
+            self._publish(trade)
+
+        timer = self.svc.time.call_at(at_ms, publish)
+        self._delayed.add(timer)
 
     def _push_private(self, channel: str, viewers: tuple[str, ...], render: Any) -> None:
         for viewer in dict.fromkeys(viewers):
@@ -217,14 +271,14 @@ class Hub:
             uid = sessions[0].account.uid if sessions[0].account else ""
             text = protocol.encode({"arg": {"channel": channel, "uid": uid}, "data": [render(viewer)]})
             for session in sessions:
-                session.push(text)
+                self._deliver(session, text)
 
     def _publish(self, trade: BlockTrade) -> None:
         structure = protocol.encode(
             {"arg": {"channel": "public-struc-block-trades"}, "data": [views.public_trade(trade)]}
         )
         for session in self._subscribed("public-struc-block-trades", ""):
-            session.push(structure)
+            self._deliver(session, structure)
         for leg in trade.legs:
             inst = self.svc.venue.catalogue[leg.inst_id]
             sessions = self._subscribed("public-block-trades", leg.inst_id)
@@ -236,7 +290,7 @@ class Hub:
                     }
                 )
                 for session in sessions:
-                    session.push(text)
+                    self._deliver(session, text)
         self._push_tickers({leg.inst_id for leg in trade.legs})
 
     def _push_tickers(self, inst_ids: set[str]) -> None:
@@ -247,7 +301,17 @@ class Hub:
                 data = views.ticker(self.svc.venue, inst, self.svc.clock.now_ms(), self.svc.config.public_delay_ms)
                 text = protocol.encode({"arg": {"channel": "block-tickers", "instId": inst_id}, "data": [data]})
                 for session in sessions:
-                    session.push(text)
+                    self._deliver(session, text)
+
+    def _deliver(self, session: Session, text: str) -> None:
+        """A push onto the session's queue, or later by a delay fault's ms (wall time: a slow network)."""
+        if self.svc.faults.active:
+            account = session.account.trader_code if session.account is not None else ""
+            rule = self.svc.faults.match(WS, account, _DELAY)
+            if rule is not None:
+                asyncio.get_running_loop().call_later(rule.ms / 1000, session.push, text)
+                return
+        session.push(text)
 
     def _subscribed(self, channel: str, inst_id: str) -> list[Session]:
         return [s for s in self.sessions if (channel, inst_id) in s.subs]
