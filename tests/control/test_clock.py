@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -10,25 +9,16 @@ import httpx
 import pytest
 
 from builders import START_MS, Party, Venue, create_quote, create_rfq, make_config
-from openrfq.domain.clock import ManualClock, SystemClock
+from controlplane import control
+from openrfq.domain.clock import SystemClock
 from openrfq.runtime import build_app
 
 TOKEN = "t0ken"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture
-async def venue(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Venue]:
-    """The conftest's in-process venue, with a control plane."""
-    app = build_app(make_config(), tmp_path, clock, admin_token=TOKEN)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://openrfq.test") as client:
-        yield Venue(app, clock, client, make_config(), tmp_path)
-    await app.services.committer.close()
-
-
-async def _control(venue: Venue, method: str, path: str, body: Any = None, **headers: str) -> httpx.Response:
-    return await venue.client.request(method, "/openrfq/v1" + path, json=body, headers={**AUTH, **headers})
+async def _control(venue: Venue, method: str, path: str, body: Any = None) -> httpx.Response:
+    return await control(venue, method, path, body)
 
 
 async def test_the_clock_reads_venue_time(venue: Venue) -> None:

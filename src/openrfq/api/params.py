@@ -47,9 +47,9 @@ class Params:
     def has(self, name: str) -> bool:
         return self._present(name) is not None
 
-    def value(self, name: str) -> Any:
-        """The value as decoded, unread (for what validates itself, e.g. the control plane's msgspec Structs)."""
-        return self._present(name)
+    def values(self) -> dict[str, Any]:
+        """Every value present, as decoded (for what validates itself, e.g. the control plane's msgspec Structs)."""
+        return {name: value for name, value in self._raw.items() if value is not None and value != ""}
 
     def text(self, name: str, required: bool = False) -> str:
         """A string parameter; a JSON integer is read as its decimal text (``{"quoteId": 5}`` is "5")."""

@@ -44,9 +44,8 @@ async def clear(svc: Services, p: Params, parts: tuple[str, ...]) -> list[dict[s
 
 
 def _rule(p: Params) -> Rule:
-    raw = {key: p.value(key) for key in Rule.__struct_fields__ if p.has(key)}
     try:
-        rule = msgspec.convert(raw, Rule, strict=False)
+        rule = msgspec.convert(p.values(), Rule, strict=False)
     except msgspec.ValidationError as e:
         raise errors.ControlBadRequest(problem=f"a fault rule {e}: see README.md, Faults") from None
     bad = _problem(rule)

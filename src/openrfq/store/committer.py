@@ -64,6 +64,7 @@ class Committer:
         self._faults: list[tuple[int, bytes | None]] = []  # fault rules for the next batch (None: removed)
         self._paused = False  # a control-plane operation has the store: batches wait (pause/resume)
         self._idle: list[asyncio.Future[None]] = []  # released when no batch is scheduled or being written
+        self._closed = False
         self.batches = 0  # commits written, for tests and metrics
         # Called on the event loop with each durable batch's events; must not block (enqueue and return).
         self.listeners: list[Callable[[list[Event]], None]] = []
@@ -242,6 +243,10 @@ class Committer:
             self._start()
 
     async def close(self) -> None:
+        """Everything durable, then the store closed (a second call does nothing more)."""
+        if self._closed:
+            return
+        self._closed = True
         await self.durable()
         if self._aio is not None:
             aio, _ = self._aio

@@ -231,8 +231,11 @@ class SqliteStore:
         os.fdatasync(self._wal)
 
     def close(self) -> None:
+        if self._wal < 0:  # closed already
+            return
         self._db.close()
         os.close(self._wal)
+        self._wal = -1
         self._unlock()  # last: no other server may open the directory while this store can still write
 
 
