@@ -113,7 +113,9 @@ def serve(
             raise typer.Exit(2)
     logs.configure(log_level)
     try:  # first: a second server on the directory, or a damaged store, stops here, before anything is written
-        api = build_app(cfg, data_dir, venue_clock, admin_token=token or None, auth_clock=auth_clock)
+        api = build_app(
+            cfg, data_dir, venue_clock, admin_token=token or None, auth_clock=auth_clock, keepalive_clock=SystemClock()
+        )
     except StoreError as e:
         typer.echo(f"openrfq: {e}", err=True)
         raise typer.Exit(1) from None

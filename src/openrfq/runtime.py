@@ -68,19 +68,20 @@ def build_app(
     clock: Clock | None = None,
     admin_token: str | None = None,
     auth_clock: Clock | None = None,
+    keepalive_clock: Clock | None = None,
 ) -> VenueApp:
     """The venue on ``data_dir``, which it keeps locked until its committer closes the store. Raises StoreError
     (one line, for the command to print) when the directory is in use or its store is damaged.
 
     ``clock`` is venue time (a ``ManualClock``: virtual, moved by the control plane, and resumed where the store
-    left it); ``auth_clock`` what request and login timestamps are checked against (default: venue time);
-    ``admin_token`` turns the control plane on."""
+    left it); ``auth_clock`` what request and login timestamps are checked against, ``keepalive_clock`` what the
+    WebSocket keep-alive counts in (both default: venue time); ``admin_token`` turns the control plane on."""
     clock = clock or SystemClock()
     config = with_bot_accounts(config)
     store = SqliteStore(data_dir / DB_NAME)
     try:
         if isinstance(clock, ManualClock) and (stored := store.meta(CLOCK_KEY)) is not None:
-            clock.set(max(int(stored), clock.now_ms()))  # a virtual venue resumes at the time it had reached
+            clock.jump(int(stored))  # a virtual venue resumes at the time it had reached ([clock] start: a new one)
         venue = _restored(config, clock, store)
         faults = Faults()
         faults.load(store.faults())
@@ -105,6 +106,8 @@ def build_app(
         faults=faults,
     )
     hub = Hub(services)
+    if keepalive_clock is not None:
+        hub.keepalive = VenueTime(keepalive_clock)
     committer.listeners.append(hub.on_events)
     faults.on_added.append(hub.on_fault)
     services.on_reset.append(hub.reset)

@@ -53,6 +53,9 @@ class Hub:
     ) -> None:
         self.svc = services
         self.idle_timeout_s, self.queue_size, self.ticker_interval_s = idle_timeout_s, queue_size, ticker_interval_s
+        # The keep-alive's clock: venue time, but the machine's for a virtual venue (runtime.build_app), since a
+        # client pings by its own clock and cannot ping while the control plane advances venue time.
+        self.keepalive = services.time
         self.sessions: set[Session] = set()
         self._by_trader: dict[str, set[Session]] = {}
         self._delayed: set[Timer] = set()  # public data waiting out the public delay
@@ -87,7 +90,7 @@ class Hub:
             return
         await send({"type": "websocket.accept"})
         client = scope.get("client")
-        session = Session(self.handle, send, self.queue_size, self.svc.time, client[0] if client else "")
+        session = Session(self.handle, send, self.queue_size, self.keepalive, client[0] if client else "")
         session.conn_id = next(self._conn_ids)
         self.sessions.add(session)
         self.svc.metrics.ws_connections.inc()
