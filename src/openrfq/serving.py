@@ -13,7 +13,7 @@ import uvicorn
 
 from openrfq.asgi import VenueApp
 from openrfq.bots.lp import LiquidityProvider, bot_tls
-from openrfq.config import Config
+from openrfq.config import BotSettings, Config
 from openrfq.edge import EdgeConfig
 from openrfq.gcpolicy import keep_full_collections_short
 from openrfq.limits import EdgeLimits
@@ -56,29 +56,29 @@ async def running(
     bound = server.servers[0].sockets[0].getsockname()[1]
     run = Running(server, serving, bound, certfile is not None)
     loopback = _loopback(host)
-    for settings in config.bots:
-        account = api.services.config.account(settings.trader_code)  # the venue's config: bots' accounts in it
-        key = next(k for k in account.keys if "trade" in k.permissions)
-        run.bots.append(
-            LiquidityProvider(
-                settings,
-                key,
-                run.url(loopback),
-                run.ws_url(loopback),
-                tls=bot_tls() if run.tls else None,
-                venue_time=api.services.time,  # re-quotes in venue time: a virtual clock's advance includes them
-                signing_ms=api.services.auth_clock.now_ms,
-            )
-        )
+    tasks: list[asyncio.Task[None]] = []
+
+    def start_bots() -> None:
+        run.bots = [_bot(api, settings, run, loopback) for settings in config.bots]
+        tasks[:] = [asyncio.create_task(bot.run(), name=f"bot-{bot.trader_code}") for bot in run.bots]
+
+    def restart_bots() -> None:  # the venue's state was replaced (control plane): the bots start over from it
+        for task in tasks:
+            task.cancel()
+        start_bots()
+
+    start_bots()
     if run.bots:  # the bots' HTTP client would log every request at info; the venue logs its own requests
         logging.getLogger("httpx").setLevel(logging.WARNING)
-    tasks = [asyncio.create_task(bot.run(), name=f"bot-{bot.trader_code}") for bot in run.bots]
+        api.services.on_reset.append(restart_bots)
     # The venue's history lives as long as it serves: out of the cyclic GC's sight (see gcpolicy).
     undo_gc_policy = keep_full_collections_short(asyncio.get_running_loop())
     try:
         yield run
     finally:
         undo_gc_policy()
+        if restart_bots in api.services.on_reset:
+            api.services.on_reset.remove(restart_bots)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -108,6 +108,20 @@ def server_config(
         ssl_keyfile=keyfile,
         # Per-IP rate limits count the TCP peer: a forwarded-for header must not let a client pick its IP.
         proxy_headers=False,
+    )
+
+
+def _bot(api: VenueApp, settings: BotSettings, run: Running, loopback: str) -> LiquidityProvider:
+    account = api.services.config.account(settings.trader_code)  # the venue's config: bots' accounts in it
+    key = next(k for k in account.keys if "trade" in k.permissions)
+    return LiquidityProvider(
+        settings,
+        key,
+        run.url(loopback),
+        run.ws_url(loopback),
+        tls=bot_tls() if run.tls else None,
+        venue_time=api.services.time,  # re-quotes in venue time: a virtual clock's advance includes them
+        signing_ms=api.services.auth_clock.now_ms,  # signed by the clock the venue judges them by
     )
 
 

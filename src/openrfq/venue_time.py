@@ -56,6 +56,11 @@ class VenueTime:
     def now_ms(self) -> int:
         return self.clock.now_ms()
 
+    @property
+    def pending(self) -> int:
+        """Timers waiting for a virtual clock to reach them (0 on the system clock)."""
+        return sum(1 for _, _, timer in self._heap if not timer.cancelled)
+
     def call_at(self, due_ms: int, callback: Callable[[], None]) -> Timer:
         """Run ``callback`` (synchronous, on the loop) once venue time reaches ``due_ms``."""
         timer = Timer(due_ms, callback)

@@ -239,3 +239,64 @@ async def test_serve_runs_the_wagmi_bot_for_a_taker_alone(tmp_path: Path) -> Non
             trade = await taker.execute_quote(rfq.rfq_id, quotes[0].quote_id)
 
     assert trade.m_trader_code == "WAGMI"
+
+
+# --- scripted behaviours ([[bots]] quote_delay_ms, decline_ratio, fade_after_ms, requote, skew_bps, seed) -------
+
+
+async def test_a_slow_bot_quotes_quote_delay_ms_of_venue_time_after_the_rfq(tmp_path: Path) -> None:
+    async with _on_a_manual_clock(tmp_path, quote_delay_ms=3_000) as (live, bot, venue_time):
+        async with live.rest("taker1") as taker:
+            rfq = await taker.create_rfq(["MAKER1"], SPOT)
+            created = venue_time.now_ms()
+            await _until(lambda: venue_time.pending > 0)  # the bot heard of it and waits
+            await venue_time.advance_to(created + 2_999)
+            before = await taker.quotes(rfqId=rfq.rfq_id)
+            await venue_time.advance_to(created + 3_000)
+            await _until(lambda: bot.stats.quotes == 1)
+            after = await taker.quotes(rfqId=rfq.rfq_id)
+
+    assert before == []
+    assert [int(q.c_time) - created for q in after] == [3_000]
+
+
+async def test_decline_ratio_leaves_the_same_rfqs_unanswered_for_a_seed(tmp_path: Path) -> None:
+    answered: list[list[str]] = []
+    for run in range(2):
+        async with _on_a_manual_clock(tmp_path / str(run), decline_ratio=0.5, seed=3) as (live, bot, _venue_time):
+            async with live.rest("taker1") as taker:
+                for _ in range(8):
+                    await taker.create_rfq(["MAKER1"], SPOT)
+                await _until(lambda: len(bot._done) + bot.stats.quotes == 8)
+                answered.append(sorted(q.rfq_id for q in await taker.quotes()))
+
+    assert answered[0] == answered[1]
+    assert 0 < len(answered[0]) < 8
+
+
+async def test_a_fading_bot_cancels_its_quote_fade_after_ms_after_quoting(tmp_path: Path) -> None:
+    async with _on_a_manual_clock(tmp_path, fade_after_ms=4_000) as (live, bot, venue_time):
+        async with live.rest("taker1") as taker:
+            rfq = await taker.create_rfq(["MAKER1"], SPOT)
+            await _until(lambda: bot.stats.quotes == 1)
+            (quote,) = await taker.quotes(rfqId=rfq.rfq_id)
+            await venue_time.advance_to(int(quote.c_time) + 4_000)
+            await _until(lambda: bot.rfqs == {})
+            (faded,) = await taker.quotes(rfqId=rfq.rfq_id)
+
+    assert (faded.state, int(faded.u_time) - int(quote.c_time)) == ("canceled", 4_000)
+
+
+async def test_without_requote_a_quote_is_not_replaced(tmp_path: Path) -> None:
+    async with _on_a_manual_clock(tmp_path, expires_in_s=10, requote_before_s=5, requote=False) as (
+        live,
+        bot,
+        venue_time,
+    ):
+        async with live.rest("taker1") as taker:
+            rfq = await taker.create_rfq(["MAKER1"], SPOT)
+            await _until(lambda: bot.stats.quotes == 1)
+            await venue_time.advance_to(venue_time.now_ms() + 20_000)
+            quotes = await taker.quotes(rfqId=rfq.rfq_id)
+
+    assert len(quotes) == 1 and bot.stats.quotes == 1

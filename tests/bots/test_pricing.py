@@ -60,3 +60,13 @@ def test_taker_cost_orders_the_quotes_of_an_rfq() -> None:
     assert taker_cost(quote("sell", "10", "3")) == D(4)  # taker buys A at 10, sells 2 B at 3
     assert taker_cost(quote("buy", "10", "3")) == D(-4)  # the reverse
     assert taker_cost(quote("sell", "9", "3")) < taker_cost(quote("sell", "10", "3"))
+
+
+def test_skew_adds_to_the_spread_on_the_side_the_maker_takes() -> None:
+    legs = [RfqLeg(inst_id="BTC-USDT", sz=D(1), side="buy"), RfqLeg(inst_id="BTC-USDT", sz=D(1), side="sell")]
+    marks = {"BTC-USDT": D(50000)}
+
+    sells, buys = quote_legs(legs, INSTRUMENTS, marks, SPREADS, {"sell": D(90), "buy": D(-5)})
+
+    assert sells.px == D("50500.0")  # the maker sells the taker's buy leg: 10 + 90 bp over mark
+    assert buys.px == D("49975.0")  # it buys the taker's sell leg: 10 - 5 bp under mark

@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from openrfq.client.signing import login_sign
+from openrfq.config.loader import DEMO_CONFIG_TOML
 from openrfq.testing import ServerVenue
 
 LEG = {"instId": "BTC-USDT", "sz": "1", "side": "buy"}
@@ -242,3 +243,31 @@ def test_openrfq_admin_drives_the_control_plane(fresh: ServerVenue) -> None:
 
     assert advanced.returncode == 0 and json.loads(advanced.stdout) == [{"ts": str(before + 1500)}]
     assert refused.returncode == 1 and "90002" in refused.stderr
+
+
+def _quoted(api: BlockTrading.BlockTradingAPI, rfq_id: str) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        quotes: list[dict[str, Any]] = api.get_quotes(rfqId=rfq_id)["data"]
+        if quotes:
+            return quotes
+        time.sleep(0.05)
+    return []
+
+
+def test_the_lp_bot_starts_over_after_a_reset(tmp_path: Path) -> None:
+    config = tmp_path / "venue.toml"
+    config.write_text(DEMO_CONFIG_TOML + '\n[[bots]]\ntrader_code = "WAGMI"\n\n[rate_limits]\nenabled = false\n')
+    venue = ServerVenue(config).start()
+    try:
+        with _okx(venue, "TAKER1") as taker:
+            first = taker.create_rfq(counterparties=["WAGMI"], legs=[LEG])["data"][0]
+            before = _quoted(taker, first["rfqId"])
+            venue.reset()
+            again = taker.create_rfq(counterparties=["WAGMI"], legs=[LEG])["data"][0]
+            after = _quoted(taker, again["rfqId"])
+    finally:
+        venue.close()
+
+    assert first["rfqId"] == again["rfqId"] == "1"  # the same id, a new RFQ: the bot must not mistake it
+    assert [q["traderCode"] for q in before] == [q["traderCode"] for q in after] == ["WAGMI"]

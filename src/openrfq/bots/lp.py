@@ -14,7 +14,9 @@ by default the system clock's): on a venue whose clock a test or the control pla
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import random
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -82,6 +84,7 @@ class LiquidityProvider:
             on_connect=self._catch_up,
         )
         self.rfqs: dict[str, _Rfq] = {}
+        self._done: set[str] = set()  # RFQs it chose to leave (declined, faded, quoted once): not taken up again
         self.stats = Stats()
         self.connected = self.ws.connected  # logged in, subscribed and caught up
         self._instruments: dict[str, Instrument] = {}
@@ -139,7 +142,7 @@ class LiquidityProvider:
             if state is not None:
                 self._drop(rfq.rfq_id)
             return
-        if state is not None or self.trader_code not in rfq.counterparties:
+        if state is not None or rfq.rfq_id in self._done or self.trader_code not in rfq.counterparties:
             return
         state = _Rfq(rfq)
         self.rfqs[rfq.rfq_id] = state
@@ -179,11 +182,18 @@ class LiquidityProvider:
 
     async def _quote_while_active(self, state: _Rfq) -> None:
         rfq_id = state.rfq.rfq_id
+        settings = self.settings
         try:
-            if not await self._handles(state.rfq):
+            if not await self._handles(state.rfq) or self._declines(rfq_id):
+                self._done.add(rfq_id)
                 return
+            if settings.quote_delay_ms:  # a slow maker
+                await self.time.sleep(settings.quote_delay_ms)
             while rfq_id in self.rfqs:
                 next_ms = await self._quote_once(state)
+                if state.quote_id and (settings.fade_after_ms or not settings.requote):
+                    await self._last_quote(state)
+                    return
                 state.requote_now.clear()
                 await self.time.sleep_until(next_ms, state.requote_now)
         except (OSError, httpx.HTTPError, ApiError) as e:
@@ -193,6 +203,19 @@ class LiquidityProvider:
             if self.rfqs.get(rfq_id) is state:
                 self.rfqs.pop(rfq_id)
 
+    def _declines(self, rfq_id: str) -> bool:
+        """An absent maker: ``decline_ratio`` of the RFQs go unanswered, which ones fixed by ``seed`` and the id."""
+        ratio = self.settings.decline_ratio
+        return ratio > 0 and random.Random(f"{self.settings.seed}:{rfq_id}").random() < ratio
+
+    async def _last_quote(self, state: _Rfq) -> None:
+        """No replacing: a fading maker cancels its quote ``fade_after_ms`` after quoting; either way it is done."""
+        self._done.add(state.rfq.rfq_id)
+        if self.settings.fade_after_ms:
+            await self.time.sleep(self.settings.fade_after_ms)
+            with contextlib.suppress(ApiError):  # already ended: filled, expired, the RFQ gone
+                await self.rest.cancel_quote(quote_id=state.quote_id)
+
     async def _quote_once(self, state: _Rfq) -> int:
         """Send (or replace) the quote; when (venue time, ms) to try next."""
         rfq = state.rfq
@@ -200,7 +223,8 @@ class LiquidityProvider:
         if self._frozen_until_ms > now:
             return self._frozen_until_ms
         try:
-            legs = quote_legs(rfq.legs, self._instruments, await self._marks_for(rfq), self.settings.spread_bps)
+            marks = await self._marks_for(rfq)
+            legs = quote_legs(rfq.legs, self._instruments, marks, self.settings.spread_bps, self.settings.skew_bps)
             quote = await self.rest.create_quote(rfq.rfq_id, QUOTE_SIDE, legs, expires_in=self.settings.expires_in_s)
         except ApiError as e:
             self.stats.rejected += 1

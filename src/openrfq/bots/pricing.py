@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Literal
 
 from openrfq.client import Instrument, Leg, Quote, RfqLeg
 
@@ -21,14 +22,16 @@ def quote_legs(
     instruments: Mapping[str, Instrument],
     marks: Mapping[str, Decimal],
     spread_bps: Mapping[str, Decimal],
+    skew_bps: Mapping[Literal["buy", "sell"], Decimal] | None = None,
 ) -> list[Leg]:
     """The quote's legs, each matching the RFQ's leg (instId, sz, side, tgtCcy) with a price; KeyError when an
-    instrument or its mark is unknown."""
+    instrument or its mark is unknown. ``skew_bps`` adds to the spread on the side the maker takes ("buy"/"sell")."""
     quoted = []
     for leg in legs:
         inst = instruments[leg.inst_id]
-        edge = spread_bps[inst.inst_type] / _BPS
         maker_sells = leg.side == "buy"
+        skew = (skew_bps or {}).get("sell" if maker_sells else "buy", Decimal(0))
+        edge = (spread_bps[inst.inst_type] + skew) / _BPS
         raw = marks[leg.inst_id] * (1 + edge if maker_sells else 1 - edge)
         ticks = (raw / inst.tick_sz).quantize(Decimal(1), rounding=ROUND_CEILING if maker_sells else ROUND_FLOOR)
         px = max(ticks, Decimal(1)) * inst.tick_sz

@@ -34,6 +34,7 @@ PRICE = 'must be a positive price such as "50000"'
 _ISO_UTC = r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z\Z"
 BPS = "must be a number of basis points such as 10"
 TABLES = "must be an array of tables ([[{}]])"
+_MS_UP_TO_AN_HOUR = "must be a whole number of milliseconds from 0 to 3600000"
 
 Uid = Annotated[str, Meta(pattern=r"\A[0-9]+\Z", description="must be digits, got {value!r}")]
 TraderCode = Annotated[
@@ -88,6 +89,13 @@ class BotSettings(Struct, frozen=True, forbid_unknown_fields=True):
     expires_in_s: ExpiresIn = 30  # the quotes' expiresIn
     requote_before_s: RequoteBefore = 5  # replace a quote this long before it expires
     inst_types: InstTypes = frozenset(INST_TYPES)
+    # Scripted behaviours (venue time, seeded): a taker's tests meet slow, absent, fading, skewed makers on purpose.
+    quote_delay_ms: Annotated[int, Meta(ge=0, le=3_600_000, description=_MS_UP_TO_AN_HOUR)] = 0  # before quoting
+    decline_ratio: Annotated[float, Meta(ge=0, le=1, description="must be a share from 0 to 1")] = 0.0
+    fade_after_ms: Annotated[int, Meta(ge=0, le=3_600_000, description=_MS_UP_TO_AN_HOUR)] = 0  # 0: never
+    requote: bool = True  # false: one quote per RFQ, not replaced before it expires
+    skew_bps: dict[Literal["buy", "sell"], Bps] = {}  # more (or, negative, less) spread on the side the bot takes
+    seed: Annotated[int, Meta(description="must be a whole number")] = 0  # which RFQs decline_ratio declines
 
     def __post_init__(self) -> None:
         given = self.spread_bps
@@ -97,6 +105,9 @@ class BotSettings(Struct, frozen=True, forbid_unknown_fields=True):
                 where = "spread_bps" if isinstance(given, Decimal) else f"spread_bps.{inst_type}"
                 raise ValueError(f"{where}: must be from 0 up to 10000 basis points")
         force_setattr(self, "spread_bps", spread)
+        for side, bps in self.skew_bps.items():
+            if not bps.is_finite() or not -10000 < bps < 10000:
+                raise ValueError(f"skew_bps.{side}: must be from -10000 up to 10000 basis points")
         if not 1 <= self.requote_before_s < self.expires_in_s:
             raise ValueError(f"requote_before_s: must be a whole number of seconds from 1 to {self.expires_in_s - 1}")
 
