@@ -69,6 +69,10 @@ def test_keep_leaves_the_venue_running_until_ctrl_c(tmp_path: Path) -> None:
         assert "api_key=demo-taker1-key  secret_key=DEMO-TAKER1-SECRET  passphrase=Demo-taker1-pass" in out
         assert f'domain="{url[1]}"' in out and f'okx.urls["api"]["rest"] = "{url[1]}"' in out
         assert httpx.get(url[1] + "/api/v5/public/time", timeout=2).json()["code"] == "0"
+        token = re.search(r"token (\S+)", out)
+        assert token is not None, out
+        clock = httpx.get(url[1] + "/openrfq/v1/clock", headers={"Authorization": f"Bearer {token[1]}"}, timeout=2)
+        assert clock.json()["data"][0]["mode"] == "real"  # the kept venue's control plane answers its token
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=15) == 0
     finally:

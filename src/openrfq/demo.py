@@ -10,6 +10,7 @@ own WebSocket subscription, drawn live with rich; a summary follows. Nothing is 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import shutil
 import tempfile
 import time
@@ -254,7 +255,8 @@ def demo(pace_s: float, keep: bool, port: int, console: Console) -> int:
 async def run_demo(data_dir: Path, pace_s: float, keep: bool, port: int, console: Console) -> int:
     config = demo_config()
     board = Board()
-    app = build_app(config, data_dir)
+    token = secrets.token_urlsafe(18) if keep else None  # a kept venue is a test instrument too
+    app = build_app(config, data_dir, admin_token=token)
     async with running(app, config, port=port) as run:
         console.print(f"openrfq demo: venue on {run.url()} (data in {data_dir}), LP bots {', '.join(BOTS)}")
         async with asyncio.timeout(10):
@@ -270,7 +272,7 @@ async def run_demo(data_dir: Path, pace_s: float, keep: bool, port: int, console
         console.print()
         console.print(_summary(board))
         if keep:
-            console.print(_connect_hints(run))
+            console.print(_connect_hints(run, token or ""))
             await asyncio.shield(run.serving)  # until Ctrl-C
     return 0
 
@@ -295,12 +297,13 @@ def _summary(board: Board) -> Group:
     return Group(table, _trades_table(board.trades))
 
 
-def _connect_hints(run: Running) -> str:
+def _connect_hints(run: Running, token: str) -> str:
     url = run.url()
     return f"""
 [bold]The venue keeps running[/] (Ctrl-C stops it). Connect with only the URL changed:
   REST      {url}
   WebSocket {run.ws_url()}
+  control   {url}/openrfq/v1  token {token}  (e.g. openrfq admin reset --url {url} --token {token})
   taker     api_key=demo-taker1-key  secret_key=DEMO-TAKER1-SECRET  passphrase=Demo-taker1-pass
   makers    demo-maker1-key / DEMO-MAKER1-SECRET / Demo-maker1-pass,  demo-maker2-key / DEMO-MAKER2-SECRET / Demo-maker2-pass
   LP bots   WAGMI and NGMI quote every RFQ sent to them
