@@ -82,10 +82,6 @@ async def test_subscribe_and_unsubscribe_echo_the_id_and_args(live: Live) -> Non
     [
         ({"op": "subscribe", "args": [{"channel": "rfqs"}]}, "60011"),  # private before login
         ({"op": "order", "args": []}, "60019"),
-        ({"op": "subscribe", "args": "rfqs"}, "60013"),
-        ({"op": "subscribe", "args": [{"channel": "block-tickers"}]}, "60013"),  # instId required
-        ({"op": "subscribe", "args": [{"channel": "block-tickers", "instId": "DOGE-USDT"}]}, "60013"),
-        ({"op": "subscribe", "args": [{"channel": "tickers", "instId": "BTC-USDT"}]}, "60018"),
     ],
 )
 async def test_bad_requests_get_error_events(live: Live, message: dict[str, object], code: str) -> None:
@@ -97,15 +93,76 @@ async def test_bad_requests_get_error_events(live: Live, message: dict[str, obje
     assert answer["msg"] and answer["connId"]
 
 
-async def test_unknown_op_and_bad_json_messages(live: Live) -> None:
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        '{"op": "subscribe", "argss": [{"channel": "rfqs"}]}',  # misspelled args
+        '{"op": "subscribe"}',  # no args
+        '{"op": "subscribe", "args": "rfqs"}',
+        '{"op": "subscribe", "args": []}',
+        '{"op": "subscribe", "args": ["rfqs"]}',
+        '{"op": "subscribe", "args": [{"chanel": "rfqs"}]}',
+        '{"op": "subscribe", "args": [{"channel": "block-tickers"}]}',  # instId required
+        '{"op": "unsubscribe", "args": [{"channel": "public-block-trades", "instId": ""}]}',
+        '{"args": [{"channel": "rfqs"}]}',  # no op
+        '{"op": "login", "args": []}',
+        '["subscribe"]',
+        "{not json",
+    ],
+)
+async def test_a_malformed_request_is_60012_echoing_it_as_sent(live: Live, request_text: str) -> None:
+    async with connect(live.ws_url) as ws:
+        await ws.send(request_text)
+        answer = await receive(ws)
+
+    assert answer == {
+        "event": "error",
+        "code": "60012",
+        "msg": f"Invalid request: {request_text}",
+        "connId": answer["connId"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("arg", "wording"),
+    [
+        ({"channel": "tickers", "instId": "BTC-USDT"}, "channel:tickers,instId:BTC-USDT"),
+        ({"channel": "block-tickers", "instId": "DOGE-USDT"}, "channel:block-tickers,instId:DOGE-USDT"),
+        (
+            {"channel": "public-block-trades", "instId": "BTC-USDT-SWAP2"},
+            "channel:public-block-trades,instId:BTC-USDT-SWAP2",
+        ),
+        ({"channel": "orders"}, "channel:orders,instId:"),
+    ],
+)
+async def test_an_unknown_channel_or_instrument_is_60018_in_okx_wording(
+    live: Live, arg: dict[str, str], wording: str
+) -> None:
+    async with connect(live.ws_url) as ws:
+        await ws.send(
+            json.dumps({"id": "u1", "op": "subscribe", "args": [{"channel": "public-struc-block-trades"}, arg]})
+        )
+        answer = await receive(ws)
+
+    assert answer == {
+        "id": "u1",
+        "event": "error",
+        "code": "60018",
+        "msg": f"Wrong URL or {wording} doesn't exist. "
+        "Please use the correct URL, channel and parameters referring to API document.",
+        "connId": answer["connId"],
+    }
+
+
+async def test_unknown_op_and_an_oversized_login_batch(live: Live) -> None:
     async with connect(live.ws_url) as ws:
         await ws.send(json.dumps({"op": "order"}))
         bad_op = await receive(ws)
-        await ws.send("{not json")
-        bad_json = await receive(ws)
+        await ws.send(json.dumps({"op": "login", "args": [{"apiKey": "a"}, {"apiKey": "b"}]}))
+        two_keys = await receive(ws)
 
     assert (bad_op["code"], bad_op["msg"]) == ("60019", "Invalid op: order")
-    assert (bad_json["code"], bad_json["msg"]) == ("60012", "Invalid request")
+    assert (two_keys["code"], two_keys["msg"]) == ("60013", "Invalid args")
 
 
 async def test_public_channels_need_no_login(live: Live) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from openrfq.config import Account
+from openrfq.domain import errors
 from openrfq.limits import WS_MAX_MESSAGE, WS_REQUESTS_PER_HOUR
 from openrfq.venue_time import Timer, VenueTime
 from openrfq.ws import protocol
@@ -160,5 +161,5 @@ class Session:
                 await asyncio.sleep(0)
 
     def _too_big(self) -> None:
-        self.push(protocol.error_event(protocol.invalid_request(), self.conn_id))
+        self.push(protocol.error_event(errors.InvalidRequest(), self.conn_id))
         self.close_after_sent(MESSAGE_TOO_BIG)
