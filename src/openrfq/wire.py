@@ -101,6 +101,7 @@ class TradeLeg(Wire, Generic[Num], kw_only=True):
     px: Num
     sz: Num
     side: str
+    tgt_ccy: str | UnsetType = UNSET  # the struc-block-trades channel only
     fee: Num
     fee_ccy: str = ""
     trade_id: str
@@ -136,7 +137,7 @@ class PublicTradeLeg(Wire, Generic[Num], kw_only=True):
 class PublicTrade(Wire, Generic[Num, Int], kw_only=True):
     """A multi-leg block trade for everyone (public-trades, the public-struc-block-trades channel)."""
 
-    strategy: str = ""
+    strategy: str | UnsetType = UNSET  # public-trades only: the channel's pushes have none
     c_time: Int
     block_td_id: str
     group_id: str = ""

@@ -109,6 +109,45 @@ async def test_public_trades_show_a_multi_leg_trade_without_any_party_details(
     assert "TAKER1" not in response.text and "MAKER1" not in response.text
 
 
+W1, W2 = "BTC-USD-251114", "BTC-USD-251121"  # two weekly expiries of the default catalogue
+
+
+def _option(expiry: str, strike: str, kind: str, side: str, sz: str = "1") -> dict[str, str]:
+    return {"instId": f"{expiry}-{strike}-{kind}", "sz": sz, "side": side}
+
+
+@pytest.mark.parametrize(
+    ("legs", "strategy"),
+    [
+        ([_option(W1, "100000", "C", "buy")], "CALL"),
+        ([_option(W1, "90000", "P", "sell")], "PUT"),
+        ([_option(W1, "90000", "C", "buy"), _option(W1, "100000", "C", "sell")], "CALL_SPREAD"),
+        ([_option(W1, "100000", "P", "buy"), _option(W1, "90000", "P", "sell")], "PUT_SPREAD"),
+        ([_option(W1, "100000", "C", "sell"), _option(W2, "100000", "C", "buy")], "CALL_CALENDAR_SPREAD"),
+        ([_option(W2, "90000", "P", "buy"), _option(W1, "90000", "P", "sell")], "PUT_CALENDAR_SPREAD"),
+        ([_option(W1, "100000", "C", "buy"), _option(W1, "100000", "P", "buy")], "STRADDLE"),
+        ([_option(W1, "90000", "P", "sell"), _option(W1, "100000", "C", "sell")], "STRANGLE"),
+        # No name: a diagonal, a ratio, a risk reversal, two legs on one side, a straddle across expiries.
+        ([_option(W1, "90000", "C", "buy"), _option(W2, "100000", "C", "sell")], ""),
+        ([_option(W1, "90000", "C", "buy"), _option(W1, "100000", "C", "sell", "2")], ""),
+        ([_option(W1, "90000", "P", "sell"), _option(W1, "100000", "C", "buy")], ""),
+        ([_option(W1, "90000", "C", "buy"), _option(W1, "100000", "C", "buy")], ""),
+        ([_option(W1, "100000", "C", "buy"), _option(W2, "100000", "P", "buy")], ""),
+        ([_option(W1, "100000", "C", "buy"), {"instId": "BTC-USD-SWAP", "sz": "10", "side": "sell"}], ""),
+    ],
+)
+async def test_public_trades_name_the_option_strategy_of_the_legs(
+    venue: Venue, taker: Party, maker1: Party, legs: list[dict[str, str]], strategy: str
+) -> None:
+    pxs = ["50000" if leg["instId"].endswith("SWAP") else "0.0005" for leg in legs]
+    await _trade(taker, maker1, legs, pxs)
+
+    (row,) = (await _get(venue.client, PUBLIC_TRADES))["data"]
+
+    assert row["strategy"] == strategy
+    assert list(row) == ["strategy", "cTime", "blockTdId", "groupId", "legs"]
+
+
 async def test_public_trades_sides_follow_the_taker_for_a_sell_quote(venue: Venue, taker: Party, maker1: Party) -> None:
     await _trade(taker, maker1, [SPOT_LEG, SWAP_LEG], ["50000.1", "50010"], side="sell")
 

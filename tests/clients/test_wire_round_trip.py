@@ -96,8 +96,9 @@ async def test_trades_and_public_data_round_trip_for_every_kind_of_leg(
     trade = engine.trades[block_td_id]
 
     for viewer in ("TAKER1", "MAKER1"):
-        _round_trip([views.trade(trade, viewer), views.trade(trade, viewer, history=False)], answers.Trade)
-    _round_trip([views.public_trade(trade)], answers.PublicTrade)
+        rendered = [views.trade(trade, viewer), views.trade(trade, viewer, history=False)]
+        _round_trip([*rendered, views.struc_block_trade(trade, viewer)], answers.Trade)
+    _round_trip([views.public_trade(trade, engine.catalogue), views.public_trade_push(trade)], answers.PublicTrade)
     for leg in trade.legs:
         inst = engine.catalogue[leg.inst_id]
         _round_trip([views.public_leg(trade, leg, inst)], answers.PublicBlockTrade)

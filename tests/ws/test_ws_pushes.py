@@ -115,13 +115,39 @@ async def test_execution_pushes_to_every_party_and_the_public(live: Live) -> Non
     maker_trade = (await _until(winner_ws, "struc-block-trades"))["data"][0]
     assert taker_trade["blockTdId"] == maker_trade["blockTdId"] == trade.block_td_id
     assert (taker_trade["legs"][0]["feeCcy"], maker_trade["legs"][0]["feeCcy"]) == ("BTC", "USDT")
+    # Every field of the channel's push data, in OKX's order (block-trading.md, "Structure block trades channel"):
+    # the legs carry tgtCcy, not Get trades' tradeQuoteCcy.
+    assert list(taker_trade) == [
+        "cTime", "rfqId", "clRfqId", "quoteId", "clQuoteId", "blockTdId", "tag", "tTraderCode", "mTraderCode",
+        "isSuccessful", "errorCode", "legs", "acctAlloc",
+    ]  # fmt: skip
+    assert taker_trade["legs"] == [
+        {
+            "instId": "BTC-USDT",
+            "px": "50000",
+            "sz": "1.5",
+            "side": "buy",
+            "tgtCcy": "base_ccy",
+            "fee": "-0.00075",
+            "feeCcy": "BTC",
+            "tradeId": trade.legs[0].trade_id,
+        }
+    ]
+    assert list(maker_trade["legs"][0]) == list(taker_trade["legs"][0])
     structure = await _until(public, "public-struc-block-trades")
+    # public-struc-block-trades pushes cTime, blockTdId, groupId and legs: no strategy (that is public-trades').
+    assert list(structure["data"][0]) == ["cTime", "blockTdId", "groupId", "legs"]
+    assert list(structure["data"][0]["legs"][0]) == ["instId", "px", "sz", "side", "tradeId"]
     single = await _until(public, "public-block-trades")
     ticker = await _until(public, "block-tickers")
     assert structure["data"][0]["blockTdId"] == trade.block_td_id and "tTraderCode" not in structure["data"][0]
     assert single["arg"] == {"channel": "public-block-trades", "instId": "BTC-USDT"}
     assert single["data"][0]["px"] == "50000"
+    assert list(single["data"][0]) == [
+        "instId", "tradeId", "px", "sz", "side", "fillVol", "fwdPx", "idxPx", "markPx", "groupId", "ts",
+    ]  # fmt: skip
     assert ticker["data"][0]["vol24h"] == "1.5"
+    assert set(ticker["data"][0]) == {"instId", "instType", "volCcy24h", "vol24h", "ts"}
     for ws in (taker_ws, winner_ws, loser_ws, public):
         await ws.close()
 

@@ -209,7 +209,9 @@ class Hub:
                 self._push_private("quotes", (quote.maker, rfq.taker), partial(views.quote, quote, rfq))
             elif isinstance(event, TradeExecuted):
                 trade = event.trade
-                self._push_private("struc-block-trades", (trade.taker, trade.maker), partial(views.trade, trade))
+                self._push_private(
+                    "struc-block-trades", (trade.taker, trade.maker), partial(views.struc_block_trade, trade)
+                )
                 delay = self.svc.config.public_delay_ms
                 if delay:  # public data waits out the delay, in venue time
                     self.svc.time.call_at(trade.c_time + delay, partial(self._publish, trade))
@@ -228,7 +230,7 @@ class Hub:
 
     def _publish(self, trade: BlockTrade) -> None:
         structure = protocol.encode(
-            {"arg": {"channel": "public-struc-block-trades"}, "data": [views.public_trade(trade)]}
+            {"arg": {"channel": "public-struc-block-trades"}, "data": [views.public_trade_push(trade)]}
         )
         for session in self._subscribed("public-struc-block-trades", ""):
             session.push(structure)

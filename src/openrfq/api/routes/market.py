@@ -24,7 +24,7 @@ def public_trades(svc: Services, p: Params) -> bytes:
     found = svc.venue.public_trades(
         _published_until(svc), p.optional_integer("beginId"), p.optional_integer("endId"), p.limit()
     )
-    return codec.ok([views.public_trade(t) for t in found])
+    return codec.ok([views.public_trade(t, svc.venue.catalogue) for t in found])
 
 
 def block_trades(svc: Services, p: Params) -> bytes:
