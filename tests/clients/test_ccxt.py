@@ -116,3 +116,25 @@ def test_execute_and_trades_through_ccxt(exchanges: dict[str, ccxt.okx]) -> None
         taker.privatePostRfqExecuteQuote({"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]})
     blocks = taker.publicGetPublicBlockTrades({"instId": "ETH-USDT"})
     assert blocks["data"][0]["tradeId"] == executed["data"][0]["legs"][0]["tradeId"]
+
+
+@pytest.mark.parametrize(
+    ("name", "sandbox", "refused"),
+    [("demo", True, False), ("live", False, False), ("demo", False, True), ("live", True, True)],
+)
+def test_sandbox_mode_must_match_the_keys_environment(
+    server: ServerProcess, name: str, sandbox: bool, refused: bool
+) -> None:
+    # ccxt's sandbox mode sends x-simulated-trading: 1; outside it, no such header.
+    key, secret, passphrase = KEYS[name]
+    exchange = ccxt.okx({"apiKey": key, "secret": secret, "password": passphrase})
+    exchange.set_sandbox_mode(sandbox)
+    exchange.urls["api"]["rest"] = server.url
+    try:
+        if refused:
+            with pytest.raises(ccxt.AuthenticationError, match="50101"):
+                exchange.privateGetRfqCounterparties()
+        else:
+            assert exchange.privateGetRfqCounterparties()["code"] == "0"
+    finally:
+        exchange.session.close()

@@ -181,3 +181,19 @@ def test_batch_and_mass_cancels_through_python_okx(server: ServerProcess) -> Non
     assert taker.cancel_all_rfqs()["code"] == "70207"
     public = taker.get_public_trades(limit="1")
     assert public["code"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("name", "flag", "code"), [("demo", "1", "0"), ("live", "0", "0"), ("demo", "0", "50101"), ("live", "1", "50101")]
+)
+def test_the_flag_must_match_the_keys_environment(server: ServerProcess, name: str, flag: str, code: str) -> None:
+    # python-okx sends x-simulated-trading: <flag> ("1" demo, "0" live) on every request.
+    key, secret, passphrase = KEYS[name]
+    api = BlockTrading.BlockTradingAPI(key, secret, passphrase, False, flag, domain=server.url)
+    _OPEN.append(api)
+
+    answer = api.counterparties()
+
+    assert answer["code"] == code
+    if code == "50101":
+        assert answer == {"code": "50101", "msg": "APIKey does not match current environment.", "data": []}
