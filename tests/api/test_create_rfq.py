@@ -100,6 +100,9 @@ async def test_create_rfq_python_okx_string_booleans_are_read(taker: Party) -> N
         ({"counterparties": []}, "70102", "No counterparties specified"),
         ({"counterparties": ["NOBODY"]}, "70103", "Invalid counterparty"),
         ({"counterparties": ["TAKER1"]}, "70103", "Invalid counterparty"),
+        # At most 100 counterparties (OKX documents no number: compatibility.md); 100 are checked one by one.
+        ({"counterparties": ["MAKER1"] * 101}, "70107", "The number of counterparties cannot exceed maximum value."),
+        ({"counterparties": ["MAKER1"] * 99 + ["NOBODY"]}, "70103", "Invalid counterparty"),
         ({"legs": [{"instId": "DOGE-USDT", "sz": "1", "side": "buy"}]}, "70004", "Invalid instrument DOGE-USDT"),
         ({"legs": [SPOT_LEG, SPOT_LEG]}, "70100", "Duplicate instruments in legs array."),
         ({"legs": [{"instId": "BTC-USDT", "sz": "0.000000001", "side": "buy"}]}, "70307", None),
