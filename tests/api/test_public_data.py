@@ -459,10 +459,27 @@ async def test_block_tickers_by_type_and_family(venue: Venue, taker: Party, make
 
 
 @pytest.mark.parametrize(
-    ("params", "code"), [({}, "50014"), ({"instType": ""}, "50014"), ({"instType": "MARGIN2"}, "51000")]
+    ("params", "code"),
+    [({}, "50014"), ({"instType": ""}, "50014"), ({"instType": "MARGIN2"}, "51000"), ({"instType": "MARGIN"}, "51000")],
 )
 async def test_block_tickers_bad_inst_type(venue: Venue, params: dict[str, str], code: str) -> None:
-    assert (await _get(venue.client, TICKERS, **params))["code"] == code
+    response = await venue.client.get(TICKERS, params=params)
+
+    assert response.json()["code"] == code
+    if code == "51000":  # block-tickers takes SPOT, SWAP, FUTURES, OPTION: MARGIN is mark-price's, not this one's
+        assert response.status_code == 400
+        assert response.json() == {"code": "51000", "msg": "Parameter instType error", "data": []}
+
+
+@pytest.mark.parametrize("param", ["instFamily", "uly"])
+async def test_block_tickers_filter_derivatives_by_family_or_python_okx_uly(venue: Venue, param: str) -> None:
+    linear = (await _get(venue.client, TICKERS, instType="SWAP", **{param: "BTC-USDT"}))["data"]
+    none = (await _get(venue.client, TICKERS, instType="FUTURES", **{param: "ETH-USD"}))["data"]
+    spot = (await _get(venue.client, TICKERS, instType="SPOT", **{param: "BTC-USD"}))["data"]
+
+    assert [r["instId"] for r in linear] == ["BTC-USDT-SWAP"]
+    assert none == []
+    assert {r["instId"] for r in spot} == {"BTC-USDT", "ETH-USDT"}  # the family applies to derivatives only
 
 
 async def test_block_ticker_unknown_and_missing_inst_id(venue: Venue) -> None:
