@@ -276,6 +276,19 @@ async def test_block_trades_list_single_legs_of_the_instrument_newest_first(
     assert int(body["data"][0]["tradeId"]) > int(body["data"][1]["tradeId"])  # descending by tradeId
 
 
+async def test_the_legacy_market_block_trades_path_serves_the_same_answers(
+    venue: Venue, taker: Party, maker1: Party
+) -> None:
+    # python-okx's MarketAPI.get_block_trades and okx-api's getPublicBlockTrades call OKX's older path.
+    await _trade(taker, maker1, [SPOT_LEG, SWAP_LEG], ["50000.1", "50010"])
+
+    for params in ({"instId": "BTC-USDT"}, {"instId": "BTC-USDT-SWAP"}, {"instId": "DOGE-USDT"}, {}):
+        legacy = await venue.client.get("/api/v5/market/block-trades", params=params)
+        current = await venue.client.get(BLOCK_TRADES, params=params)
+
+        assert (legacy.status_code, legacy.content) == (current.status_code, current.content)
+
+
 async def test_block_trades_of_a_swap_carry_index_and_mark(venue: Venue, taker: Party, maker1: Party) -> None:
     trade = await _trade(taker, maker1, [SPOT_LEG, SWAP_LEG], ["50000.1", "50010"])
 

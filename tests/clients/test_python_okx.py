@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import okx.BlockTrading as BlockTrading
+import okx.MarketData as MarketData
 import okx.PublicData as PublicData
 import pytest
 
@@ -162,6 +163,24 @@ def test_execute_and_trades_through_python_okx(server: ServerProcess) -> None:
     assert other.get_rfqs(rfqId=rfq["rfqId"])["data"][0]["state"] == "traded_away"
     again = taker.execute_quote(rfqId=rfq["rfqId"], quoteId=quote["quoteId"])
     assert again == {"code": "70504", "msg": "Execution failed as the RFQ status is filled.", "data": []}
+
+
+def test_market_api_block_trades_and_tickers(server: ServerProcess) -> None:
+    # MarketAPI.get_block_trades calls GET /api/v5/market/block-trades, OKX's legacy path of public block trades;
+    # get_block_tickers sends uly and instFamily.
+    rfq, quote = _rfq_and_quote(server)
+    executed = _api(server, "taker1").execute_quote(rfqId=rfq["rfqId"], quoteId=quote["quoteId"])
+    market = MarketData.MarketAPI(flag="1", domain=server.url)
+    _OPEN.append(market)
+
+    trades = market.get_block_trades(instId="BTC-USDT")
+    tickers = market.get_block_tickers(instType="SWAP", uly="BTC-USD")
+    margin = market.get_block_tickers(instType="MARGIN")
+
+    assert trades["code"] == "0"
+    assert executed["data"][0]["legs"][0]["tradeId"] in [t["tradeId"] for t in trades["data"]]
+    assert [t["instId"] for t in tickers["data"]] == ["BTC-USD-SWAP"]
+    assert margin == {"code": "51000", "msg": "Parameter instType error", "data": []}
 
 
 def test_batch_and_mass_cancels_through_python_okx(server: ServerProcess) -> None:

@@ -41,6 +41,9 @@ ROUTES: tuple[Endpoint, ...] = (
     Private("POST", RFQ + "cancel-all-after", maker.cancel_all_after, TRADE, (per(1, 1),), needs_body=True),
     Public("GET", RFQ + "public-trades", market.public_trades, (per(5, 2),)),
     Public("GET", "/api/v5/public/block-trades", market.block_trades, (per(20, 2),)),
+    # OKX's legacy path of the same data (python-okx's MarketAPI.get_block_trades, okx-api's getPublicBlockTrades);
+    # not in the current docs: the limit of /public/block-trades (docs/compatibility.md).
+    Public("GET", "/api/v5/market/block-trades", market.block_trades, (per(20, 2),)),
     Public("GET", "/api/v5/market/block-tickers", market.block_tickers, (per(20, 2),)),
     Public("GET", "/api/v5/market/block-ticker", market.block_ticker, (per(20, 2),)),
 )
