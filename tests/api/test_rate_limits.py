@@ -371,6 +371,25 @@ OUTSIDE_REFERENCE: dict[tuple[str, str], dict[str, Any]] = {
         "rule": "IP",
         "doc": "docs/compatibility.md",
     },
+    # Read-only account data for ccxt's unified API: OKX's limits from its Funding and Trading Account docs.
+    ("GET", "/api/v5/asset/currencies"): {
+        "title": "Get currencies",
+        "limits": "6 requests per second",
+        "rule": "User ID",
+        "doc": "docs/compatibility.md",
+    },
+    ("GET", "/api/v5/asset/balances"): {
+        "title": "Get balance (funding)",
+        "limits": "6 requests per second",
+        "rule": "User ID",
+        "doc": "docs/compatibility.md",
+    },
+    ("GET", "/api/v5/account/balance"): {
+        "title": "Get balance (trading)",
+        "limits": "10 requests per 2 seconds",
+        "rule": "User ID",
+        "doc": "docs/compatibility.md",
+    },
 }
 DOCUMENTED = documented_endpoints()
 _RULE_KEY = {"IP": "", "IP + Instrument Type": "instType", "IP + Instrument ID": "instId"}

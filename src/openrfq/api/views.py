@@ -278,3 +278,58 @@ def block_ticker(inst: Instrument, vol: Decimal, vol_ccy: Decimal, ts: int) -> w
     return wire.BlockTicker(
         inst_type=inst.inst_type.value, inst_id=inst.inst_id, vol_ccy24h=num(vol_ccy), vol24h=num(vol), ts=str(ts)
     )
+
+
+# Names and main chains of the currencies OKX lists them under; any other currency is named by its code.
+_CURRENCY_NAMES = {"BTC": ("Bitcoin", "Bitcoin"), "ETH": ("Ethereum", "ERC20"), "USDT": ("Tether", "ERC20")}
+
+
+def currency(ccy: str) -> wire.Currency:
+    """A currency of the venue's catalogue as Get currencies lists it: one chain, nothing to deposit or withdraw."""
+    name, network = _CURRENCY_NAMES.get(ccy, (ccy, ccy))
+    zero = "0"
+    return wire.Currency(
+        ccy=ccy,
+        name=name,
+        chain=f"{ccy}-{network}",
+        min_dep=zero,
+        min_wd=zero,
+        min_internal=zero,
+        max_wd=zero,
+        wd_tick_sz="8",
+        wd_quota=zero,
+        used_wd_quota=zero,
+        fee=zero,
+        min_fee=zero,
+        max_fee=zero,
+        min_fee_for_ct_addr=zero,
+        max_fee_for_ct_addr=zero,
+        main_net=True,
+        min_dep_arrival_confirm=zero,
+        min_wd_unlock_confirm=zero,
+    )
+
+
+def empty_account_balance(now_ms: int) -> wire.AccountBalance:
+    """Get balance of a trading account holding nothing (the venue keeps no balances): equity, margins and
+    notionals 0, ratios of nothing ""."""
+    zero = "0"
+    return wire.AccountBalance(
+        adj_eq=zero,
+        avail_eq=zero,
+        borrow_froz=zero,
+        delta=zero,
+        delta_neutral_status=zero,
+        imr=zero,
+        iso_eq=zero,
+        mmr=zero,
+        notional_usd=zero,
+        notional_usd_for_borrow=zero,
+        notional_usd_for_futures=zero,
+        notional_usd_for_option=zero,
+        notional_usd_for_swap=zero,
+        ord_froz=zero,
+        total_eq=zero,
+        u_time=str(now_ms),
+        upl=zero,
+    )

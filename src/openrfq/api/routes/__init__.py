@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from openrfq.api.endpoint import Endpoint, Private, Public, per
-from openrfq.api.routes import maker, market, public, quote, rfq, trade
+from openrfq.api.routes import account, asset, maker, market, public, quote, rfq, trade
 
 READ, TRADE = "read", "trade"
 RFQ = "/api/v5/rfq/"
@@ -46,4 +46,9 @@ ROUTES: tuple[Endpoint, ...] = (
     Public("GET", "/api/v5/market/block-trades", market.block_trades, (per(20, 2),)),
     Public("GET", "/api/v5/market/block-tickers", market.block_tickers, (per(20, 2),)),
     Public("GET", "/api/v5/market/block-ticker", market.block_ticker, (per(20, 2),)),
+    # Read-only account data ccxt's unified API loads (load_markets, fetch_currencies, fetch_balance); not in the
+    # block-trading docs: OKX's limits for them (docs/compatibility.md).
+    Private("GET", "/api/v5/asset/currencies", asset.currencies, READ, (per(6, 1),)),
+    Private("GET", "/api/v5/asset/balances", asset.balances, READ, (per(6, 1),)),
+    Private("GET", "/api/v5/account/balance", account.balance, READ, (per(10, 2),)),
 )
