@@ -152,6 +152,69 @@ async def test_execution_pushes_to_every_party_and_the_public(live: Live) -> Non
         await ws.close()
 
 
+REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "okx" / "block-trading.md"
+CHANNEL_SECTIONS = {
+    "rfqs": "Rfqs channel",
+    "quotes": "Quotes channel",
+    "struc-block-trades": "Structure block trades channel",
+    "public-struc-block-trades": "Public structure block trades channel",
+    "public-block-trades": "Public block trades channel",
+    "block-tickers": "Block tickers channel",
+}
+
+
+def _push_fields(title: str) -> dict[str, set[str]]:
+    """A channel's "Push data parameters" as {"data": fields of each item, "data.legs": fields of each leg, ...}."""
+    text = REFERENCE.read_text(encoding="utf-8")
+    section = text[text.index(f"### {title} [") :]
+    section = section[section.index("#### Push data parameters") : section.index("\n---")]
+    fields: dict[str, set[str]] = {}
+    parents: list[str] = []
+    for line in section.splitlines():
+        cell = line.strip().strip("|").split("|")[0].strip().strip("*")
+        if not line.startswith("|") or cell.startswith("-") or cell in ("Parameters", "Parameter"):
+            continue
+        depth = cell.count("&gt;")
+        name = cell.replace("&gt;", "").strip()
+        del parents[depth:]
+        if parents:
+            fields.setdefault(".".join(parents), set()).add(name)
+        parents.append(name)
+    return fields
+
+
+async def test_every_push_carries_exactly_the_fields_of_its_channel_table(live: Live) -> None:
+    taker_ws = await logged_in(live, "taker1", "rfqs", "quotes", "struc-block-trades")
+    public = await connect(live.ws_url)
+    args = [
+        {"channel": "public-struc-block-trades"},
+        {"channel": "public-block-trades", "instId": "BTC-USDT"},
+        {"channel": "block-tickers", "instId": "BTC-USDT"},
+    ]
+    await public.send(json.dumps({"op": "subscribe", "args": args}))
+    for _ in args:
+        await receive(public)
+    async with live.rest("taker1") as taker, live.rest("maker1") as maker:
+        rfq = await taker.create_rfq(["MAKER1"], [SPOT])
+        quote = await maker.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")])
+        await taker.execute_quote(rfq.rfq_id, quote.quote_id)
+
+    pushes = {
+        channel: (await _until(taker_ws if channel in ("rfqs", "quotes", "struc-block-trades") else public, channel))
+        for channel in CHANNEL_SECTIONS
+    }
+    for ws in (taker_ws, public):
+        await ws.close()
+
+    for channel, push in pushes.items():
+        table = _push_fields(CHANNEL_SECTIONS[channel])
+        (item,) = push["data"]
+        assert set(push["arg"]) == table["arg"], channel
+        assert set(item) == table["data"], channel
+        if "legs" in item:
+            assert all(set(leg) == table["data.legs"] for leg in item["legs"]), channel
+
+
 async def test_public_data_waits_out_the_public_delay_in_venue_time(tmp_path: Path) -> None:
     clock = ManualClock(int(time.time() * 1000))
     async for live in live_venue(tmp_path, replace(make_config(), public_delay_ms=600), clock=clock):
