@@ -43,6 +43,16 @@ type = ""
   secret_key = "taker2-SECRET"
   passphrase = "taker2-pass"
   permissions = ["read", "trade"]
+  [[accounts.keys]]     # a key of OKX's demo trading: x-simulated-trading: 1 required
+  api_key = "demo-key"
+  secret_key = "demo-SECRET"
+  passphrase = "demo-pass"
+  environment = "demo"
+  [[accounts.keys]]     # a live key: x-simulated-trading: 1 refused
+  api_key = "live-key"
+  secret_key = "live-SECRET"
+  passphrase = "live-pass"
+  environment = "live"
 
 [[accounts]]
 uid = "200001"
@@ -70,7 +80,10 @@ type = "LP"
 enabled = {rate_limits}
 """
 
-KEYS = {name: (f"{name}-key", f"{name}-SECRET", f"{name}-pass") for name in ("taker1", "taker2", "maker1", "maker2")}
+KEYS = {
+    name: (f"{name}-key", f"{name}-SECRET", f"{name}-pass")
+    for name in ("taker1", "taker2", "maker1", "maker2", "demo", "live")  # demo, live: more keys of TAKER2
+}
 
 
 def free_port() -> int:

@@ -243,6 +243,22 @@ def test_a_duplicate_api_key_within_one_account() -> None:
     assert _line(text, 13) == '  api_key = "k1"'
 
 
+@pytest.mark.parametrize("environment", ["demo", "live", "any"])
+def test_a_key_is_for_demo_live_or_any_environment(environment: str) -> None:
+    text = ACCOUNT.replace(
+        'permissions = ["read", "trade"]', f'permissions = ["read", "trade"]\n  environment = "{environment}"'
+    )
+
+    assert _parse(text).accounts[0].keys[0].environment == environment
+    assert _parse(ACCOUNT).accounts[0].keys[0].environment == "any"
+
+
+def test_an_unknown_environment() -> None:
+    text = ACCOUNT.replace('permissions = ["read", "trade"]', 'permissions = ["read", "trade"]\n  environment = "prod"')
+
+    assert _error(text) == f'{SOURCE}: accounts[1].keys[1].environment: must be "demo", "live" or "any", got \'prod\''
+
+
 def test_an_unknown_permission() -> None:
     text = ACCOUNT.replace('["read", "trade"]', '["read", "admin"]')
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from openrfq.config import Config
 from openrfq.domain.clock import Clock
 from openrfq.runtime import build_app
 from openrfq.serving import server_config
+from openrfq.tls import local_certificate
 from serverproc import free_port
 
 
@@ -30,32 +32,40 @@ class Live:
     app: VenueApp
     port: int
     config: Config
+    ca_file: Path | None = None  # served over TLS: the local CA that signed its certificate
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ca_file else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/v5/business"
+        return f"{'wss' if self.ca_file else 'ws'}://127.0.0.1:{self.port}/ws/v5/business"
 
-    def rest(self, name: str) -> OpenRfqClient:
-        return OpenRfqClient(self.url, f"{name}-key", f"{name}-SECRET", f"{name}-pass")
+    def rest(self, name: str, clock_ms: Callable[[], int] | None = None) -> OpenRfqClient:
+        """A signed client; ``clock_ms``: sign with the venue's (manual) clock rather than the wall clock."""
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else True
+        return OpenRfqClient(
+            self.url, f"{name}-key", f"{name}-SECRET", f"{name}-pass", clock_ms=clock_ms, verify=verify
+        )
 
 
 async def live_venue(
-    tmp_path: Path, config: Config | None = None, clock: Clock | None = None, **hub: Any
+    tmp_path: Path, config: Config | None = None, clock: Clock | None = None, tls: bool = False, **hub: Any
 ) -> AsyncIterator[Live]:
+    """``tls``: HTTPS and WSS with the local CA of ``openrfq serve --tls`` (``Live.ca_file``)."""
     app = build_app(config or make_config(), tmp_path, clock)
     for name, value in hub.items():
         setattr(app.hub, name, value)
     port = free_port()
-    server = uvicorn.Server(server_config(app, port=port))  # the venue's own uvicorn set-up (openrfq.edge)
+    files = local_certificate(tmp_path / "tls") if tls else None
+    cert, key = (str(files.cert), str(files.key)) if files else (None, None)
+    server = uvicorn.Server(server_config(app, port=port, certfile=cert, keyfile=key))  # openrfq.edge's set-up
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
     try:
-        yield Live(app, port, config or make_config())
+        yield Live(app, port, config or make_config(), files.ca if files else None)
     finally:
         server.should_exit = True
         await task

@@ -101,6 +101,7 @@ class TradeLeg(Wire, Generic[Num], kw_only=True):
     px: Num
     sz: Num
     side: str
+    tgt_ccy: str | UnsetType = UNSET  # the struc-block-trades channel only
     fee: Num
     fee_ccy: str = ""
     trade_id: str
@@ -136,7 +137,7 @@ class PublicTradeLeg(Wire, Generic[Num], kw_only=True):
 class PublicTrade(Wire, Generic[Num, Int], kw_only=True):
     """A multi-leg block trade for everyone (public-trades, the public-struc-block-trades channel)."""
 
-    strategy: str = ""
+    strategy: str | UnsetType = UNSET  # public-trades only: the channel's pushes have none
     c_time: Int
     block_td_id: str
     group_id: str = ""
@@ -233,6 +234,67 @@ class CancelAllAfter(Wire, Generic[Int], kw_only=True):
 
 class Timestamp(Wire, Generic[Int], kw_only=True):
     ts: Int
+
+
+class Currency(Wire, kw_only=True):
+    """One currency and chain of Get currencies (/api/v5/asset/currencies); numbers stay strings: on a venue
+    without deposits or withdrawals they are "0" or ""."""
+
+    ccy: str
+    name: str = ""
+    logo_link: str = ""
+    chain: str = ""
+    ct_addr: str = ""
+    can_dep: bool = False
+    can_wd: bool = False
+    can_internal: bool = False
+    dep_est_open_time: str = ""
+    wd_est_open_time: str = ""
+    min_dep: str = ""
+    min_wd: str = ""
+    min_internal: str = ""
+    max_wd: str = ""
+    wd_tick_sz: str = ""
+    wd_quota: str = ""
+    used_wd_quota: str = ""
+    fee: str = ""
+    min_fee: str = ""
+    max_fee: str = ""
+    min_fee_for_ct_addr: str = ""
+    max_fee_for_ct_addr: str = ""
+    burning_fee_rate: str = ""
+    main_net: bool = False
+    need_tag: bool = False
+    min_dep_arrival_confirm: str = ""
+    min_wd_unlock_confirm: str = ""
+    dep_quota_fixed: str = ""
+    used_dep_quota_fixed: str = ""
+    dep_quote_daily_layer2: str = ""
+
+
+class AccountBalance(Wire, kw_only=True):
+    """Get balance (/api/v5/account/balance) of the trading account: the venue holds no assets, so no details."""
+
+    adj_eq: str = ""
+    avail_eq: str = ""
+    borrow_froz: str = ""
+    delta: str = ""
+    delta_lever: str = ""
+    delta_neutral_status: str = ""
+    details: list[Any] = []
+    imr: str = ""
+    iso_eq: str = ""
+    mgn_ratio: str = ""
+    mmr: str = ""
+    notional_usd: str = ""
+    notional_usd_for_borrow: str = ""
+    notional_usd_for_futures: str = ""
+    notional_usd_for_option: str = ""
+    notional_usd_for_swap: str = ""
+    ord_froz: str = ""
+    total_eq: str = ""
+    u_time: str = ""
+    upl: str = ""
 
 
 class CancelResult(Wire, kw_only=True):

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
 
-from builders import Party, Venue
+from builders import Party, Venue, make_config, open_venue
 from openrfq.access.auth import FAILURES_ALLOWED
 from openrfq.client.signing import iso_timestamp, sign, signed_headers
+from openrfq.config import ApiKey
+from openrfq.domain.clock import ManualClock
 
 PATH = "/api/v5/rfq/counterparties"
 FAILURES = FAILURES_ALLOWED.count
@@ -102,10 +108,53 @@ async def test_signature_covers_the_exact_body_bytes(venue: Venue, taker: Party)
     assert honest.json()["data"][0]["sCode"] == "70001"
 
 
-async def test_simulated_trading_header_is_accepted(venue: Venue, taker: Party) -> None:
-    response = await venue.client.get(PATH, headers=_headers(taker, **{"x-simulated-trading": "1"}))
+async def test_a_key_for_any_environment_takes_demo_and_live_requests(venue: Venue, taker: Party) -> None:
+    codes = [
+        (await venue.client.get(PATH, headers=_headers(taker, **extra))).json()["code"]
+        for extra in ({"x-simulated-trading": "1"}, {"x-simulated-trading": "0"}, {})
+    ]
 
-    assert response.json()["code"] == "0"
+    assert codes == ["0", "0", "0"]
+
+
+@pytest.fixture
+async def environments(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Venue]:
+    """taker1's account with two more keys: one for demo trading, one for live."""
+    base = make_config()
+    taker = base.accounts[0]
+    keys = tuple(ApiKey(f"{env}-key", f"{env}-SECRET", f"{env}-pass", environment=env) for env in ("demo", "live"))
+    accounts = (msgspec.structs.replace(taker, keys=taker.keys + keys), *base.accounts[1:])
+    async for v in open_venue(tmp_path, clock, replace(base, accounts=accounts)):
+        yield v
+
+
+@pytest.mark.parametrize(
+    ("name", "header", "code"),
+    [
+        ("demo", {"x-simulated-trading": "1"}, "0"),
+        ("demo", {"x-simulated-trading": "0"}, "50101"),  # python-okx's live flag
+        ("demo", {}, "50101"),  # ccxt outside sandbox mode sends none
+        ("live", {}, "0"),
+        ("live", {"x-simulated-trading": "0"}, "0"),
+        ("live", {"x-simulated-trading": "1"}, "50101"),
+    ],
+)
+async def test_a_key_used_outside_its_environment_is_50101(
+    environments: Venue, name: str, header: dict[str, str], code: str
+) -> None:
+    response = await environments.client.get(PATH, headers=_headers(environments.party(name), **header))
+
+    assert response.json()["code"] == code
+    if code != "0":
+        assert response.status_code == 401
+        assert response.json() == {"code": "50101", "msg": "APIKey does not match current environment.", "data": []}
+
+
+async def test_the_environment_is_checked_after_the_signature(environments: Venue) -> None:
+    demo = environments.party("demo")
+    forged = _headers(demo, **{"OK-ACCESS-SIGN": "bm90IGEgc2lnbmF0dXJl"})
+
+    assert (await environments.client.get(PATH, headers=forged)).json()["code"] == "50113"
 
 
 async def test_read_only_key_can_read(venue: Venue) -> None:

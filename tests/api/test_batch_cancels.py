@@ -2,7 +2,8 @@
 
 As block-trading.md ("Cancel multiple RFQs", "Cancel all RFQs", "Cancel multiple Quotes", "Cancel all Quotes")
 and NOTES.md describe them: one result item per requested id in request order, envelope code 0 / 2 / 1 for
-all / some / none succeeded, at most 100 ids per batch, and a mass cancel with nothing to cancel is a
+all / some / none succeeded, each item echoing the ids as sent, at most 100 ids per batch (70203 / 70408
+beyond), and a mass cancel with nothing to cancel is a
 request-level 70207 / 70409.
 """
 
@@ -20,6 +21,8 @@ BATCH_QUOTES = "/api/v5/rfq/cancel-batch-quotes"
 ALL_QUOTES = "/api/v5/rfq/cancel-all-quotes"
 
 RFQ_CANCELED = "The RFQ with canceled status cannot be canceled"
+TOO_MANY_RFQS = {"code": "70203", "msg": "Cancellation failed as rfq count exceeds the limit 100.", "data": []}
+TOO_MANY_QUOTES = {"code": "70408", "msg": "Cancellation failed as quote count exceeds the limit 100.", "data": []}
 QUOTE_CANCELED = "The Quote with canceled status cannot be canceled"
 
 
@@ -159,15 +162,35 @@ async def test_batch_rfqs_naming_the_same_rfq_twice_answers_both(taker: Party) -
     assert [(i["rfqId"], i["sCode"]) for i in answer["data"]] == [(rfq["rfqId"], "0"), (rfq["rfqId"], "70200")]
 
 
-async def test_batch_rfqs_rfq_ids_win_over_client_ids(taker: Party) -> None:
+async def test_batch_rfqs_rfq_ids_win_over_client_ids_and_both_are_echoed_as_sent(taker: Party) -> None:
     by_id = await create_rfq(taker, clRfqId="first")
     by_cl = await create_rfq(taker, clRfqId="second")
 
     answer = await taker.post(BATCH_RFQS, {"rfqIds": [by_id["rfqId"]], "clRfqIds": ["second"]})
 
-    assert answer == {"code": "0", "msg": "", "data": [_rfq_ok(by_id["rfqId"], "first")]}
+    assert answer == {"code": "0", "msg": "", "data": [_rfq_ok(by_id["rfqId"], "second")]}
     assert await _rfq_state(taker, by_id["rfqId"]) == "canceled"
     assert await _rfq_state(taker, by_cl["rfqId"]) == "active"
+
+
+async def test_batch_rfqs_with_both_lists_echo_each_pair_as_sent_in_every_item(taker: Party) -> None:
+    live = await create_rfq(taker, clRfqId="live")
+    gone = await create_rfq(taker, clRfqId="gone")
+    await taker.post("/api/v5/rfq/cancel-rfq", {"rfqId": gone["rfqId"]})
+
+    answer = await taker.post(
+        BATCH_RFQS, {"rfqIds": [live["rfqId"], gone["rfqId"], "987654"], "clRfqIds": ["live", "wrong"]}
+    )
+
+    assert answer == {
+        "code": "2",
+        "msg": "Bulk operation partially succeeded.",
+        "data": [
+            _rfq_ok(live["rfqId"], "live"),
+            {"rfqId": gone["rfqId"], "clRfqId": "wrong", "sCode": "70200", "sMsg": RFQ_CANCELED},
+            {"rfqId": "987654", "clRfqId": "", "sCode": "70000", "sMsg": "RFQ does not exist."},
+        ],
+    }
 
 
 @pytest.mark.parametrize("body", [{}, {"rfqIds": [], "clRfqIds": []}, {"rfqIds": "", "clRfqIds": ""}])
@@ -202,7 +225,8 @@ async def test_batch_rfqs_more_than_100_ids_is_refused_and_cancels_nothing(taker
 
     response = await taker.request("POST", BATCH_RFQS, {"rfqIds": ids})
 
-    assert response.json() == {"code": "51000", "msg": "Parameter rfqIds error", "data": []}
+    assert response.status_code == 200
+    assert response.json() == TOO_MANY_RFQS
     for rfq in real:
         assert await _rfq_state(taker, rfq["rfqId"]) == "active"
 
@@ -219,10 +243,10 @@ async def test_batch_rfqs_exactly_100_ids_is_accepted(taker: Party) -> None:
     assert {i["sCode"] for i in answer["data"][1:]} == {"70000"}
 
 
-async def test_batch_rfqs_more_than_100_client_ids_names_clrfqids(taker: Party) -> None:
+async def test_batch_rfqs_more_than_100_client_ids_is_70203(taker: Party) -> None:
     answer = await taker.post(BATCH_RFQS, {"clRfqIds": [f"c{n}" for n in range(101)]})
 
-    assert answer == {"code": "51000", "msg": "Parameter clRfqIds error", "data": []}
+    assert answer == TOO_MANY_RFQS
 
 
 async def test_batch_rfqs_of_another_taker_are_70000_and_stay_active(venue: Venue, taker: Party) -> None:
@@ -302,7 +326,7 @@ async def test_batch_quotes_some_fail_is_code_2_with_every_item_in_request_order
         "data": [
             _quote_ok(live["quoteId"], "live"),
             {"quoteId": "987654", "clQuoteId": "", "sCode": "70001", "sMsg": "Quote does not exist."},
-            {"quoteId": gone["quoteId"], "clQuoteId": "gone", "sCode": "70400", "sMsg": QUOTE_CANCELED},
+            {"quoteId": gone["quoteId"], "clQuoteId": "", "sCode": "70400", "sMsg": QUOTE_CANCELED},
             _quote_ok(other["quoteId"], "other"),
         ],
     }
@@ -320,7 +344,7 @@ async def test_batch_quotes_all_fail_is_code_1_operation_failed(taker: Party, ma
         "code": "1",
         "msg": "Operation failed.",
         "data": [
-            {"quoteId": gone["quoteId"], "clQuoteId": "gone", "sCode": "70400", "sMsg": QUOTE_CANCELED},
+            {"quoteId": "", "clQuoteId": "gone", "sCode": "70400", "sMsg": QUOTE_CANCELED},
             {"quoteId": "", "clQuoteId": "never", "sCode": "70001", "sMsg": "Quote does not exist."},
         ],
     }
@@ -343,14 +367,35 @@ async def test_batch_quotes_expired_and_replaced_report_their_state(venue: Venue
     ]
 
 
-async def test_batch_quotes_quote_ids_win_over_client_ids(taker: Party, maker1: Party) -> None:
+async def test_batch_quotes_quote_ids_win_over_client_ids_and_both_are_echoed_as_sent(
+    taker: Party, maker1: Party
+) -> None:
     by_id, by_cl = await _quotes_on_separate_rfqs(taker, maker1, "first", "second")
 
     answer = await maker1.post(BATCH_QUOTES, {"quoteIds": [by_id["quoteId"]], "clQuoteIds": ["second"]})
 
-    assert answer == {"code": "0", "msg": "", "data": [_quote_ok(by_id["quoteId"], "first")]}
+    assert answer == {"code": "0", "msg": "", "data": [_quote_ok(by_id["quoteId"], "second")]}
     assert await _quote_state(maker1, by_id["quoteId"]) == "canceled"
     assert await _quote_state(maker1, by_cl["quoteId"]) == "active"
+
+
+async def test_batch_quotes_with_both_lists_echo_each_pair_as_sent_in_every_item(taker: Party, maker1: Party) -> None:
+    live, gone = await _quotes_on_separate_rfqs(taker, maker1, "live", "gone")
+    await maker1.post("/api/v5/rfq/cancel-quote", {"quoteId": gone["quoteId"]})
+
+    answer = await maker1.post(
+        BATCH_QUOTES, {"quoteIds": [live["quoteId"], gone["quoteId"], "987654"], "clQuoteIds": ["live", "gone", "x"]}
+    )
+
+    assert answer == {
+        "code": "2",
+        "msg": "Bulk operation partially succeeded.",
+        "data": [
+            _quote_ok(live["quoteId"], "live"),
+            {"quoteId": gone["quoteId"], "clQuoteId": "gone", "sCode": "70400", "sMsg": QUOTE_CANCELED},
+            {"quoteId": "987654", "clQuoteId": "x", "sCode": "70001", "sMsg": "Quote does not exist."},
+        ],
+    }
 
 
 @pytest.mark.parametrize(
@@ -391,7 +436,8 @@ async def test_batch_quotes_more_than_100_ids_is_refused_and_cancels_nothing(tak
 
     response = await maker1.request("POST", BATCH_QUOTES, {"quoteIds": ids})
 
-    assert response.json() == {"code": "51000", "msg": "Parameter quoteIds error", "data": []}
+    assert response.status_code == 200
+    assert response.json() == TOO_MANY_QUOTES
     for quote in real:
         assert await _quote_state(maker1, quote["quoteId"]) == "active"
 
@@ -404,7 +450,7 @@ async def test_batch_quotes_more_than_100_client_ids_is_refused_and_cancels_noth
 
     answer = await maker1.post(BATCH_QUOTES, {"clQuoteIds": cls})
 
-    assert answer == {"code": "51000", "msg": "Parameter clQuoteIds error", "data": []}
+    assert answer == TOO_MANY_QUOTES
     assert await _quote_state(maker1, real["quoteId"]) == "active"
 
 

@@ -38,14 +38,14 @@ async def test_cancel_quote_by_cl_quote_id_alone_fills_in_the_quote_id(taker: Pa
     assert answer["data"] == [{"quoteId": quote["quoteId"], "clQuoteId": "Bond007", "sCode": "0", "sMsg": ""}]
 
 
-async def test_cancel_quote_with_both_ids_uses_quote_id(taker: Party, maker1: Party) -> None:
+async def test_cancel_quote_with_both_ids_uses_quote_id_and_echoes_both_as_sent(taker: Party, maker1: Party) -> None:
     first = await _quote(taker, maker1, cl="first")
     second = await _quote(taker, maker1, cl="second")
 
     answer = await maker1.post(CANCEL, {"quoteId": first["quoteId"], "clQuoteId": "second"})
 
     assert answer["code"] == "0"
-    assert answer["data"][0] == {"quoteId": first["quoteId"], "clQuoteId": "first", "sCode": "0", "sMsg": ""}
+    assert answer["data"][0] == {"quoteId": first["quoteId"], "clQuoteId": "second", "sCode": "0", "sMsg": ""}
     assert await _state(maker1, first["quoteId"]) == "canceled"
     assert await _state(maker1, second["quoteId"]) == "active"
 
@@ -114,19 +114,20 @@ async def test_cancel_quote_of_another_makers_cl_quote_id_is_70001(taker: Party,
     assert answer["data"][0]["sCode"] == "70001"
 
 
-async def test_cancel_quote_twice_is_70400_with_the_state(taker: Party, maker1: Party) -> None:
+async def test_cancel_quote_twice_is_70400_with_the_state_and_the_ids_as_sent(taker: Party, maker1: Party) -> None:
     quote = await _quote(taker, maker1)
     await maker1.post(CANCEL, {"quoteId": quote["quoteId"]})
 
     answer = await maker1.post(CANCEL, {"quoteId": quote["quoteId"]})
 
+    # A failed item echoes the ids as sent (NOTES.md's example), not the quote's own clQuoteId "Bond007".
     assert answer == {
         "code": "1",
         "msg": "Operation failed.",
         "data": [
             {
                 "quoteId": quote["quoteId"],
-                "clQuoteId": "Bond007",
+                "clQuoteId": "",
                 "sCode": "70400",
                 "sMsg": "The Quote with canceled status cannot be canceled",
             }
@@ -220,7 +221,7 @@ async def test_cancel_quote_by_cl_quote_id_of_an_ended_quote_reports_its_state(t
     answer = await maker1.post(CANCEL, {"clQuoteId": "gone"})
 
     assert answer["data"][0] == {
-        "quoteId": quote["quoteId"],
+        "quoteId": "",
         "clQuoteId": "gone",
         "sCode": "70400",
         "sMsg": "The Quote with canceled status cannot be canceled",

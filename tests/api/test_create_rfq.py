@@ -100,6 +100,9 @@ async def test_create_rfq_python_okx_string_booleans_are_read(taker: Party) -> N
         ({"counterparties": []}, "70102", "No counterparties specified"),
         ({"counterparties": ["NOBODY"]}, "70103", "Invalid counterparty"),
         ({"counterparties": ["TAKER1"]}, "70103", "Invalid counterparty"),
+        # At most 100 counterparties (OKX documents no number: compatibility.md); 100 are checked one by one.
+        ({"counterparties": ["MAKER1"] * 101}, "70107", "The number of counterparties cannot exceed maximum value."),
+        ({"counterparties": ["MAKER1"] * 99 + ["NOBODY"]}, "70103", "Invalid counterparty"),
         ({"legs": [{"instId": "DOGE-USDT", "sz": "1", "side": "buy"}]}, "70004", "Invalid instrument DOGE-USDT"),
         ({"legs": [SPOT_LEG, SPOT_LEG]}, "70100", "Duplicate instruments in legs array."),
         ({"legs": [{"instId": "BTC-USDT", "sz": "0.000000001", "side": "buy"}]}, "70307", None),
@@ -207,6 +210,29 @@ async def test_cancel_rfq_twice_is_70200(taker: Party) -> None:
             }
         ],
     }
+
+
+async def test_cancel_rfq_and_cancel_quote_echo_failed_ids_alike_as_sent(taker: Party, maker1: Party) -> None:
+    rfq = await create_rfq(taker, clRfqId="r1")
+    quote = await create_quote(maker1, rfq["rfqId"], clQuoteId="q1")
+    await maker1.post("/api/v5/rfq/cancel-quote", {"quoteId": quote["quoteId"]})
+    await taker.post(CANCEL, {"rfqId": rfq["rfqId"]})
+
+    rfq_again = await taker.post(CANCEL, {"clRfqId": "r1"})
+    quote_again = await maker1.post("/api/v5/rfq/cancel-quote", {"clQuoteId": "q1"})
+
+    # Each failed item names what the request named, not the entity's other id (NOTES.md's failed item).
+    assert rfq_again["data"] == [
+        {"rfqId": "", "clRfqId": "r1", "sCode": "70200", "sMsg": "The RFQ with canceled status cannot be canceled"}
+    ]
+    assert quote_again["data"] == [
+        {
+            "quoteId": "",
+            "clQuoteId": "q1",
+            "sCode": "70400",
+            "sMsg": "The Quote with canceled status cannot be canceled",
+        }
+    ]
 
 
 async def test_cancel_rfq_of_another_taker_or_a_maker_is_70000(venue: Venue, taker: Party, maker1: Party) -> None:

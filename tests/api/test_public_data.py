@@ -109,6 +109,45 @@ async def test_public_trades_show_a_multi_leg_trade_without_any_party_details(
     assert "TAKER1" not in response.text and "MAKER1" not in response.text
 
 
+W1, W2 = "BTC-USD-251114", "BTC-USD-251121"  # two weekly expiries of the default catalogue
+
+
+def _option(expiry: str, strike: str, kind: str, side: str, sz: str = "1") -> dict[str, str]:
+    return {"instId": f"{expiry}-{strike}-{kind}", "sz": sz, "side": side}
+
+
+@pytest.mark.parametrize(
+    ("legs", "strategy"),
+    [
+        ([_option(W1, "100000", "C", "buy")], "CALL"),
+        ([_option(W1, "90000", "P", "sell")], "PUT"),
+        ([_option(W1, "90000", "C", "buy"), _option(W1, "100000", "C", "sell")], "CALL_SPREAD"),
+        ([_option(W1, "100000", "P", "buy"), _option(W1, "90000", "P", "sell")], "PUT_SPREAD"),
+        ([_option(W1, "100000", "C", "sell"), _option(W2, "100000", "C", "buy")], "CALL_CALENDAR_SPREAD"),
+        ([_option(W2, "90000", "P", "buy"), _option(W1, "90000", "P", "sell")], "PUT_CALENDAR_SPREAD"),
+        ([_option(W1, "100000", "C", "buy"), _option(W1, "100000", "P", "buy")], "STRADDLE"),
+        ([_option(W1, "90000", "P", "sell"), _option(W1, "100000", "C", "sell")], "STRANGLE"),
+        # No name: a diagonal, a ratio, a risk reversal, two legs on one side, a straddle across expiries.
+        ([_option(W1, "90000", "C", "buy"), _option(W2, "100000", "C", "sell")], ""),
+        ([_option(W1, "90000", "C", "buy"), _option(W1, "100000", "C", "sell", "2")], ""),
+        ([_option(W1, "90000", "P", "sell"), _option(W1, "100000", "C", "buy")], ""),
+        ([_option(W1, "90000", "C", "buy"), _option(W1, "100000", "C", "buy")], ""),
+        ([_option(W1, "100000", "C", "buy"), _option(W2, "100000", "P", "buy")], ""),
+        ([_option(W1, "100000", "C", "buy"), {"instId": "BTC-USD-SWAP", "sz": "10", "side": "sell"}], ""),
+    ],
+)
+async def test_public_trades_name_the_option_strategy_of_the_legs(
+    venue: Venue, taker: Party, maker1: Party, legs: list[dict[str, str]], strategy: str
+) -> None:
+    pxs = ["50000" if leg["instId"].endswith("SWAP") else "0.0005" for leg in legs]
+    await _trade(taker, maker1, legs, pxs)
+
+    (row,) = (await _get(venue.client, PUBLIC_TRADES))["data"]
+
+    assert row["strategy"] == strategy
+    assert list(row) == ["strategy", "cTime", "blockTdId", "groupId", "legs"]
+
+
 async def test_public_trades_sides_follow_the_taker_for_a_sell_quote(venue: Venue, taker: Party, maker1: Party) -> None:
     await _trade(taker, maker1, [SPOT_LEG, SWAP_LEG], ["50000.1", "50010"], side="sell")
 
@@ -235,6 +274,19 @@ async def test_block_trades_list_single_legs_of_the_instrument_newest_first(
         },
     ]
     assert int(body["data"][0]["tradeId"]) > int(body["data"][1]["tradeId"])  # descending by tradeId
+
+
+async def test_the_legacy_market_block_trades_path_serves_the_same_answers(
+    venue: Venue, taker: Party, maker1: Party
+) -> None:
+    # python-okx's MarketAPI.get_block_trades and okx-api's getPublicBlockTrades call OKX's older path.
+    await _trade(taker, maker1, [SPOT_LEG, SWAP_LEG], ["50000.1", "50010"])
+
+    for params in ({"instId": "BTC-USDT"}, {"instId": "BTC-USDT-SWAP"}, {"instId": "DOGE-USDT"}, {}):
+        legacy = await venue.client.get("/api/v5/market/block-trades", params=params)
+        current = await venue.client.get(BLOCK_TRADES, params=params)
+
+        assert (legacy.status_code, legacy.content) == (current.status_code, current.content)
 
 
 async def test_block_trades_of_a_swap_carry_index_and_mark(venue: Venue, taker: Party, maker1: Party) -> None:
@@ -420,10 +472,27 @@ async def test_block_tickers_by_type_and_family(venue: Venue, taker: Party, make
 
 
 @pytest.mark.parametrize(
-    ("params", "code"), [({}, "50014"), ({"instType": ""}, "50014"), ({"instType": "MARGIN2"}, "51000")]
+    ("params", "code"),
+    [({}, "50014"), ({"instType": ""}, "50014"), ({"instType": "MARGIN2"}, "51000"), ({"instType": "MARGIN"}, "51000")],
 )
 async def test_block_tickers_bad_inst_type(venue: Venue, params: dict[str, str], code: str) -> None:
-    assert (await _get(venue.client, TICKERS, **params))["code"] == code
+    response = await venue.client.get(TICKERS, params=params)
+
+    assert response.json()["code"] == code
+    if code == "51000":  # block-tickers takes SPOT, SWAP, FUTURES, OPTION: MARGIN is mark-price's, not this one's
+        assert response.status_code == 400
+        assert response.json() == {"code": "51000", "msg": "Parameter instType error", "data": []}
+
+
+@pytest.mark.parametrize("param", ["instFamily", "uly"])
+async def test_block_tickers_filter_derivatives_by_family_or_python_okx_uly(venue: Venue, param: str) -> None:
+    linear = (await _get(venue.client, TICKERS, instType="SWAP", **{param: "BTC-USDT"}))["data"]
+    none = (await _get(venue.client, TICKERS, instType="FUTURES", **{param: "ETH-USD"}))["data"]
+    spot = (await _get(venue.client, TICKERS, instType="SPOT", **{param: "BTC-USD"}))["data"]
+
+    assert [r["instId"] for r in linear] == ["BTC-USDT-SWAP"]
+    assert none == []
+    assert {r["instId"] for r in spot} == {"BTC-USDT", "ETH-USDT"}  # the family applies to derivatives only
 
 
 async def test_block_ticker_unknown_and_missing_inst_id(venue: Venue) -> None:

@@ -1,4 +1,5 @@
-"""ccxt's okx exchange, with only ``urls['api']['rest']`` changed, against a real ``openrfq serve`` process."""
+"""ccxt's okx exchange, with only ``urls['api']['rest']`` changed, against a real ``openrfq serve`` process: its
+implicit API (the block-trading endpoints) and its unified one (markets, currencies, balances)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import ccxt
+import ccxt.async_support as ccxt_async
 import pytest
 
 from serverproc import KEYS, ServerProcess
@@ -116,3 +118,85 @@ def test_execute_and_trades_through_ccxt(exchanges: dict[str, ccxt.okx]) -> None
         taker.privatePostRfqExecuteQuote({"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]})
     blocks = taker.publicGetPublicBlockTrades({"instId": "ETH-USDT"})
     assert blocks["data"][0]["tradeId"] == executed["data"][0]["legs"][0]["tradeId"]
+
+
+@pytest.mark.parametrize(
+    ("name", "sandbox", "refused"),
+    [("demo", True, False), ("live", False, False), ("demo", False, True), ("live", True, True)],
+)
+def test_sandbox_mode_must_match_the_keys_environment(
+    server: ServerProcess, name: str, sandbox: bool, refused: bool
+) -> None:
+    # ccxt's sandbox mode sends x-simulated-trading: 1; outside it, no such header.
+    key, secret, passphrase = KEYS[name]
+    exchange = ccxt.okx({"apiKey": key, "secret": secret, "password": passphrase})
+    exchange.set_sandbox_mode(sandbox)
+    exchange.urls["api"]["rest"] = server.url
+    try:
+        if refused:
+            with pytest.raises(ccxt.AuthenticationError, match="50101"):
+                exchange.privateGetRfqCounterparties()
+        else:
+            assert exchange.privateGetRfqCounterparties()["code"] == "0"
+    finally:
+        exchange.session.close()
+
+
+def test_unified_load_markets_with_keys_loads_the_catalogue_and_its_currencies(exchanges: dict[str, ccxt.okx]) -> None:
+    # With API keys, load_markets() first calls GET /api/v5/asset/currencies (fetch_currencies), then
+    # GET /api/v5/public/instruments for spot, futures, swaps and the options of BTC-USD and ETH-USD.
+    exchange = exchanges["taker1"]
+
+    markets = exchange.load_markets()
+
+    assert {"BTC/USDT", "ETH/USDT", "BTC/USDT:USDT", "BTC/USD:BTC"} <= set(markets)
+    assert markets["BTC/USDT"]["id"] == "BTC-USDT" and markets["BTC/USDT"]["precision"]["price"] == 0.1
+    options = [m for m in markets.values() if m["option"]]
+    assert options and all(m["base"] == "BTC" and m["settle"] == "BTC" for m in options)
+    assert {"BTC", "ETH", "USDT"} <= set(exchange.currencies)
+    btc = exchange.currencies["BTC"]
+    assert (btc["id"], btc["name"], btc["type"], btc["deposit"], btc["withdraw"]) == (
+        "BTC",
+        "Bitcoin",
+        "crypto",
+        False,
+        False,
+    )
+
+
+def test_unified_fetch_markets_and_fetch_currencies(exchanges: dict[str, ccxt.okx]) -> None:
+    exchange = exchanges["maker1"]
+
+    markets = exchange.fetch_markets()
+    currencies = exchange.fetch_currencies()
+
+    assert len({m["id"] for m in markets}) == len(markets) > 10
+    assert {m["type"] for m in markets} == {"spot", "future", "swap", "option"}
+    assert sorted(currencies) == ["BTC", "ETH", "USDT"]
+    assert currencies["USDT"]["networks"]["ERC20"]["id"] == "USDT-ERC20"
+
+
+def test_unified_fetch_balance_is_empty(exchanges: dict[str, ccxt.okx]) -> None:
+    exchange = exchanges["taker1"]
+
+    trading = exchange.fetch_balance()
+    funding = exchange.fetch_balance({"type": "funding"})
+
+    assert (trading["total"], trading["free"], funding["total"]) == ({}, {}, {})
+    assert trading["info"]["data"][0]["totalEq"] == "0" and trading["info"]["data"][0]["details"] == []
+    assert funding["info"] == {"code": "0", "msg": "", "data": []}
+
+
+async def test_async_support_loads_markets_and_currencies(server: ServerProcess) -> None:
+    key, secret, passphrase = KEYS["taker2"]
+    exchange = ccxt_async.okx({"apiKey": key, "secret": secret, "password": passphrase})
+    exchange.urls["api"]["rest"] = server.url
+    try:
+        markets = await exchange.load_markets()
+        currencies = await exchange.fetch_currencies()
+        fetched = await exchange.fetch_markets()
+    finally:
+        await exchange.close()
+
+    assert "BTC/USDT" in markets and sorted(currencies) == ["BTC", "ETH", "USDT"]
+    assert {m["symbol"] for m in fetched} == set(markets)

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import okx.BlockTrading as BlockTrading
+import okx.MarketData as MarketData
 import okx.PublicData as PublicData
 import pytest
 
@@ -164,6 +165,24 @@ def test_execute_and_trades_through_python_okx(server: ServerProcess) -> None:
     assert again == {"code": "70504", "msg": "Execution failed as the RFQ status is filled.", "data": []}
 
 
+def test_market_api_block_trades_and_tickers(server: ServerProcess) -> None:
+    # MarketAPI.get_block_trades calls GET /api/v5/market/block-trades, OKX's legacy path of public block trades;
+    # get_block_tickers sends uly and instFamily.
+    rfq, quote = _rfq_and_quote(server)
+    executed = _api(server, "taker1").execute_quote(rfqId=rfq["rfqId"], quoteId=quote["quoteId"])
+    market = MarketData.MarketAPI(flag="1", domain=server.url)
+    _OPEN.append(market)
+
+    trades = market.get_block_trades(instId="BTC-USDT")
+    tickers = market.get_block_tickers(instType="SWAP", uly="BTC-USD")
+    margin = market.get_block_tickers(instType="MARGIN")
+
+    assert trades["code"] == "0"
+    assert executed["data"][0]["legs"][0]["tradeId"] in [t["tradeId"] for t in trades["data"]]
+    assert [t["instId"] for t in tickers["data"]] == ["BTC-USD-SWAP"]
+    assert margin == {"code": "51000", "msg": "Parameter instType error", "data": []}
+
+
 def test_batch_and_mass_cancels_through_python_okx(server: ServerProcess) -> None:
     taker, maker = _api(server, "taker1"), _api(server, "maker1")
     _, first = _rfq_and_quote(server, cl_quote_id="batchA")
@@ -181,3 +200,19 @@ def test_batch_and_mass_cancels_through_python_okx(server: ServerProcess) -> Non
     assert taker.cancel_all_rfqs()["code"] == "70207"
     public = taker.get_public_trades(limit="1")
     assert public["code"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("name", "flag", "code"), [("demo", "1", "0"), ("live", "0", "0"), ("demo", "0", "50101"), ("live", "1", "50101")]
+)
+def test_the_flag_must_match_the_keys_environment(server: ServerProcess, name: str, flag: str, code: str) -> None:
+    # python-okx sends x-simulated-trading: <flag> ("1" demo, "0" live) on every request.
+    key, secret, passphrase = KEYS[name]
+    api = BlockTrading.BlockTradingAPI(key, secret, passphrase, False, flag, domain=server.url)
+    _OPEN.append(api)
+
+    answer = api.counterparties()
+
+    assert answer["code"] == code
+    if code == "50101":
+        assert answer == {"code": "50101", "msg": "APIKey does not match current environment.", "data": []}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,10 @@ from okx import BlockTrading
 from okx.websocket.WsPrivateAsync import WsPrivateAsync
 from okx.websocket.WsPublicAsync import WsPublicAsync
 
+from openrfq.client import Leg
+from openrfq.domain.clock import ManualClock
 from serverproc import KEYS, ServerProcess, make_server
+from wsbuilders import live_venue
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +121,35 @@ async def test_python_okx_websockets_log_in_subscribe_and_receive_pushes_over_ws
         for task in consumers:
             task.cancel()
         await asyncio.gather(*consumers, return_exceptions=True)
+
+
+async def test_python_okx_private_websocket_never_pings_and_stays_connected_while_its_channels_push(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # WsPrivateAsync sends nothing after its subscribe. OKX keeps such a connection while data is pushed to it
+    # (websocket-overview.md); venue time runs on a manual clock, so 60 s pass without waiting for them.
+    clock = ManualClock(int(time.time() * 1000))
+    async for live in live_venue(tmp_path, clock=clock, tls=True):
+        monkeypatch.setenv("SSL_CERT_FILE", str(live.ca_file))
+        key, secret, passphrase = KEYS["maker1"]
+        private = WsPrivateAsync(apiKey=key, passphrase=passphrase, secretKey=secret, url=live.ws_url)
+        inbox = Inbox()
+        consumer = await private.start()
+        try:
+            await private.subscribe([{"channel": "rfqs"}], inbox)  # logs in, sleeps 5 s, subscribes
+            await inbox.until(lambda m: m.get("event") == "subscribe")
+            async with live.rest("taker1", clock_ms=clock.now_ms) as taker:
+                for _ in range(3):
+                    await live.app.services.time.advance_to(clock.now_ms() + 20_000)
+                    rfq = await taker.create_rfq(["MAKER1"], [Leg("BTC-USDT", "1", "buy")])
+                    pushed = await inbox.until(_pushes("rfqs"))
+                    assert pushed["data"][0]["rfqId"] == rfq.rfq_id
+
+            await live.app.services.time.advance_to(clock.now_ms() + 30_000)  # 30 s without a push: OKX closes
+            closed = await inbox.until(lambda m: m.get("event") == "error")
+
+            assert closed["code"] == "ConnClosed" and "4004" in closed["msg"]
+        finally:
+            await private.stop()
+            consumer.cancel()
+            await asyncio.gather(consumer, return_exceptions=True)

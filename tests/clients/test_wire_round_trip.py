@@ -96,8 +96,9 @@ async def test_trades_and_public_data_round_trip_for_every_kind_of_leg(
     trade = engine.trades[block_td_id]
 
     for viewer in ("TAKER1", "MAKER1"):
-        _round_trip([views.trade(trade, viewer), views.trade(trade, viewer, history=False)], answers.Trade)
-    _round_trip([views.public_trade(trade)], answers.PublicTrade)
+        rendered = [views.trade(trade, viewer), views.trade(trade, viewer, history=False)]
+        _round_trip([*rendered, views.struc_block_trade(trade, viewer)], answers.Trade)
+    _round_trip([views.public_trade(trade, engine.catalogue), views.public_trade_push(trade)], answers.PublicTrade)
     for leg in trade.legs:
         inst = engine.catalogue[leg.inst_id]
         _round_trip([views.public_leg(trade, leg, inst)], answers.PublicBlockTrade)
@@ -112,13 +113,16 @@ def test_every_instrument_and_counterparty_round_trips(venue: Venue) -> None:
 
 
 async def test_answers_the_routes_render_round_trip_too(venue: Venue, maker1: Party) -> None:
-    """Mark prices, server time, MMP settings and Cancel All After: rendered by their routes, read by the client."""
+    """Mark prices, server time, MMP settings, Cancel All After, currencies and the account balance: rendered by
+    their routes, read by the client."""
     await maker1.post("/api/v5/rfq/mmp-config", {"timeInterval": "5000", "frozenInterval": "1000", "countLimit": "3"})
     answers_ = [
         ("GET", "/api/v5/public/mark-price", {"instType": "SWAP"}, answers.MarkPrice, wire.MarkPrice[str, str]),
         ("GET", "/api/v5/public/time", None, answers.Timestamp, wire.Timestamp[str]),
         ("GET", "/api/v5/rfq/mmp-config", None, answers.MmpConfig, wire.MmpConfig[str]),
         ("POST", "/api/v5/rfq/cancel-all-after", {"timeOut": "10"}, answers.CancelAllAfter, wire.CancelAllAfter[str]),
+        ("GET", "/api/v5/asset/currencies", None, wire.Currency, wire.Currency),
+        ("GET", "/api/v5/account/balance", None, wire.AccountBalance, wire.AccountBalance),
     ]
     for method, path, params, client_type, written in answers_:
         if method == "GET":

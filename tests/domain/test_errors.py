@@ -14,6 +14,9 @@ REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "okx" / "error-c
 OUTSIDE_REFERENCE: dict[str, tuple[int, str]] = {}
 # Ours on purpose (docs/compatibility.md): an oversized body is refused by OKX's gateway, not its API.
 OWN_CHOICES = {errors.BodyTooLarge}
+# WebSocket messages as OKX sends them where the table gives less: 60012 echoes the request after the table's
+# text (OKX's WebSocket overview, "Failure example": "Invalid request: {\"op\": \"subscribe\", \"argss\":[...]}").
+WS_AS_SENT = {errors.MalformedRequest: "Invalid request: {request}"}
 
 
 def _reference_rows() -> dict[str, list[tuple[int, str]]]:
@@ -25,11 +28,35 @@ def _reference_rows() -> dict[str, list[tuple[int, str]]]:
     return rows
 
 
+def _websocket_rows() -> dict[str, str]:
+    """The WebSocket table (error code, message: no HTTP status), after the "WebSocket" heading."""
+    text = REFERENCE.read_text()
+    rows: dict[str, str] = {}
+    for line in text[text.index("#error-code-websocket-public") :].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and re.fullmatch(r"6\d{4}", cells[0]):
+            rows[cells[0]] = cells[1]
+    return rows
+
+
+def _as_pattern(message: str) -> re.Pattern[str]:
+    """A table message whose placeholders ({0}, {op}) stand for whatever the class writes there."""
+    return re.compile(".+".join(re.escape(part) for part in re.split(r"\{\w+\}", message)))
+
+
 def _classes() -> list[type[errors.OkxError]]:
     found = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.OkxError)]
     return [
-        c for c in found if c is not errors.OkxError and c not in OWN_CHOICES and not issubclass(c, errors.ControlError)
+        c
+        for c in found
+        if c is not errors.OkxError
+        and c not in OWN_CHOICES
+        and not issubclass(c, (errors.ControlError, errors.WebSocketError))
     ]
+
+
+def _websocket_classes() -> list[type[errors.WebSocketError]]:
+    return [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.WebSocketError)]
 
 
 def _control_classes() -> list[type[errors.ControlError]]:
@@ -42,6 +69,22 @@ def test_error_class_matches_the_reference_row(cls: type[errors.OkxError]) -> No
     expected = rows.get(cls.code) or [OUTSIDE_REFERENCE[cls.code]]
 
     assert (cls.http_status, cls.template) in expected
+
+
+@pytest.mark.parametrize("cls", _websocket_classes(), ids=lambda c: c.__name__)
+def test_websocket_error_class_matches_the_websocket_table(cls: type[errors.WebSocketError]) -> None:
+    message = _websocket_rows()[cls.code]
+
+    if cls in WS_AS_SENT:
+        assert cls.template == WS_AS_SENT[cls] and cls.template.startswith(message)
+    else:
+        assert _as_pattern(message).fullmatch(cls.template), (cls.template, message)
+
+
+def test_websocket_table_is_found() -> None:
+    rows = _websocket_rows()
+
+    assert rows["60012"] == "Invalid request" and len(rows) > 20
 
 
 def test_message_template_is_filled_from_keywords() -> None:

@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from openrfq.client import Leg
 from openrfq.domain.clock import ManualClock
-from wsbuilders import Live, live_venue, login_message, receive
+from wsbuilders import Live, live_venue, logged_in, login_message, receive
 
 
 @pytest.fixture
@@ -82,10 +83,6 @@ async def test_subscribe_and_unsubscribe_echo_the_id_and_args(live: Live) -> Non
     [
         ({"op": "subscribe", "args": [{"channel": "rfqs"}]}, "60011"),  # private before login
         ({"op": "order", "args": []}, "60019"),
-        ({"op": "subscribe", "args": "rfqs"}, "60013"),
-        ({"op": "subscribe", "args": [{"channel": "block-tickers"}]}, "60013"),  # instId required
-        ({"op": "subscribe", "args": [{"channel": "block-tickers", "instId": "DOGE-USDT"}]}, "60013"),
-        ({"op": "subscribe", "args": [{"channel": "tickers", "instId": "BTC-USDT"}]}, "60018"),
     ],
 )
 async def test_bad_requests_get_error_events(live: Live, message: dict[str, object], code: str) -> None:
@@ -97,15 +94,76 @@ async def test_bad_requests_get_error_events(live: Live, message: dict[str, obje
     assert answer["msg"] and answer["connId"]
 
 
-async def test_unknown_op_and_bad_json_messages(live: Live) -> None:
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        '{"op": "subscribe", "argss": [{"channel": "rfqs"}]}',  # misspelled args
+        '{"op": "subscribe"}',  # no args
+        '{"op": "subscribe", "args": "rfqs"}',
+        '{"op": "subscribe", "args": []}',
+        '{"op": "subscribe", "args": ["rfqs"]}',
+        '{"op": "subscribe", "args": [{"chanel": "rfqs"}]}',
+        '{"op": "subscribe", "args": [{"channel": "block-tickers"}]}',  # instId required
+        '{"op": "unsubscribe", "args": [{"channel": "public-block-trades", "instId": ""}]}',
+        '{"args": [{"channel": "rfqs"}]}',  # no op
+        '{"op": "login", "args": []}',
+        '["subscribe"]',
+        "{not json",
+    ],
+)
+async def test_a_malformed_request_is_60012_echoing_it_as_sent(live: Live, request_text: str) -> None:
+    async with connect(live.ws_url) as ws:
+        await ws.send(request_text)
+        answer = await receive(ws)
+
+    assert answer == {
+        "event": "error",
+        "code": "60012",
+        "msg": f"Invalid request: {request_text}",
+        "connId": answer["connId"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("arg", "wording"),
+    [
+        ({"channel": "tickers", "instId": "BTC-USDT"}, "channel:tickers,instId:BTC-USDT"),
+        ({"channel": "block-tickers", "instId": "DOGE-USDT"}, "channel:block-tickers,instId:DOGE-USDT"),
+        (
+            {"channel": "public-block-trades", "instId": "BTC-USDT-SWAP2"},
+            "channel:public-block-trades,instId:BTC-USDT-SWAP2",
+        ),
+        ({"channel": "orders"}, "channel:orders,instId:"),
+    ],
+)
+async def test_an_unknown_channel_or_instrument_is_60018_in_okx_wording(
+    live: Live, arg: dict[str, str], wording: str
+) -> None:
+    async with connect(live.ws_url) as ws:
+        await ws.send(
+            json.dumps({"id": "u1", "op": "subscribe", "args": [{"channel": "public-struc-block-trades"}, arg]})
+        )
+        answer = await receive(ws)
+
+    assert answer == {
+        "id": "u1",
+        "event": "error",
+        "code": "60018",
+        "msg": f"Wrong URL or {wording} doesn't exist. "
+        "Please use the correct URL, channel and parameters referring to API document.",
+        "connId": answer["connId"],
+    }
+
+
+async def test_unknown_op_and_an_oversized_login_batch(live: Live) -> None:
     async with connect(live.ws_url) as ws:
         await ws.send(json.dumps({"op": "order"}))
         bad_op = await receive(ws)
-        await ws.send("{not json")
-        bad_json = await receive(ws)
+        await ws.send(json.dumps({"op": "login", "args": [{"apiKey": "a"}, {"apiKey": "b"}]}))
+        two_keys = await receive(ws)
 
     assert (bad_op["code"], bad_op["msg"]) == ("60019", "Invalid op: order")
-    assert (bad_json["code"], bad_json["msg"]) == ("60012", "Invalid request")
+    assert (two_keys["code"], two_keys["msg"]) == ("60013", "Invalid args")
 
 
 async def test_public_channels_need_no_login(live: Live) -> None:
@@ -134,6 +192,54 @@ async def test_ping_pong_keeps_a_connection_alive_and_30_s_of_silence_closes_it(
                 await asyncio.wait_for(ws.recv(), 3)
 
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4004
+
+
+async def _still_open(ws: ClientConnection) -> bool:
+    try:
+        await asyncio.wait_for(ws.recv(), 0.2)
+    except TimeoutError:
+        return True
+    except ConnectionClosed:
+        return False
+    raise AssertionError("nothing was expected")
+
+
+async def _close_code(ws: ClientConnection) -> int | None:
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(ws.recv(), 3)
+    return closed.value.rcvd.code if closed.value.rcvd is not None else None
+
+
+async def test_pushes_keep_a_client_that_never_pings_connected_and_30_s_without_any_close_it(tmp_path: Path) -> None:
+    # OKX: a connection breaks when nothing was subscribed or nothing was pushed for 30 s (websocket-overview.md);
+    # python-okx's WsPrivateAsync never pings, and stays connected while its channels push.
+    clock = ManualClock(int(time.time() * 1000))
+    async for live in live_venue(tmp_path, clock=clock):
+        advance = live.app.services.time.advance_to
+        maker = await logged_in(live, "maker1", "rfqs")
+        async with live.rest("taker1", clock_ms=clock.now_ms) as taker:
+            for _ in range(3):  # 60 s in all without a word from the client, never 30 s without a push
+                await advance(clock.now_ms() + 20_000)
+                rfq = await taker.create_rfq(["MAKER1"], [Leg("BTC-USDT", "1", "buy")])
+                assert (await receive(maker))["data"][0]["rfqId"] == rfq.rfq_id
+
+        await advance(clock.now_ms() + 29_999)
+        assert await _still_open(maker)
+        await advance(clock.now_ms() + 1)
+
+        assert await _close_code(maker) == 4004
+
+
+async def test_a_connection_that_subscribes_nothing_is_closed_after_30_s(tmp_path: Path) -> None:
+    clock = ManualClock(int(time.time() * 1000))
+    async for live in live_venue(tmp_path, clock=clock):
+        async with connect(live.ws_url) as silent, connect(live.ws_url) as logged:
+            await logged.send(login_message("maker1"))
+            await receive(logged)
+            await live.app.services.time.advance_to(clock.now_ms() + 30_000)
+
+            assert await _close_code(silent) == 4004
+            assert await _close_code(logged) == 4004  # a login answer is not a subscription's push
 
 
 async def test_other_websocket_paths_are_refused(live: Live) -> None:

@@ -115,15 +115,104 @@ async def test_execution_pushes_to_every_party_and_the_public(live: Live) -> Non
     maker_trade = (await _until(winner_ws, "struc-block-trades"))["data"][0]
     assert taker_trade["blockTdId"] == maker_trade["blockTdId"] == trade.block_td_id
     assert (taker_trade["legs"][0]["feeCcy"], maker_trade["legs"][0]["feeCcy"]) == ("BTC", "USDT")
+    # Every field of the channel's push data, in OKX's order (block-trading.md, "Structure block trades channel"):
+    # the legs carry tgtCcy, not Get trades' tradeQuoteCcy.
+    assert list(taker_trade) == [
+        "cTime", "rfqId", "clRfqId", "quoteId", "clQuoteId", "blockTdId", "tag", "tTraderCode", "mTraderCode",
+        "isSuccessful", "errorCode", "legs", "acctAlloc",
+    ]  # fmt: skip
+    assert taker_trade["legs"] == [
+        {
+            "instId": "BTC-USDT",
+            "px": "50000",
+            "sz": "1.5",
+            "side": "buy",
+            "tgtCcy": "base_ccy",
+            "fee": "-0.00075",
+            "feeCcy": "BTC",
+            "tradeId": trade.legs[0].trade_id,
+        }
+    ]
+    assert list(maker_trade["legs"][0]) == list(taker_trade["legs"][0])
     structure = await _until(public, "public-struc-block-trades")
+    # public-struc-block-trades pushes cTime, blockTdId, groupId and legs: no strategy (that is public-trades').
+    assert list(structure["data"][0]) == ["cTime", "blockTdId", "groupId", "legs"]
+    assert list(structure["data"][0]["legs"][0]) == ["instId", "px", "sz", "side", "tradeId"]
     single = await _until(public, "public-block-trades")
     ticker = await _until(public, "block-tickers")
     assert structure["data"][0]["blockTdId"] == trade.block_td_id and "tTraderCode" not in structure["data"][0]
     assert single["arg"] == {"channel": "public-block-trades", "instId": "BTC-USDT"}
     assert single["data"][0]["px"] == "50000"
+    assert list(single["data"][0]) == [
+        "instId", "tradeId", "px", "sz", "side", "fillVol", "fwdPx", "idxPx", "markPx", "groupId", "ts",
+    ]  # fmt: skip
     assert ticker["data"][0]["vol24h"] == "1.5"
+    assert set(ticker["data"][0]) == {"instId", "instType", "volCcy24h", "vol24h", "ts"}
     for ws in (taker_ws, winner_ws, loser_ws, public):
         await ws.close()
+
+
+REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "okx" / "block-trading.md"
+CHANNEL_SECTIONS = {
+    "rfqs": "Rfqs channel",
+    "quotes": "Quotes channel",
+    "struc-block-trades": "Structure block trades channel",
+    "public-struc-block-trades": "Public structure block trades channel",
+    "public-block-trades": "Public block trades channel",
+    "block-tickers": "Block tickers channel",
+}
+
+
+def _push_fields(title: str) -> dict[str, set[str]]:
+    """A channel's "Push data parameters" as {"data": fields of each item, "data.legs": fields of each leg, ...}."""
+    text = REFERENCE.read_text(encoding="utf-8")
+    section = text[text.index(f"### {title} [") :]
+    section = section[section.index("#### Push data parameters") : section.index("\n---")]
+    fields: dict[str, set[str]] = {}
+    parents: list[str] = []
+    for line in section.splitlines():
+        cell = line.strip().strip("|").split("|")[0].strip().strip("*")
+        if not line.startswith("|") or cell.startswith("-") or cell in ("Parameters", "Parameter"):
+            continue
+        depth = cell.count("&gt;")
+        name = cell.replace("&gt;", "").strip()
+        del parents[depth:]
+        if parents:
+            fields.setdefault(".".join(parents), set()).add(name)
+        parents.append(name)
+    return fields
+
+
+async def test_every_push_carries_exactly_the_fields_of_its_channel_table(live: Live) -> None:
+    taker_ws = await logged_in(live, "taker1", "rfqs", "quotes", "struc-block-trades")
+    public = await connect(live.ws_url)
+    args = [
+        {"channel": "public-struc-block-trades"},
+        {"channel": "public-block-trades", "instId": "BTC-USDT"},
+        {"channel": "block-tickers", "instId": "BTC-USDT"},
+    ]
+    await public.send(json.dumps({"op": "subscribe", "args": args}))
+    for _ in args:
+        await receive(public)
+    async with live.rest("taker1") as taker, live.rest("maker1") as maker:
+        rfq = await taker.create_rfq(["MAKER1"], [SPOT])
+        quote = await maker.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")])
+        await taker.execute_quote(rfq.rfq_id, quote.quote_id)
+
+    pushes = {
+        channel: (await _until(taker_ws if channel in ("rfqs", "quotes", "struc-block-trades") else public, channel))
+        for channel in CHANNEL_SECTIONS
+    }
+    for ws in (taker_ws, public):
+        await ws.close()
+
+    for channel, push in pushes.items():
+        table = _push_fields(CHANNEL_SECTIONS[channel])
+        (item,) = push["data"]
+        assert set(push["arg"]) == table["arg"], channel
+        assert set(item) == table["data"], channel
+        if "legs" in item:
+            assert all(set(leg) == table["data.legs"] for leg in item["legs"]), channel
 
 
 async def test_public_data_waits_out_the_public_delay_in_venue_time(tmp_path: Path) -> None:

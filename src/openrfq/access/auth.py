@@ -1,7 +1,8 @@
 """OKX REST authentication: the OK-ACCESS-* headers and the HMAC-SHA256 signature over the raw request.
 
 The signature covers ``timestamp + METHOD + path(?query) + body`` exactly as the client sent them, so the raw
-path, raw query string and raw body bytes are what is checked: no re-encoding, no JSON round trip.
+path, raw query string and raw body bytes are what is checked: no re-encoding, no JSON round trip. A key
+configured for one environment (demo or live) must be used in it: ``x-simulated-trading: 1`` is demo.
 """
 
 from __future__ import annotations
@@ -142,6 +143,9 @@ class Authenticator:
         # The raw header bytes are what the client signed and sent: no decode / encode round trips.
         if not hmac.compare_digest(_signature(key.secret, timestamp + method.encode() + target + body), signature):
             raise errors.InvalidSignature()
+        environment = key.caller.key.environment
+        if environment != "any" and (environment == "demo") != (headers.get(b"x-simulated-trading") == b"1"):
+            raise errors.EnvironmentMismatch()
         return key.caller
 
 

@@ -165,16 +165,17 @@ def _side(value: str) -> Side:
     return found if found is not None else side_of(value)  # side_of raises the error
 
 
-BATCH_MAX = 100  # OKX: at most 100 RFQs or quotes per batch cancel
+BATCH_MAX = 100  # OKX: at most 100 RFQs or quotes per batch cancel (70203 / 70408 beyond)
 
 
-def batch_ids(p: Params, ids_name: str, cl_ids_name: str) -> tuple[list[str], list[str]]:
-    """The ids a batch cancel names, as parallel lists (one of them blank per item): venue ids win over client ids."""
+def batch_ids(p: Params, ids_name: str, cl_ids_name: str, too_many: errors.OkxError) -> list[tuple[str, str]]:
+    """The items a batch cancel names, each (venue id, client id) as sent. The venue ids are the primary
+    identifier when given: each is paired with the client id at its place ("" past the end of that list)."""
     ids, cl_ids = p.text_list(ids_name), p.text_list(cl_ids_name)
     if not ids and not cl_ids:
         raise errors.EitherParameterRequired(param0=ids_name, param1=cl_ids_name)
-    chosen = ids or cl_ids
-    if len(chosen) > BATCH_MAX:
-        raise errors.ParameterError(param0=ids_name if ids else cl_ids_name)
-    blanks = [""] * len(chosen)
-    return (ids, blanks) if ids else (blanks, cl_ids)
+    if len(ids or cl_ids) > BATCH_MAX:
+        raise too_many
+    if not ids:
+        return [("", cl_id) for cl_id in cl_ids]
+    return [(venue_id, cl_ids[n] if n < len(cl_ids) else "") for n, venue_id in enumerate(ids)]

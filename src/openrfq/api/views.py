@@ -8,9 +8,10 @@ RFQ as traded_away, and a maker sees only itself among an RFQ's counterparties.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from openrfq import wire
 from openrfq.api.codec import num
@@ -18,6 +19,7 @@ from openrfq.config import Account
 from openrfq.domain.instrument import Instrument
 from openrfq.domain.models import BlockTrade, Quote, QuoteLeg, Rfq, RfqLeg, TradeLeg
 from openrfq.domain.rules import EXACT
+from openrfq.domain.strategies import option_strategy
 from openrfq.engine import Venue
 
 _SZ_QUANTUM = Decimal("1e-8")
@@ -154,9 +156,19 @@ def _inst_id_code(inst_id: str) -> int:
 def trade(t: BlockTrade, viewer: str, history: bool = True) -> wire.Trade[str, str]:
     """A block trade as its taker or maker sees it: own fees, own client id, own tag; sides are the taker's.
 
-    ``history``: Get trades and the struc-block-trades channel add isSuccessful/errorCode and tradeQuoteCcy;
-    the execute-quote answer does not carry them.
+    ``history``: Get trades adds isSuccessful/errorCode and the legs' tradeQuoteCcy; the execute-quote answer
+    carries none of them.
     """
+    return _trade(t, viewer, history, push=False)
+
+
+def struc_block_trade(t: BlockTrade, viewer: str) -> wire.Trade[str, str]:
+    """A block trade as the struc-block-trades channel pushes it: Get trades' fields, but legs with tgtCcy and
+    without tradeQuoteCcy (block-trading.md, "Structure block trades channel")."""
+    return _trade(t, viewer, history=True, push=True)
+
+
+def _trade(t: BlockTrade, viewer: str, history: bool, push: bool) -> wire.Trade[str, str]:
     is_taker = viewer == t.taker
     return wire.Trade(
         c_time=str(t.c_time),
@@ -176,10 +188,11 @@ def trade(t: BlockTrade, viewer: str, history: bool = True) -> wire.Trade[str, s
                 px=num(leg.px),
                 sz=num(leg.sz),
                 side=leg.side.value,
+                tgt_ccy=leg.tgt_ccy if push else UNSET,
                 fee=num(leg.taker_fee if is_taker else leg.maker_fee),
                 fee_ccy=leg.taker_fee_ccy if is_taker else leg.maker_fee_ccy,
                 trade_id=str(leg.trade_id),
-                trade_quote_ccy=leg.trade_quote_ccy if history else UNSET,
+                trade_quote_ccy=leg.trade_quote_ccy if history and not push else UNSET,
             )
             for leg in t.legs
         ],
@@ -187,10 +200,22 @@ def trade(t: BlockTrade, viewer: str, history: bool = True) -> wire.Trade[str, s
     )
 
 
-def public_trade(t: BlockTrade) -> wire.PublicTrade[str, str]:
-    """A multi-leg block trade for everyone: no counterparties, no fees, sides from the taker's view."""
+def public_trade(t: BlockTrade, catalogue: Mapping[str, Instrument]) -> wire.PublicTrade[str, str]:
+    """A multi-leg block trade for everyone (public-trades): no counterparties, no fees, sides from the taker's
+    view, and the option strategy its legs form."""
+    legs = [(catalogue.get(leg.inst_id), leg) for leg in t.legs]
+    named = [(inst, leg.side, leg.sz) for inst, leg in legs if inst is not None]
+    return _public_trade(t, option_strategy(named) if len(named) == len(legs) else "")
+
+
+def public_trade_push(t: BlockTrade) -> wire.PublicTrade[str, str]:
+    """A multi-leg block trade as the public-struc-block-trades channel pushes it: no ``strategy``."""
+    return _public_trade(t, UNSET)
+
+
+def _public_trade(t: BlockTrade, strategy: str | UnsetType) -> wire.PublicTrade[str, str]:
     return wire.PublicTrade(
-        strategy="",
+        strategy=strategy,
         c_time=str(t.c_time),
         block_td_id=str(t.block_td_id),
         group_id="",
@@ -252,4 +277,59 @@ def ticker(venue: Venue, inst: Instrument, now_ms: int, delay_ms: int) -> wire.B
 def block_ticker(inst: Instrument, vol: Decimal, vol_ccy: Decimal, ts: int) -> wire.BlockTicker[str, str]:
     return wire.BlockTicker(
         inst_type=inst.inst_type.value, inst_id=inst.inst_id, vol_ccy24h=num(vol_ccy), vol24h=num(vol), ts=str(ts)
+    )
+
+
+# Names and main chains of the currencies OKX lists them under; any other currency is named by its code.
+_CURRENCY_NAMES = {"BTC": ("Bitcoin", "Bitcoin"), "ETH": ("Ethereum", "ERC20"), "USDT": ("Tether", "ERC20")}
+
+
+def currency(ccy: str) -> wire.Currency:
+    """A currency of the venue's catalogue as Get currencies lists it: one chain, nothing to deposit or withdraw."""
+    name, network = _CURRENCY_NAMES.get(ccy, (ccy, ccy))
+    zero = "0"
+    return wire.Currency(
+        ccy=ccy,
+        name=name,
+        chain=f"{ccy}-{network}",
+        min_dep=zero,
+        min_wd=zero,
+        min_internal=zero,
+        max_wd=zero,
+        wd_tick_sz="8",
+        wd_quota=zero,
+        used_wd_quota=zero,
+        fee=zero,
+        min_fee=zero,
+        max_fee=zero,
+        min_fee_for_ct_addr=zero,
+        max_fee_for_ct_addr=zero,
+        main_net=True,
+        min_dep_arrival_confirm=zero,
+        min_wd_unlock_confirm=zero,
+    )
+
+
+def empty_account_balance(now_ms: int) -> wire.AccountBalance:
+    """Get balance of a trading account holding nothing (the venue keeps no balances): equity, margins and
+    notionals 0, ratios of nothing ""."""
+    zero = "0"
+    return wire.AccountBalance(
+        adj_eq=zero,
+        avail_eq=zero,
+        borrow_froz=zero,
+        delta=zero,
+        delta_neutral_status=zero,
+        imr=zero,
+        iso_eq=zero,
+        mmr=zero,
+        notional_usd=zero,
+        notional_usd_for_borrow=zero,
+        notional_usd_for_futures=zero,
+        notional_usd_for_option=zero,
+        notional_usd_for_swap=zero,
+        ord_froz=zero,
+        total_eq=zero,
+        u_time=str(now_ms),
+        upl=zero,
     )

@@ -43,6 +43,9 @@ TraderCode = Annotated[
 AccountType = Annotated[Literal["", "LP"], Meta(description='must be "" or "LP", got {value!r}')]
 Secret = Annotated[str, Meta(min_length=1, description="must not be empty")]
 Permissions = Annotated[frozenset[str], Meta(description='must be a list such as ["read", "trade"]')]
+Environment = Annotated[
+    Literal["demo", "live", "any"], Meta(description='must be "demo", "live" or "any", got {value!r}')
+]
 InstTypes = Annotated[
     frozenset[InstTypeName],
     Meta(min_length=1, description=f"must be a non-empty list drawn from {', '.join(INST_TYPES)}"),
@@ -64,6 +67,9 @@ class ApiKey(Struct, frozen=True, forbid_unknown_fields=True):
     secret_key: Secret
     passphrase: Secret
     permissions: Permissions = frozenset({"read", "trade"})
+    # OKX's keys belong to demo or live trading: a demo key must send ``x-simulated-trading: 1``, a live key must
+    # not (50101 otherwise). "any": either, as a local venue's keys usually are.
+    environment: Environment = "any"
 
     def __post_init__(self) -> None:
         unknown = sorted(self.permissions - set(PERMISSIONS))

@@ -17,6 +17,9 @@ from openrfq.domain.instrument import Instrument
 from openrfq.domain.models import QuoteLeg, Rfq, RfqLeg
 
 MAX_LEGS = 15
+# OKX documents no maximum for create-rfq's counterparties (its web form preselects every maker): openrfq's choice,
+# docs/compatibility.md. Beyond it: 70107.
+MAX_COUNTERPARTIES = 100
 QUOTE_EXPIRES_IN_S = (10, 120)
 RFQ_TTL_OPTIONS_MS = 10 * 60 * 1000
 RFQ_TTL_OTHER_MS = 2 * 60 * 1000
@@ -35,9 +38,12 @@ _POS_SIDES = {"net", "long", "short"}
 
 
 def check_counterparties(counterparties: tuple[str, ...], taker: str, traders: frozenset[str]) -> None:
-    """create-rfq's counterparties: at least one (70102), each a trader of this venue other than the taker (70103)."""
+    """create-rfq's counterparties: at least one (70102), at most MAX_COUNTERPARTIES (70107), each a trader of this
+    venue other than the taker (70103)."""
     if not counterparties:
         raise errors.NoCounterparties()
+    if len(counterparties) > MAX_COUNTERPARTIES:
+        raise errors.TooManyCounterparties()
     for code in counterparties:
         if code not in traders or code == taker:
             raise errors.InvalidCounterparty()

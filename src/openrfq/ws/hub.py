@@ -19,6 +19,7 @@ from typing import Any
 
 from openrfq.access.auth import Caller
 from openrfq.api import views
+from openrfq.domain import errors
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
 from openrfq.domain.models import BlockTrade
 from openrfq.faults import WS, Rule
@@ -26,7 +27,7 @@ from openrfq.limits import HOUR_MS, WS_MAX_ARGS, WS_REQUESTS_PER_HOUR
 from openrfq.services import Services
 from openrfq.venue_time import Timer
 from openrfq.ws import protocol
-from openrfq.ws.protocol import INST_CHANNELS, PRIVATE_CHANNELS, PUBLIC_CHANNELS, WsError
+from openrfq.ws.protocol import INST_CHANNELS, PRIVATE_CHANNELS, PUBLIC_CHANNELS
 from openrfq.ws.session import Receive, Send, Session
 
 log = logging.getLogger("openrfq.ws")
@@ -122,21 +123,23 @@ class Hub:
         try:
             message = protocol.decode(text)
             if not isinstance(message, dict):
-                raise protocol.invalid_request()
+                raise errors.MalformedRequest(request=text)
             raw_id = message.get("id")
             request_id = raw_id if isinstance(raw_id, str) else None
             op, args = message.get("op"), message.get("args")
+            if not isinstance(op, str):
+                raise errors.MalformedRequest(request=text)
             if op in ("login", "subscribe", "unsubscribe"):
                 self._count_request(session)
             if op == "login":
-                self._login(session, args)
+                self._login(session, args, text)
                 session.push(protocol.event("login", session.conn_id, request_id, code="0", msg=""))
             elif op in ("subscribe", "unsubscribe"):
-                for arg in self._subscription(session, op, args):
+                for arg in self._subscription(session, op, args, text):
                     session.push(protocol.event(op, session.conn_id, request_id, arg=arg))
             else:
-                raise WsError("60019", f"Invalid op: {op}")
-        except WsError as e:
+                raise errors.InvalidOp(op=op)
+        except errors.WebSocketError as e:
             session.push(protocol.error_event(e, session.conn_id, request_id))
             if e.close_code is not None:
                 session.close_after_sent(e.close_code)
@@ -146,7 +149,7 @@ class Hub:
                 "unexpected error on a WebSocket request",
                 extra={"connId": session.conn_id, "op": op if isinstance(op, str) and len(op) <= 32 else None},
             )
-            session.push(protocol.error_event(protocol.internal_error(op), session.conn_id, request_id))
+            session.push(protocol.error_event(_internal_error(op), session.conn_id, request_id))
 
     def _count_request(self, session: Session) -> None:
         """OKX: at most 480 login/subscribe/unsubscribe requests per connection per hour (60014 beyond)."""
@@ -155,21 +158,23 @@ class Hub:
         while recent and recent[0] <= now - HOUR_MS:
             recent.popleft()
         if len(recent) >= WS_REQUESTS_PER_HOUR:
-            raise protocol.too_frequent()
+            raise errors.RequestsTooFrequent()
         recent.append(now)
 
-    def _login(self, session: Session, args: Any) -> None:
+    def _login(self, session: Session, args: Any, text: str) -> None:
         if session.account is not None:
-            raise WsError("60031", "The WebSocket endpoint does not allow multiple or repeated logins.")
-        if not isinstance(args, list) or len(args) != 1 or not isinstance(args[0], dict):
-            raise protocol.invalid_args()
+            raise errors.RepeatedLogin()
+        if not isinstance(args, list) or not args or not isinstance(args[0], dict):
+            raise errors.MalformedRequest(request=text)
+        if len(args) != 1:  # OKX logs several keys in at once; a venue connection serves one account
+            raise errors.InvalidArgs()
         api_key = args[0].get("apiKey")
         api_key = api_key if isinstance(api_key, str) else ""
         if self.svc.auth.throttled(session.ip, api_key):  # too many failures: refused unchecked, as on REST
-            raise protocol.too_frequent()
+            raise errors.RequestsTooFrequent()
         try:
             caller = self._credentials(args[0])
-        except WsError:
+        except errors.WebSocketError:
             self.svc.auth.failed(session.ip, api_key)
             raise
         session.account = caller.account
@@ -182,52 +187,54 @@ class Hub:
         for name in ("apiKey", "passphrase", "timestamp", "sign"):
             value = arg.get(name)
             if value in (None, ""):
-                raise WsError("60027", f"Parameter {name} can not be empty.")
+                raise errors.WsParameterEmpty(param0=name)
             fields[name] = str(value)
         timestamp = fields["timestamp"]
         if not _TIMESTAMP.fullmatch(timestamp):
-            raise WsError("60004", "Invalid timestamp")
+            raise errors.WsInvalidTimestamp()
         now_ms = self.svc.auth_clock.now_ms()
         if self.svc.faults.active:  # a skew fault: judged as if the account's clock were off
             known = self.svc.auth.caller(fields["apiKey"])
             skew = self.svc.faults.match(WS, known.trader_code if known else "", _SKEW)
             now_ms -= skew.ms if skew is not None else 0
         if abs(now_ms / 1000 - float(timestamp)) > protocol.LOGIN_WINDOW_S:
-            raise WsError("60006", "Timestamp request expired")
+            raise errors.WsTimestampExpired()
         caller = self.svc.auth.caller(fields["apiKey"])
         if caller is None:
-            raise WsError("60005", "Invalid apiKey")
+            raise errors.WsInvalidApiKey()
         if not hmac.compare_digest(fields["passphrase"].encode(), caller.key.passphrase.encode()):
-            raise WsError("60024", "Wrong passphrase")
+            raise errors.WsWrongPassphrase()
         expected = protocol.login_sign(caller.key.secret_key, timestamp).encode()
         if not hmac.compare_digest(expected, fields["sign"].encode()):  # bytes: a non-ASCII str cannot compare
-            raise WsError("60007", "Invalid sign")
+            raise errors.WsInvalidSign()
         return caller
 
-    def _subscription(self, session: Session, op: str, args: Any) -> list[dict[str, Any]]:
+    def _subscription(self, session: Session, op: str, args: Any, text: str) -> list[dict[str, Any]]:
         """Validate every arg first, then apply them all: a bad arg changes nothing."""
         if not isinstance(args, list) or not args:
-            raise protocol.invalid_args()
+            raise errors.MalformedRequest(request=text)
         if len(args) > WS_MAX_ARGS:
-            raise protocol.too_many_args()
-        if not all(isinstance(a, dict) for a in args):
-            raise protocol.invalid_args()
+            raise errors.TooManyArgs()
         keys = []
         for arg in args:
+            if not isinstance(arg, dict):
+                raise errors.MalformedRequest(request=text)
             channel, inst_id = arg.get("channel"), arg.get("instId", "")
-            if not isinstance(channel, str) or not isinstance(inst_id, str):
-                raise protocol.invalid_args()
+            if not isinstance(channel, str) or not channel or not isinstance(inst_id, str):
+                raise errors.MalformedRequest(request=text)
             if channel in PRIVATE_CHANNELS:
                 if session.account is None and op == "subscribe":
-                    raise WsError("60011", "Please log in")
+                    raise errors.LoginRequired()
                 inst_id = ""
+            elif channel in INST_CHANNELS:
+                if not inst_id:
+                    raise errors.MalformedRequest(request=text)
+                if inst_id not in self.svc.venue.catalogue:
+                    raise errors.ChannelNotFound(channel=channel, instId=inst_id)
             elif channel in PUBLIC_CHANNELS:
-                if channel in INST_CHANNELS and inst_id not in self.svc.venue.catalogue:
-                    raise protocol.invalid_args()
-                if channel not in INST_CHANNELS:
-                    inst_id = ""
+                inst_id = ""
             else:
-                raise protocol.unknown_channel(channel)
+                raise errors.ChannelNotFound(channel=channel, instId=inst_id)
             keys.append((channel, inst_id))
         for key in keys:
             if op == "subscribe":
@@ -251,7 +258,9 @@ class Hub:
                 self._push_private("quotes", (quote.maker, rfq.taker), partial(views.quote, quote, rfq))
             elif isinstance(event, TradeExecuted):
                 trade = event.trade
-                self._push_private("struc-block-trades", (trade.taker, trade.maker), partial(views.trade, trade))
+                self._push_private(
+                    "struc-block-trades", (trade.taker, trade.maker), partial(views.struc_block_trade, trade)
+                )
                 delay = self.svc.config.public_delay_ms
                 if delay:  # public data waits out the delay, in venue time
                     self._delay(trade.c_time + delay, trade)
@@ -278,7 +287,7 @@ class Hub:
 
     def _publish(self, trade: BlockTrade) -> None:
         structure = protocol.encode(
-            {"arg": {"channel": "public-struc-block-trades"}, "data": [views.public_trade(trade)]}
+            {"arg": {"channel": "public-struc-block-trades"}, "data": [views.public_trade_push(trade)]}
         )
         for session in self._subscribed("public-struc-block-trades", ""):
             self._deliver(session, structure)
@@ -318,3 +327,10 @@ class Hub:
 
     def _subscribed(self, channel: str, inst_id: str) -> list[Session]:
         return [s for s in self.sessions if (channel, inst_id) in s.subs]
+
+
+def _internal_error(op: object) -> errors.WebSocketError:
+    """What a client is told when its request failed on a bug: 63999 for a login, 64007 naming the op else."""
+    if op == "login":
+        return errors.LoginInternalError()
+    return errors.WsInternalError(op=op if isinstance(op, str) and len(op) <= 32 else "request")

@@ -3,6 +3,10 @@
 Everything the server says to the client (answers and pushes) goes through the queue, so it arrives in order,
 and a client that stops reading fills only its own queue: when that is full the connection is closed with
 4005 and nobody else waits.
+
+Idle is OKX's rule (websocket-overview.md): a connection breaks when nothing was subscribed or nothing was
+pushed for 30 s. Traffic either way counts: a message from the client (its ``ping`` too) or one queued for it
+(an answer, a push), so a client that never pings stays connected while its subscriptions push.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from openrfq.config import Account
+from openrfq.domain import errors
 from openrfq.limits import WS_MAX_MESSAGE, WS_REQUESTS_PER_HOUR
 from openrfq.venue_time import Timer, VenueTime
 from openrfq.ws import protocol
@@ -55,7 +60,7 @@ class Session:
         self._close_code: int | None = None
         self._close_after: int | None = None
         self._closing = asyncio.Event()
-        self._last_message = 0  # venue time (ms) of the client's last message
+        self._last_traffic = 0  # venue time (ms) of the last message either way
         self._idle_timeout_ms = 0
         self._idle_timer: Timer | None = None
 
@@ -76,6 +81,8 @@ class Session:
             self._queue.put_nowait(text)
         except asyncio.QueueFull:
             self.close(BUFFER_FULL)
+            return
+        self._last_traffic = self._time.now_ms()
 
     def close(self, code: int) -> None:
         """Close now: what is still queued is not sent."""
@@ -95,8 +102,8 @@ class Session:
 
     async def run(self, receive: Receive, idle_timeout_ms: int) -> None:
         self._idle_timeout_ms = idle_timeout_ms
-        self._last_message = self._time.now_ms()
-        self._idle_timer = self._time.call_at(self._last_message + idle_timeout_ms, self._check_idle)
+        self._last_traffic = self._time.now_ms()
+        self._idle_timer = self._time.call_at(self._last_traffic + idle_timeout_ms, self._check_idle)
         tasks = [
             asyncio.create_task(self._sender()),
             asyncio.create_task(self._receiver(receive)),
@@ -117,7 +124,7 @@ class Session:
 
     def _check_idle(self) -> None:
         """The idle timer: one per idle period, not one per message."""
-        due = self._last_message + self._idle_timeout_ms
+        due = self._last_traffic + self._idle_timeout_ms
         if self._time.now_ms() >= due:
             self.close(IDLE_CLOSE)
         else:
@@ -137,7 +144,7 @@ class Session:
         # sending kept this loop (and the connection) alive after it was closed.
         while not self.ending:
             message = await receive()
-            self._last_message = self._time.now_ms()
+            self._last_traffic = self._time.now_ms()
             if message["type"] == "websocket.disconnect":
                 return
             text: str | None = message.get("text")
@@ -160,5 +167,5 @@ class Session:
                 await asyncio.sleep(0)
 
     def _too_big(self) -> None:
-        self.push(protocol.error_event(protocol.invalid_request(), self.conn_id))
+        self.push(protocol.error_event(errors.InvalidRequest(), self.conn_id))
         self.close_after_sent(MESSAGE_TOO_BIG)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from openrfq.api.endpoint import Endpoint, Private, Public, per
-from openrfq.api.routes import maker, market, public, quote, rfq, trade
+from openrfq.api.routes import account, asset, maker, market, public, quote, rfq, trade
 
 READ, TRADE = "read", "trade"
 RFQ = "/api/v5/rfq/"
@@ -41,6 +41,14 @@ ROUTES: tuple[Endpoint, ...] = (
     Private("POST", RFQ + "cancel-all-after", maker.cancel_all_after, TRADE, (per(1, 1),), needs_body=True),
     Public("GET", RFQ + "public-trades", market.public_trades, (per(5, 2),)),
     Public("GET", "/api/v5/public/block-trades", market.block_trades, (per(20, 2),)),
+    # OKX's legacy path of the same data (python-okx's MarketAPI.get_block_trades, okx-api's getPublicBlockTrades);
+    # not in the current docs: the limit of /public/block-trades (docs/compatibility.md).
+    Public("GET", "/api/v5/market/block-trades", market.block_trades, (per(20, 2),)),
     Public("GET", "/api/v5/market/block-tickers", market.block_tickers, (per(20, 2),)),
     Public("GET", "/api/v5/market/block-ticker", market.block_ticker, (per(20, 2),)),
+    # Read-only account data ccxt's unified API loads (load_markets, fetch_currencies, fetch_balance); not in the
+    # block-trading docs: OKX's limits for them (docs/compatibility.md).
+    Private("GET", "/api/v5/asset/currencies", asset.currencies, READ, (per(6, 1),)),
+    Private("GET", "/api/v5/asset/balances", asset.balances, READ, (per(6, 1),)),
+    Private("GET", "/api/v5/account/balance", account.balance, READ, (per(10, 2),)),
 )

@@ -24,7 +24,7 @@ def public_trades(svc: Services, p: Params) -> bytes:
     found = svc.venue.public_trades(
         _published_until(svc), p.optional_integer("beginId"), p.optional_integer("endId"), p.limit()
     )
-    return codec.ok([views.public_trade(t) for t in found])
+    return codec.ok([views.public_trade(t, svc.venue.catalogue) for t in found])
 
 
 def block_trades(svc: Services, p: Params) -> bytes:
@@ -33,12 +33,16 @@ def block_trades(svc: Services, p: Params) -> bytes:
     return codec.ok([views.public_leg(t, leg, inst) for t, leg in found])
 
 
+BLOCK_TICKER_TYPES = {t.value: t for t in (InstType.SPOT, InstType.SWAP, InstType.FUTURES, InstType.OPTION)}
+
+
 def block_tickers(svc: Services, p: Params) -> bytes:
-    try:
-        inst_type = InstType(p.text("instType", required=True))
-    except ValueError:
-        raise errors.ParameterError(param0="instType") from None
-    family = p.text("instFamily")
+    """instType SPOT, SWAP, FUTURES or OPTION (block-trading.md: not MARGIN); instFamily, or python-okx's uly,
+    filters the derivatives (OKX: "Applicable to FUTURES/SWAP/OPTION")."""
+    inst_type = BLOCK_TICKER_TYPES.get(p.text("instType", required=True))
+    if inst_type is None:
+        raise errors.ParameterError(param0="instType")
+    family = "" if inst_type is InstType.SPOT else p.text("instFamily") or p.text("uly")
     found = [
         i for i in svc.venue.catalogue.values() if i.inst_type is inst_type and (not family or i.inst_family == family)
     ]

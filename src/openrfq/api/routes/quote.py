@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openrfq.access.auth import Caller
 from openrfq.api import codec, views
-from openrfq.api.params import Params, batch_ids, legs
+from openrfq.api.params import BATCH_MAX, Params, batch_ids, legs
 from openrfq.domain import errors
 from openrfq.domain.commands import CancelQuote, CreateQuote, QuoteQuery
 from openrfq.domain.rules import side_of
@@ -30,30 +30,22 @@ def cancel_quote(svc: Services, caller: Caller, p: Params) -> bytes:
     quote_id, cl_quote_id = p.text("quoteId"), p.text("clQuoteId")
     if not quote_id and not cl_quote_id:
         raise errors.EitherParameterRequired(param0="quoteId", param1="clQuoteId")
-    return codec.items(
-        [_cancel_one(svc, caller, CancelQuote(caller.trader_code, quote_id, cl_quote_id, p.text("rfqId")))]
-    )
-
-
-def _cancel_one(svc: Services, caller: Caller, cmd: CancelQuote) -> codec.Json:
-    try:
-        quote = svc.venue.cancel_quote(cmd)
-    except errors.OkxError as e:
-        # Echo the ids of the quote the request named when it is the caller's, else the ids as sent.
-        known = svc.venue.own_quote(caller.trader_code, cmd.quote_id, cmd.cl_quote_id)
-        ids = (
-            {"quoteId": str(known.quote_id), "clQuoteId": known.cl_quote_id}
-            if known
-            else {"quoteId": cmd.quote_id, "clQuoteId": cmd.cl_quote_id}
-        )
-        return codec.item_error(e, ids)
-    return codec.item_ok({"quoteId": str(quote.quote_id), "clQuoteId": quote.cl_quote_id})
+    return codec.items([_cancel_one(svc, CancelQuote(caller.trader_code, quote_id, cl_quote_id, p.text("rfqId")))])
 
 
 def cancel_batch_quotes(svc: Services, caller: Caller, p: Params) -> bytes:
-    quote_ids, cl_quote_ids = batch_ids(p, "quoteIds", "clQuoteIds")
-    return codec.items(
-        [_cancel_one(svc, caller, CancelQuote(caller.trader_code, q, c)) for q, c in zip(quote_ids, cl_quote_ids)]
+    sent = batch_ids(p, "quoteIds", "clQuoteIds", errors.TooManyQuotesToCancel(quoteLimit=BATCH_MAX))
+    return codec.items([_cancel_one(svc, CancelQuote(caller.trader_code, q, c)) for q, c in sent])
+
+
+def _cancel_one(svc: Services, cmd: CancelQuote) -> codec.Json:
+    """One item: the ids as sent (NOTES.md's failed item); a canceled quote fills in the one the request left out."""
+    try:
+        quote = svc.venue.cancel_quote(cmd)
+    except errors.OkxError as e:
+        return codec.item_error(e, {"quoteId": cmd.quote_id, "clQuoteId": cmd.cl_quote_id})
+    return codec.item_ok(
+        {"quoteId": cmd.quote_id or str(quote.quote_id), "clQuoteId": cmd.cl_quote_id or quote.cl_quote_id}
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openrfq.access.auth import Caller
 from openrfq.api import codec, views
-from openrfq.api.params import Params, batch_ids, legs
+from openrfq.api.params import BATCH_MAX, Params, batch_ids, legs
 from openrfq.domain import errors
 from openrfq.domain.commands import CancelRfq, CreateRfq, RfqQuery
 from openrfq.services import Services
@@ -35,24 +35,21 @@ def cancel_rfq(svc: Services, caller: Caller, p: Params) -> bytes:
     rfq_id, cl_rfq_id = p.text("rfqId"), p.text("clRfqId")
     if not rfq_id and not cl_rfq_id:
         raise errors.EitherParameterRequired(param0="rfqId", param1="clRfqId")
-    try:
-        rfq = svc.venue.cancel_rfq(CancelRfq(caller.trader_code, rfq_id, cl_rfq_id))
-    except errors.OkxError as e:
-        return codec.items([codec.item_error(e, {"rfqId": rfq_id, "clRfqId": cl_rfq_id})])
-    return codec.items([codec.item_ok({"rfqId": str(rfq.rfq_id), "clRfqId": rfq.cl_rfq_id})])
+    return codec.items([_cancel_one(svc, CancelRfq(caller.trader_code, rfq_id, cl_rfq_id))])
 
 
 def cancel_batch_rfqs(svc: Services, caller: Caller, p: Params) -> bytes:
-    rfq_ids, cl_rfq_ids = batch_ids(p, "rfqIds", "clRfqIds")
-    results = []
-    for rfq_id, cl_rfq_id in zip(rfq_ids, cl_rfq_ids):
-        try:
-            rfq = svc.venue.cancel_rfq(CancelRfq(caller.trader_code, rfq_id, cl_rfq_id))
-        except errors.OkxError as e:
-            results.append(codec.item_error(e, {"rfqId": rfq_id, "clRfqId": cl_rfq_id}))
-        else:
-            results.append(codec.item_ok({"rfqId": str(rfq.rfq_id), "clRfqId": rfq.cl_rfq_id}))
-    return codec.items(results)
+    sent = batch_ids(p, "rfqIds", "clRfqIds", errors.TooManyRfqsToCancel(rfqLimit=BATCH_MAX))
+    return codec.items([_cancel_one(svc, CancelRfq(caller.trader_code, r, c)) for r, c in sent])
+
+
+def _cancel_one(svc: Services, cmd: CancelRfq) -> codec.Json:
+    """One item: the ids as sent; a canceled RFQ fills in the one the request left out."""
+    try:
+        rfq = svc.venue.cancel_rfq(cmd)
+    except errors.OkxError as e:
+        return codec.item_error(e, {"rfqId": cmd.rfq_id, "clRfqId": cmd.cl_rfq_id})
+    return codec.item_ok({"rfqId": cmd.rfq_id or str(rfq.rfq_id), "clRfqId": cmd.cl_rfq_id or rfq.cl_rfq_id})
 
 
 def cancel_all_rfqs(svc: Services, caller: Caller, p: Params) -> bytes:
