@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,34 @@ from openrfq.config import Config
 from openrfq.edge import EdgeConfig
 from openrfq.gcpolicy import keep_full_collections_short
 from openrfq.limits import EdgeLimits
+
+log = logging.getLogger("openrfq.serving")
+
+
+class VenueServer(uvicorn.Server):
+    """uvicorn's server, which stops the venue's own clients (its LP bots) first once told to exit (Ctrl-C,
+    SIGTERM, or the block of ``running`` ending): they close their connections while the server still serves,
+    instead of losing them to its shutdown, logging a reconnect, and holding the shutdown up."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.clients: list[asyncio.Task[None]] = []
+
+    async def on_tick(self, counter: int) -> bool:
+        should_exit = await super().on_tick(counter)
+        if should_exit and self.clients:
+            await _stopped(self.clients)
+        return should_exit
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        log.info("stopped")
+
+
+async def _stopped(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @dataclass
@@ -46,7 +75,7 @@ async def running(
 ) -> AsyncIterator[Running]:
     """Serve until the block exits or the server is told to stop (SIGINT/SIGTERM); bots start once it listens.
     ``port=0`` picks a free port (``Running.port``). ``limits``: timeouts and connection caps (openrfq.limits)."""
-    server = uvicorn.Server(server_config(api, host, port, certfile, keyfile, limits))
+    server = VenueServer(server_config(api, host, port, certfile, keyfile, limits))
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
@@ -72,15 +101,14 @@ async def running(
     if run.bots:  # the bots' HTTP client would log every request at info; the venue logs its own requests
         logging.getLogger("httpx").setLevel(logging.WARNING)
     tasks = [asyncio.create_task(bot.run(), name=f"bot-{bot.trader_code}") for bot in run.bots]
+    server.clients = tasks
     # The venue's history lives as long as it serves: out of the cyclic GC's sight (see gcpolicy).
     undo_gc_policy = keep_full_collections_short(asyncio.get_running_loop())
     try:
         yield run
     finally:
         undo_gc_policy()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await _stopped(tasks)
         server.should_exit = True
         await serving
 
