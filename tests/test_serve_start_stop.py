@@ -1,11 +1,12 @@
-"""What a user of ``openrfq serve`` sees when it stops: Ctrl-C stops the venue (TLS and its LP bot included) at
-once, with one log line."""
+"""What a user of ``openrfq serve`` sees when it starts and stops: a port in use is one line before anything else,
+and Ctrl-C stops the venue (TLS and its LP bot included) at once, with one log line."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -24,6 +25,25 @@ TAKER = Key("demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass")
 
 def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("OPENRFQ_")} | {"PYTHONUNBUFFERED": "1"}
+
+
+def test_a_port_in_use_is_one_line_before_anything_else_and_status_1(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "openrfq", "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            cwd=tmp_path,
+            env=_env(),
+        )
+
+    assert (done.returncode, done.stdout) == (1, "")  # no banner, no keys
+    assert done.stderr == f"openrfq: port {port} on 127.0.0.1 is in use\n"
 
 
 def test_ctrl_c_stops_a_tls_venue_and_its_lp_bot_at_once_with_one_clean_line(tmp_path: Path) -> None:

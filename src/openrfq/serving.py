@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 from collections.abc import AsyncIterator, Coroutine
@@ -20,6 +21,37 @@ from openrfq.gcpolicy import keep_full_collections_short
 from openrfq.limits import EdgeLimits
 
 log = logging.getLogger("openrfq.serving")
+
+
+class ListenError(Exception):
+    """The venue cannot listen where it was told to: one line, for the command to print."""
+
+
+def listening_sockets(host: str, port: int) -> list[socket.socket]:
+    """Sockets listening on ``host:port``, bound as asyncio's create_server would bind them, for
+    ``running(sockets=...)``: a port in use, or a host that is not this machine's, raises ListenError before
+    anything else happens (uvicorn would log it, then exit from inside the event loop with a traceback)."""
+    try:
+        found = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise ListenError(f"cannot listen on {host}: {e.strerror}") from None
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(found):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen()  # now: Linux lets two SO_REUSEADDR sockets bind one port until one of them listens
+    except OSError as e:
+        for sock in sockets:
+            sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise ListenError(f"port {port} on {host} is in use") from None
+        raise ListenError(f"cannot listen on {host} port {port}: {e.strerror}") from None
+    return sockets
 
 
 class VenueServer(uvicorn.Server):
@@ -72,11 +104,13 @@ async def running(
     certfile: str | None = None,
     keyfile: str | None = None,
     limits: EdgeLimits | None = None,
+    sockets: list[socket.socket] | None = None,
 ) -> AsyncIterator[Running]:
     """Serve until the block exits or the server is told to stop (SIGINT/SIGTERM); bots start once it listens.
-    ``port=0`` picks a free port (``Running.port``). ``limits``: timeouts and connection caps (openrfq.limits)."""
+    ``port=0`` picks a free port (``Running.port``). ``limits``: timeouts and connection caps (openrfq.limits).
+    ``sockets``: already listening on ``host:port`` (``listening_sockets``)."""
     server = VenueServer(server_config(api, host, port, certfile, keyfile, limits))
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(server.serve(sockets))
     while not server.started:
         if serving.done():
             await serving  # start-up failed (port in use, bad certificate): raise its error
@@ -146,9 +180,10 @@ async def serve_forever(
     certfile: str | None,
     keyfile: str | None,
     limits: EdgeLimits | None = None,
+    sockets: list[socket.socket] | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn's handlers end ``serving``)."""
-    async with running(api, config, host, port, certfile, keyfile, limits) as run:
+    async with running(api, config, host, port, certfile, keyfile, limits, sockets) as run:
         await asyncio.shield(run.serving)
 
 
