@@ -1,9 +1,11 @@
 """What a user of ``openrfq serve`` sees when it starts and stops: a port in use is one line before anything else,
-and Ctrl-C stops the venue (TLS and its LP bot included) at once, with one log line."""
+a config's instrument without an index price is named at start, and Ctrl-C stops the venue (TLS and its LP bot
+included) at once, with one log line."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -15,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from openrfq.client.signing import Key, signed_headers
+from openrfq.config import parse_config
 from openrfq.limits import CLOSE_TIMEOUT_S
+from openrfq.runtime import build_app
 from serverproc import free_port
 
 TAKER = Key("demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass")
@@ -44,6 +49,67 @@ def test_a_port_in_use_is_one_line_before_anything_else_and_status_1(tmp_path: P
 
     assert (done.returncode, done.stdout) == (1, "")  # no banner, no keys
     assert done.stderr == f"openrfq: port {port} on 127.0.0.1 is in use\n"
+
+
+def test_an_instrument_without_an_index_price_is_named_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = parse_config(
+        """
+        [[accounts]]
+        uid = "100001"
+        trader_code = "TAKER1"
+
+        [instruments]
+          [[instruments.list]]
+          instType = "SPOT"
+          instId = "SOL-USDT"
+          tickSz = "0.01"
+          lotSz = "0.0001"
+          minSz = "0.01"
+        """
+        + "".join(
+            f"""
+          [[instruments.list]]
+          instType = "SPOT"
+          instId = "{coin}-USDC"
+          tickSz = "0.01"
+          lotSz = "0.0001"
+          minSz = "0.01"
+        """
+            for coin in ("DOGE", "SOL")
+        ),
+        "venue.toml",
+    )
+
+    with caplog.at_level(logging.WARNING, logger="openrfq.runtime"):
+        app = build_app(config, tmp_path)
+    app.services.committer.store.close()
+
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "openrfq.runtime",
+            "WARNING",
+            "no index price for SOL-USDT, SOL-USDC: [prices.index] has no SOL, so there is no mark price and the LP "
+            "bots never quote them",
+        ),
+        (
+            "openrfq.runtime",
+            "WARNING",
+            "no index price for DOGE-USDC: [prices.index] has no DOGE, so there is no mark price and the LP bots "
+            "never quote it",
+        ),
+    ]
+
+
+def test_the_default_instruments_all_have_index_prices(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    config = parse_config('[[accounts]]\nuid = "1"\ntrader_code = "A"\n', "venue.toml")
+
+    with caplog.at_level(logging.WARNING, logger="openrfq.runtime"):
+        app = build_app(config, tmp_path)
+    app.services.committer.store.close()
+
+    assert caplog.records == []
 
 
 def test_ctrl_c_stops_a_tls_venue_and_its_lp_bot_at_once_with_one_clean_line(tmp_path: Path) -> None:
