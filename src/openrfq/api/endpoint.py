@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
 
 from openrfq.access.auth import Caller
 from openrfq.access.ratelimit import Limit
@@ -30,8 +29,15 @@ class Private:
     limits: tuple[Limit, ...]
     needs_body: bool = False  # POSTs with parameters: an empty body is 50000
     array_body: bool = False  # the body may also be a JSON array of objects (read as parameter "items")
-    private: ClassVar[bool] = True
-    limit_by: ClassVar[str] = ""
+
+    # Properties, not ClassVars: compiled by mypyc, a dataclass takes a ClassVar for a field it cannot set.
+    @property
+    def private(self) -> bool:
+        return True
+
+    @property
+    def limit_by(self) -> str:
+        return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +49,18 @@ class Public:
     handler: PublicHandler
     limits: tuple[Limit, ...]
     limit_by: str = ""
-    private: ClassVar[bool] = False
-    needs_body: ClassVar[bool] = False
-    array_body: ClassVar[bool] = False
+
+    @property
+    def private(self) -> bool:
+        return False
+
+    @property
+    def needs_body(self) -> bool:
+        return False
+
+    @property
+    def array_body(self) -> bool:
+        return False
 
 
 Endpoint = Private | Public
