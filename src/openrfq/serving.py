@@ -65,19 +65,15 @@ class VenueServer(uvicorn.Server):
 
     async def on_tick(self, counter: int) -> bool:
         should_exit = await super().on_tick(counter)
-        if should_exit and self.clients:
-            await _stopped(self.clients)
+        if should_exit:  # uvicorn's shutdown follows this tick
+            for task in self.clients:
+                task.cancel()
+            await asyncio.gather(*self.clients, return_exceptions=True)
         return should_exit
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await super().shutdown(sockets)
         log.info("stopped")
-
-
-async def _stopped(tasks: list[asyncio.Task[None]]) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @dataclass
@@ -135,14 +131,16 @@ async def running(
     if run.bots:  # the bots' HTTP client would log every request at info; the venue logs its own requests
         logging.getLogger("httpx").setLevel(logging.WARNING)
     tasks = [asyncio.create_task(bot.run(), name=f"bot-{bot.trader_code}") for bot in run.bots]
-    server.clients = tasks
+    server.clients = tasks  # the same list: stopped first when the server is told to exit
     # The venue's history lives as long as it serves: out of the cyclic GC's sight (see gcpolicy).
     undo_gc_policy = keep_full_collections_short(asyncio.get_running_loop())
     try:
         yield run
     finally:
         undo_gc_policy()
-        await _stopped(tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         server.should_exit = True
         await serving
 
