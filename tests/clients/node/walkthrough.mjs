@@ -125,7 +125,7 @@ class Inbox {
     return this.events.filter((e) => e.kind === 'update' && e.arg?.channel === channel && predicate(e));
   }
 
-  push_of(channel, predicate, what) {
+  pushOf(channel, predicate, what) {
     return this.until((e) => e.kind === 'update' && e.arg?.channel === channel && e.data?.some(predicate), what);
   }
 }
@@ -194,7 +194,7 @@ async function main() {
   });
 
   await run('websocket-rfq-push', async () => {
-    const push = await makerInbox.push_of('rfqs', (r) => r.rfqId === rfq.rfqId, `rfqs push of RFQ ${rfq.rfqId}`);
+    const push = await makerInbox.pushOf('rfqs', (r) => r.rfqId === rfq.rfqId, `rfqs push of RFQ ${rfq.rfqId}`);
     const seen = push.data.find((r) => r.rfqId === rfq.rfqId);
     check(typeof push.arg.uid === 'string' && push.arg.uid !== '', `rfqs push arg without uid: ${show(push.arg)}`);
     // The maker never sees the taker's clRfqId.
@@ -257,7 +257,7 @@ async function main() {
   });
 
   await run('websocket-quote-pushes', async () => {
-    await makerInbox.push_of('quotes', (q) => q.quoteId === second.quoteId && q.state === 'active', 'the replacing quote');
+    await makerInbox.pushOf('quotes', (q) => q.quoteId === second.quoteId && q.state === 'active', 'the replacing quote');
     const states = makerInbox
       .pushes('quotes')
       .flatMap((e) => e.data)
@@ -273,7 +273,7 @@ async function main() {
       "the maker's quotes pushes, in order",
     );
     // The taker sees the quotes on its RFQ, never the maker's clQuoteId.
-    const push = await takerInbox.push_of('quotes', (q) => q.quoteId === second.quoteId, 'the quote on its RFQ');
+    const push = await takerInbox.pushOf('quotes', (q) => q.quoteId === second.quoteId, 'the quote on its RFQ');
     const seen = push.data.find((q) => q.quoteId === second.quoteId);
     same([seen.state, seen.clQuoteId, seen.traderCode], ['active', '', MAKER_CODE], "the taker's quotes push");
   });
@@ -317,9 +317,9 @@ async function main() {
   });
 
   await run('websocket-trade-pushes', async () => {
-    await makerInbox.push_of('quotes', (q) => q.quoteId === second.quoteId && q.state === 'filled', 'the filled quote');
-    await makerInbox.push_of('rfqs', (r) => r.rfqId === rfq.rfqId && r.state === 'filled', 'the filled RFQ');
-    const push = await publicInbox.push_of('public-struc-block-trades', (t) => t.blockTdId === trade.blockTdId, 'the public trade');
+    await makerInbox.pushOf('quotes', (q) => q.quoteId === second.quoteId && q.state === 'filled', 'the filled quote');
+    await makerInbox.pushOf('rfqs', (r) => r.rfqId === rfq.rfqId && r.state === 'filled', 'the filled RFQ');
+    const push = await publicInbox.pushOf('public-struc-block-trades', (t) => t.blockTdId === trade.blockTdId, 'the public trade');
     const seen = push.data.find((t) => t.blockTdId === trade.blockTdId);
     same(seen.legs.map((l) => [l.instId, l.px, l.sz, l.side]), [[INST, PX2, SZ, 'buy']], 'public-struc-block-trades legs');
   });
