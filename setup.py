@@ -75,6 +75,14 @@ def ext_modules() -> list[Any]:
         return []
     if "editable_wheel" in sys.argv:  # setuptools builds PEP 660 editable installs through this command
         return []
+    if {"egg_info", "dist_info", "sdist"} & set(sys.argv):  # pip's requirements and metadata steps: no build
+        return []
+    # pip shows a build's output only with -v (or when it fails): the README's install paragraph says this too.
+    print(
+        "openrfq: compiling the request path to C with mypyc (about a minute; OPENRFQ_PURE=1 skips it)",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         from mypyc.build import mypycify
 

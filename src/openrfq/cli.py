@@ -17,7 +17,7 @@ from openrfq.demo import demo as run_demo
 from openrfq.domain.clock import Clock, ManualClock, SystemClock
 from openrfq.export import history
 from openrfq.runtime import DB_NAME, build_app
-from openrfq.serving import run_blocking, serve_forever
+from openrfq.serving import ListenError, listening_sockets, run_blocking, serve_forever
 from openrfq.store.base import StoreError
 from openrfq.tls import local_certificate
 
@@ -119,6 +119,12 @@ def serve(
     except StoreError as e:
         typer.echo(f"openrfq: {e}", err=True)
         raise typer.Exit(1) from None
+    try:  # then a port in use, before anything is printed
+        sockets = listening_sockets(host, port)
+    except ListenError as e:
+        api.services.committer.store.close()
+        typer.echo(f"openrfq: {e}", err=True)
+        raise typer.Exit(1) from None
     certfile, keyfile = _tls_files(tls or tls_cert is not None, tls_cert, tls_key, data_dir)
     venue = api.services.venue
     http, ws = ("https", "wss") if certfile else ("http", "ws")
@@ -138,7 +144,7 @@ def serve(
     sys.stdout.flush()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn shut down cleanly, then re-raised it
         edge = limits.EdgeLimits(keep_alive_timeout, request_timeout, max_connections, max_connections_per_ip)
-        run_blocking(serve_forever(api, cfg, host, port, certfile, keyfile, edge))
+        run_blocking(serve_forever(api, cfg, host, port, certfile, keyfile, edge, sockets))
 
 
 def _clocks(mode: str, cfg: Config) -> tuple[Clock, Clock]:

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from rich import box
 from rich.console import Console, Group
 from rich.live import Live
-from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from openrfq.bots.pricing import taker_cost
 from openrfq.client import ApiError, Item, Leg, OpenRfqClient, Quote, Rfq, Trade, WsClient, wire
@@ -90,24 +91,47 @@ class Board:
     def quote_state(self, quote: Quote) -> str:
         return "replaced" if quote.quote_id in self.replaced else quote.state
 
-    def render(self) -> Group:
-        rfqs = Table(title="RFQs (as TAKER1 sees them)", expand=True)
-        for column in ("rfqId", "structure", "legs", "state", "quotes"):
-            rfqs.add_column(column)
+    def render(self, console: Console | None = None) -> Group:
+        """The live board; on ``console``, only what fits its height (the newest steps and quotes): rich's Live
+        crops a taller board, so an 80x24 terminal would never see the trades."""
+        for steps, quotes in _SIZES:
+            board = self._board(steps, quotes)
+            if console is None or len(console.render_lines(board, pad=False)) < console.size.height:
+                break
+        return board
+
+    def _board(self, steps: int, quotes: int) -> Group:
+        rfqs = _table("RFQs (as TAKER1 sees them)", ("rfqId", "structure", "legs", "state", "quotes"), compact=True)
         for rfq in self.rfqs.values():
             count = sum(1 for q in self.quotes.values() if q.rfq_id == rfq.rfq_id)
-            legs = ", ".join(f"{leg.side} {leg.sz:f} {leg.inst_id}" for leg in rfq.legs)
+            legs = "\n".join(f"{leg.side} {leg.sz:f} {leg.inst_id}" for leg in rfq.legs)
             rfqs.add_row(rfq.rfq_id, self.names.get(rfq.rfq_id, ""), legs, _styled(rfq.state), str(count))
-        quotes = Table(title="Quotes", expand=True)
-        for column in ("quoteId", "rfqId", "maker", "side", "prices", "state"):
-            quotes.add_column(column)
-        for quote in list(self.quotes.values())[-14:]:
+        shown = _table("Quotes", ("quoteId", "rfqId", "maker", "side", "prices", "state"), compact=True)
+        for quote in list(self.quotes.values())[-quotes:] if quotes else ():
             prices = ", ".join(f"{leg.px:f}" for leg in quote.legs)
             state = self.quote_state(quote) + (f" ({quote.reason})" if quote.reason else "")
-            quotes.add_row(quote.quote_id, quote.rfq_id, quote.trader_code, quote.quote_side, prices, _styled(state))
-        trades = _trades_table(self.trades)
-        steps = Panel("\n".join(self.steps[-8:]) or "starting", title="taker script")
-        return Group(steps, rfqs, quotes, trades)
+            shown.add_row(quote.quote_id, quote.rfq_id, quote.trader_code, quote.quote_side, prices, _styled(state))
+        return Group(self.script(steps), rfqs, shown, _trades_table(self.trades, compact=True))
+
+    def script(self, steps: int | None = None) -> Text:
+        """What the taker did: its last ``steps`` steps (all of them by default)."""
+        lines = self.steps[-steps:] if steps else self.steps
+        return Text.assemble(("taker script\n", "bold"), "\n".join(lines) or "starting")
+
+
+# (steps, quotes) the live board shows, largest first: the first that fits the terminal's height is drawn.
+_SIZES = ((8, 14), (5, 8), (3, 5), (2, 3), (1, 2), (1, 0))
+
+
+def _table(title: str, columns: tuple[str, ...], compact: bool = False) -> Table:
+    """A table of the demo; compact (no borders but the header's) for the live board."""
+    if compact:
+        table = Table(title=title, expand=True, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    else:
+        table = Table(title=title, expand=True)
+    for column in columns:
+        table.add_column(column)
+    return table
 
 
 def _styled(state: str) -> str:
@@ -115,13 +139,11 @@ def _styled(state: str) -> str:
     return f"[{colour}]{state}[/]" if colour else state
 
 
-def _trades_table(trades: list[Trade]) -> Table:
-    table = Table(title="Block trades", expand=True)
-    for column in ("blockTdId", "rfqId", "maker", "legs (taker side)", "fees"):
-        table.add_column(column)
+def _trades_table(trades: list[Trade], compact: bool = False) -> Table:
+    table = _table("Block trades", ("blockTdId", "rfqId", "maker", "legs (taker side)", "fees"), compact)
     for trade in trades:
-        legs = ", ".join(f"{leg.side} {leg.sz:f} {leg.inst_id} @ {leg.px:f}" for leg in trade.legs)
-        fees = ", ".join(f"{leg.fee:f} {leg.fee_ccy}" for leg in trade.legs)
+        legs = "\n".join(f"{leg.side} {leg.sz:f} {leg.inst_id} @ {leg.px:f}" for leg in trade.legs)
+        fees = "\n".join(f"{leg.fee:f} {leg.fee_ccy}" for leg in trade.legs)
         table.add_row(trade.block_td_id, trade.rfq_id, trade.m_trader_code, legs, fees)
     return table
 
@@ -258,29 +280,37 @@ async def run_demo(data_dir: Path, pace_s: float, keep: bool, port: int, console
     token = secrets.token_urlsafe(18) if keep else None  # a kept venue is a test instrument too
     app = build_app(config, data_dir, admin_token=token)
     async with running(app, config, port=port) as run:
-        console.print(f"openrfq demo: venue on {run.url()} (data in {data_dir}), LP bots {', '.join(BOTS)}")
+        console.print(f"openrfq demo: venue on {run.url()}, LP bots {' and '.join(BOTS)}")
+        console.print(f"data: {data_dir} (removed when the demo ends)", soft_wrap=True)  # a path stays whole
         async with asyncio.timeout(10):
             for bot in run.bots:
                 await bot.connected.wait()
-        with Live(board.render(), console=console, refresh_per_second=8) as live:
-            taker = Taker(run, board, pace_s, lambda: live.update(board.render()))
+        # Transient: the live board (the latest of everything, cut to the terminal's height) gives way to the
+        # final account of the run, printed once, whole.
+        failed: Exception | None = None
+        with Live(board.render(console), console=console, refresh_per_second=8, transient=True) as live:
+            taker = Taker(run, board, pace_s, lambda: live.update(board.render(console)))
             try:
                 await taker.script()
             except (DemoFailed, ApiError, OSError) as e:
-                console.print(f"[red]demo failed: {e}[/]")
-                return 1
-        console.print()
-        console.print(_summary(board))
+                failed = e
+        console.print(final_output(board))
+        if failed is not None:
+            console.print(f"[red]demo failed: {failed}[/]")
+            return 1
         if keep:
             console.print(_connect_hints(run, token or ""))
             await asyncio.shield(run.serving)  # until Ctrl-C
     return 0
 
 
-def _summary(board: Board) -> Group:
-    table = Table(title="Summary", expand=True)
-    for column in ("rfqId", "structure", "final state", "quotes", "replaced", "best quote", "winner"):
-        table.add_column(column)
+def final_output(board: Board) -> Group:
+    """What the demo leaves on the screen: the taker's steps, the summary, and the block trades."""
+    return Group(board.script(), Text(), _summary(board), _trades_table(board.trades))
+
+
+def _summary(board: Board) -> Table:
+    table = _table("Summary", ("rfqId", "structure", "final state", "quotes", "replaced", "best quote", "winner"))
     for rfq in board.rfqs.values():
         quotes = [q for q in board.quotes.values() if q.rfq_id == rfq.rfq_id]
         trade = next((t for t in board.trades if t.rfq_id == rfq.rfq_id), None)
@@ -294,7 +324,7 @@ def _summary(board: Board) -> Group:
             f"{best.trader_code} {', '.join(f'{leg.px:f}' for leg in best.legs)}" if best else "",
             trade.m_trader_code if trade else "",
         )
-    return Group(table, _trades_table(board.trades))
+    return table
 
 
 def _connect_hints(run: Running, token: str) -> str:

@@ -317,6 +317,11 @@ class EdgeHttpProtocol(HttpToolsProtocol):
             self._write_timer = None
 
     def shutdown(self) -> None:
+        if (self.cycle is None or self.cycle.response_complete) and self.transport.get_extra_info("sslcontext"):
+            # An idle TLS connection: its close would wait for the client to answer our close_notify, which an
+            # idle client (a pooled keep-alive connection) does not read. Nothing is left to send: drop it now.
+            self.transport.abort()
+            return
         super().shutdown()
         self.loop.call_later(CLOSE_TIMEOUT_S, self.transport.abort)
 

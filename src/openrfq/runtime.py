@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from openrfq.access.auth import Authenticator
@@ -13,7 +14,15 @@ from openrfq.config import Config, PriceSettings
 from openrfq.control.api import ControlApi
 from openrfq.control.state import CLOCK_KEY
 from openrfq.domain.clock import Clock, ManualClock, SystemClock
-from openrfq.domain.prices import IndexSource, Prices, RandomWalkIndex, ReplayIndex, StaticIndex, midnight_utc
+from openrfq.domain.prices import (
+    IndexSource,
+    Prices,
+    RandomWalkIndex,
+    ReplayIndex,
+    StaticIndex,
+    midnight_utc,
+    underlying,
+)
 from openrfq.engine import Venue
 from openrfq.faults import Faults
 from openrfq.gcpolicy import loading
@@ -27,6 +36,7 @@ from openrfq.venue_time import VenueTime
 from openrfq.ws.hub import Hub
 
 DB_NAME = "openrfq.sqlite3"
+log = logging.getLogger("openrfq.runtime")
 
 
 def index_source(settings: PriceSettings, now_ms: int) -> IndexSource:
@@ -41,13 +51,15 @@ def index_source(settings: PriceSettings, now_ms: int) -> IndexSource:
 
 
 def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
+    prices = Prices(index_source(config.prices, clock.now_ms()))
+    _warn_unpriced(config, prices, clock.now_ms())
     venue = Venue(
         clock,
         config.instruments,
         (a.trader_code for a in config.accounts),
         taker_fee_rate=config.taker_fee_rate,
         maker_fee_rate=config.maker_fee_rate,
-        prices=Prices(index_source(config.prices, clock.now_ms())),
+        prices=prices,
     )
     with loading() as load:  # the GC policy for a history that lives as long as the venue (gcpolicy)
         snapshot = store.load()
@@ -112,3 +124,22 @@ def build_app(
     faults.on_added.append(hub.on_fault)
     services.on_reset.append(hub.reset)
     return VenueApp(services, OkxApi(services), hub, ControlApi(services, admin_token))
+
+
+def _warn_unpriced(config: Config, prices: Prices, now_ms: int) -> None:
+    """One warning per coin whose instruments have no index price: they have no mark price, so the LP bots
+    never quote them (and a config that adds an instrument easily forgets its coin's price)."""
+    unpriced: dict[str, list[str]] = {}
+    for inst in config.instruments:
+        if prices.index(inst, now_ms) is None:
+            unpriced.setdefault(underlying(inst), []).append(inst.inst_id)
+    where = "the replay file has no {coin} rows" if config.prices.source == "replay" else "[prices.index] has no {coin}"
+    for coin, inst_ids in unpriced.items():
+        named = ", ".join(inst_ids[:5]) + (f" and {len(inst_ids) - 5} more" if len(inst_ids) > 5 else "")
+        it = "it" if len(inst_ids) == 1 else "them"
+        log.warning(
+            "no index price for %s: %s, so there is no mark price and the LP bots never quote %s",
+            named,
+            where.format(coin=coin),
+            it,
+        )

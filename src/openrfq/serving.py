@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import socket
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +19,61 @@ from openrfq.config import BotSettings, Config
 from openrfq.edge import EdgeConfig
 from openrfq.gcpolicy import keep_full_collections_short
 from openrfq.limits import EdgeLimits
+
+log = logging.getLogger("openrfq.serving")
+
+
+class ListenError(Exception):
+    """The venue cannot listen where it was told to: one line, for the command to print."""
+
+
+def listening_sockets(host: str, port: int) -> list[socket.socket]:
+    """Sockets listening on ``host:port``, bound as asyncio's create_server would bind them, for
+    ``running(sockets=...)``: a port in use, or a host that is not this machine's, raises ListenError before
+    anything else happens (uvicorn would log it, then exit from inside the event loop with a traceback)."""
+    try:
+        found = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise ListenError(f"cannot listen on {host}: {e.strerror}") from None
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(found):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen()  # now: Linux lets two SO_REUSEADDR sockets bind one port until one of them listens
+    except OSError as e:
+        for sock in sockets:
+            sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise ListenError(f"port {port} on {host} is in use") from None
+        raise ListenError(f"cannot listen on {host} port {port}: {e.strerror}") from None
+    return sockets
+
+
+class VenueServer(uvicorn.Server):
+    """uvicorn's server, which stops the venue's own clients (its LP bots) first once told to exit (Ctrl-C,
+    SIGTERM, or the block of ``running`` ending): they close their connections while the server still serves,
+    instead of losing them to its shutdown, logging a reconnect, and holding the shutdown up."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.clients: list[asyncio.Task[None]] = []
+
+    async def on_tick(self, counter: int) -> bool:
+        should_exit = await super().on_tick(counter)
+        if should_exit:  # uvicorn's shutdown follows this tick
+            for task in self.clients:
+                task.cancel()
+            await asyncio.gather(*self.clients, return_exceptions=True)
+        return should_exit
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        log.info("stopped")
 
 
 @dataclass
@@ -43,11 +100,13 @@ async def running(
     certfile: str | None = None,
     keyfile: str | None = None,
     limits: EdgeLimits | None = None,
+    sockets: list[socket.socket] | None = None,
 ) -> AsyncIterator[Running]:
     """Serve until the block exits or the server is told to stop (SIGINT/SIGTERM); bots start once it listens.
-    ``port=0`` picks a free port (``Running.port``). ``limits``: timeouts and connection caps (openrfq.limits)."""
-    server = uvicorn.Server(server_config(api, host, port, certfile, keyfile, limits))
-    serving = asyncio.create_task(server.serve())
+    ``port=0`` picks a free port (``Running.port``). ``limits``: timeouts and connection caps (openrfq.limits).
+    ``sockets``: already listening on ``host:port`` (``listening_sockets``)."""
+    server = VenueServer(server_config(api, host, port, certfile, keyfile, limits))
+    serving = asyncio.create_task(server.serve(sockets))
     while not server.started:
         if serving.done():
             await serving  # start-up failed (port in use, bad certificate): raise its error
@@ -71,6 +130,7 @@ async def running(
     if run.bots:  # the bots' HTTP client would log every request at info; the venue logs its own requests
         logging.getLogger("httpx").setLevel(logging.WARNING)
         api.services.on_reset.append(restart_bots)
+    server.clients = tasks  # the same list (restarts refill it): stopped first when the server is told to exit
     # The venue's history lives as long as it serves: out of the cyclic GC's sight (see gcpolicy).
     undo_gc_policy = keep_full_collections_short(asyncio.get_running_loop())
     try:
@@ -133,9 +193,10 @@ async def serve_forever(
     certfile: str | None,
     keyfile: str | None,
     limits: EdgeLimits | None = None,
+    sockets: list[socket.socket] | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn's handlers end ``serving``)."""
-    async with running(api, config, host, port, certfile, keyfile, limits) as run:
+    async with running(api, config, host, port, certfile, keyfile, limits, sockets) as run:
         await asyncio.shield(run.serving)
 
 
