@@ -233,7 +233,7 @@ async function main() {
         msg: 'Operation failed.',
         data: [
           {
-            quoteId: first.quoteId,
+            quoteId: '', // a failed item echoes the ids as the request sent them (docs/compatibility.md)
             clQuoteId: 'nodeQ1',
             sCode: '70400',
             sMsg: 'The Quote with canceled status cannot be canceled',
