@@ -25,7 +25,7 @@ from openrfq.config import ApiKey
 from openrfq.runtime import DB_NAME
 from openrfq.store.base import Batch
 from openrfq.store.sqlite import SqliteStore
-from serverproc import free_port
+from openrfq.testing import free_port
 
 DEMO_KEYS = [
     ("TAKER1", "100001", "demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass"),

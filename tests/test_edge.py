@@ -14,10 +14,10 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from builders import make_config
 from openrfq.limits import MAX_HEAD, EdgeLimits
 from openrfq.runtime import build_app
 from openrfq.serving import Running, running
+from samples import make_config
 
 KEEP_ALIVE_S, REQUEST_TIMEOUT_S = 0.5, 1.0
 TIME = b"GET /api/v5/public/time HTTP/1.1\r\nHost: x\r\n"

@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from builders import START_MS, TODAY
 from openrfq.domain import errors
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import CancelQuote, CancelRfq, CreateQuote, CreateRfq, LegRequest
 from openrfq.domain.enums import QuoteState, RfqState, Side
 from openrfq.engine import Venue
 from openrfq.instruments.catalogue import default_instruments
+from samples import START_MS, TODAY
 
 
 def _venue(clock: ManualClock) -> Venue:

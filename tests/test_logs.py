@@ -27,7 +27,7 @@ from openrfq.config import ApiKey
 from openrfq.domain.enums import QuoteState, RfqState, Side
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
 from openrfq.domain.models import BlockTrade, Quote, Rfq
-from serverproc import free_port
+from openrfq.testing import free_port
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from serverproc import free_port
+from openrfq.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

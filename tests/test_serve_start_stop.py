@@ -23,7 +23,7 @@ from openrfq.client.signing import Key, signed_headers
 from openrfq.config import parse_config
 from openrfq.limits import CLOSE_TIMEOUT_S
 from openrfq.runtime import build_app
-from serverproc import free_port
+from openrfq.testing import free_port
 
 TAKER = Key("demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass")
 

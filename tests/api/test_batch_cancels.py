@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from builders import Party, Venue, create_quote, create_rfq
+from openrfq.testing import InProcessVenue, Party
+from samples import create_quote, create_rfq
 
 BATCH_RFQS = "/api/v5/rfq/cancel-batch-rfqs"
 ALL_RFQS = "/api/v5/rfq/cancel-all-rfqs"
@@ -136,7 +137,9 @@ async def test_batch_rfqs_already_canceled_reports_the_state(taker: Party) -> No
     }
 
 
-async def test_batch_rfqs_filled_and_expired_report_their_state(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_batch_rfqs_filled_and_expired_report_their_state(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     filled = await create_rfq(taker)
     quote = await create_quote(maker1, filled["rfqId"])
     executed = await taker.post("/api/v5/rfq/execute-quote", {"rfqId": filled["rfqId"], "quoteId": quote["quoteId"]})
@@ -249,9 +252,9 @@ async def test_batch_rfqs_more_than_100_client_ids_is_70203(taker: Party) -> Non
     assert answer == TOO_MANY_RFQS
 
 
-async def test_batch_rfqs_of_another_taker_are_70000_and_stay_active(venue: Venue, taker: Party) -> None:
+async def test_batch_rfqs_of_another_taker_are_70000_and_stay_active(venue: InProcessVenue, taker: Party) -> None:
     theirs = await create_rfq(taker, clRfqId="mine")
-    other = venue.party("taker2")
+    other = venue.party("TAKER2")
 
     answer = await other.post(BATCH_RFQS, {"rfqIds": [theirs["rfqId"]]})
     by_cl = await other.post(BATCH_RFQS, {"clRfqIds": ["mine"]})
@@ -276,10 +279,10 @@ async def test_batch_rfqs_cancel_ends_their_quotes(taker: Party, maker1: Party, 
     assert await _quote_state(maker2, q2["quoteId"]) == "canceled"
 
 
-async def test_batch_rfqs_with_a_read_only_key_is_50120(venue: Venue, taker: Party) -> None:
+async def test_batch_rfqs_with_a_read_only_key_is_50120(venue: InProcessVenue, taker: Party) -> None:
     rfq = await create_rfq(taker)
 
-    answer = await venue.party("taker1ro").post(BATCH_RFQS, {"rfqIds": [rfq["rfqId"]]})
+    answer = await venue.party("taker1ro-key").post(BATCH_RFQS, {"rfqIds": [rfq["rfqId"]]})
 
     assert answer["code"] == "50120"
     assert await _rfq_state(taker, rfq["rfqId"]) == "active"
@@ -350,7 +353,9 @@ async def test_batch_quotes_all_fail_is_code_1_operation_failed(taker: Party, ma
     }
 
 
-async def test_batch_quotes_expired_and_replaced_report_their_state(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_batch_quotes_expired_and_replaced_report_their_state(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     rfq = await create_rfq(taker)
     replaced = await create_quote(maker1, rfq["rfqId"], clQuoteId="v1")
     await create_quote(maker1, rfq["rfqId"], clQuoteId="v2", px="50000.2")
@@ -493,7 +498,7 @@ async def test_batch_quotes_mixing_own_and_foreign_ids_cancels_only_own(
 
 
 async def test_cancel_all_rfqs_answers_ts_and_ends_every_active_rfq_and_its_quotes(
-    venue: Venue, taker: Party, maker1: Party, maker2: Party
+    venue: InProcessVenue, taker: Party, maker1: Party, maker2: Party
 ) -> None:
     first = await create_rfq(taker)
     second = await create_rfq(taker, counterparties=["MAKER2"])
@@ -512,9 +517,9 @@ async def test_cancel_all_rfqs_answers_ts_and_ends_every_active_rfq_and_its_quot
 
 
 async def test_cancel_all_rfqs_leaves_other_takers_and_ended_rfqs_alone(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
-    other = venue.party("taker2")
+    other = venue.party("TAKER2")
     theirs = await create_rfq(other)
     their_quote = await create_quote(maker1, theirs["rfqId"])
     filled = await create_rfq(taker)
@@ -532,7 +537,7 @@ async def test_cancel_all_rfqs_leaves_other_takers_and_ended_rfqs_alone(
 
 
 async def test_cancel_all_rfqs_does_not_touch_rfqs_the_caller_was_sent(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     # maker1 also takes: its cancel-all ends its own RFQ, not the one taker1 sent it.
     received = await create_rfq(taker)
@@ -566,7 +571,7 @@ async def test_cancel_all_rfqs_twice_is_70207_the_second_time(taker: Party) -> N
     assert second == {"code": "70207", "msg": "Cancellation failed as you do not have any active RFQs.", "data": []}
 
 
-async def test_cancel_all_rfqs_when_all_expired_is_70207(venue: Venue, taker: Party) -> None:
+async def test_cancel_all_rfqs_when_all_expired_is_70207(venue: InProcessVenue, taker: Party) -> None:
     rfq = await create_rfq(taker)
     venue.clock.advance(120_000)
 
@@ -589,7 +594,7 @@ async def test_cancel_all_rfqs_accepts_python_okx_empty_object_body(taker: Party
 
 
 async def test_cancel_all_quotes_answers_ts_and_ends_every_active_quote_of_the_caller(
-    venue: Venue, taker: Party, maker1: Party, maker2: Party
+    venue: InProcessVenue, taker: Party, maker1: Party, maker2: Party
 ) -> None:
     a, b = await _quotes_on_separate_rfqs(taker, maker1, "a", "b")
     competitor = await create_quote(maker2, a["rfqId"], px="50000.2")
@@ -629,7 +634,7 @@ async def test_cancel_all_quotes_twice_is_70409_the_second_time(taker: Party, ma
 
 
 async def test_cancel_all_quotes_when_every_quote_ended_otherwise_is_70409(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     expiring_rfq = await create_rfq(taker)
     expired = await create_quote(maker1, expiring_rfq["rfqId"], expiresIn="10")
@@ -654,9 +659,11 @@ async def test_cancel_all_quotes_by_a_taker_without_quotes_leaves_makers_alone(t
     assert await _quote_state(maker1, quote["quoteId"]) == "active"
 
 
-async def test_cancel_all_quotes_with_a_read_only_key_is_50120(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_cancel_all_quotes_with_a_read_only_key_is_50120(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     (quote,) = await _quotes_on_separate_rfqs(taker, maker1, "a")
-    read_only = venue.party("taker1ro")
+    read_only = venue.party("taker1ro-key")
 
     answer = await read_only.post(ALL_QUOTES)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from builders import Party, Venue, create_quote, create_rfq, quote_body
+from openrfq.testing import InProcessVenue, Party
+from samples import create_quote, create_rfq, quote_body
 
 CANCEL = "/api/v5/rfq/cancel-quote"
 
@@ -147,7 +148,7 @@ async def test_cancel_quote_replaced_by_a_newer_quote_is_70400_canceled(taker: P
     assert await _state(maker1, replacement["quoteId"]) == "active"
 
 
-async def test_cancel_quote_after_expiry_is_70400_expired(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_cancel_quote_after_expiry_is_70400_expired(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"], expiresIn="10")
     venue.clock.advance(10_000)
@@ -157,7 +158,7 @@ async def test_cancel_quote_after_expiry_is_70400_expired(venue: Venue, taker: P
     assert answer["data"][0]["sMsg"] == "The Quote with expired status cannot be canceled"
 
 
-async def test_cancel_quote_one_ms_before_expiry_succeeds(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_cancel_quote_one_ms_before_expiry_succeeds(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"], expiresIn="10")
     venue.clock.advance(9_999)
@@ -228,9 +229,9 @@ async def test_cancel_quote_by_cl_quote_id_of_an_ended_quote_reports_its_state(t
     }
 
 
-async def test_cancel_quote_with_a_read_only_key_is_50120(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_cancel_quote_with_a_read_only_key_is_50120(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     quote = await _quote(taker, maker1)
-    read_only = venue.party("taker1ro")
+    read_only = venue.party("taker1ro-key")
 
     response = await read_only.request("POST", CANCEL, {"quoteId": quote["quoteId"]})
 

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from builders import SPOT_LEG, SWAP_LEG, Party, Venue, create_quote, create_rfq, make_config, open_venue
 from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, Party, open_venue
+from samples import SPOT_LEG, SWAP_LEG, create_quote, create_rfq, make_config
 
 EXECUTE = "/api/v5/rfq/execute-quote"
-OPTION = "BTC-USD-251114-100000-C"  # builders.TODAY is Thursday 2025-11-13: the weekly option expires Friday
+OPTION = "BTC-USD-251114-100000-C"  # samples.TODAY is Thursday 2025-11-13: the weekly option expires Friday
 
 
 def _legs(*legs: dict[str, str], px: str) -> list[dict[str, str]]:
@@ -69,7 +70,7 @@ async def test_full_execution_answers_the_trade_as_the_taker_sees_it(taker: Part
 
 
 async def test_a_fill_is_filled_for_the_winner_and_traded_away_for_other_makers(
-    venue: Venue, taker: Party, maker1: Party, maker2: Party
+    venue: InProcessVenue, taker: Party, maker1: Party, maker2: Party
 ) -> None:
     rfq = await create_rfq(taker)
     winner = await create_quote(maker1, rfq["rfqId"])
@@ -96,11 +97,11 @@ async def test_an_rfq_executes_once(taker: Party, maker1: Party) -> None:
     assert len((await taker.get("/api/v5/rfq/trades"))["data"]) == 1
 
 
-async def test_only_the_rfq_creator_may_execute(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_only_the_rfq_creator_may_execute(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"])
 
-    for stranger in (maker1, venue.party("taker2")):
+    for stranger in (maker1, venue.party("TAKER2")):
         answer = await stranger.post(EXECUTE, {"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]})
         assert answer == {"code": "70000", "msg": "RFQ does not exist.", "data": []}
     assert await _quote_state(maker1, quote["quoteId"]) == "active"
@@ -166,11 +167,11 @@ async def test_missing_ids_are_50014(taker: Party) -> None:
     assert (await taker.post(EXECUTE, {"rfqId": "1", "quoteId": ""}))["code"] == "50014"
 
 
-async def test_a_read_only_key_cannot_execute(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_a_read_only_key_cannot_execute(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"])
 
-    response = await venue.party("taker1ro").request(
+    response = await venue.party("taker1ro-key").request(
         "POST", EXECUTE, {"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]}
     )
 
@@ -277,8 +278,8 @@ async def test_fees_per_instrument_type_and_side(
 
 async def test_fee_rates_come_from_the_config(tmp_path: Path, clock: ManualClock) -> None:
     config = replace(make_config(), taker_fee_rate=Decimal("0.001"), maker_fee_rate=Decimal(0))
-    async for venue in open_venue(tmp_path, clock, config):
-        taker, maker = venue.party("taker1"), venue.party("maker1")
+    async with open_venue(config, tmp_path, clock) as venue:
+        taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         fees = await _fees(taker, maker, {"instId": "BTC-USDT-SWAP", "sz": "10", "side": "sell"}, "50010", "sell")
         assert fees == (("-5.001", "USDT"), ("0", "USDT"))
 
@@ -367,15 +368,15 @@ async def test_anonymous_parties_are_blank_to_each_other(taker: Party, maker1: P
 
 
 async def test_trades_and_id_counters_survive_a_restart(tmp_path: Path, clock: ManualClock) -> None:
-    async for venue in open_venue(tmp_path, clock, make_config()):
-        taker, maker = venue.party("taker1"), venue.party("maker1")
+    async with open_venue(make_config(), tmp_path, clock) as venue:
+        taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         rfq = await create_rfq(taker, legs=[SPOT_LEG, SWAP_LEG])
         quote = await create_quote(maker, rfq["rfqId"], legs=[{**SPOT_LEG, "px": "1"}, {**SWAP_LEG, "px": "2"}])
         executed = (await taker.post(EXECUTE, {"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]}))["data"][0]
         before = await taker.get("/api/v5/rfq/trades")
 
-    async for venue in open_venue(tmp_path, clock, make_config()):
-        taker, maker = venue.party("taker1"), venue.party("maker1")
+    async with open_venue(make_config(), tmp_path, clock) as venue:
+        taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         assert await taker.get("/api/v5/rfq/trades") == before
         assert await _rfq_state(maker, rfq["rfqId"]) == "filled"
         rfq2 = await create_rfq(taker)

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from builders import Party, Venue, create_quote, create_rfq, make_config, open_venue, quote_body
 from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, Party, open_venue
+from samples import create_quote, create_rfq, make_config, quote_body
 
 SETTINGS = "/api/v5/rfq/maker-instrument-settings"
 MMP = "/api/v5/rfq/mmp-config"
@@ -359,8 +360,8 @@ async def test_bad_time_out(maker1: Party, time_out: str, code: str) -> None:
 
 
 async def test_timers_and_freezes_survive_a_restart(tmp_path: Path, clock: ManualClock) -> None:
-    async for venue in open_venue(tmp_path, clock, make_config()):
-        taker, maker1, maker2 = venue.party("taker1"), venue.party("maker1"), venue.party("maker2")
+    async with open_venue(make_config(), tmp_path, clock) as venue:
+        taker, maker1, maker2 = venue.party("TAKER1"), venue.party("MAKER1"), venue.party("MAKER2")
         await maker1.post(MMP, {"timeInterval": "10000", "frozenInterval": "0", "countLimit": "1"})
         await _executions(taker, maker1, 1)
         rfq = await create_rfq(taker, legs=[SPOT])
@@ -370,8 +371,8 @@ async def test_timers_and_freezes_survive_a_restart(tmp_path: Path, clock: Manua
 
     clock.advance(40_000)  # the countdown comes due while the venue is down
 
-    async for venue in open_venue(tmp_path, clock, make_config()):
-        maker1, maker2 = venue.party("maker1"), venue.party("maker2")
+    async with open_venue(make_config(), tmp_path, clock) as venue:
+        maker1, maker2 = venue.party("MAKER1"), venue.party("MAKER2")
         assert (await _state(maker2, quote["quoteId"]))["state"] == "canceled"
         assert (await maker1.get(MMP))["data"][0]["mmpFrozen"] is True
         assert (await maker2.get(SETTINGS))["data"][0]["data"][0]["maxBlockSz"] == "5"
@@ -409,7 +410,7 @@ async def test_a_selling_taker_needs_a_price_at_or_above_its_limit(taker: Party,
     assert (await _state(maker1, low["quoteId"]))["state"] == "canceled"  # the RFQ is over
 
 
-async def test_lmt_px_is_never_shown(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_lmt_px_is_never_shown(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     await create_rfq(taker, legs=[{**SPOT, "lmtPx": "50000"}])
 
     for party in (taker, maker1):

@@ -13,10 +13,11 @@ from typing import Any, Generic, TypeVar
 import msgspec
 import msgspec.inspect as mi
 
-from builders import SPOT_LEG, SWAP_LEG, Party, Venue, create_quote, create_rfq
 from openrfq import wire
 from openrfq.api import codec, views
 from openrfq.client import answers
+from openrfq.testing import InProcessVenue, Party
+from samples import SPOT_LEG, SWAP_LEG, create_quote, create_rfq
 
 T = TypeVar("T")
 OPTION = "BTC-USD-251114-100000-C"
@@ -66,7 +67,7 @@ async def _traded(taker: Party, maker: Party, legs: list[dict[str, str]], pxs: l
 
 
 async def test_rfqs_and_quotes_round_trip_for_taker_maker_and_loser(
-    venue: Venue, taker: Party, maker1: Party, maker2: Party
+    venue: InProcessVenue, taker: Party, maker1: Party, maker2: Party
 ) -> None:
     created = await create_rfq(taker, clRfqId="mine", tag="t1", anonymous=True, legs=[SPOT_LEG, SWAP_LEG])
     legs = [{**SPOT_LEG, "px": "50000.1"}, {**SWAP_LEG, "px": "50010"}]
@@ -84,7 +85,7 @@ async def test_rfqs_and_quotes_round_trip_for_taker_maker_and_loser(
 
 
 async def test_trades_and_public_data_round_trip_for_every_kind_of_leg(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     legs = [
         {"instId": "BTC-USDT", "sz": "1000", "side": "buy", "tgtCcy": "quote_ccy"},
@@ -105,14 +106,14 @@ async def test_trades_and_public_data_round_trip_for_every_kind_of_leg(
         _round_trip([views.ticker(engine, inst, venue.clock.now_ms(), 0)], answers.BlockTicker)
 
 
-def test_every_instrument_and_counterparty_round_trips(venue: Venue) -> None:
+def test_every_instrument_and_counterparty_round_trips(venue: InProcessVenue) -> None:
     engine = venue.app.services.venue
 
     _round_trip([views.instrument(i) for i in engine.catalogue.values()], answers.Instrument)
     _round_trip([views.counterparty(a) for a in venue.config.accounts], wire.Counterparty)
 
 
-async def test_answers_the_routes_render_round_trip_too(venue: Venue, maker1: Party) -> None:
+async def test_answers_the_routes_render_round_trip_too(venue: InProcessVenue, maker1: Party) -> None:
     """Mark prices, server time, MMP settings, Cancel All After, currencies and the account balance: rendered by
     their routes, read by the client."""
     await maker1.post("/api/v5/rfq/mmp-config", {"timeInterval": "5000", "frozenInterval": "1000", "countLimit": "3"})

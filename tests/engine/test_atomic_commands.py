@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from builders import START_MS, TODAY
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import CreateQuote, CreateRfq, LegRequest
 from openrfq.domain.enums import QuoteState, Side
 from openrfq.domain.prices import Prices, StaticIndex
 from openrfq.engine import Venue
 from openrfq.instruments.catalogue import default_instruments
+from samples import START_MS, TODAY
 
 
 class _IndexFailingWhenTrading:

@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import pytest
 
-from builders import START_MS, TODAY
 from openrfq.domain import errors
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import CreateQuote, CreateRfq, LegRequest, QuoteQuery, RfqQuery
 from openrfq.domain.enums import QuoteState, RfqState, Side
 from openrfq.engine import Venue, queries
 from openrfq.instruments.catalogue import default_instruments
+from samples import START_MS, TODAY
 
 IDS = [2, 4, 6, 8, 10]
 

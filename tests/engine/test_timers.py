@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from builders import START_MS, TODAY
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import CreateQuote, CreateRfq, LegRequest
 from openrfq.domain.enums import QuoteState, RfqState, Side
 from openrfq.engine import Venue
 from openrfq.engine.timers import TimerKind, Timers
 from openrfq.instruments.catalogue import default_instruments
+from samples import START_MS, TODAY
 
 
 def _popped(timers: Timers, now_ms: int) -> list[tuple[int, TimerKind, int | str]]:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from builders import START_MS, TODAY
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import CancelQuote, CreateQuote, CreateRfq, LegRequest
 from openrfq.domain.enums import QuoteState, Side
@@ -27,6 +26,7 @@ from openrfq.store.base import Batch
 from openrfq.store.codec import decode_quote
 from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
+from samples import START_MS, TODAY
 
 
 @pytest.fixture(autouse=True, params=["aio", "thread"])

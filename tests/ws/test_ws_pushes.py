@@ -13,17 +13,17 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from builders import make_config
 from openrfq.client import Leg
 from openrfq.domain.clock import ManualClock
-from wsbuilders import Live, live_venue, logged_in, login_message, receive
+from openrfq.testing import LiveVenue, live_venue, receive
+from samples import make_config
 
 SPOT = Leg("BTC-USDT", "1.5", "buy")
 
 
 @pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    async for v in live_venue(tmp_path):
+async def live(tmp_path: Path) -> AsyncIterator[LiveVenue]:
+    async with live_venue(make_config(), tmp_path) as v:
         yield v
 
 
@@ -34,9 +34,9 @@ async def _until(ws: ClientConnection, channel: str, timeout: float = 2.0) -> di
             return message
 
 
-async def test_a_maker_receives_an_rfq_within_100_ms(live: Live) -> None:
-    maker = await logged_in(live, "maker1", "rfqs")
-    async with live.rest("taker1") as taker:
+async def test_a_maker_receives_an_rfq_within_100_ms(live: LiveVenue) -> None:
+    maker = await live.logged_in("MAKER1", "rfqs")
+    async with live.rest("TAKER1") as taker:
         started = time.perf_counter()
         rfq = await taker.create_rfq(["MAKER1"], [SPOT], cl_rfq_id="secret1")
         push = await _until(maker, "rfqs")
@@ -55,10 +55,10 @@ async def test_a_maker_receives_an_rfq_within_100_ms(live: Live) -> None:
     assert data["traderCode"] == "TAKER1"
 
 
-async def test_quotes_and_their_cancellation_as_taker_and_maker_see_them(live: Live) -> None:
-    taker_ws = await logged_in(live, "taker1", "quotes")
-    maker_ws = await logged_in(live, "maker1", "quotes")
-    async with live.rest("taker1") as taker, live.rest("maker1") as maker:
+async def test_quotes_and_their_cancellation_as_taker_and_maker_see_them(live: LiveVenue) -> None:
+    taker_ws = await live.logged_in("TAKER1", "quotes")
+    maker_ws = await live.logged_in("MAKER1", "quotes")
+    async with live.rest("TAKER1") as taker, live.rest("MAKER1") as maker:
         rfq = await taker.create_rfq(["MAKER1"], [SPOT])
         quote = await maker.create_quote(
             rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")], cl_quote_id="mine1"
@@ -80,10 +80,10 @@ async def test_quotes_and_their_cancellation_as_taker_and_maker_see_them(live: L
     assert taker_new["arg"] == {"channel": "quotes", "uid": "100001"}
 
 
-async def test_execution_pushes_to_every_party_and_the_public(live: Live) -> None:
-    taker_ws = await logged_in(live, "taker1", "rfqs", "quotes", "struc-block-trades")
-    winner_ws = await logged_in(live, "maker1", "rfqs", "struc-block-trades")
-    loser_ws = await logged_in(live, "maker2", "rfqs")
+async def test_execution_pushes_to_every_party_and_the_public(live: LiveVenue) -> None:
+    taker_ws = await live.logged_in("TAKER1", "rfqs", "quotes", "struc-block-trades")
+    winner_ws = await live.logged_in("MAKER1", "rfqs", "struc-block-trades")
+    loser_ws = await live.logged_in("MAKER2", "rfqs")
     public = await connect(live.ws_url)
     await public.send(
         json.dumps(
@@ -99,7 +99,7 @@ async def test_execution_pushes_to_every_party_and_the_public(live: Live) -> Non
     )
     for _ in range(3):
         await receive(public)
-    async with live.rest("taker1") as taker, live.rest("maker1") as m1, live.rest("maker2") as m2:
+    async with live.rest("TAKER1") as taker, live.rest("MAKER1") as m1, live.rest("MAKER2") as m2:
         rfq = await taker.create_rfq(["MAKER1", "MAKER2"], [SPOT])
         win = await m1.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")])
         await m2.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50001")])
@@ -183,8 +183,8 @@ def _push_fields(title: str) -> dict[str, set[str]]:
     return fields
 
 
-async def test_every_push_carries_exactly_the_fields_of_its_channel_table(live: Live) -> None:
-    taker_ws = await logged_in(live, "taker1", "rfqs", "quotes", "struc-block-trades")
+async def test_every_push_carries_exactly_the_fields_of_its_channel_table(live: LiveVenue) -> None:
+    taker_ws = await live.logged_in("TAKER1", "rfqs", "quotes", "struc-block-trades")
     public = await connect(live.ws_url)
     args = [
         {"channel": "public-struc-block-trades"},
@@ -194,7 +194,7 @@ async def test_every_push_carries_exactly_the_fields_of_its_channel_table(live: 
     await public.send(json.dumps({"op": "subscribe", "args": args}))
     for _ in args:
         await receive(public)
-    async with live.rest("taker1") as taker, live.rest("maker1") as maker:
+    async with live.rest("TAKER1") as taker, live.rest("MAKER1") as maker:
         rfq = await taker.create_rfq(["MAKER1"], [SPOT])
         quote = await maker.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")])
         await taker.execute_quote(rfq.rfq_id, quote.quote_id)
@@ -217,11 +217,11 @@ async def test_every_push_carries_exactly_the_fields_of_its_channel_table(live: 
 
 async def test_public_data_waits_out_the_public_delay_in_venue_time(tmp_path: Path) -> None:
     clock = ManualClock(int(time.time() * 1000))
-    async for live in live_venue(tmp_path, replace(make_config(), public_delay_ms=600), clock=clock):
+    async with live_venue(replace(make_config(), public_delay_ms=600), tmp_path, clock=clock) as live:
         public = await connect(live.ws_url)
         await public.send(json.dumps({"op": "subscribe", "args": [{"channel": "public-struc-block-trades"}]}))
         await receive(public)
-        async with live.rest("taker1") as taker, live.rest("maker1") as maker:
+        async with live.rest("TAKER1") as taker, live.rest("MAKER1") as maker:
             rfq = await taker.create_rfq(["MAKER1"], [SPOT])
             quote = await maker.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")])
             await taker.execute_quote(rfq.rfq_id, quote.quote_id)
@@ -237,7 +237,8 @@ async def test_public_data_waits_out_the_public_delay_in_venue_time(tmp_path: Pa
 
 async def test_block_tickers_are_also_pushed_every_5_minutes_of_venue_time(tmp_path: Path) -> None:
     clock = ManualClock(int(time.time() * 1000))
-    async for live in live_venue(tmp_path, clock=clock, idle_timeout_s=3600):  # a silent client, kept open
+    # a silent client, kept open
+    async with live_venue(make_config(), tmp_path, clock=clock, idle_timeout_s=3600) as live:
         public = await connect(live.ws_url)
         await public.send(json.dumps({"op": "subscribe", "args": [{"channel": "block-tickers", "instId": "ETH-USDT"}]}))
         await receive(public)
@@ -252,7 +253,7 @@ async def test_block_tickers_are_also_pushed_every_5_minutes_of_venue_time(tmp_p
 
 
 async def test_a_stalled_client_is_closed_and_delays_nobody(tmp_path: Path) -> None:
-    async for live in live_venue(tmp_path, queue_size=20):
+    async with live_venue(make_config(), tmp_path, queue_size=20) as live:
         hub = live.app.hub
         # A client whose connection stopped taking data: every send to it blocks, as a full socket's drain does.
         inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -266,16 +267,16 @@ async def test_a_stalled_client_is_closed_and_delays_nobody(tmp_path: Path) -> N
 
         for text in (
             "connect",
-            login_message("maker1"),
+            live.login_message("MAKER1"),
             json.dumps({"op": "subscribe", "args": [{"channel": "rfqs"}]}),
         ):
             inbox.put_nowait(
                 {"type": "websocket.connect"} if text == "connect" else {"type": "websocket.receive", "text": text}
             )
         stalled = asyncio.create_task(hub.serve({"type": "websocket"}, inbox.get, send))
-        healthy = await logged_in(live, "maker2", "rfqs")
+        healthy = await live.logged_in("MAKER2", "rfqs")
         delays = []
-        async with live.rest("taker1") as taker:
+        async with live.rest("TAKER1") as taker:
             for n in range(40):
                 started = time.perf_counter()
                 await taker.create_rfq(["MAKER1", "MAKER2"], [SPOT], tag=f"t{n}")
