@@ -13,12 +13,6 @@ async def _quote(taker: Party, maker: Party, cl: str = "Bond007") -> dict[str, s
     return await create_quote(maker, rfq["rfqId"], clQuoteId=cl)
 
 
-async def _state(maker: Party, quote_id: str) -> str:
-    answer = await maker.get("/api/v5/rfq/quotes", quoteId=quote_id)
-    state: str = answer["data"][0]["state"]
-    return state
-
-
 async def test_cancel_quote_by_quote_id_answers_the_seed_shape_byte_for_byte(taker: Party, maker1: Party) -> None:
     quote = await _quote(taker, maker1)
 
@@ -28,7 +22,7 @@ async def test_cancel_quote_by_quote_id_answers_the_seed_shape_byte_for_byte(tak
     assert response.headers["content-type"] == "application/json"
     expected = '{"code":"0","msg":"","data":[{"quoteId":"%s","clQuoteId":"Bond007","sCode":"0","sMsg":""}]}'
     assert response.text == expected % quote["quoteId"]
-    assert await _state(maker1, quote["quoteId"]) == "canceled"
+    assert await maker1.quote_state(quote["quoteId"]) == "canceled"
 
 
 async def test_cancel_quote_by_cl_quote_id_alone_fills_in_the_quote_id(taker: Party, maker1: Party) -> None:
@@ -47,8 +41,8 @@ async def test_cancel_quote_with_both_ids_uses_quote_id_and_echoes_both_as_sent(
 
     assert answer["code"] == "0"
     assert answer["data"][0] == {"quoteId": first["quoteId"], "clQuoteId": "second", "sCode": "0", "sMsg": ""}
-    assert await _state(maker1, first["quoteId"]) == "canceled"
-    assert await _state(maker1, second["quoteId"]) == "active"
+    assert await maker1.quote_state(first["quoteId"]) == "canceled"
+    assert await maker1.quote_state(second["quoteId"]) == "active"
 
 
 async def test_cancel_quote_with_neither_id_is_50015_and_http_400(maker1: Party) -> None:
@@ -95,7 +89,7 @@ async def test_cancel_quote_of_another_maker_is_70001_and_leaves_it_active(
 
     assert answer["code"] == "1"
     assert answer["data"][0]["sCode"] == "70001"
-    assert await _state(maker1, quote["quoteId"]) == "active"
+    assert await maker1.quote_state(quote["quoteId"]) == "active"
 
 
 async def test_cancel_quote_by_the_rfq_taker_is_70001(taker: Party, maker1: Party) -> None:
@@ -104,7 +98,7 @@ async def test_cancel_quote_by_the_rfq_taker_is_70001(taker: Party, maker1: Part
     answer = await taker.post(CANCEL, {"quoteId": quote["quoteId"]})
 
     assert answer["data"][0]["sCode"] == "70001"
-    assert await _state(maker1, quote["quoteId"]) == "active"
+    assert await maker1.quote_state(quote["quoteId"]) == "active"
 
 
 async def test_cancel_quote_of_another_makers_cl_quote_id_is_70001(taker: Party, maker1: Party, maker2: Party) -> None:
@@ -145,7 +139,7 @@ async def test_cancel_quote_replaced_by_a_newer_quote_is_70400_canceled(taker: P
 
     assert answer["data"][0]["sCode"] == "70400"
     assert answer["data"][0]["sMsg"] == "The Quote with canceled status cannot be canceled"
-    assert await _state(maker1, replacement["quoteId"]) == "active"
+    assert await maker1.quote_state(replacement["quoteId"]) == "active"
 
 
 async def test_cancel_quote_after_expiry_is_70400_expired(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
@@ -193,7 +187,7 @@ async def test_cancel_quote_with_another_rfq_id_is_70001_and_changes_nothing(tak
     answer = await maker1.post(CANCEL, {"quoteId": quote["quoteId"], "rfqId": other["rfqId"]})
 
     assert answer["data"][0]["sCode"] == "70001"
-    assert await _state(maker1, quote["quoteId"]) == "active"
+    assert await maker1.quote_state(quote["quoteId"]) == "active"
 
 
 async def test_cancel_quote_id_with_leading_zeros_names_no_quote(taker: Party, maker1: Party) -> None:

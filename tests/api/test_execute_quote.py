@@ -21,16 +21,6 @@ def _legs(*legs: dict[str, str], px: str) -> list[dict[str, str]]:
     return [{**leg, "px": px} for leg in legs]
 
 
-async def _rfq_state(party: Party, rfq_id: str) -> str:
-    state: str = (await party.get("/api/v5/rfq/rfqs", rfqId=rfq_id))["data"][0]["state"]
-    return state
-
-
-async def _quote_state(party: Party, quote_id: str) -> str:
-    state: str = (await party.get("/api/v5/rfq/quotes", quoteId=quote_id))["data"][0]["state"]
-    return state
-
-
 async def test_full_execution_answers_the_trade_as_the_taker_sees_it(taker: Party, maker1: Party) -> None:
     rfq = await create_rfq(taker, clRfqId="r1", tag="takerTag")
     quote = await create_quote(maker1, rfq["rfqId"], clQuoteId="q1", tag="makerTag")
@@ -78,11 +68,11 @@ async def test_a_fill_is_filled_for_the_winner_and_traded_away_for_other_makers(
 
     await taker.post(EXECUTE, {"rfqId": rfq["rfqId"], "quoteId": winner["quoteId"]})
 
-    assert await _rfq_state(taker, rfq["rfqId"]) == "filled"
-    assert await _rfq_state(maker1, rfq["rfqId"]) == "filled"
-    assert await _rfq_state(maker2, rfq["rfqId"]) == "traded_away"
-    assert await _quote_state(maker1, winner["quoteId"]) == "filled"
-    assert await _quote_state(maker2, loser["quoteId"]) == "canceled"
+    assert await taker.rfq_state(rfq["rfqId"]) == "filled"
+    assert await maker1.rfq_state(rfq["rfqId"]) == "filled"
+    assert await maker2.rfq_state(rfq["rfqId"]) == "traded_away"
+    assert await maker1.quote_state(winner["quoteId"]) == "filled"
+    assert await maker2.quote_state(loser["quoteId"]) == "canceled"
     assert (await maker2.get("/api/v5/rfq/rfqs", state="traded_away"))["data"][0]["rfqId"] == rfq["rfqId"]
 
 
@@ -104,7 +94,7 @@ async def test_only_the_rfq_creator_may_execute(venue: InProcessVenue, taker: Pa
     for stranger in (maker1, venue.party("TAKER2")):
         answer = await stranger.post(EXECUTE, {"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]})
         assert answer == {"code": "70000", "msg": "RFQ does not exist.", "data": []}
-    assert await _quote_state(maker1, quote["quoteId"]) == "active"
+    assert await maker1.quote_state(quote["quoteId"]) == "active"
 
 
 async def test_unknown_rfq_is_70000(taker: Party) -> None:
@@ -176,7 +166,7 @@ async def test_a_read_only_key_cannot_execute(venue: InProcessVenue, taker: Part
     )
 
     assert response.json()["code"] == "50120"
-    assert await _quote_state(maker1, quote["quoteId"]) == "active"
+    assert await maker1.quote_state(quote["quoteId"]) == "active"
 
 
 # --- sides ---------------------------------------------------------------------------------------------------
@@ -306,7 +296,7 @@ async def test_partial_execution_at_the_rfq_ratio(taker: Party, maker1: Party) -
         ("BTC-USDT", "1"),
         ("BTC-USDT-SWAP", "5"),
     ]
-    assert await _rfq_state(taker, rfq_id) == "filled"
+    assert await taker.rfq_state(rfq_id) == "filled"
 
 
 async def test_partial_execution_needs_allow_partial_execution(taker: Party, maker1: Party) -> None:
@@ -317,7 +307,7 @@ async def test_partial_execution_needs_allow_partial_execution(taker: Party, mak
 
     assert answer["code"] == "70507"
     assert answer["msg"] == "Partial execution was attempted but allowPartialExecution of the RFQ is not enabled."
-    assert await _quote_state(maker1, quote_id) == "active"
+    assert await maker1.quote_state(quote_id) == "active"
 
 
 async def test_the_full_sizes_as_legs_are_a_full_execution(taker: Party, maker1: Party) -> None:
@@ -349,8 +339,8 @@ async def test_partial_legs_are_validated(taker: Party, maker1: Party, legs: lis
 
     assert answer["code"] == code, answer
     assert answer["data"] == []
-    assert await _quote_state(maker1, quote_id) == "active"
-    assert await _rfq_state(taker, rfq_id) == "active"
+    assert await maker1.quote_state(quote_id) == "active"
+    assert await taker.rfq_state(rfq_id) == "active"
 
 
 # --- anonymity and persistence --------------------------------------------------------------------------------
@@ -378,7 +368,7 @@ async def test_trades_and_id_counters_survive_a_restart(tmp_path: Path, clock: M
     async with open_venue(make_config(), tmp_path, clock) as venue:
         taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         assert await taker.get("/api/v5/rfq/trades") == before
-        assert await _rfq_state(maker, rfq["rfqId"]) == "filled"
+        assert await maker.rfq_state(rfq["rfqId"]) == "filled"
         rfq2 = await create_rfq(taker)
         quote2 = await create_quote(maker, rfq2["rfqId"])
         again = (await taker.post(EXECUTE, {"rfqId": rfq2["rfqId"], "quoteId": quote2["quoteId"]}))["data"][0]

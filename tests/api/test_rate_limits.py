@@ -37,11 +37,6 @@ async def limited(tmp_path: Path, clock: ManualClock) -> AsyncIterator[InProcess
         yield v
 
 
-async def _quote_state(maker: Party, quote_id: str) -> str:
-    state: str = (await maker.get("/api/v5/rfq/quotes", quoteId=quote_id))["data"][0]["state"]
-    return state
-
-
 async def _cancel_unknown(maker: Party, times: int) -> list[str]:
     """``times`` cancel-quotes naming no quote (answered 70001 when allowed); the envelope codes."""
     return [(await maker.post(CANCEL_QUOTE, {"quoteId": "999999"}))["code"] for _ in range(times)]
@@ -64,7 +59,7 @@ async def test_51st_cancel_quote_within_2_seconds_is_429_and_cancels_nothing(lim
 
     assert response.status_code == 429
     assert response.json() == TOO_MANY
-    assert await _quote_state(maker1, quote["quoteId"]) == "active"
+    assert await maker1.quote_state(quote["quoteId"]) == "active"
 
 
 async def test_another_user_is_not_limited_by_a_users_exhausted_window(limited: InProcessVenue) -> None:
@@ -78,7 +73,7 @@ async def test_another_user_is_not_limited_by_a_users_exhausted_window(limited: 
 
     assert response.status_code == 200
     assert response.json()["code"] == "0"
-    assert await _quote_state(maker2, theirs["quoteId"]) == "canceled"
+    assert await maker2.quote_state(theirs["quoteId"]) == "canceled"
 
 
 async def test_cancel_quote_is_allowed_again_once_the_2_second_window_has_passed(limited: InProcessVenue) -> None:
@@ -94,7 +89,7 @@ async def test_cancel_quote_is_allowed_again_once_the_2_second_window_has_passed
 
     assert still.status_code == 429
     assert again["code"] == "0", again
-    assert await _quote_state(maker1, quote["quoteId"]) == "canceled"
+    assert await maker1.quote_state(quote["quoteId"]) == "canceled"
 
 
 async def test_the_window_slides_rather_than_resetting(limited: InProcessVenue) -> None:
@@ -228,7 +223,7 @@ async def test_execute_quote_2_per_3_seconds(limited: InProcessVenue) -> None:
     assert third.status_code == 429
     assert third.json() == TOO_MANY
     assert (await taker.get("/api/v5/rfq/rfqs", rfqId=pairs[2][0]))["data"][0]["state"] == "active"
-    assert await _quote_state(maker1, pairs[2][1]) == "active"
+    assert await maker1.quote_state(pairs[2][1]) == "active"
 
     limited.clock.advance(2_999)
     assert (await taker.post(EXECUTE, {"rfqId": pairs[2][0], "quoteId": pairs[2][1]}))["code"] == "50011"
