@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection
 
 from openrfq.bots.lp import LiquidityProvider
 from openrfq.bots.pricing import quote_legs
@@ -25,7 +24,7 @@ from openrfq.client import Leg, OpenRfqClient, WsClient
 from openrfq.config import BotSettings, Config, demo_config
 from openrfq.domain.clock import ManualClock
 from openrfq.serving import Running
-from openrfq.testing import LiveVenue, live_venue, receive
+from openrfq.testing import LiveVenue, live_venue, next_push
 from openrfq.venue_time import VenueTime
 from samples import make_config
 
@@ -71,15 +70,6 @@ async def _until(done: Callable[[], bool]) -> None:
             await asyncio.sleep(0.01)
 
 
-async def _quote_push(ws: ClientConnection, timeout: float = 2.0, state: str | None = None) -> dict[str, Any]:
-    while True:
-        message = await receive(ws, timeout)
-        if message.get("arg", {}).get("channel") == "quotes" and "data" in message:
-            data: dict[str, Any] = message["data"][0]
-            if state is None or data["state"] == state:
-                return data
-
-
 async def test_the_bot_quotes_every_rfq_naming_it_within_200_ms(venue: tuple[LiveVenue, Running]) -> None:
     live, _ = venue
     taker_ws = await live.logged_in("TAKER1", "quotes")
@@ -97,7 +87,7 @@ async def test_the_bot_quotes_every_rfq_naming_it_within_200_ms(venue: tuple[Liv
         for legs in structures:
             started = time.perf_counter()
             rfq = await taker.create_rfq(["MAKER1", "MAKER2"], legs)
-            pushed = await _quote_push(taker_ws)
+            pushed = (await next_push(taker_ws, "quotes"))["data"][0]
             elapsed = time.perf_counter() - started
             assert elapsed < 0.2, f"{[leg.inst_id for leg in legs]}: {elapsed * 1000:.0f} ms"
             assert (pushed["rfqId"], pushed["state"], pushed["quoteSide"], pushed["traderCode"]) == (
@@ -118,7 +108,7 @@ async def test_the_bot_quotes_every_rfq_naming_it_within_200_ms(venue: tuple[Liv
         # An RFQ that does not name the bot gets nothing from it.
         await taker.create_rfq(["MAKER2"], SPOT)
         with pytest.raises(TimeoutError):
-            await _quote_push(taker_ws, timeout=0.5)
+            await next_push(taker_ws, "quotes", 0.5)
     await taker_ws.close()
 
 
@@ -127,13 +117,13 @@ async def test_the_bot_replaces_its_quote_before_it_expires(tmp_path: Path) -> N
         taker_ws = await live.logged_in("TAKER1", "quotes")
         async with live.rest("TAKER1") as taker:
             rfq = await taker.create_rfq(["MAKER1"], SPOT)
-            first = await _quote_push(taker_ws)
+            first = (await next_push(taker_ws, "quotes"))["data"][0]
             await _until(lambda: bot.stats.quotes == 1)  # asleep until its re-quote is due
             due = int(first["cTime"]) + 2_000  # 8 s before the quote's 10 s run out
             await venue_time.advance_to(due - 1)
             quotes_before_due = bot.stats.quotes
             await venue_time.advance_to(due)
-            second = await _quote_push(taker_ws, state="active")
+            second = (await next_push(taker_ws, "quotes", state="active"))["data"][0]
             quotes = {q.quote_id: q for q in await taker.quotes(rfqId=rfq.rfq_id)}
         await taker_ws.close()
 
@@ -167,14 +157,14 @@ async def test_the_bot_rides_out_an_mmp_freeze_and_quotes_again_after_the_thaw(t
         async with live.rest("TAKER1") as taker, live.rest("MAKER1") as maker:
             await maker.set_mmp(time_interval_ms=5000, frozen_interval_ms=2000, count_limit=1)
             traded = await taker.create_rfq(["MAKER1"], SPOT)
-            first = await _quote_push(taker_ws)
+            first = (await next_push(taker_ws, "quotes"))["data"][0]
             waiting = await taker.create_rfq(["MAKER1"], [Leg("ETH-USDT", "1", "buy")])
-            second = await _quote_push(taker_ws)
+            second = (await next_push(taker_ws, "quotes"))["data"][0]
             assert second["rfqId"] == waiting.rfq_id
 
             await taker.execute_quote(traded.rfq_id, first["quoteId"])  # the one execution MMP allows: frozen
             frozen_at = venue_time.now_ms()
-            canceled = await _quote_push(taker_ws, state="canceled")
+            canceled = (await next_push(taker_ws, "quotes", state="canceled"))["data"][0]
             assert canceled["quoteId"] == second["quoteId"]
             assert (await maker.mmp()).mmp_frozen
 
@@ -183,7 +173,7 @@ async def test_the_bot_rides_out_an_mmp_freeze_and_quotes_again_after_the_thaw(t
             await venue_time.advance_to(thaw - 1)
             quotes_while_frozen = bot.stats.quotes
             await venue_time.advance_to(thaw)
-            requoted = await _quote_push(taker_ws, state="active")
+            requoted = (await next_push(taker_ws, "quotes", state="active"))["data"][0]
             assert all(not t.done() for t in asyncio.all_tasks() if t.get_name() == "bot-MAKER1")
         await taker_ws.close()
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from openrfq.client import Leg, Push, WsClient, WsRefused, wire
+from openrfq.domain.clock import ManualClock
 from openrfq.testing import LiveVenue, live_venue
 from samples import make_config
 
@@ -81,11 +83,16 @@ async def test_pushes_arrive_decoded_into_the_clients_types(live: LiveVenue) -> 
 
 
 async def test_its_pings_keep_a_quiet_connection_open(tmp_path: Path) -> None:
-    async with live_venue(make_config(), tmp_path, idle_timeout_s=0.3) as live:
-        ws = _client(live, "TAKER1", "rfqs", ping_every_s=0.05)
+    clock = ManualClock(int(time.time() * 1000))
+    async with live_venue(make_config(), tmp_path, clock) as live:
+        ws = _client(live, "TAKER1", "rfqs", ping_every_s=0.01)
         async with _listening(ws):
-            await asyncio.sleep(0.8)  # the venue's idle timeout (loop time), passed more than twice
+            (session,) = live.app.hub.sessions
+            for _ in range(3):  # 3 x 20 s of venue time: past the 30 s idle timeout, never 30 s without a ping
+                await asyncio.sleep(0.05)  # the client's pings, every 10 ms of its own (loop) time
+                await live.app.services.time.advance_to(clock.now_ms() + 20_000)
 
+            assert list(live.app.hub.sessions) == [session]
             assert ws.connected.is_set() and ws.reconnects == 0
 
 

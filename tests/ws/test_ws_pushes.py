@@ -15,7 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from openrfq.client import Leg
 from openrfq.domain.clock import ManualClock
-from openrfq.testing import LiveVenue, live_venue, receive
+from openrfq.testing import LiveVenue, live_venue, next_push, receive
 from samples import make_config
 
 SPOT = Leg("BTC-USDT", "1.5", "buy")
@@ -27,19 +27,12 @@ async def live(tmp_path: Path) -> AsyncIterator[LiveVenue]:
         yield v
 
 
-async def _until(ws: ClientConnection, channel: str, timeout: float = 2.0) -> dict[str, Any]:
-    while True:
-        message = await receive(ws, timeout)
-        if message.get("arg", {}).get("channel") == channel and "data" in message:
-            return message
-
-
 async def test_a_maker_receives_an_rfq_within_100_ms(live: LiveVenue) -> None:
     maker = await live.logged_in("MAKER1", "rfqs")
     async with live.rest("TAKER1") as taker:
         started = time.perf_counter()
         rfq = await taker.create_rfq(["MAKER1"], [SPOT], cl_rfq_id="secret1")
-        push = await _until(maker, "rfqs")
+        push = await next_push(maker, "rfqs")
         elapsed = time.perf_counter() - started
     await maker.close()
 
@@ -63,9 +56,9 @@ async def test_quotes_and_their_cancellation_as_taker_and_maker_see_them(live: L
         quote = await maker.create_quote(
             rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")], cl_quote_id="mine1"
         )
-        taker_new, maker_new = await _until(taker_ws, "quotes"), await _until(maker_ws, "quotes")
+        taker_new, maker_new = await next_push(taker_ws, "quotes"), await next_push(maker_ws, "quotes")
         await maker.cancel_quote(quote.quote_id)
-        taker_end, maker_end = await _until(taker_ws, "quotes"), await _until(maker_ws, "quotes")
+        taker_end, maker_end = await next_push(taker_ws, "quotes"), await next_push(maker_ws, "quotes")
     for ws in (taker_ws, maker_ws):
         await ws.close()
 
@@ -106,13 +99,13 @@ async def test_execution_pushes_to_every_party_and_the_public(live: LiveVenue) -
         trade = await taker.execute_quote(rfq.rfq_id, win.quote_id)
 
     async def states(ws: ClientConnection, count: int) -> list[str]:
-        return [(await _until(ws, "rfqs"))["data"][0]["state"] for _ in range(count)]
+        return [(await next_push(ws, "rfqs"))["data"][0]["state"] for _ in range(count)]
 
     assert await states(taker_ws, 2) == ["active", "filled"]
     assert await states(winner_ws, 2) == ["active", "filled"]
     assert await states(loser_ws, 2) == ["active", "traded_away"]
-    taker_trade = (await _until(taker_ws, "struc-block-trades"))["data"][0]
-    maker_trade = (await _until(winner_ws, "struc-block-trades"))["data"][0]
+    taker_trade = (await next_push(taker_ws, "struc-block-trades"))["data"][0]
+    maker_trade = (await next_push(winner_ws, "struc-block-trades"))["data"][0]
     assert taker_trade["blockTdId"] == maker_trade["blockTdId"] == trade.block_td_id
     assert (taker_trade["legs"][0]["feeCcy"], maker_trade["legs"][0]["feeCcy"]) == ("BTC", "USDT")
     # Every field of the channel's push data, in OKX's order (block-trading.md, "Structure block trades channel"):
@@ -134,12 +127,12 @@ async def test_execution_pushes_to_every_party_and_the_public(live: LiveVenue) -
         }
     ]
     assert list(maker_trade["legs"][0]) == list(taker_trade["legs"][0])
-    structure = await _until(public, "public-struc-block-trades")
+    structure = await next_push(public, "public-struc-block-trades")
     # public-struc-block-trades pushes cTime, blockTdId, groupId and legs: no strategy (that is public-trades').
     assert list(structure["data"][0]) == ["cTime", "blockTdId", "groupId", "legs"]
     assert list(structure["data"][0]["legs"][0]) == ["instId", "px", "sz", "side", "tradeId"]
-    single = await _until(public, "public-block-trades")
-    ticker = await _until(public, "block-tickers")
+    single = await next_push(public, "public-block-trades")
+    ticker = await next_push(public, "block-tickers")
     assert structure["data"][0]["blockTdId"] == trade.block_td_id and "tTraderCode" not in structure["data"][0]
     assert single["arg"] == {"channel": "public-block-trades", "instId": "BTC-USDT"}
     assert single["data"][0]["px"] == "50000"
@@ -200,7 +193,7 @@ async def test_every_push_carries_exactly_the_fields_of_its_channel_table(live: 
         await taker.execute_quote(rfq.rfq_id, quote.quote_id)
 
     pushes = {
-        channel: (await _until(taker_ws if channel in ("rfqs", "quotes", "struc-block-trades") else public, channel))
+        channel: (await next_push(taker_ws if channel in ("rfqs", "quotes", "struc-block-trades") else public, channel))
         for channel in CHANNEL_SECTIONS
     }
     for ws in (taker_ws, public):
@@ -229,7 +222,7 @@ async def test_public_data_waits_out_the_public_delay_in_venue_time(tmp_path: Pa
             await receive(public, timeout=0.1)  # not yet: venue time has not moved
 
         await live.app.services.time.advance_to(clock.now_ms() + 600)
-        push = await _until(public, "public-struc-block-trades", timeout=3)
+        push = await next_push(public, "public-struc-block-trades", timeout=3)
 
         assert push["data"][0]["legs"][0]["instId"] == "BTC-USDT"
         await public.close()
@@ -245,7 +238,7 @@ async def test_block_tickers_are_also_pushed_every_5_minutes_of_venue_time(tmp_p
         pushes = []
         for _ in range(2):
             await live.app.services.time.advance_to(clock.now_ms() + 300_000)
-            pushes.append(await _until(public, "block-tickers"))
+            pushes.append(await next_push(public, "block-tickers"))
 
         assert [p["data"][0]["instId"] for p in pushes] == ["ETH-USDT", "ETH-USDT"]
         assert int(pushes[1]["data"][0]["ts"]) - int(pushes[0]["data"][0]["ts"]) == 300_000
@@ -280,7 +273,7 @@ async def test_a_stalled_client_is_closed_and_delays_nobody(tmp_path: Path) -> N
             for n in range(40):
                 started = time.perf_counter()
                 await taker.create_rfq(["MAKER1", "MAKER2"], [SPOT], tag=f"t{n}")
-                await _until(healthy, "rfqs")
+                await next_push(healthy, "rfqs")
                 delays.append(time.perf_counter() - started)
         await asyncio.wait_for(stalled, 3)  # the stalled connection's handler ended: it was closed
         await healthy.close()

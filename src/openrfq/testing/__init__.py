@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from openrfq.testing.live import LiveVenue, live_venue
     from openrfq.testing.party import Party, wall_ms
     from openrfq.testing.server import ServerVenue, VenueError, free_port
-    from openrfq.testing.ws import logged_in, login_message, receive
+    from openrfq.testing.ws import logged_in, login_message, next_push, receive
 
 # Imported when first asked for: the pytest plugin, loaded in every session of a project that installs openrfq,
 # needs only ServerVenue, not the in-process venue (the whole server) nor uvicorn.
@@ -44,6 +44,7 @@ _MODULES = {
     "free_port": "server",
     "logged_in": "ws",
     "login_message": "ws",
+    "next_push": "ws",
     "receive": "ws",
 }
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "live_venue",
     "logged_in",
     "login_message",
+    "next_push",
     "open_venue",
     "receive",
     "wall_ms",
