@@ -15,6 +15,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from openrfq.edge import ConnectionTable, EdgeConfig
 from openrfq.limits import MAX_HEAD, EdgeLimits
 from openrfq.serving import Running
 from openrfq.testing import live_venue
@@ -187,6 +188,12 @@ async def test_a_websocket_is_not_closed_by_the_http_timeouts(venue: Running) ->
 # --- connection caps ------------------------------------------------------------------------------------------
 
 
+def _table(run: Running) -> ConnectionTable:
+    config = run.server.config
+    assert isinstance(config, EdgeConfig)
+    return config.connection_table
+
+
 def _hold(port: int, count: int) -> list[socket.socket]:
     return [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
 
@@ -207,7 +214,7 @@ async def test_beyond_a_cap_new_connections_are_refused_at_once_and_established_
             held = await asyncio.to_thread(_hold, run.port, 18)
             try:
                 await asyncio.sleep(0.1)
-                assert run.server.config.connection_table.count == 20  # type: ignore[attr-defined]
+                assert _table(run).count == 20
                 assert await asyncio.to_thread(_refused_at_once, run.port)
                 assert (await established.get("/api/v5/public/time")).status_code == 200
                 await ws.send("ping")
@@ -219,7 +226,7 @@ async def test_beyond_a_cap_new_connections_are_refused_at_once_and_established_
             await asyncio.sleep(0.2)
             await _served(run)  # places freed: new connections are admitted again
             await asyncio.sleep(0.2)
-            assert run.server.config.connection_table.count == 1  # type: ignore[attr-defined]
+            assert _table(run).count == 1
 
 
 async def test_the_total_cap_stays_below_the_file_limit(tmp_path: Path) -> None:
@@ -227,6 +234,6 @@ async def test_the_total_cap_stays_below_the_file_limit(tmp_path: Path) -> None:
 
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     async with _venue(tmp_path, EdgeLimits(max_connections=10**9)) as run:
-        table = run.server.config.connection_table  # type: ignore[attr-defined]
+        table = _table(run)
         assert table.limit < resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= soft

@@ -197,7 +197,7 @@ def _paths(template: dict[str, Any]) -> tuple[list[tuple[Any, ...]], list[tuple[
 
 
 def _mutated(template: dict[str, Any], changes: list[tuple[tuple[Any, ...], Any]]) -> dict[str, Any]:
-    body = json.loads(json.dumps(template))
+    body: dict[str, Any] = json.loads(json.dumps(template))
     for path, value in changes:
         *parents, last = path
         target: Any = body

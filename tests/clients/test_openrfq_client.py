@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Protocol
 
 import pytest
 
@@ -12,7 +13,11 @@ from openrfq.testing import InProcessVenue, ServerVenue, asgi_transport
 
 SPOT = Leg("BTC-USDT", "1.5", "buy")
 
-Factory = Callable[[str], OpenRfqClient]
+
+class Factory(Protocol):
+    """A client as ``name`` (trader code or api_key), its ``secret`` or ``passphrase`` replaced if given."""
+
+    def __call__(self, name: str, **key: str) -> OpenRfqClient: ...
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import msgspec.inspect as mi
 from openrfq import wire
 from openrfq.api import codec, views
 from openrfq.client import answers
+from openrfq.domain.ids import BlockTradeId, RfqId
 from openrfq.testing import InProcessVenue, Party
 from samples import SPOT_LEG, SWAP_LEG, create_quote, create_rfq
 
@@ -31,11 +32,10 @@ class _Envelope(msgspec.Struct, Generic[T]):
 
 
 def _as_written(value: Any, kind: mi.Type) -> Any:
-    """A value the client read, as the venue's Struct of ``kind`` holds it."""
+    """A value the client read, as the venue's Struct of ``kind`` holds it (``X | UNSET`` is X's type here:
+    msgspec.inspect leaves UNSET out of a union)."""
     if value is msgspec.UNSET:
         return value
-    if isinstance(kind, mi.UnionType):  # X | UNSET
-        (kind,) = [k for k in kind.types if not isinstance(k, mi.UnsetType)]
     if isinstance(kind, mi.StructType):
         return kind.cls(**{f.name: _as_written(getattr(value, f.name), f.type) for f in kind.fields})
     if isinstance(kind, mi.ListType):
@@ -58,12 +58,12 @@ def _round_trip(views_: list[Any], client_type: Any) -> None:
     assert len(read.data) == len(views_) and all(isinstance(item, cls) for item in read.data)
 
 
-async def _traded(taker: Party, maker: Party, legs: list[dict[str, str]], pxs: list[str], **rfq: Any) -> int:
+async def _traded(taker: Party, maker: Party, legs: list[dict[str, str]], pxs: list[str], **rfq: Any) -> BlockTradeId:
     created = await create_rfq(taker, legs=legs, **rfq)
     quote = await create_quote(maker, created["rfqId"], legs=[{**leg, "px": px} for leg, px in zip(legs, pxs)])
     answer = await taker.post(EXECUTE, {"rfqId": created["rfqId"], "quoteId": quote["quoteId"]})
     assert answer["code"] == "0", answer
-    return int(answer["data"][0]["blockTdId"])
+    return BlockTradeId(int(answer["data"][0]["blockTdId"]))
 
 
 async def test_rfqs_and_quotes_round_trip_for_taker_maker_and_loser(
@@ -74,7 +74,7 @@ async def test_rfqs_and_quotes_round_trip_for_taker_maker_and_loser(
     await create_quote(maker1, created["rfqId"], clQuoteId="q1", anonymous=True, legs=legs)
     await create_quote(maker2, created["rfqId"], legs=legs)
     engine = venue.app.services.venue
-    rfq = engine.rfqs[int(created["rfqId"])]
+    rfq = engine.rfqs[RfqId(int(created["rfqId"]))]
     quotes = [q for q in engine.quotes.values() if q.rfq_id == rfq.rfq_id]
 
     for viewer in ("TAKER1", "MAKER1", "MAKER2"):
@@ -118,19 +118,31 @@ async def test_answers_the_routes_render_round_trip_too(venue: InProcessVenue, m
     their routes, read by the client."""
     await maker1.post("/api/v5/rfq/mmp-config", {"timeInterval": "5000", "frozenInterval": "1000", "countLimit": "3"})
     answers_ = [
-        ("GET", "/api/v5/public/mark-price", {"instType": "SWAP"}, answers.MarkPrice, wire.MarkPrice[str, str]),
-        ("GET", "/api/v5/public/time", None, answers.Timestamp, wire.Timestamp[str]),
-        ("GET", "/api/v5/rfq/mmp-config", None, answers.MmpConfig, wire.MmpConfig[str]),
-        ("POST", "/api/v5/rfq/cancel-all-after", {"timeOut": "10"}, answers.CancelAllAfter, wire.CancelAllAfter[str]),
-        ("GET", "/api/v5/asset/currencies", None, wire.Currency, wire.Currency),
-        ("GET", "/api/v5/account/balance", None, wire.AccountBalance, wire.AccountBalance),
+        (
+            "GET",
+            "/api/v5/public/mark-price",
+            {"instType": "SWAP"},
+            _Envelope[answers.MarkPrice],
+            wire.MarkPrice[str, str],
+        ),
+        ("GET", "/api/v5/public/time", None, _Envelope[answers.Timestamp], wire.Timestamp[str]),
+        ("GET", "/api/v5/rfq/mmp-config", None, _Envelope[answers.MmpConfig], wire.MmpConfig[str]),
+        (
+            "POST",
+            "/api/v5/rfq/cancel-all-after",
+            {"timeOut": "10"},
+            _Envelope[answers.CancelAllAfter],
+            wire.CancelAllAfter[str],
+        ),
+        ("GET", "/api/v5/asset/currencies", None, _Envelope[wire.Currency], wire.Currency),
+        ("GET", "/api/v5/account/balance", None, _Envelope[wire.AccountBalance], wire.AccountBalance),
     ]
-    for method, path, params, client_type, written in answers_:
+    for method, path, params, envelope, written in answers_:
         if method == "GET":
             response = await maker1.request(method, path, params=params)
         else:
             response = await maker1.request(method, path, params)
-        read = msgspec.json.decode(response.content, type=_Envelope[client_type], strict=False)
+        read = msgspec.json.decode(response.content, type=envelope, strict=False)
 
         again = codec.ok([_as_written(item, mi.type_info(written)) for item in read.data])
         assert again == response.content, path

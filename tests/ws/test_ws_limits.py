@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from openrfq.access.auth import FAILURES_ALLOWED
@@ -43,10 +43,10 @@ def _subscribe(args: list[dict[str, str]], padding: int = 0) -> str:
     return json.dumps(message)
 
 
-async def _closed(ws: object, timeout: float = 3.0) -> ConnectionClosed:
+async def _closed(ws: ClientConnection, timeout: float = 3.0) -> ConnectionClosed:
     with pytest.raises(ConnectionClosed) as closed:
         while True:
-            await asyncio.wait_for(ws.recv(), timeout)  # type: ignore[attr-defined]
+            await asyncio.wait_for(ws.recv(), timeout)
     return closed.value
 
 
