@@ -17,10 +17,6 @@ EXECUTE = "/api/v5/rfq/execute-quote"
 OPTION = "BTC-USD-251114-100000-C"  # samples.TODAY is Thursday 2025-11-13: the weekly option expires Friday
 
 
-def _legs(*legs: dict[str, str], px: str) -> list[dict[str, str]]:
-    return [{**leg, "px": px} for leg in legs]
-
-
 async def test_full_execution_answers_the_trade_as_the_taker_sees_it(taker: Party, maker1: Party) -> None:
     rfq = await create_rfq(taker, clRfqId="r1", tag="takerTag")
     quote = await create_quote(maker1, rfq["rfqId"], clQuoteId="q1", tag="makerTag")

@@ -25,7 +25,6 @@ TICKERS = "/api/v5/market/block-tickers"
 TICKER = "/api/v5/market/block-ticker"
 EXECUTE = "/api/v5/rfq/execute-quote"
 
-DAY_MS = 24 * 3600 * 1000
 TRADE_KEYS = {"strategy", "cTime", "blockTdId", "groupId", "legs"}
 TRADE_LEG_KEYS = {"instId", "px", "sz", "side", "tradeId"}
 SINGLE_LEG_KEYS = {"instId", "tradeId", "px", "sz", "side", "fillVol", "fwdPx", "idxPx", "markPx", "groupId", "ts"}
