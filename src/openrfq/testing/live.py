@@ -14,7 +14,6 @@ On a ``ManualClock`` (``clock=``), venue time moves only when the test moves it:
 from __future__ import annotations
 
 import contextlib
-import secrets
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -43,7 +42,6 @@ class LiveVenue:
     running: Running  # the server, its port and its LP bots (``running.bots``)
     config: Config
     ca_file: Path | None = None  # served over TLS: the local CA that signed its certificate
-    token: str | None = None  # the control plane's bearer token; None: the control plane is off
 
     @property
     def port(self) -> int:
@@ -101,19 +99,17 @@ async def live_venue(
     clock: Clock | None = None,
     *,
     tls: bool = False,
-    control: bool = False,
     limits: EdgeLimits | None = None,
     **hub: Any,
 ) -> AsyncIterator[LiveVenue]:
     """The venue of ``config`` on a free port of 127.0.0.1, its store in ``data_dir``, on ``clock`` (default: the
-    machine's). ``tls``: HTTPS and WSS with the local CA of ``openrfq serve --tls`` (``ca_file``); ``control``: the
-    control plane on (``token``); ``limits``: the edge's timeouts and caps; ``hub``: the WebSocket hub's settings
-    (``idle_timeout_s``, ``queue_size``, ``ticker_interval_s``)."""
-    token = secrets.token_urlsafe(16) if control else None
-    app = build_app(config, data_dir, clock, admin_token=token)
+    machine's). ``tls``: HTTPS and WSS with the local CA of ``openrfq serve --tls`` (``ca_file``); ``limits``: the
+    edge's timeouts and caps; ``hub``: the WebSocket hub's settings (``idle_timeout_s``, ``queue_size``,
+    ``ticker_interval_s``)."""
+    app = build_app(config, data_dir, clock)
     for name, value in hub.items():
         setattr(app.hub, name, value)
     files = local_certificate(data_dir / "tls") if tls else None
     cert, key = (str(files.cert), str(files.key)) if files else (None, None)
     async with running(app, config, certfile=cert, keyfile=key, limits=limits) as run:
-        yield LiveVenue(app, run, config, files.ca if files else None, token)
+        yield LiveVenue(app, run, config, files.ca if files else None)

@@ -6,7 +6,8 @@ clock and the token are set on the command line, so the file needs neither.
 
 Beyond what the pytest plugin uses: ``clock="real"`` (venue time is the machine's), ``control=False`` (no control
 plane), ``tls=True`` (``openrfq serve --tls``: HTTPS and WSS with its local CA, ``ca_file``), ``rate_limits`` on or
-off whatever the file says; ``stop()``, ``kill9()`` and ``start()`` again on the same data directory and port.
+off whatever the file says; ``stop()``, ``kill9()`` and ``start()`` again on the same data directory and port
+(``clock``, ``start_ms``, ``tls`` and ``rate_limits`` are read at each start).
 """
 
 from __future__ import annotations
@@ -106,6 +107,9 @@ class ServerVenue:
         it answers."""
         if self._process is not None:
             raise VenueError(f"openrfq serve is running already (pid {self._process.pid}): stop() or kill9() it first")
+        if self._http is not None:  # made for the last start (its URL, its CA)
+            self._http.close()
+            self._http = None
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "OPENRFQ_CLOCK": self.clock}
         env.pop("OPENRFQ_ADMIN_TOKEN", None)
         if self.token is not None:
@@ -122,12 +126,14 @@ class ServerVenue:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
+                self._process = None
                 raise VenueError(f"openrfq serve exited:\n{self.log_path.read_text()}")
             try:
                 if self._client().get(probe, timeout=0.5).status_code == 200:
                     return self
             except (httpx.HTTPError, OSError):  # OSError: over TLS, the CA is not written yet
                 time.sleep(0.05)
+        self.stop()
         raise VenueError(f"openrfq serve did not become ready in {timeout_s} s:\n{self.log_path.read_text()}")
 
     def _client(self) -> httpx.Client:

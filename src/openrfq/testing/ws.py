@@ -30,11 +30,14 @@ async def receive(ws: ClientConnection, timeout: float = 2.0) -> dict[str, Any]:
 
 
 async def next_push(ws: ClientConnection, channel: str, timeout: float = 2.0, **fields: str) -> dict[str, Any]:
-    """The next push on ``channel`` whose first item has ``fields`` (``rfqId="7"``), the messages before it read
-    and dropped; TimeoutError when none arrives within ``timeout`` seconds in all."""
+    """The next push on ``channel`` whose first item has ``fields`` (``rfqId="7"``), the messages before it (a
+    ``pong`` included) read and dropped; TimeoutError when none arrives within ``timeout`` seconds in all."""
     async with asyncio.timeout(timeout):
         while True:
-            message: dict[str, Any] = json.loads(await ws.recv())
+            text = await ws.recv()
+            if text == "pong":
+                continue
+            message: dict[str, Any] = json.loads(text)
             if message.get("arg", {}).get("channel") != channel or not message.get("data"):
                 continue
             if all(message["data"][0].get(k) == v for k, v in fields.items()):
