@@ -19,7 +19,7 @@ is stored with the trade (its due time, its outcome), so a restart settles it as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from openrfq.domain import allocation, errors, execution, makers, rules
@@ -70,6 +70,9 @@ class Venue:
         ``sub_accounts``: each trader's sub-account names, which its group RFQs may allocate to."""
         self.clock = clock
         self.settlement_ms = settlement_ms
+        # Told the due time of each settlement armed: what fires the engine's timers off requests (asgi's tick)
+        # may be waiting longer than that.
+        self.on_timer: Callable[[int], None] = _nothing
         self.sub_accounts = {code: frozenset(names) for code, names in (sub_accounts or {}).items()}
         self.prices = prices or Prices(StaticIndex())
         self.catalogue: dict[str, Instrument] = {i.inst_id: i for i in instruments}
@@ -327,6 +330,7 @@ class Venue:
         self.journal.trade(trade)
         if trade.pending:
             self.timers.add_settlement(trade)
+            self.on_timer(trade.settle_at)
         if frozen_now:
             self._mmp_cancel(quote.maker, now)
 
@@ -441,3 +445,7 @@ class Venue:
         transition_quote(quote, trigger, now, reason)
         self.book.quote_ended(quote)
         self.journal.quote(quote)
+
+
+def _nothing(due_ms: int) -> None:
+    return None
