@@ -81,13 +81,9 @@ def build_app(
     clock = clock or SystemClock()
     config = with_bot_accounts(config)
     store = SqliteStore(data_dir / DB_NAME)
-    first_time = False
     try:
-        if isinstance(clock, ManualClock):
-            stored = store.meta(CLOCK_KEY)
-            first_time = stored is None
-            if stored is not None:
-                clock.jump(int(stored))  # a virtual venue resumes at the time it had reached
+        if isinstance(clock, ManualClock) and (stored := store.meta(CLOCK_KEY)) is not None:
+            clock.jump(int(stored))  # a virtual venue resumes at the time it had reached ([clock] start: a new one)
         venue = _restored(config, clock, store)
         faults = Faults()
         faults.load(store.faults())
@@ -95,8 +91,6 @@ def build_app(
         store.close()  # a venue that did not start leaves its directory free
         raise
     committer = Committer(venue, store)
-    if first_time:  # a new virtual venue's first time is where it resumes until advanced (with the start's commit)
-        committer.set_meta(CLOCK_KEY, str(clock.now_ms()))
     faults.on_change = committer.set_fault
     metrics = Metrics(venue)
     committer.on_commit = metrics.observe_commit
