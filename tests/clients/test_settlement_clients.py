@@ -161,6 +161,7 @@ def test_a_group_rfq_through_ccxt_and_a_raw_client_one_account_failing(fresh: Se
 def test_settlements_pending_at_a_kill_9_complete_as_scheduled_after_the_restart(tmp_path: Path) -> None:
     venue = ServerVenue(_config(tmp_path)).start()
     try:
+        venue.advance(0)  # venue time is stored: the restarted venue resumes there (README, "Venue time")
         venue.fault(path=EXECUTE, action="settle_fail", count=1)
         with _okx(venue, "TAKER1") as taker, _okx(venue, "MAKER1") as maker:
             failing = _quoted(taker, maker)
