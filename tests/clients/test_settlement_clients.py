@@ -5,6 +5,7 @@ the server is killed with SIGKILL completes (or fails) as scheduled after the re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -15,8 +16,9 @@ import ccxt
 import httpx
 import okx.BlockTrading as BlockTrading
 import pytest
+from websockets.sync.client import ClientConnection, connect
 
-from openrfq.client.signing import Key, signed_headers
+from openrfq.client.signing import Key, login_sign, signed_headers
 from openrfq.config.loader import DEMO_CONFIG_TOML
 from openrfq.testing import ServerVenue
 
@@ -26,14 +28,14 @@ LEG = {"instId": "BTC-USDT", "sz": "1", "side": "buy"}
 QUOTED = [{**LEG, "px": "50000"}]
 
 
-def _config(tmp: Path) -> Path:
+def _config(tmp: Path, settlement_ms: int = int(SETTLEMENT_S * 1000)) -> Path:
     """The demo accounts, TAKER1 with two sub-accounts, no bots, no rate limits (a test reads more often than Get
     rfqs' 2 per 2 s of venue time allow), executions settling 500 ms after they are made."""
     text = DEMO_CONFIG_TOML.replace(
         'trader_name = "Demo Taker"\n', 'trader_name = "Demo Taker"\nsub_accounts = ["alpha-1", "alpha-2"]\n'
     )
     path = tmp / "settling.toml"
-    settling = f"[execution]\nsettlement_ms = {int(SETTLEMENT_S * 1000)}\n"
+    settling = f"[execution]\nsettlement_ms = {settlement_ms}\n"
     path.write_text(f"bots = []\n{text}\n[rate_limits]\nenabled = false\n\n{settling}")
     return path
 
@@ -189,3 +191,103 @@ def test_settlements_pending_at_a_kill_9_complete_as_scheduled_after_the_restart
         ("filled", executed_at + 500),
     ]
     assert [(t["rfqId"], t["errorCode"]) for t in failed] == [(failing[0], "70509")]
+
+
+@contextlib.contextmanager
+def _ws(venue: ServerVenue, code: str, *channels: str) -> Iterator[ClientConnection]:
+    key = venue.accounts[code]
+    ts = str(int(time.time()))
+    login = {
+        "apiKey": key.api_key,
+        "passphrase": key.passphrase,
+        "timestamp": ts,
+        "sign": login_sign(key.secret_key, ts),
+    }
+    with connect(venue.ws_url) as ws:
+        ws.send(json.dumps({"op": "login", "args": [login]}))
+        assert json.loads(ws.recv(timeout=5))["event"] == "login"
+        ws.send(json.dumps({"op": "subscribe", "args": [{"channel": c} for c in channels]}))
+        for _ in channels:
+            assert json.loads(ws.recv(timeout=5))["event"] == "subscribe"
+        yield ws
+
+
+def _pushes(ws: ClientConnection, count: int) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    while len(found) < count:
+        message = json.loads(ws.recv(timeout=5))
+        if "data" in message:
+            found.append((message["arg"]["channel"], message["data"][0]))
+    return found
+
+
+def test_a_maker_is_pushed_the_failure_not_the_pending_state(fresh: ServerVenue) -> None:
+    fresh.fault(path=EXECUTE, action="settle_fail", code="70509")
+    with _ws(fresh, "MAKER1", "rfqs", "quotes", "struc-block-trades") as ws:
+        with _okx(fresh, "TAKER1") as taker, _okx(fresh, "MAKER1") as maker:
+            rfq_id, quote_id = _quoted(taker, maker)
+            created = _pushes(ws, 2)
+            taker.execute_quote(rfqId=rfq_id, quoteId=quote_id)
+            with pytest.raises(TimeoutError):
+                ws.recv(timeout=0.3)  # pending_fill is not pushed
+
+            fresh.advance(SETTLEMENT_S)
+            settled = _pushes(ws, 3)
+
+    assert [(channel, item["state"]) for channel, item in created] == [("rfqs", "active"), ("quotes", "active")]
+    assert [(channel, item.get("state")) for channel, item in settled] == [
+        ("quotes", "failed"),
+        ("rfqs", "failed"),
+        ("struc-block-trades", None),
+    ]
+    assert (settled[2][1]["isSuccessful"], settled[2][1]["errorCode"]) == (False, "70509")
+
+
+def test_expiry_passing_while_settling_ends_nothing(tmp_path: Path) -> None:
+    venue = ServerVenue(_config(tmp_path, settlement_ms=300_000)).start()
+    try:
+        with _okx(venue, "TAKER1") as taker, _okx(venue, "MAKER1") as maker:
+            rfq_id, quote_id = _quoted(taker, maker)
+            taker.execute_quote(rfqId=rfq_id, quoteId=quote_id)
+            venue.advance(200)  # past the quote's 60 s and the RFQ's 120 s
+            during = (taker.get_rfqs(rfqId=rfq_id)["data"][0]["state"], maker.get_quotes()["data"][0]["state"])
+            venue.advance(100)
+            after = (taker.get_rfqs(rfqId=rfq_id)["data"][0]["state"], maker.get_quotes()["data"][0]["state"])
+    finally:
+        venue.close()
+
+    assert (during, after) == (("pending_fill", "pending_fill"), ("filled", "filled"))
+
+
+@pytest.mark.parametrize(
+    ("alloc", "code"),
+    [
+        ([{"acct": "0", "legs": [{"instId": "BTC-USDT", "sz": "0.5"}]}], "70514"),
+        ([{"acct": str(n), "legs": [{"instId": "BTC-USDT", "sz": "0.1"}]} for n in range(11)], "70516"),
+        ([{"acct": "alpha-3", "legs": [{"instId": "BTC-USDT", "sz": "1"}]}], "70517"),
+        ([{"acct": "alpha-1", "legs": [{"instId": "BTC-USDT", "sz": "0.5"}]}] * 2, "70518"),
+    ],
+)
+def test_python_okx_clients_are_told_each_allocation_error(
+    fresh: ServerVenue, alloc: list[dict[str, Any]], code: str
+) -> None:
+    with _okx(fresh, "TAKER1") as taker:
+        # python-okx's create_rfq has no acctAlloc: its signed request is sent with the parameter added.
+        params = {"counterparties": ["MAKER1"], "legs": [LEG], "acctAlloc": alloc}
+        answer = taker._request_with_params("POST", "/api/v5/rfq/create-rfq", params)
+
+        assert (answer["code"], taker.get_rfqs()["data"]) == (code, [])
+
+
+def test_python_okx_sees_70515_for_unequal_ratios(fresh: ServerVenue) -> None:
+    legs = [LEG, {"instId": "ETH-USDT", "sz": "10", "side": "sell"}]
+    alloc = [
+        {"acct": "0", "legs": [{"instId": "BTC-USDT", "sz": "0.5"}, {"instId": "ETH-USDT", "sz": "4"}]},
+        {"acct": "alpha-1", "legs": [{"instId": "BTC-USDT", "sz": "0.5"}, {"instId": "ETH-USDT", "sz": "6"}]},
+    ]
+    with _okx(fresh, "TAKER1") as taker:
+        answer = taker._request_with_params(
+            "POST", "/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1"], "legs": legs, "acctAlloc": alloc}
+        )
+
+    assert answer["code"] == "70515"
