@@ -213,7 +213,7 @@ def _ws(venue: ServerVenue, code: str, *channels: str) -> Iterator[ClientConnect
 
 
 def _pushes(ws: ClientConnection, count: int) -> list[tuple[str, dict[str, Any]]]:
-    found = []
+    found: list[tuple[str, dict[str, Any]]] = []
     while len(found) < count:
         message = json.loads(ws.recv(timeout=5))
         if "data" in message:
