@@ -25,7 +25,10 @@ class VenueApp:
     def __init__(self, services: Services, http: OkxApi, hub: Hub, control: ControlApi) -> None:
         self.services, self.http, self.hub, self.control = services, http, hub, control
         self._tasks: list[asyncio.Task[None]] = []
+        self._wake = asyncio.Event()  # a timer was armed before the tick's next look: look now
+        self._next_look_ms = 0
         services.on_reset.append(self._start_over)
+        services.venue.on_timer = self._timer_armed
 
     def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Awaitable[None]:
         # The handler's own coroutine, not one more around it: an HTTP request is resumed several times.
@@ -68,13 +71,19 @@ class VenueApp:
                 task.cancel()
             self._start_duties()
 
+    def _timer_armed(self, due_ms: int) -> None:
+        if due_ms < self._next_look_ms:
+            self._wake.set()
+
     async def _tick(self) -> None:
         """Fire the engine's timers when due even when nobody is calling, and make what they did durable."""
         svc = self.services
         while True:
             now = svc.time.now_ms()
             due = svc.venue.next_timer_ms()
-            await svc.time.sleep_until(now + TICK_MS if due is None else min(max(due, now), now + TICK_MS))
+            self._next_look_ms = now + TICK_MS if due is None else min(max(due, now), now + TICK_MS)
+            self._wake.clear()
+            await svc.time.sleep_until(self._next_look_ms, self._wake)
             try:
                 svc.venue.advance()
                 await svc.committer.durable()

@@ -60,6 +60,8 @@ def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
         taker_fee_rate=config.taker_fee_rate,
         maker_fee_rate=config.maker_fee_rate,
         prices=prices,
+        settlement_ms=config.settlement_ms,
+        sub_accounts={a.trader_code: a.sub_accounts for a in config.accounts},
     )
     with loading() as load:  # the GC policy for a history that lives as long as the venue (gcpolicy)
         snapshot = store.load()

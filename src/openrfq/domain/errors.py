@@ -321,6 +321,61 @@ class PartialExecutionNotAllowed(OkxError):
     )
 
 
+class CounterpartyError(OkxError):
+    """An execution that failed at settlement (the control plane's ``settle_fail`` fault, asynchronous settlement):
+    the trade's ``errorCode``."""
+
+    code, http_status, template = "70509", 200, "Execution failed: counterparty error"
+
+
+class AllocationExecutionFailed(OkxError):
+    """Every allocated account's execution of a group RFQ failed: the parent trade's ``errorCode``."""
+
+    code, http_status, template = "70510", 200, "For error details, refer to the acctAlloc field."
+
+
+class ExecutionInProgress(OkxError):
+    code, http_status, template = "70511", 200, "Execution is being processed"
+
+
+class AllocationTotalMismatch(OkxError):
+    code, http_status, template = (
+        "70514",
+        200,
+        "For each symbol, the total size of RFQ legs in all accounts should be equal to its combined amount in the "
+        "group RFQ.",
+    )
+
+
+class AllocationRatioMismatch(OkxError):
+    code, http_status, template = (
+        "70515",
+        200,
+        "For each sub-account, the ratio of a leg\u2019s size to the main account RFQ must be the same across all "
+        "symbols.",
+    )
+
+
+class TooManyAllocatedAccounts(OkxError):
+    code, http_status, template = "70516", 200, "You can only select up to {param0} sub-accounts for group RFQ."
+
+
+class UnknownAllocatedAccount(OkxError):
+    code, http_status, template = (
+        "70517",
+        200,
+        "{param0} doesn't exist or you don\u2019t have permission to create group RFQ for it.",
+    )
+
+
+class DuplicateAllocatedAccount(OkxError):
+    code, http_status, template = (
+        "70518",
+        200,
+        "Make sure you didn\u2019t select the same account more than once for group RFQ.",
+    )
+
+
 # --- WebSocket (error events: a code and a message, no HTTP status) ---------------------------------------------
 
 

@@ -16,9 +16,10 @@ def execute_quote(svc: Services, caller: Caller, p: Params) -> bytes:
         rfq_id=p.text("rfqId", required=True),
         quote_id=p.text("quoteId", required=True),
         legs=tuple(ExecLeg(leg.text("instId", required=True), leg.required_decimal("sz")) for leg in p.objects("legs")),
+        settle_fail=p.settle_fail,
     )
     trade = svc.venue.execute_quote(cmd)
-    return codec.ok([views.trade(trade, caller.trader_code, history=False)])
+    return codec.ok([views.execution(trade, caller.trader_code)])
 
 
 def trades(svc: Services, caller: Caller, p: Params) -> bytes:
