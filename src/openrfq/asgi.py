@@ -1,5 +1,6 @@
 """The venue's ASGI entry: HTTP to the OKX REST API (or, under /openrfq/v1, to the control plane), the business
-WebSocket to the hub, and the lifespan of the venue's background duties (expiries on time, block-ticker pushes).
+WebSocket to the hub (and /openrfq/v1/feed to the control plane's feed), and the lifespan of the venue's
+background duties (expiries on time, block-ticker pushes).
 
 Built by ``runtime.build_app``, which assembles the parts; none of the parts knows the others.
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 from openrfq.api.app import OkxApi
 from openrfq.control.api import PREFIX, ControlApi
+from openrfq.control.feed import FEED_PATH, Feed
 from openrfq.domain import errors
 from openrfq.services import Services
 from openrfq.ws.hub import Hub
@@ -22,8 +24,10 @@ TICK_MS = 1000  # the engine's due timers are also checked this often, whatever 
 
 
 class VenueApp:
-    def __init__(self, services: Services, http: OkxApi, hub: Hub, control: ControlApi) -> None:
-        self.services, self.http, self.hub, self.control = services, http, hub, control
+    def __init__(
+        self, services: Services, http: OkxApi, hub: Hub, control: ControlApi, feed: Feed | None = None
+    ) -> None:
+        self.services, self.http, self.hub, self.control, self.feed = services, http, hub, control, feed
         self._tasks: list[asyncio.Task[None]] = []
         services.on_reset.append(self._start_over)
 
@@ -37,6 +41,8 @@ class VenueApp:
         if kind == "websocket":
             if scope["path"] == WS_PATH:
                 return self.hub.serve(scope, receive, send)
+            if scope["path"] == FEED_PATH and self.feed is not None:
+                return self.feed.serve(scope, receive, send)
             return _refuse(receive, send)
         return self._lifespan(receive, send)
 
