@@ -18,6 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from builders import START_MS, make_config
 from openrfq.client import Leg
+from openrfq.control import feed
 from openrfq.domain.clock import ManualClock, SystemClock
 from openrfq.runtime import build_app
 from openrfq.serving import server_config
@@ -156,6 +157,19 @@ async def test_the_admin_sees_the_whole_venue_live(live: Live, clock: ManualCloc
             state = await _next(ws, "state")
             assert {r["rfqId"] for r in state["rfqs"]} == {before.rfq_id, later.rfq_id}
         await ws.close()
+
+
+async def test_the_state_holds_the_newest_of_each_kind(
+    live: Live, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed, "LIMIT", 2)
+    async with live.rest("taker1", clock.now_ms) as taker:
+        for _ in range(3):
+            await taker.create_rfq(["MAKER1"], [SPOT])
+    ws, state = await _admin(live)
+    await ws.close()
+
+    assert (sorted(r["rfqId"] for r in state["rfqs"]), state["limit"]) == (["2", "3"], 2)
 
 
 async def test_the_feed_answers_ping_and_a_second_auth_changes_nothing(live: Live) -> None:
