@@ -32,6 +32,7 @@ from openrfq import wire
 from openrfq.api import views
 from openrfq.control import state
 from openrfq.control.api import PREFIX
+from openrfq.domain import errors
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
 from openrfq.domain.models import BlockTrade, Quote, Rfq
 from openrfq.services import Services
@@ -42,6 +43,7 @@ from openrfq.ws.session import Receive, Send, Session
 FEED_PATH = PREFIX + "/feed"
 LIMIT = 500  # of each kind in a state message: the newest (a blotter shows fewer)
 POLICY_VIOLATION = 1008
+STORE_FAILED = 1011  # the server cannot go on: the store failed
 REFUSED = protocol.encode(
     {
         "event": "error",
@@ -146,8 +148,12 @@ class Feed:
             self._spawn(self._send_control())
 
     async def _send_control(self) -> None:
-        await self.svc.committer.durable()
-        self._control_due = False
+        try:
+            await self.svc.committer.durable()
+        except errors.OkxError:  # the store failed: nothing more is shown
+            return
+        finally:
+            self._control_due = False
         self._send(protocol.encode({"channel": "control", **self._control()}))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -173,7 +179,11 @@ class Feed:
         self._spawn(self._release(session, held, text))
 
     async def _release(self, session: Session, held: list[str], text: str) -> None:
-        await self.svc.committer.durable()
+        try:
+            await self.svc.committer.durable()
+        except errors.OkxError:  # the store failed: nothing is shown that may not be durable
+            session.close(STORE_FAILED)
+            return
         if self._clients.get(session) is not held:  # gone, or a later state superseded this one
             return
         session.push(text)

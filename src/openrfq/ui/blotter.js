@@ -488,14 +488,21 @@ class AccountView {
   }
 
   async load() {
-    const [rfqs, quotes, trades] = await Promise.all(
-      ["/api/v5/rfq/rfqs", "/api/v5/rfq/quotes", "/api/v5/rfq/trades"].map((path) => this.rest("GET", path)),
-    );
-    const failed = [rfqs, quotes, trades].find((a) => a.code !== "0");
+    let answers;
+    try {
+      answers = await Promise.all(
+        ["/api/v5/rfq/rfqs", "/api/v5/rfq/quotes", "/api/v5/rfq/trades"].map((path) => this.rest("GET", path)),
+      );
+    } catch (e) {
+      say(`REST: ${e.message}`, true);
+      return;
+    }
+    const failed = answers.find((a) => a.code !== "0");
     if (failed) {
       say(`REST: ${failed.code} ${failed.msg}`, true);
       return;
     }
+    const [rfqs, quotes, trades] = answers;
     clearBook();
     upsert("rfqs", rfqs.data);
     upsert("quotes", quotes.data);
