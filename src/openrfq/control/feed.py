@@ -221,7 +221,7 @@ def _quote(q: Quote, r: Rfq) -> wire.Quote[str, str]:
     return msgspec.structs.replace(views.quote(q, r, q.maker), cl_rfq_id=r.cl_rfq_id)
 
 
-def _trade(t: BlockTrade) -> wire.Trade[str, str]:
+def _trade(t: BlockTrade) -> views.TradeView:
     """A trade as its taker sees it (the taker's fees), with the maker named and its clQuoteId."""
     return msgspec.structs.replace(
         views.struc_block_trade(t, t.taker), m_trader_code=t.maker, cl_quote_id=t.cl_quote_id
