@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,9 @@ def test_kill_9_under_mixed_load_loses_nothing_acknowledged_and_half_applies_not
     try:
         load = _Load(server, trial)
         load.start()
+        deadline = time.monotonic() + 20  # a loaded machine may take a while for the first acknowledgements
+        while not (load.rfqs and load.quotes) and time.monotonic() < deadline:
+            threading.Event().wait(0.01)
         threading.Event().wait(random.Random(trial).uniform(0.2, 0.8))
         server.kill9()
         load.join()
