@@ -100,9 +100,9 @@ class Metrics:
             "openrfq_ws_queue_depth_max", "Deepest WebSocket send queue right now.", registry=registry
         )
         active_rfqs = Gauge("openrfq_active_rfqs", "RFQs in state active.", registry=registry)
-        active_rfqs.set_function(venue.active_rfq_count)
+        active_rfqs.set_function(lambda: venue.book.live_rfq_count())  # the book of now: a reset replaces it
         active_quotes = Gauge("openrfq_active_quotes", "Quotes in state active.", registry=registry)
-        active_quotes.set_function(venue.active_quote_count)
+        active_quotes.set_function(lambda: venue.book.live_quote_count())
 
     def add_endpoints(self, endpoints: Iterable[str]) -> None:
         """Latency series shown from the start (at zero), one per endpoint."""

@@ -25,6 +25,7 @@ from openrfq.domain.prices import (
     underlying,
 )
 from openrfq.engine import Venue
+from openrfq.engine.reads import Reads
 from openrfq.faults import Faults
 from openrfq.gcpolicy import loading
 from openrfq.logs import log_state_changes
@@ -113,6 +114,7 @@ def build_app(
         auth_clock=auth_clock or clock,
         time=VenueTime(clock),
         venue=venue,
+        reads=Reads(venue),
         committer=committer,
         limiter=RateLimiter(clock, enabled=config.rate_limits_enabled),
         auth=Authenticator(config.accounts, clock),

@@ -11,6 +11,7 @@ from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import AllocLegRequest, AllocRequest, CreateQuote, CreateRfq, ExecuteQuote, LegRequest
 from openrfq.domain.enums import QuoteState, RfqState, Side
 from openrfq.engine import Venue
+from openrfq.engine.reads import Reads
 from openrfq.engine.timers import TimerKind, Timers
 from openrfq.instruments.catalogue import default_instruments
 
@@ -142,7 +143,7 @@ def test_a_group_execution_takes_one_block_trade_id_per_account_and_the_next_id_
     assert [c.block_td_id for c in group.allocs] == [1, 2] and group.block_td_id == 1
     assert [leg.trade_id for c in group.allocs for leg in c.legs] == [1, 2]
     assert (plain.block_td_id, plain.legs[0].trade_id) == (3, 3)
-    assert [t.block_td_id for t in venue.public_trades(START_MS, None, None, 100)] == [3, 1]
+    assert [t.block_td_id for t in Reads(venue).public_trades(START_MS, None, None, 100)] == [3, 1]
 
 
 def test_group_ids_continue_after_a_restore() -> None:

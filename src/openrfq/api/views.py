@@ -21,7 +21,7 @@ from openrfq.domain.instrument import Instrument
 from openrfq.domain.models import Allocation, BlockTrade, ChildTrade, Quote, QuoteLeg, Rfq, RfqLeg, TradeLeg
 from openrfq.domain.rules import EXACT
 from openrfq.domain.strategies import option_strategy
-from openrfq.engine import Venue
+from openrfq.engine.reads import Reads
 
 _SZ_QUANTUM = Decimal("1e-8")
 
@@ -371,10 +371,10 @@ def published_until(now_ms: int, delay_ms: int) -> int:
     return now_ms - delay_ms
 
 
-def ticker(venue: Venue, inst: Instrument, now_ms: int, delay_ms: int) -> wire.BlockTicker[str, str]:
+def ticker(reads: Reads, inst: Instrument, now_ms: int, delay_ms: int) -> wire.BlockTicker[str, str]:
     """An instrument's block ticker: the rolling 24 h volume of the venue's published block trades in it."""
     until = published_until(now_ms, delay_ms)
-    vol, vol_ccy = venue.block_volumes(inst, until - DAY_MS, until)
+    vol, vol_ccy = reads.block_volumes(inst, until - DAY_MS, until)
     return block_ticker(inst, vol, EXACT.normalize(EXACT.quantize(vol_ccy, _VOL_QUANTUM)), now_ms)
 
 

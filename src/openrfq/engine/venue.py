@@ -30,16 +30,13 @@ from openrfq.domain.commands import (
     CreateQuote,
     CreateRfq,
     ExecuteQuote,
-    QuoteQuery,
-    RfqQuery,
     SettleFail,
-    TradeQuery,
 )
 from openrfq.domain.events import Event
 from openrfq.domain.ids import BlockTradeId, ClQuoteId, ClRfqId, QuoteId, RfqId
 from openrfq.domain.instrument import Instrument
 from openrfq.domain.makers import Maker, MmpConfig, ProductSetting
-from openrfq.domain.models import BlockTrade, Quote, Rfq, TradeLeg
+from openrfq.domain.models import BlockTrade, Quote, Rfq
 from openrfq.domain.prices import Prices, StaticIndex
 from openrfq.domain.states import (
     Trigger,
@@ -48,7 +45,6 @@ from openrfq.domain.states import (
     transition_quote,
     transition_rfq,
 )
-from openrfq.engine import queries
 from openrfq.engine.book import Book
 from openrfq.engine.journal import Changes, Journal
 from openrfq.engine.timers import TimerKind, Timers
@@ -99,12 +95,6 @@ class Venue:
 
     def take_events(self) -> list[Event]:
         return self.journal.take_events()
-
-    def active_rfq_count(self) -> int:
-        return self.book.live_rfq_count()
-
-    def active_quote_count(self) -> int:
-        return self.book.live_quote_count()
 
     def restore(
         self,
@@ -354,23 +344,11 @@ class Venue:
         makers.check_products(settings, self.catalogue)
         self._maker(code).products = settings
 
-    def products(self, code: str) -> tuple[ProductSetting, ...]:
-        maker = self.makers.get(code)
-        return maker.products if maker is not None else ()
-
     def set_mmp(self, code: str, config: MmpConfig) -> MmpConfig:
         self.advance()
         maker = self._maker(code)
         maker.mmp, maker.attempts = config, []
         return config
-
-    def mmp(self, code: str) -> Maker:
-        """The maker's MMP state as of now (a freeze that ran out has thawed)."""
-        now = self.advance()
-        maker = self.makers.get(code) or Maker(code)
-        if maker.frozen and not maker.is_frozen(now):
-            self.journal.maker(code)
-        return maker
 
     def reset_mmp(self, code: str) -> int:
         now = self.advance()
@@ -404,32 +382,6 @@ class Venue:
     def _mmp_cancel(self, code: str, now: int) -> None:
         for quote in self.book.live_quotes(code):
             self._end_quote(quote, Trigger.MMP, now, reason="mmp_canceled")
-
-    # --- queries (queries.py) --------------------------------------------------------------------------------------
-
-    def find_rfqs(self, q: RfqQuery) -> list[Rfq]:
-        self.advance()
-        return queries.find_rfqs(self.book, q)
-
-    def find_quotes(self, q: QuoteQuery) -> list[Quote]:
-        self.advance()
-        return queries.find_quotes(self.book, q)
-
-    def find_trades(self, q: TradeQuery) -> list[BlockTrade]:
-        self.advance()
-        return queries.find_trades(self.book, q)
-
-    def public_trades(self, until_ms: int, begin_id: int | None, end_id: int | None, limit: int) -> list[BlockTrade]:
-        self.advance()
-        return queries.public_trades(self.book, until_ms, begin_id, end_id, limit)
-
-    def public_legs(self, inst_id: str, since_ms: int, until_ms: int, limit: int) -> list[tuple[BlockTrade, TradeLeg]]:
-        self.advance()
-        return queries.public_legs(self.book, inst_id, since_ms, until_ms, limit)
-
-    def block_volumes(self, inst: Instrument, since_ms: int, until_ms: int) -> tuple[Decimal, Decimal]:
-        self.advance()
-        return queries.block_volumes(self.book, inst, since_ms, until_ms)
 
     # --- endings and what they cascade to --------------------------------------------------------------------------
 

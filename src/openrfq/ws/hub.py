@@ -319,7 +319,7 @@ class Hub:
             sessions = self._subscribed("block-tickers", inst_id)
             if sessions:
                 inst = self.svc.venue.catalogue[inst_id]
-                data = views.ticker(self.svc.venue, inst, self.svc.clock.now_ms(), self.svc.config.public_delay_ms)
+                data = views.ticker(self.svc.reads, inst, self.svc.clock.now_ms(), self.svc.config.public_delay_ms)
                 text = protocol.encode({"arg": {"channel": "block-tickers", "instId": inst_id}, "data": [data]})
                 for session in sessions:
                     self._deliver(session, text)

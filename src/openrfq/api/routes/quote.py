@@ -68,5 +68,5 @@ def quotes(svc: Services, caller: Caller, p: Params) -> bytes:
         limit=p.limit(),
     )
     venue = svc.venue
-    found = venue.find_quotes(query)
+    found = svc.reads.find_quotes(query)
     return codec.ok([views.quote(q, venue.rfqs[q.rfq_id], caller.trader_code) for q in found])

@@ -66,4 +66,4 @@ def rfqs(svc: Services, caller: Caller, p: Params) -> bytes:
         end_id=p.optional_integer("endId"),
         limit=p.limit(),
     )
-    return codec.ok([views.rfq(r, caller.trader_code) for r in svc.venue.find_rfqs(query)])
+    return codec.ok([views.rfq(r, caller.trader_code) for r in svc.reads.find_rfqs(query)])

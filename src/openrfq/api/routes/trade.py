@@ -40,7 +40,7 @@ def trades(svc: Services, caller: Caller, p: Params) -> bytes:
         limit=p.limit(),
         is_successful=p.flag("isSuccessful", default=True),
     )
-    return codec.ok([views.trade(t, caller.trader_code) for t in svc.venue.find_trades(query)])
+    return codec.ok([views.trade(t, caller.trader_code) for t in svc.reads.find_trades(query)])
 
 
 def _timestamp(p: Params, name: str) -> int | None:
