@@ -5,8 +5,8 @@ group-commit batch sizes and latency, WebSocket connections and queue depths, li
 
 The per-request and per-commit series are counted on the event loop in plain Python numbers (no lock, no label
 lookup: prometheus_client's own Counter and Histogram cost several times more per request; bench/README.md,
-"Figures behind the source's docstrings") and turned into metric families only when scraped, exactly as prometheus_client's
-Counter and Histogram would print them.
+"Figures behind the source's docstrings") and turned into metric families only when scraped, exactly as
+prometheus_client's Counter and Histogram would print them.
 """
 
 from __future__ import annotations
