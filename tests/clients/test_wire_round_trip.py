@@ -108,7 +108,7 @@ async def test_trades_and_public_data_round_trip_for_every_kind_of_leg(
     for leg in trade.legs:
         inst = engine.catalogue[leg.inst_id]
         _round_trip([views.public_leg(trade, leg, inst)], answers.PublicBlockTrade)
-        _round_trip([views.ticker(engine, inst, venue.clock.now_ms(), 0)], answers.BlockTicker)
+        _round_trip([views.ticker(venue.app.services.reads, inst, venue.clock.now_ms(), 0)], answers.BlockTicker)
 
 
 def test_every_instrument_and_counterparty_round_trips(venue: Venue) -> None:
