@@ -28,6 +28,7 @@ COMPILED = [
     "openrfq/domain/rules.py",
     "openrfq/domain/states.py",
     "openrfq/domain/execution.py",
+    "openrfq/domain/allocation.py",
     "openrfq/domain/clock.py",
     "openrfq/domain/ids.py",
     "openrfq/engine/book.py",

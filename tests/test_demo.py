@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 
 from openrfq import demo as demo_module
-from openrfq.client import ApiError, Leg, OpenRfqClient, Quote, QuoteLeg, Rfq, RfqLeg, Trade, TradeLeg
+from openrfq.client import ApiError, Execution, Leg, OpenRfqClient, Quote, QuoteLeg, Rfq, RfqLeg, Trade, TradeLeg
 from openrfq.demo import Board, Taker
 from test_cli import _read_until
 
@@ -88,20 +88,20 @@ def test_keep_leaves_the_venue_running_until_ctrl_c(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-TRADE = Trade(c_time=1, rfq_id="1", quote_id="5", block_td_id="1", m_trader_code="WAGMI", legs=[])
+TRADE = Execution(c_time=1, rfq_id="1", quote_id="5", block_td_id="1", m_trader_code="WAGMI", legs=[])
 
 
 class _Refusing(OpenRfqClient):
     """execute-quote answers: the quote was just replaced (70505), then the rate limit (50011), then a trade."""
 
     def __init__(self) -> None:  # no connection: execute_quote is all the taker calls here
-        self.answers: list[ApiError | Trade] = [
+        self.answers: list[ApiError | Execution] = [
             ApiError("70505", "quote not active", 200),
             ApiError("50011", "Too Many Requests", 429),
         ]
         self.calls = 0
 
-    async def execute_quote(self, rfq_id: str, quote_id: str, legs: Sequence[Leg] = ()) -> Trade:
+    async def execute_quote(self, rfq_id: str, quote_id: str, legs: Sequence[Leg] = ()) -> Execution:
         self.calls += 1
         answer = self.answers.pop(0) if self.answers else TRADE
         if isinstance(answer, ApiError):

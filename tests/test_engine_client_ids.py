@@ -73,7 +73,7 @@ def test_a_reused_cl_quote_id_always_finds_its_live_quote() -> None:
         own = venue.own_quote("M1", "", "same")
         assert own is not None and own.quote_id == max(ended)
     assert all(venue.quotes[q].state is not QuoteState.ACTIVE for q in ended)
-    assert venue.active_quote_count() == 0
+    assert venue.book.live_quote_count() == 0
 
 
 def test_a_reused_cl_rfq_id_always_finds_its_live_rfq() -> None:
@@ -93,4 +93,4 @@ def test_a_reused_cl_rfq_id_always_finds_its_live_rfq() -> None:
         assert venue.rfqs[live].state is not RfqState.ACTIVE
         with pytest.raises(errors.OkxError):  # the latest one is found, and it can no longer be canceled
             venue.cancel_rfq(CancelRfq("T", cl_rfq_id="same"))
-    assert venue.active_rfq_count() == 0
+    assert venue.book.live_rfq_count() == 0

@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from openrfq.bots.pricing import taker_cost
-from openrfq.client import ApiError, Item, Leg, OpenRfqClient, Quote, Rfq, Trade, WsClient, wire
+from openrfq.client import ApiError, Execution, Item, Leg, OpenRfqClient, Quote, Rfq, Trade, WsClient, wire
 from openrfq.config import DEMO_CONFIG_TOML, Config, parse_config
 from openrfq.runtime import build_app
 from openrfq.serving import Running, running
@@ -245,7 +245,7 @@ class Taker:
         low, high = strikes[max(first_above, 1) - 1], strikes[max(first_above, 1)]
         return [Leg(low.inst_id, "1", "buy"), Leg(high.inst_id, "1", "sell")]
 
-    async def _execute_best(self, rfq_id: str) -> Trade:
+    async def _execute_best(self, rfq_id: str) -> Execution:
         # A bot may replace the best quote just as we execute it (70505 quote not active): take the new best.
         # Such a retry counts against execute-quote's limit of 2 per 3 s, so the next execute may be told 50011:
         # wait as a client of OKX must, then try again.

@@ -23,6 +23,7 @@ WS = "ws"
 # scope["extensions"][DROP_EXTENSION]["abort"]() closes the request's connection unanswered (openrfq.edge sets it).
 DROP_EXTENSION = "openrfq.drop"
 REST_ACTIONS = frozenset({"error", "delay", "drop", "skew", "settle_fail"})
+SETTLE_FAIL = frozenset({"settle_fail"})  # an execution fails at settlement (api/app.py asks, the venue applies)
 WS_ACTIONS = frozenset({"close", "delay", "skew"})
 
 
@@ -33,7 +34,7 @@ class Rule(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     count: int | None = None  # requests it hits before it goes; None: until removed
     probability: float = 1.0
     seed: int = 0
-    code: str = ""  # error: the OKX code answered; close: the WebSocket close code
+    code: str = ""  # error: the OKX code answered; settle_fail: the trade's errorCode; close: the WebSocket close code
     ms: int = 0  # delay: how much later; skew: how far off the account's clock is judged
 
 

@@ -4,8 +4,9 @@ Exposed at ``GET /metrics`` in Prometheus' text format: requests and latency per
 group-commit batch sizes and latency, WebSocket connections and queue depths, live RFQs and quotes.
 
 The per-request and per-commit series are counted on the event loop in plain Python numbers (no lock, no label
-lookup: a counter and a histogram of prometheus_client cost about 2 µs per request) and turned into metric
-families only when scraped, exactly as prometheus_client's own Counter and Histogram would print them.
+lookup: prometheus_client's own Counter and Histogram cost several times more per request; bench/README.md,
+"Figures behind the source's docstrings") and turned into metric families only when scraped, exactly as
+prometheus_client's Counter and Histogram would print them.
 """
 
 from __future__ import annotations
@@ -100,9 +101,9 @@ class Metrics:
             "openrfq_ws_queue_depth_max", "Deepest WebSocket send queue right now.", registry=registry
         )
         active_rfqs = Gauge("openrfq_active_rfqs", "RFQs in state active.", registry=registry)
-        active_rfqs.set_function(venue.active_rfq_count)
+        active_rfqs.set_function(lambda: venue.book.live_rfq_count())  # the book of now: a reset replaces it
         active_quotes = Gauge("openrfq_active_quotes", "Quotes in state active.", registry=registry)
-        active_quotes.set_function(venue.active_quote_count)
+        active_quotes.set_function(lambda: venue.book.live_quote_count())
 
     def add_endpoints(self, endpoints: Iterable[str]) -> None:
         """Latency series shown from the start (at zero), one per endpoint."""

@@ -12,6 +12,7 @@ from openrfq.asgi import VenueApp
 from openrfq.bots.accounts import with_bot_accounts
 from openrfq.config import Config, PriceSettings
 from openrfq.control.api import ControlApi
+from openrfq.control.feed import Feed
 from openrfq.control.state import CLOCK_KEY
 from openrfq.domain.clock import Clock, ManualClock, SystemClock
 from openrfq.domain.prices import (
@@ -24,6 +25,7 @@ from openrfq.domain.prices import (
     underlying,
 )
 from openrfq.engine import Venue
+from openrfq.engine.reads import Reads
 from openrfq.faults import Faults
 from openrfq.gcpolicy import loading
 from openrfq.logs import log_state_changes
@@ -60,6 +62,8 @@ def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
         taker_fee_rate=config.taker_fee_rate,
         maker_fee_rate=config.maker_fee_rate,
         prices=prices,
+        settlement_ms=config.settlement_ms,
+        sub_accounts={a.trader_code: a.sub_accounts for a in config.accounts},
     )
     with loading() as load:  # the GC policy for a history that lives as long as the venue (gcpolicy)
         snapshot = store.load()
@@ -101,7 +105,6 @@ def build_app(
         store.close()  # a venue that did not start leaves its directory free
         raise
     committer = Committer(venue, store)
-    faults.on_change = committer.set_fault
     metrics = Metrics(venue)
     committer.on_commit = metrics.observe_commit
     committer.listeners.append(log_state_changes)
@@ -111,6 +114,7 @@ def build_app(
         auth_clock=auth_clock or clock,
         time=VenueTime(clock),
         venue=venue,
+        reads=Reads(venue),
         committer=committer,
         limiter=RateLimiter(clock, enabled=config.rate_limits_enabled),
         auth=Authenticator(config.accounts, clock),
@@ -123,7 +127,17 @@ def build_app(
     committer.listeners.append(hub.on_events)
     faults.on_added.append(hub.on_fault)
     services.on_reset.append(hub.reset)
-    return VenueApp(services, OkxApi(services), hub, ControlApi(services, admin_token))
+    control = ControlApi(services, admin_token)
+    feed = Feed(services, admin_token, keepalive=hub.keepalive)  # the web blotter's admin view, live
+    committer.listeners.append(feed.on_events)
+    control.listeners.append(feed.on_control)
+
+    def fault_changed(fault_id: int, body: bytes | None) -> None:  # written with the next commit; shown once it is
+        committer.set_fault(fault_id, body)
+        feed.on_faults()
+
+    faults.on_change = fault_changed
+    return VenueApp(services, OkxApi(services), hub, control, feed)
 
 
 def _warn_unpriced(config: Config, prices: Prices, now_ms: int) -> None:

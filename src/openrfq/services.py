@@ -14,6 +14,7 @@ from openrfq.access.ratelimit import RateLimiter
 from openrfq.config import Config
 from openrfq.domain.clock import Clock
 from openrfq.engine import Venue
+from openrfq.engine.reads import Reads
 from openrfq.faults import Faults
 from openrfq.metrics import Metrics
 from openrfq.store.committer import Committer
@@ -27,6 +28,7 @@ class Services:
     auth_clock: Clock  # what OK-ACCESS-TIMESTAMP and WebSocket login timestamps are checked against
     time: VenueTime
     venue: Venue
+    reads: Reads  # the read side (engine/reads.py)
     committer: Committer
     limiter: RateLimiter
     auth: Authenticator

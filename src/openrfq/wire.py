@@ -27,6 +27,7 @@ from msgspec import UNSET, UnsetType
 
 Num = TypeVar("Num")
 Int = TypeVar("Int")
+Alloc = TypeVar("Alloc")  # a trade's acctAlloc item: ExecutionAlloc (execute-quote) or TradeAlloc (Get trades)
 
 
 class Wire(msgspec.Struct, rename="camel", gc=False):
@@ -51,6 +52,25 @@ class RfqLeg(Wire, Generic[Num], kw_only=True):
     trade_quote_ccy: str = ""
 
 
+class AllocLeg(Wire, Generic[Num], kw_only=True):
+    """One leg of an account's allocation of a group RFQ."""
+
+    inst_id: str
+    sz: Num
+    td_mode: str = ""
+    ccy: str = ""
+    pos_side: str = ""
+
+
+class RfqAlloc(Wire, Generic[Num], kw_only=True):
+    """One account's allocation of a group RFQ, shown to its taker; create-rfq's answer adds sCode and sMsg."""
+
+    acct: str
+    s_code: str | UnsetType = UNSET
+    s_msg: str | UnsetType = UNSET
+    legs: list[AllocLeg[Num]]
+
+
 class Rfq(Wire, Generic[Num, Int], kw_only=True):
     c_time: Int
     u_time: Int
@@ -64,7 +84,7 @@ class Rfq(Wire, Generic[Num, Int], kw_only=True):
     rfq_id: str
     legs: list[RfqLeg[Num]]
     group_id: str = ""
-    acct_alloc: list[Any] = []
+    acct_alloc: list[RfqAlloc[Num]] = []
     flow_type: str | UnsetType = UNSET  # Get rfqs and the rfqs channel; not the create-rfq answer
 
 
@@ -108,8 +128,44 @@ class TradeLeg(Wire, Generic[Num], kw_only=True):
     trade_quote_ccy: str | UnsetType = UNSET  # Get trades and the channel; not the execute-quote answer
 
 
-class Trade(Wire, Generic[Num, Int], kw_only=True):
-    """A block trade as its taker or its maker sees it."""
+class ExecutionAllocLeg(Wire, Generic[Num], kw_only=True):
+    inst_id: str
+    sz: Num
+    fee: Num
+    fee_ccy: str = ""
+    trade_id: str
+
+
+class ExecutionAlloc(Wire, Generic[Num], kw_only=True):
+    """One allocated account's execution of a group RFQ, as execute-quote answers it."""
+
+    acct: str
+    block_td_id: str
+    s_code: str
+    s_msg: str = ""
+    legs: list[ExecutionAllocLeg[Num]]
+
+
+class TradeAllocLeg(Wire, Generic[Num], kw_only=True):
+    inst_id: str
+    sz: Num  # filled size
+    trade_id: str
+    fee: Num
+    fee_ccy: str = ""
+
+
+class TradeAlloc(Wire, Generic[Num], kw_only=True):
+    """One allocated account's execution of a group RFQ, as Get trades and struc-block-trades show it."""
+
+    block_td_id: str
+    error_code: str  # "0" filled
+    acct: str = ""  # "" to the maker
+    legs: list[TradeAllocLeg[Num]]
+
+
+class Trade(Wire, Generic[Num, Int, Alloc], kw_only=True):
+    """A block trade as its taker or its maker sees it: ``Trade[.., .., ExecutionAlloc]`` as execute-quote answers
+    it, ``Trade[.., .., TradeAlloc]`` as Get trades and the struc-block-trades channel show it."""
 
     c_time: Int
     rfq_id: str
@@ -123,7 +179,7 @@ class Trade(Wire, Generic[Num, Int], kw_only=True):
     is_successful: bool | UnsetType = UNSET  # Get trades and the channel; not the execute-quote answer
     error_code: str | UnsetType = UNSET  # likewise
     legs: list[TradeLeg[Num]]
-    acct_alloc: list[Any] = []
+    acct_alloc: list[Alloc] = []
 
 
 class PublicTradeLeg(Wire, Generic[Num], kw_only=True):

@@ -173,10 +173,14 @@ async def test_create_rfq_same_cl_rfq_id_for_two_takers_is_fine(venue: InProcess
     assert answer["code"] == "0"
 
 
-async def test_create_rfq_group_allocation_is_not_supported(taker: Party) -> None:
+async def test_create_rfq_group_allocation_to_an_account_not_yours_is_70517(taker: Party) -> None:
     answer = await taker.post(CREATE, rfq_body(acctAlloc=[{"acct": "sub1", "legs": [SPOT_LEG]}]))
 
-    assert answer == {"code": "50062", "msg": "This feature is currently unavailable.", "data": []}
+    assert answer == {
+        "code": "70517",
+        "msg": "sub1 doesn't exist or you don\u2019t have permission to create group RFQ for it.",
+        "data": [],
+    }
 
 
 async def test_cancel_rfq_by_cl_rfq_id_cancels_its_quotes(taker: Party, maker1: Party, maker2: Party) -> None:

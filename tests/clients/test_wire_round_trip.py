@@ -8,6 +8,7 @@ The client reads numbers as Decimal and times as int; re-encoding writes them ba
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -16,13 +17,17 @@ import msgspec.inspect as mi
 from openrfq import wire
 from openrfq.api import codec, views
 from openrfq.client import answers
+from openrfq.domain.clock import ManualClock
 from openrfq.domain.ids import BlockTradeId, RfqId
 from openrfq.testing import InProcessVenue, Party
 from samples import SPOT_LEG, SWAP_LEG, create_quote, create_rfq
+from settling import SETTLE_FAIL, SETTLEMENT_MS, advance, control, settling_config, settling_venue
 
 T = TypeVar("T")
 OPTION = "BTC-USD-251114-100000-C"
 EXECUTE = "/api/v5/rfq/execute-quote"
+TRADE = wire.Trade[str, str, wire.TradeAlloc[str]]
+EXECUTION = wire.Trade[str, str, wire.ExecutionAlloc[str]]
 
 
 class _Envelope(msgspec.Struct, Generic[T]):
@@ -47,12 +52,13 @@ def _as_written(value: Any, kind: mi.Type) -> Any:
     return value
 
 
-def _round_trip(views_: list[Any], client_type: Any) -> None:
+def _round_trip(views_: list[Any], client_type: Any, written_type: Any = None) -> None:
+    """``written_type``: the venue's Struct as views render it, when not ``cls[str, ...]`` (a trade's acctAlloc)."""
     sent = codec.ok(views_)
     read = msgspec.json.decode(sent, type=_Envelope[client_type], strict=False)
     cls = type(views_[0])
     params = getattr(cls, "__parameters__", ())
-    written = mi.type_info(cls[(str,) * len(params)] if params else cls)
+    written = mi.type_info(written_type or (cls[(str,) * len(params)] if params else cls))
 
     assert codec.ok([_as_written(item, written) for item in read.data]) == sent
     assert len(read.data) == len(views_) and all(isinstance(item, cls) for item in read.data)
@@ -97,13 +103,13 @@ async def test_trades_and_public_data_round_trip_for_every_kind_of_leg(
     trade = engine.trades[block_td_id]
 
     for viewer in ("TAKER1", "MAKER1"):
-        rendered = [views.trade(trade, viewer), views.trade(trade, viewer, history=False)]
-        _round_trip([*rendered, views.struc_block_trade(trade, viewer)], answers.Trade)
+        _round_trip([views.trade(trade, viewer), views.struc_block_trade(trade, viewer)], answers.Trade, TRADE)
+        _round_trip([views.execution(trade, viewer)], answers.Execution, EXECUTION)
     _round_trip([views.public_trade(trade, engine.catalogue), views.public_trade_push(trade)], answers.PublicTrade)
     for leg in trade.legs:
         inst = engine.catalogue[leg.inst_id]
         _round_trip([views.public_leg(trade, leg, inst)], answers.PublicBlockTrade)
-        _round_trip([views.ticker(engine, inst, venue.clock.now_ms(), 0)], answers.BlockTicker)
+        _round_trip([views.ticker(venue.app.services.reads, inst, venue.clock.now_ms(), 0)], answers.BlockTicker)
 
 
 def test_every_instrument_and_counterparty_round_trips(venue: InProcessVenue) -> None:
@@ -146,3 +152,36 @@ async def test_answers_the_routes_render_round_trip_too(venue: InProcessVenue, m
 
         again = codec.ok([_as_written(item, mi.type_info(written)) for item in read.data])
         assert again == response.content, path
+
+
+async def test_group_rfqs_and_their_trades_round_trip_a_failed_account_too(tmp_path: Path, clock: ManualClock) -> None:
+    """acctAlloc in every shape: an RFQ's (create-rfq's with sCode/sMsg, Get rfqs' without), execute-quote's, Get
+    trades' and the channel's (one account filled, one failed), and a group's public data."""
+    async for venue in settling_venue(tmp_path, clock, settling_config()):
+        taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
+        await control(venue, "POST", "/faults", {**SETTLE_FAIL, "count": 1})
+        alloc = [
+            {"acct": "0", "legs": [{"instId": "BTC-USDT", "sz": "0.3"}, {"instId": "BTC-USDT-SWAP", "sz": "2"}]},
+            {"acct": "alpha-2", "legs": [{"instId": "BTC-USDT", "sz": "1.2"}, {"instId": "BTC-USDT-SWAP", "sz": "8"}]},
+        ]
+        created = await create_rfq(taker, legs=[SPOT_LEG, SWAP_LEG], acctAlloc=alloc)
+        legs = [{**SPOT_LEG, "px": "50000.1"}, {**SWAP_LEG, "px": "50010"}]
+        quote = await create_quote(maker, created["rfqId"], legs=legs)
+        await taker.post(EXECUTE, {"rfqId": created["rfqId"], "quoteId": quote["quoteId"]})
+        engine = venue.app.services.venue
+        rfq = engine.rfqs[RfqId(int(created["rfqId"]))]
+        block_td_id = engine.book.trade_of_rfq[rfq.rfq_id]
+        trade = engine.trades[block_td_id]
+        pending = [views.execution(trade, viewer) for viewer in ("TAKER1", "MAKER1")]
+        await advance(venue, SETTLEMENT_MS)
+        trade = engine.trades[block_td_id]
+
+        for viewer in ("TAKER1", "MAKER1"):
+            _round_trip([views.rfq(rfq, viewer), views.rfq(rfq, viewer, flow_type=False)], answers.Rfq)
+            _round_trip([views.trade(trade, viewer), views.struc_block_trade(trade, viewer)], answers.Trade, TRADE)
+        _round_trip(pending, answers.Execution, EXECUTION)
+        _round_trip([views.public_trade(trade, engine.catalogue), views.public_trade_push(trade)], answers.PublicTrade)
+        for leg in trade.traded_legs():
+            _round_trip([views.public_leg(trade, leg, engine.catalogue[leg.inst_id])], answers.PublicBlockTrade)
+        assert [a.error_code for a in trade.allocs] == ["70509", ""]
+        assert views.rfq(rfq, "TAKER1").acct_alloc and views.trade(trade, "MAKER1").acct_alloc

@@ -138,7 +138,7 @@ def test_add_trade_indexes_both_parties_the_rfq_and_its_legs() -> None:
 
     assert book.trades_of == {"T": [1], "M1": [1]}
     assert book.trade_of_rfq == {1: 1}
-    assert book.legs_of == {"BTC-USDT": [(1, 0)]}
+    assert book.legs_of == {"BTC-USDT": [(1, -1, 0)]}  # (blockTdId, no child, leg index)
     assert (book.next_trade_id, book.next_leg_trade_id) == (2, 8)
 
 

@@ -14,6 +14,7 @@ from openrfq.domain.commands import CreateQuote, CreateRfq, LegRequest, QuoteQue
 from openrfq.domain.enums import QuoteState, RfqState, Side
 from openrfq.domain.ids import QuoteId
 from openrfq.engine import Venue, queries
+from openrfq.engine.reads import Reads
 from openrfq.instruments.catalogue import default_instruments
 from samples import START_MS, TODAY
 
@@ -78,7 +79,7 @@ def _venue_with_quotes(count: int) -> tuple[Venue, list[QuoteId]]:
 def test_find_quotes_pages_newest_first_from_end_id() -> None:
     venue, ids = _venue_with_quotes(6)
 
-    page = venue.find_quotes(QuoteQuery("M1", end_id=ids[4], limit=2))
+    page = Reads(venue).find_quotes(QuoteQuery("M1", end_id=ids[4], limit=2))
 
     assert [q.quote_id for q in page] == [ids[3], ids[2]]
 
@@ -86,17 +87,17 @@ def test_find_quotes_pages_newest_first_from_end_id() -> None:
 def test_find_quotes_with_a_state_filter_skips_newer_quotes_in_other_states() -> None:
     venue, ids = _venue_with_quotes(3)  # each replaced the one before: canceled, canceled, active
 
-    page = venue.find_quotes(QuoteQuery("M1", state="canceled", limit=1))
+    page = Reads(venue).find_quotes(QuoteQuery("M1", state="canceled", limit=1))
 
     assert [q.quote_id for q in page] == [ids[1]]
-    assert [q.state for q in venue.find_quotes(QuoteQuery("M1", state="active"))] == [QuoteState.ACTIVE]
+    assert [q.state for q in Reads(venue).find_quotes(QuoteQuery("M1", state="active"))] == [QuoteState.ACTIVE]
 
 
 def test_find_quotes_is_the_same_for_the_rfqs_taker_and_nothing_for_others() -> None:
     venue, ids = _venue_with_quotes(2)
 
-    for_taker = venue.find_quotes(QuoteQuery("T"))
-    for_other = venue.find_quotes(QuoteQuery("M2"))
+    for_taker = Reads(venue).find_quotes(QuoteQuery("T"))
+    for_other = Reads(venue).find_quotes(QuoteQuery("M2"))
 
     assert [q.quote_id for q in for_taker] == ids[::-1]
     assert for_other == []
@@ -105,5 +106,5 @@ def test_find_quotes_is_the_same_for_the_rfqs_taker_and_nothing_for_others() -> 
 def test_find_rfqs_by_an_id_that_is_not_a_venue_id_is_empty() -> None:
     venue, _ = _venue_with_quotes(1)
 
-    assert venue.find_rfqs(RfqQuery("T", rfq_id="01")) == []
-    assert [r.rfq_id for r in venue.find_rfqs(RfqQuery("T", rfq_id="1"))] == [1]
+    assert Reads(venue).find_rfqs(RfqQuery("T", rfq_id="01")) == []
+    assert [r.rfq_id for r in Reads(venue).find_rfqs(RfqQuery("T", rfq_id="1"))] == [1]

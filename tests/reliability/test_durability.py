@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,9 @@ async def test_kill_9_under_mixed_load_loses_nothing_acknowledged_and_half_appli
     with make_server(tmp_path) as server:
         load = _Load(server, trial)
         load.start()
+        deadline = time.monotonic() + 20  # a loaded machine may take a while for the first acknowledgements
+        while not (load.rfqs and load.quotes) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
         # Wall time on purpose: the load runs against a real process for a while before the kill lands.
         await asyncio.sleep(random.Random(trial).uniform(0.2, 0.8))
         server.kill9()

@@ -24,8 +24,9 @@ from openrfq.api.endpoint import Endpoint, Private, Public
 from openrfq.api.params import Params
 from openrfq.api.routes import ROUTES
 from openrfq.domain import errors
+from openrfq.domain.commands import SettleFail
 from openrfq.domain.enums import InstType
-from openrfq.faults import DROP_EXTENSION, error_for
+from openrfq.faults import DROP_EXTENSION, SETTLE_FAIL, error_for
 from openrfq.metrics import CONTENT_TYPE
 from openrfq.services import Services
 
@@ -69,6 +70,8 @@ class OkxApi:
                     delay_ms = self.fault(endpoint, caller.trader_code)
                 self.limit_caller(endpoint, caller, headers)
                 params = parse(endpoint, scope, headers, raw)
+                if endpoint.settles and svc.faults.active and svc.venue.settlement_ms:
+                    params.settle_fail = self.settle_fault(endpoint, caller.trader_code)
                 try:
                     status, body = 200, endpoint.handler(svc, caller, params)
                 finally:  # whatever the command did (a refusal after firing due timers too) is durable first
@@ -128,6 +131,18 @@ class OkxApi:
         if rule.action == "drop":
             raise Dropped()
         return rule.ms
+
+    def settle_fault(self, endpoint: Private, account: str) -> SettleFail:
+        """An execution's settle_fail faults (asynchronous settlement): the venue asks once it has accepted the
+        execution, once per allocated account of a group RFQ; each ask is one match of the rules (a rule with
+        ``count`` 1 fails one account's execution)."""
+        faults, path = self.services.faults, endpoint.path
+
+        def decide() -> str:
+            rule = faults.match(path, account, SETTLE_FAIL)
+            return "" if rule is None else rule.code
+
+        return decide
 
     def limit_caller(self, endpoint: Private, caller: Caller, headers: Headers) -> None:
         """The User ID's rate limit; then a Trade request's ``expTime`` (one past it is not applied)."""

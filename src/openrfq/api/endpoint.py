@@ -29,6 +29,7 @@ class Private:
     limits: tuple[Limit, ...]
     needs_body: bool = False  # POSTs with parameters: an empty body is 50000
     array_body: bool = False  # the body may also be a JSON array of objects (read as parameter "items")
+    settles: bool = False  # executes a quote: with asynchronous settlement, settle_fail faults apply (app.py)
 
     # Properties, not ClassVars: compiled by mypyc, a dataclass takes a ClassVar for a field it cannot set.
     @property

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from openrfq.domain import errors
-from openrfq.domain.commands import LegRequest
+from openrfq.domain.commands import AllocLegRequest, AllocRequest, LegRequest, SettleFail
 from openrfq.domain.enums import Side
 from openrfq.domain.rules import side_of
 
@@ -35,10 +35,12 @@ class Params:
     """One request's parameters: JSON body or query string. Each reader refuses what OKX would (51000 naming
     the parameter) before converting anything, so no value a client sends can cost more than its own size."""
 
-    __slots__ = ("_raw",)
+    __slots__ = ("_raw", "settle_fail")
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self._raw = raw
+        # Not a parameter: the settle_fail fault the request path matched for an execution (api/app.py), if any.
+        self.settle_fail: SettleFail | None = None
 
     def _present(self, name: str) -> Any:
         value = self._raw.get(name)
@@ -158,6 +160,26 @@ def legs(p: Params, priced: bool) -> tuple[LegRequest, ...]:
             )
         )
     return tuple(result)
+
+
+def allocations(p: Params) -> tuple[AllocRequest, ...]:
+    """create-rfq's ``acctAlloc``: each account's name and legs (``instId`` and ``sz`` required)."""
+    return tuple(
+        AllocRequest(
+            acct=alloc.text("acct", required=True),
+            legs=tuple(
+                AllocLegRequest(
+                    inst_id=leg.text("instId", required=True),
+                    sz=leg.required_decimal("sz"),
+                    td_mode=leg.text("tdMode"),
+                    ccy=leg.text("ccy"),
+                    pos_side=leg.text("posSide"),
+                )
+                for leg in alloc.objects("legs", required=True)
+            ),
+        )
+        for alloc in p.objects("acctAlloc")
+    )
 
 
 def _side(value: str) -> Side:

@@ -16,11 +16,12 @@ from msgspec import UNSET, UnsetType
 from openrfq import wire
 from openrfq.api.codec import num
 from openrfq.config import Account
+from openrfq.domain.execution import group_legs
 from openrfq.domain.instrument import Instrument
-from openrfq.domain.models import BlockTrade, Quote, QuoteLeg, Rfq, RfqLeg, TradeLeg
+from openrfq.domain.models import Allocation, BlockTrade, ChildTrade, Quote, QuoteLeg, Rfq, RfqLeg, TradeLeg
 from openrfq.domain.rules import EXACT
 from openrfq.domain.strategies import option_strategy
-from openrfq.engine import Venue
+from openrfq.engine.reads import Reads
 
 _SZ_QUANTUM = Decimal("1e-8")
 
@@ -38,8 +39,23 @@ def rfq_leg(leg: RfqLeg) -> wire.RfqLeg[str]:
     )
 
 
+def allocation(a: Allocation, created: bool) -> wire.RfqAlloc[str]:
+    """One account's share of a group RFQ, as its taker sent it; the create-rfq answer adds its sCode/sMsg (each
+    accepted: a group RFQ is created whole or not at all)."""
+    return wire.RfqAlloc(
+        acct=a.acct,
+        s_code="0" if created else UNSET,
+        s_msg="" if created else UNSET,
+        legs=[
+            wire.AllocLeg(inst_id=leg.inst_id, sz=num(leg.sz), td_mode=leg.td_mode, ccy=leg.ccy, pos_side=leg.pos_side)
+            for leg in a.legs
+        ],
+    )
+
+
 def rfq(r: Rfq, viewer: str, flow_type: bool = True) -> wire.Rfq[str, str]:
-    """create-rfq answers without ``flowType``; Get rfqs and the rfqs channel include it."""
+    """create-rfq answers without ``flowType``; Get rfqs and the rfqs channel include it. A group RFQ's
+    ``groupId`` is everyone's, its ``acctAlloc`` the taker's alone."""
     is_taker = viewer == r.taker
     return wire.Rfq(
         c_time=str(r.c_time),
@@ -53,8 +69,8 @@ def rfq(r: Rfq, viewer: str, flow_type: bool = True) -> wire.Rfq[str, str]:
         trader_code=r.taker if is_taker or not r.anonymous else "",
         rfq_id=str(r.rfq_id),
         legs=[rfq_leg(leg) for leg in r.legs],
-        group_id="",
-        acct_alloc=[],
+        group_id=_group_id(r.group_id),
+        acct_alloc=[allocation(a, created=not flow_type) for a in r.acct_alloc] if is_taker else [],
         flow_type="" if flow_type else UNSET,
     )
 
@@ -153,35 +169,44 @@ def _inst_id_code(inst_id: str) -> int:
     return value
 
 
-def trade(t: BlockTrade, viewer: str, history: bool = True) -> wire.Trade[str, str]:
-    """A block trade as its taker or maker sees it: own fees, own client id, own tag; sides are the taker's.
-
-    ``history``: Get trades adds isSuccessful/errorCode and the legs' tradeQuoteCcy; the execute-quote answer
-    carries none of them.
-    """
-    return _trade(t, viewer, history, push=False)
+TradeView = wire.Trade[str, str, wire.TradeAlloc[str]]
+ExecutionView = wire.Trade[str, str, wire.ExecutionAlloc[str]]
 
 
-def struc_block_trade(t: BlockTrade, viewer: str) -> wire.Trade[str, str]:
-    """A block trade as the struc-block-trades channel pushes it: Get trades' fields, but legs with tgtCcy and
-    without tradeQuoteCcy (block-trading.md, "Structure block trades channel")."""
-    return _trade(t, viewer, history=True, push=True)
+def _group_id(group_id: int) -> str:
+    return str(group_id) if group_id else ""
 
 
-def _trade(t: BlockTrade, viewer: str, history: bool, push: bool) -> wire.Trade[str, str]:
+def trade(t: BlockTrade, viewer: str) -> TradeView:
+    """A settled block trade as Get trades shows its taker or maker: own fees, own client id, own tag, the taker's
+    sides; whether it filled (``isSuccessful``, ``errorCode``) and the legs' tradeQuoteCcy. Nothing was charged
+    for a failed execution (fee 0). A group RFQ's: at the parent's level (no blockTdId, no tradeIds, the sizes
+    and fees of the accounts' executions that filled) with each account's execution in ``acctAlloc``."""
+    return _trade(t, viewer, push=False)
+
+
+def struc_block_trade(t: BlockTrade, viewer: str) -> TradeView:
+    """A settled block trade as the struc-block-trades channel pushes it: Get trades' fields, but legs with tgtCcy
+    and without tradeQuoteCcy (block-trading.md, "Structure block trades channel")."""
+    return _trade(t, viewer, push=True)
+
+
+def _trade(t: BlockTrade, viewer: str, push: bool) -> TradeView:
     is_taker = viewer == t.taker
+    legs = group_legs(t.allocs, filled_only=True) if t.allocs else t.legs
+    charged = not t.error_code or bool(t.allocs)  # a group's legs sum only what filled
     return wire.Trade(
         c_time=str(t.c_time),
         rfq_id=str(t.rfq_id),
         cl_rfq_id=t.cl_rfq_id if is_taker else "",
         quote_id=str(t.quote_id),
         cl_quote_id=t.cl_quote_id if viewer == t.maker else "",
-        block_td_id=str(t.block_td_id),
+        block_td_id="" if t.allocs else str(t.block_td_id),
         tag=t.taker_tag if is_taker else t.maker_tag,
         t_trader_code=t.taker if is_taker or not t.taker_anonymous else "",
         m_trader_code=t.maker if viewer == t.maker or not t.maker_anonymous else "",
-        is_successful=True if history else UNSET,
-        error_code="" if history else UNSET,
+        is_successful=t.is_successful,
+        error_code=t.error_code,
         legs=[
             wire.TradeLeg(
                 inst_id=leg.inst_id,
@@ -189,21 +214,96 @@ def _trade(t: BlockTrade, viewer: str, history: bool, push: bool) -> wire.Trade[
                 sz=num(leg.sz),
                 side=leg.side.value,
                 tgt_ccy=leg.tgt_ccy if push else UNSET,
-                fee=num(leg.taker_fee if is_taker else leg.maker_fee),
+                fee=num(_fee(leg, is_taker)) if charged else "0",
                 fee_ccy=leg.taker_fee_ccy if is_taker else leg.maker_fee_ccy,
+                trade_id="" if t.allocs else str(leg.trade_id),
+                trade_quote_ccy=UNSET if push else leg.trade_quote_ccy,
+            )
+            for leg in legs
+        ],
+        acct_alloc=[_trade_alloc(child, is_taker) for child in t.allocs],
+    )
+
+
+def _trade_alloc(child: ChildTrade, is_taker: bool) -> wire.TradeAlloc[str]:
+    """One account's execution in Get trades: errorCode "0" when it filled; a failed one filled nothing (sz and
+    fee 0); the account is named to the taker only."""
+    filled = not child.error_code
+    return wire.TradeAlloc(
+        block_td_id=str(child.block_td_id),
+        error_code=child.error_code or "0",
+        acct=child.acct if is_taker else "",
+        legs=[
+            wire.TradeAllocLeg(
+                inst_id=leg.inst_id,
+                sz=num(leg.sz) if filled else "0",
                 trade_id=str(leg.trade_id),
-                trade_quote_ccy=leg.trade_quote_ccy if history and not push else UNSET,
+                fee=num(_fee(leg, is_taker)) if filled else "0",
+                fee_ccy=leg.taker_fee_ccy if is_taker else leg.maker_fee_ccy,
+            )
+            for leg in child.legs
+        ],
+    )
+
+
+def execution(t: BlockTrade, viewer: str) -> ExecutionView:
+    """The execute-quote answer: the trade as executed, settled or not (a pending one settles later), without
+    Get trades' isSuccessful/errorCode and tradeQuoteCcy. A group RFQ's: the parent (no blockTdId, no tradeIds,
+    the sums) and each account's execution as accepted (sCode 0)."""
+    is_taker = viewer == t.taker
+    return wire.Trade(
+        c_time=str(t.c_time),
+        rfq_id=str(t.rfq_id),
+        cl_rfq_id=t.cl_rfq_id if is_taker else "",
+        quote_id=str(t.quote_id),
+        cl_quote_id=t.cl_quote_id if viewer == t.maker else "",
+        block_td_id="" if t.allocs else str(t.block_td_id),
+        tag=t.taker_tag if is_taker else t.maker_tag,
+        t_trader_code=t.taker if is_taker or not t.taker_anonymous else "",
+        m_trader_code=t.maker if viewer == t.maker or not t.maker_anonymous else "",
+        legs=[
+            wire.TradeLeg(
+                inst_id=leg.inst_id,
+                px=num(leg.px),
+                sz=num(leg.sz),
+                side=leg.side.value,
+                fee=num(_fee(leg, is_taker)),
+                fee_ccy=leg.taker_fee_ccy if is_taker else leg.maker_fee_ccy,
+                trade_id="" if t.allocs else str(leg.trade_id),
             )
             for leg in t.legs
         ],
-        acct_alloc=[],
+        acct_alloc=[
+            wire.ExecutionAlloc(
+                acct=child.acct,
+                block_td_id=str(child.block_td_id),
+                s_code="0",
+                s_msg="",
+                legs=[
+                    wire.ExecutionAllocLeg(
+                        inst_id=leg.inst_id,
+                        sz=num(leg.sz),
+                        fee=num(_fee(leg, is_taker)),
+                        fee_ccy=leg.taker_fee_ccy if is_taker else leg.maker_fee_ccy,
+                        trade_id=str(leg.trade_id),
+                    )
+                    for leg in child.legs
+                ],
+            )
+            for child in t.allocs
+        ],
     )
+
+
+def _fee(leg: TradeLeg, is_taker: bool) -> Decimal:
+    return leg.taker_fee if is_taker else leg.maker_fee
 
 
 def public_trade(t: BlockTrade, catalogue: Mapping[str, Instrument]) -> wire.PublicTrade[str, str]:
     """A multi-leg block trade for everyone (public-trades): no counterparties, no fees, sides from the taker's
-    view, and the option strategy its legs form."""
-    legs = [(catalogue.get(leg.inst_id), leg) for leg in t.legs]
+    view, and the option strategy its legs form. A group RFQ's at the parent's level: its groupId, no blockTdId,
+    no tradeIds, the sizes of the accounts' executions that filled."""
+    legs = [(catalogue.get(leg.inst_id), leg) for leg in _public_legs(t)]
     named = [(inst, leg.side, leg.sz) for inst, leg in legs if inst is not None]
     return _public_trade(t, option_strategy(named) if len(named) == len(legs) else "")
 
@@ -213,27 +313,31 @@ def public_trade_push(t: BlockTrade) -> wire.PublicTrade[str, str]:
     return _public_trade(t, UNSET)
 
 
+def _public_legs(t: BlockTrade) -> tuple[TradeLeg, ...]:
+    return group_legs(t.allocs, filled_only=True) if t.allocs else t.legs
+
+
 def _public_trade(t: BlockTrade, strategy: str | UnsetType) -> wire.PublicTrade[str, str]:
     return wire.PublicTrade(
         strategy=strategy,
         c_time=str(t.c_time),
-        block_td_id=str(t.block_td_id),
-        group_id="",
+        block_td_id="" if t.allocs else str(t.block_td_id),
+        group_id=_group_id(t.group_id),
         legs=[
             wire.PublicTradeLeg(
                 inst_id=leg.inst_id,
                 px=num(leg.px),
                 sz=num(_public_sz(leg)),
                 side=leg.side.value,
-                trade_id=str(leg.trade_id),
+                trade_id="" if t.allocs else str(leg.trade_id),
             )
-            for leg in t.legs
+            for leg in _public_legs(t)
         ],
     )
 
 
 def public_leg(t: BlockTrade, leg: TradeLeg, inst: Instrument) -> wire.PublicBlockTrade[str, str]:
-    """One leg of a block trade, as /api/v5/public/block-trades lists it."""
+    """One leg of a block trade, as /api/v5/public/block-trades lists it (a group RFQ's: one account's leg)."""
     derivative = inst.inst_type.value != "SPOT"
     return wire.PublicBlockTrade(
         inst_id=leg.inst_id,
@@ -246,7 +350,7 @@ def public_leg(t: BlockTrade, leg: TradeLeg, inst: Instrument) -> wire.PublicBlo
         fwd_px=_opt(leg.idx_px) if inst.is_option else "",
         idx_px=_opt(leg.idx_px) if derivative else "",
         mark_px=_opt(leg.mark_px) if derivative else "",
-        group_id="",
+        group_id=_group_id(t.group_id),
         ts=str(t.c_time),
     )
 
@@ -267,10 +371,10 @@ def published_until(now_ms: int, delay_ms: int) -> int:
     return now_ms - delay_ms
 
 
-def ticker(venue: Venue, inst: Instrument, now_ms: int, delay_ms: int) -> wire.BlockTicker[str, str]:
+def ticker(reads: Reads, inst: Instrument, now_ms: int, delay_ms: int) -> wire.BlockTicker[str, str]:
     """An instrument's block ticker: the rolling 24 h volume of the venue's published block trades in it."""
     until = published_until(now_ms, delay_ms)
-    vol, vol_ccy = venue.block_volumes(inst, until - DAY_MS, until)
+    vol, vol_ccy = reads.block_volumes(inst, until - DAY_MS, until)
     return block_ticker(inst, vol, EXACT.normalize(EXACT.quantize(vol_ccy, _VOL_QUANTUM)), now_ms)
 
 

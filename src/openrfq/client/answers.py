@@ -15,7 +15,11 @@ Rfq: TypeAlias = wire.Rfq[Decimal, int]
 QuoteLeg: TypeAlias = wire.QuoteLeg[Decimal]
 Quote: TypeAlias = wire.Quote[Decimal, int]
 TradeLeg: TypeAlias = wire.TradeLeg[Decimal]
-Trade: TypeAlias = wire.Trade[Decimal, int]
+TradeAlloc: TypeAlias = wire.TradeAlloc[Decimal]
+ExecutionAlloc: TypeAlias = wire.ExecutionAlloc[Decimal]
+Trade: TypeAlias = wire.Trade[Decimal, int, TradeAlloc]  # Get trades, the struc-block-trades channel
+Execution: TypeAlias = wire.Trade[Decimal, int, ExecutionAlloc]  # the execute-quote answer
+RfqAlloc: TypeAlias = wire.RfqAlloc[Decimal]
 PublicTradeLeg: TypeAlias = wire.PublicTradeLeg[Decimal]
 PublicTrade: TypeAlias = wire.PublicTrade[Decimal, int]
 PublicBlockTrade: TypeAlias = wire.PublicBlockTrade[Decimal, int]
@@ -31,6 +35,8 @@ __all__ = [
     "CancelAllAfter",
     "CancelResult",
     "Counterparty",
+    "Execution",
+    "ExecutionAlloc",
     "Instrument",
     "MarkPrice",
     "MmpConfig",
@@ -40,8 +46,10 @@ __all__ = [
     "Quote",
     "QuoteLeg",
     "Rfq",
+    "RfqAlloc",
     "RfqLeg",
     "Timestamp",
     "Trade",
+    "TradeAlloc",
     "TradeLeg",
 ]

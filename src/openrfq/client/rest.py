@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -27,6 +27,7 @@ from openrfq.client.answers import (
     CancelAllAfter,
     CancelResult,
     Counterparty,
+    Execution,
     Instrument,
     MarkPrice,
     MmpConfig,
@@ -150,8 +151,10 @@ class OpenRfqClient:
         cl_rfq_id: str = "",
         tag: str = "",
         allow_partial_execution: bool = False,
+        acct_alloc: Mapping[str, Sequence[Leg]] | None = None,
     ) -> Rfq:
-        params = {
+        """``acct_alloc``: a group RFQ, each account ("0": your own, else a sub-account) with its legs (instId, sz)."""
+        params: dict[str, Any] = {
             "counterparties": list(counterparties),
             "legs": [_leg_json(leg) for leg in legs],
             "anonymous": anonymous,
@@ -159,6 +162,11 @@ class OpenRfqClient:
             "tag": tag,
             "allowPartialExecution": allow_partial_execution,
         }
+        if acct_alloc:
+            params["acctAlloc"] = [
+                {"acct": acct, "legs": [_leg_json(leg) for leg in alloc_legs]}
+                for acct, alloc_legs in acct_alloc.items()
+            ]
         return await self._one("POST", "/api/v5/rfq/create-rfq", params, Rfq)
 
     async def cancel_rfq(self, rfq_id: str = "", cl_rfq_id: str = "") -> CancelResult:
@@ -173,13 +181,13 @@ class OpenRfqClient:
     async def cancel_all_rfqs(self) -> Timestamp:
         return await self._one("POST", "/api/v5/rfq/cancel-all-rfqs", None, Timestamp)
 
-    async def execute_quote(self, rfq_id: str, quote_id: str, legs: Sequence[Leg] = ()) -> Trade:
+    async def execute_quote(self, rfq_id: str, quote_id: str, legs: Sequence[Leg] = ()) -> Execution:
         params = {
             "rfqId": rfq_id,
             "quoteId": quote_id,
             "legs": [{"instId": leg.inst_id, "sz": _leg_json(leg)["sz"]} for leg in legs],
         }
-        return await self._one("POST", "/api/v5/rfq/execute-quote", params, Trade)
+        return await self._one("POST", "/api/v5/rfq/execute-quote", params, Execution)
 
     async def rfqs(self, **filters: str) -> list[Rfq]:
         """Filters by OKX name: rfqId, clRfqId, state, beginId, endId, limit."""

@@ -96,6 +96,7 @@ def _assemble(
         clock_mode=file.clock.mode,
         clock_start_ms=file.clock.start_ms(),
         clock_auth=file.clock.auth,
+        settlement_ms=file.execution.settlement_ms,
     )
 
 

@@ -46,6 +46,11 @@ Permissions = Annotated[frozenset[str], Meta(description='must be a list such as
 Environment = Annotated[
     Literal["demo", "live", "any"], Meta(description='must be "demo", "live" or "any", got {value!r}')
 ]
+SubAccount = Annotated[str, Meta(pattern=r"\A(?!0\Z)[A-Za-z0-9_.-]{1,32}\Z")]
+SUB_ACCOUNTS = (
+    'must be a list of names of 1-32 letters, digits, "_", "." or "-" such as ["alpha-1"] '
+    '("0" is taken: it names the account itself)'
+)
 InstTypes = Annotated[
     frozenset[InstTypeName],
     Meta(min_length=1, description=f"must be a non-empty list drawn from {', '.join(INST_TYPES)}"),
@@ -83,8 +88,18 @@ class Account(Struct, frozen=True, forbid_unknown_fields=True):
     trader_name: str = ""  # left out of the file: the trader code
     type: AccountType = ""  # "LP" for API-connected auto market makers
     keys: Annotated[tuple[ApiKey, ...], Meta(description=TABLES.format("accounts.keys"))] = ()
+    # Names of its sub-accounts (not accounts of the venue): a group RFQ's acctAlloc may split across them and "0",
+    # the account itself.
+    sub_accounts: Annotated[tuple[SubAccount, ...], Meta(description=SUB_ACCOUNTS)] = ()
 
     generated: ClassVar[bool] = False  # made by the venue for a bot (bots.accounts): its key is never printed
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for name in self.sub_accounts:
+            if name in seen:
+                raise ValueError(f"sub_accounts: {name!r} is listed twice")
+            seen.add(name)
 
 
 class BotSettings(Struct, frozen=True, forbid_unknown_fields=True):
@@ -164,6 +179,12 @@ class Prices(Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError("file: required")
 
 
+class Execution(Struct, frozen=True, forbid_unknown_fields=True):
+    # 0: an execution settles at once (filled in the same step). N: OKX's two steps, the RFQ and the quote
+    # pending_fill for N ms of venue time, then filled (or failed, by a settle_fail fault).
+    settlement_ms: Annotated[int, Meta(ge=0, le=3_600_000, description=_MS_UP_TO_AN_HOUR)] = 0
+
+
 class Admin(Struct, frozen=True, forbid_unknown_fields=True):
     token: str = ""  # the control plane's bearer token (/openrfq/v1); "" turns the control plane off
 
@@ -199,6 +220,7 @@ class ConfigFile(Struct, frozen=True, forbid_unknown_fields=True):
     )
     admin: Admin = Admin()
     clock: ClockSection = ClockSection()
+    execution: Execution = Execution()
 
     def __post_init__(self) -> None:
         if not self.accounts:
@@ -235,6 +257,7 @@ class Config:
     clock_mode: str = "real"  # "virtual": venue time stands still until the control plane moves it
     clock_start_ms: int | None = None  # a virtual clock's first time (None: now)
     clock_auth: str = "machine"  # request and login timestamps are checked against the "machine" or "venue" clock
+    settlement_ms: int = 0  # 0: executions settle at once; N: pending_fill for N ms of venue time first
 
     def account(self, trader_code: str) -> Account:
         return next(a for a in self.accounts if a.trader_code == trader_code)

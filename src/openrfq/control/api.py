@@ -63,6 +63,9 @@ class ControlApi:
         self.services = services
         self._token = token.encode() if token else None
         self._routes = routes
+        # Told after each change made here (any method but GET), once its answer's changes are durable: the
+        # admin feed (control/feed.py) sends the new clock, fault rules and snapshots.
+        self.listeners: list[Callable[[], None]] = []
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         path, method = scope["path"][len(PREFIX) :], scope["method"]
@@ -75,6 +78,8 @@ class ControlApi:
                 params = _params(await read_body(dict(scope["headers"]), receive))
                 data = await handler(self.services, params, parts)
                 status, body = 200, codec.ok(data)
+                if method != "GET":
+                    self._changed()
         except errors.OkxError as e:
             status, body = e.http_status, codec.error(e)
         except Exception:
@@ -82,6 +87,13 @@ class ControlApi:
             exc = errors.ServiceUnavailable()
             status, body = exc.http_status, codec.error(exc)
         await answer(send, status, body)
+
+    def _changed(self) -> None:
+        for listener in self.listeners:
+            try:
+                listener()
+            except Exception:  # a listener's bug must not turn a change that was made into a refusal
+                log.exception("a control-plane listener failed")
 
     def _authorize(self, path: str, headers: dict[bytes, bytes]) -> None:
         if self._token is None:  # no control plane on this venue: nothing here exists

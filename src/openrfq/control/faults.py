@@ -19,8 +19,13 @@ _PATHS = frozenset(e.path for e in ROUTES)
 MAX_MS = 600_000  # ten minutes of delay or skew: beyond it a test is waiting for nothing
 
 
+EXECUTE_QUOTE = "/api/v5/rfq/execute-quote"
+
+
 async def add(svc: Services, p: Params, parts: tuple[str, ...]) -> list[dict[str, Any]]:
-    active = svc.faults.add(_rule(p))  # a ws close also closes the account's sessions open now (the hub hears)
+    active = svc.faults.add(
+        _rule(p, svc.config.settlement_ms)
+    )  # a ws close also closes the account's sessions open now (the hub hears)
     await svc.committer.durable()
     return [active.view()]
 
@@ -43,18 +48,20 @@ async def clear(svc: Services, p: Params, parts: tuple[str, ...]) -> list[dict[s
     return [{"removed": str(removed)}]
 
 
-def _rule(p: Params) -> Rule:
+def _rule(p: Params, settlement_ms: int) -> Rule:
     try:
         rule = msgspec.convert(p.values(), Rule, strict=False)
     except msgspec.ValidationError as e:
         raise errors.ControlBadRequest(problem=f"a fault rule {e}: see README.md, Faults") from None
-    bad = _problem(rule)
+    bad = _problem(rule, settlement_ms)
     if bad:
         raise errors.ControlBadRequest(problem=bad)
+    if rule.action == "settle_fail" and not rule.code:
+        rule = msgspec.structs.replace(rule, code=errors.CounterpartyError.code)  # 70509 unless told
     return rule
 
 
-def _problem(rule: Rule) -> str:
+def _problem(rule: Rule, settlement_ms: int) -> str:
     """What is wrong with ``rule``, in words that say what to change; "" when nothing is."""
     if rule.path != WS and rule.path not in _PATHS:
         return (
@@ -77,5 +84,13 @@ def _problem(rule: Rule) -> str:
     if rule.action == "skew" and not (rule.ms and abs(rule.ms) <= MAX_MS):
         return f"ms must be a non-zero skew from -{MAX_MS} to {MAX_MS}"
     if rule.action == "settle_fail":
-        return "settle_fail needs asynchronous settlement, which this venue does not run yet"
+        if rule.path != EXECUTE_QUOTE:
+            return f"settle_fail applies to executions: use path {EXECUTE_QUOTE!r}"
+        if not settlement_ms:
+            return (
+                "settle_fail needs asynchronous settlement, and this venue settles every execution at once: "
+                "start it with [execution] settlement_ms = N (ms, e.g. 500) in its config"
+            )
+        if rule.code and not has_error(rule.code):
+            return f'code {rule.code!r} is not an OKX error code this venue answers (e.g. "70509")'
     return ""

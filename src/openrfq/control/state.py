@@ -71,6 +71,11 @@ async def create(svc: Services, p: Params, parts: tuple[str, ...]) -> list[dict[
 
 
 async def listing(svc: Services, p: Params, parts: tuple[str, ...]) -> list[dict[str, Any]]:
+    return snapshot_views(svc)
+
+
+def snapshot_views(svc: Services) -> list[dict[str, Any]]:
+    """The snapshots as GET /openrfq/v1/snapshots lists them (the admin feed sends the same)."""
     return [_view(name, _decode(body)) for name, body in svc.committer.store.snapshots()]
 
 

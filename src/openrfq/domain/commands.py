@@ -10,6 +10,7 @@ and checks client ids (``domain/ids.py``) before it looks anything up."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -31,6 +32,21 @@ class LegRequest(NamedTuple):
     lmt_px: Decimal | None = None
 
 
+class AllocLegRequest(NamedTuple):
+    """One leg of an account's share of a group RFQ, as sent in create-rfq's ``acctAlloc``."""
+
+    inst_id: str
+    sz: Decimal
+    td_mode: str = ""
+    ccy: str = ""
+    pos_side: str = ""
+
+
+class AllocRequest(NamedTuple):
+    acct: str  # a sub-account of the taker's, or "0" for its own
+    legs: tuple[AllocLegRequest, ...]
+
+
 class CreateRfq(NamedTuple):
     taker: str
     counterparties: tuple[str, ...]
@@ -39,6 +55,7 @@ class CreateRfq(NamedTuple):
     cl_rfq_id: str = ""
     tag: str = ""
     allow_partial: bool = False
+    acct_alloc: tuple[AllocRequest, ...] = ()  # a group RFQ: its split across the taker's accounts
 
 
 class CancelRfq(NamedTuple):
@@ -94,11 +111,18 @@ class ExecLeg(NamedTuple):
     sz: Decimal
 
 
+# The control plane's settle_fail fault, as the request path matched it: asked once per execution the command
+# accepts (once per allocated account of a group RFQ), it answers the OKX code that execution is to fail with at
+# settlement, or "" (it settles). Only asynchronous settlement asks it.
+SettleFail = Callable[[], str]
+
+
 class ExecuteQuote(NamedTuple):
     taker: str
     rfq_id: str
     quote_id: str
     legs: tuple[ExecLeg, ...] = ()  # empty: execute the whole RFQ
+    settle_fail: SettleFail | None = None
 
 
 class TradeQuery(NamedTuple):

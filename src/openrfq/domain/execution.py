@@ -15,7 +15,7 @@ from openrfq.domain.commands import ExecLeg
 from openrfq.domain.enums import InstType, Side, TgtCcy
 from openrfq.domain.ids import BlockTradeId, TradeId
 from openrfq.domain.instrument import Instrument
-from openrfq.domain.models import BlockTrade, Quote, Rfq, TradeLeg
+from openrfq.domain.models import BlockTrade, ChildTrade, Quote, Rfq, TradeLeg
 from openrfq.domain.prices import Prices
 from openrfq.domain.rules import EXACT, is_multiple
 
@@ -28,7 +28,7 @@ def execution_sizes(rfq: Rfq, catalogue: Mapping[str, Instrument], legs: tuple[E
 
     No legs: the whole RFQ. Legs: every RFQ leg exactly once (70502), at one common ratio to the RFQ's sizes
     (70506), on the lot grid (70307), and only when the RFQ allows partial execution (70507) unless the sizes
-    are the whole RFQ anyway.
+    are the whole RFQ anyway. A group RFQ executes whole (OKX: 70507 otherwise), though it allows partial execution.
     """
     full = tuple(leg.sz for leg in rfq.legs)
     if not legs:
@@ -39,7 +39,7 @@ def execution_sizes(rfq: Rfq, catalogue: Mapping[str, Instrument], legs: tuple[E
     sizes = tuple(by_inst[leg.inst_id] for leg in rfq.legs)
     if sizes == full:
         return full
-    if not rfq.allow_partial:
+    if not rfq.allow_partial or rfq.acct_alloc:
         raise errors.PartialExecutionNotAllowed()
     for size, leg in zip(sizes, rfq.legs):
         if size <= 0 or size > leg.sz:
@@ -107,8 +107,18 @@ def trade_legs(
     return tuple(legs)
 
 
-def block_trade(block_td_id: BlockTradeId, rfq: Rfq, quote: Quote, legs: tuple[TradeLeg, ...], now: int) -> BlockTrade:
-    """The block trade of ``quote`` filling ``rfq`` with ``legs``: both parties' ids, tags and anonymity."""
+def block_trade(
+    block_td_id: BlockTradeId,
+    rfq: Rfq,
+    quote: Quote,
+    legs: tuple[TradeLeg, ...],
+    now: int,
+    settle_at: int = 0,
+    error_code: str = "",
+    allocs: tuple[ChildTrade, ...] = (),
+) -> BlockTrade:
+    """The block trade of ``quote`` filling ``rfq`` with ``legs``: both parties' ids, tags and anonymity; pending
+    until ``settle_at`` when settlement is asynchronous (0: settled now)."""
     return BlockTrade(
         block_td_id=block_td_id,
         rfq_id=rfq.rfq_id,
@@ -123,7 +133,76 @@ def block_trade(block_td_id: BlockTradeId, rfq: Rfq, quote: Quote, legs: tuple[T
         maker_tag=quote.tag,
         taker_anonymous=rfq.anonymous,
         maker_anonymous=quote.anonymous,
+        group_id=rfq.group_id,
+        allocs=allocs,
+        settle_at=settle_at,
+        pending=settle_at > 0,
+        error_code=error_code,
     )
+
+
+def group_trade(
+    market: Market,
+    rfq: Rfq,
+    quote: Quote,
+    first_block_td_id: int,
+    first_trade_id: int,
+    now: int,
+    settle_at: int,
+    error_codes: list[str],
+) -> BlockTrade:
+    """A group RFQ's execution: one child per allocated account, each its own blockTdId (counting up from
+    ``first_block_td_id``, the first also the parent's key) and legs (tradeIds counting up from
+    ``first_trade_id``), failing with its entry of ``error_codes`` ("": it fills). The parent fails (70510) only
+    when every child does; its legs are the children's sums."""
+    children: list[ChildTrade] = []
+    trade_id = first_trade_id
+    for alloc, code in zip(rfq.acct_alloc, error_codes):
+        sizes = tuple(alloc.size_of(leg.inst_id) for leg in rfq.legs)
+        legs = trade_legs(market, rfq, quote, sizes, trade_id, now)
+        trade_id += len(legs)
+        children.append(ChildTrade(alloc.acct, BlockTradeId(first_block_td_id + len(children)), legs, code))
+    failed = all(child.error_code for child in children)
+    return block_trade(
+        BlockTradeId(first_block_td_id),
+        rfq,
+        quote,
+        group_legs(tuple(children), filled_only=False),
+        now,
+        settle_at,
+        errors.AllocationExecutionFailed.code if failed else "",
+        tuple(children),
+    )
+
+
+def group_legs(children: tuple[ChildTrade, ...], filled_only: bool) -> tuple[TradeLeg, ...]:
+    """A group execution's legs at the parent's level: each leg's size and both parties' fees summed over the
+    children (those that filled, or all); no tradeId (0). OKX: failed executions are not in the parent's size."""
+    counted = [child for child in children if not (filled_only and child.error_code)]
+    result = []
+    for index, template in enumerate(children[0].legs):
+        sz = taker_fee = maker_fee = Decimal(0)
+        for child in counted:
+            leg = child.legs[index]
+            sz = EXACT.add(sz, leg.sz)
+            taker_fee = EXACT.add(taker_fee, leg.taker_fee)
+            maker_fee = EXACT.add(maker_fee, leg.maker_fee)
+        result.append(
+            TradeLeg(
+                inst_id=template.inst_id,
+                px=template.px,
+                sz=sz,
+                side=template.side,
+                trade_id=TradeId(0),
+                taker_fee=taker_fee,
+                taker_fee_ccy=template.taker_fee_ccy,
+                maker_fee=maker_fee,
+                maker_fee_ccy=template.maker_fee_ccy,
+                trade_quote_ccy=template.trade_quote_ccy,
+                tgt_ccy=template.tgt_ccy,
+            )
+        )
+    return tuple(result)
 
 
 def within_limits(rfq: Rfq, quote: Quote) -> bool:

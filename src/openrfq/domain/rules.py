@@ -98,18 +98,24 @@ def _effective_tgt_ccy(inst: Instrument, tgt_ccy: str) -> str:
     return tgt_ccy or TgtCcy.BASE_CCY.value
 
 
-def _check_leg_modes(inst: Instrument, leg: LegRequest) -> None:
-    if leg.td_mode and leg.td_mode not in _TD_MODES:
+def check_position(td_mode: str, pos_side: str) -> None:
+    """A leg's tdMode and posSide, when given (51000 naming the parameter)."""
+    if td_mode and td_mode not in _TD_MODES:
         raise errors.ParameterError(param0="tdMode")
-    if leg.pos_side and leg.pos_side not in _POS_SIDES:
+    if pos_side and pos_side not in _POS_SIDES:
         raise errors.ParameterError(param0="posSide")
+
+
+def _check_leg_modes(inst: Instrument, leg: LegRequest) -> None:
+    check_position(leg.td_mode, leg.pos_side)
     if leg.tgt_ccy and leg.tgt_ccy not in (TgtCcy.BASE_CCY.value, TgtCcy.QUOTE_CCY.value):
         raise errors.ParameterError(param0="tgtCcy")
     if leg.trade_quote_ccy and inst.inst_type is InstType.SPOT and leg.trade_quote_ccy != inst.quote_ccy:
         raise errors.ParameterError(param0="tradeQuoteCcy")
 
 
-def _check_size(inst: Instrument, sz: Decimal, tgt_ccy: str) -> None:
+def check_size(inst: Instrument, sz: Decimal, tgt_ccy: str) -> None:
+    """A leg's size: positive (51000), and unless in quote currency on the lot grid (70307) and at least minSz."""
     if sz <= 0:
         raise errors.ParameterError(param0="sz")
     if tgt_ccy == TgtCcy.QUOTE_CCY.value:
@@ -152,7 +158,7 @@ def rfq_legs(catalogue: Mapping[str, Instrument], legs: tuple[LegRequest, ...]) 
         seen.add(leg.inst_id)
         _check_leg_modes(inst, leg)
         tgt_ccy = _effective_tgt_ccy(inst, leg.tgt_ccy)
-        _check_size(inst, leg.sz, tgt_ccy)
+        check_size(inst, leg.sz, tgt_ccy)
         result.append(
             RfqLeg(
                 inst_id=leg.inst_id,

@@ -97,6 +97,7 @@ class Book:
         self.next_quote_id = QuoteId(1)
         self.next_trade_id = BlockTradeId(1)
         self.next_leg_trade_id = 1
+        self.next_group_id = 1
         self.rfqs_of: dict[str, list[RfqId]] = {}  # taker and every counterparty -> RFQ ids they can see
         self.quotes_of: dict[str, list[QuoteId]] = {}  # maker and the RFQ's taker -> quote ids they can see
         self.rfq_quotes: dict[RfqId, list[QuoteId]] = {}  # RFQ id -> ids of every quote on it
@@ -107,7 +108,9 @@ class Book:
         self.live_quote_of: dict[tuple[RfqId, str], QuoteId] = {}  # (RFQ id, maker) -> the maker's live quote
         self.trades_of: dict[str, list[BlockTradeId]] = {}  # taker and maker -> blockTdIds they can see
         self.trade_of_rfq: dict[RfqId, BlockTradeId] = {}  # RFQ id -> its block trade (an RFQ executes once)
-        self.legs_of: dict[str, list[tuple[BlockTradeId, int]]] = {}  # instId -> (blockTdId, leg index)
+        # instId -> (blockTdId, child index or -1, leg index) of every leg with a tradeId (BlockTrade.every_leg)
+        self.legs_of: dict[str, list[tuple[BlockTradeId, int, int]]] = {}
+        self.pending_trades: dict[BlockTradeId, None] = {}  # executed, not yet settled (insertion-ordered set)
 
     # --- entering and leaving ----------------------------------------------------------------------------------
 
@@ -118,6 +121,8 @@ class Book:
         for party in (rfq.taker, *rfq.counterparties):
             self.rfqs_of.setdefault(party, []).append(rfq_id)
         self.rfq_quotes.setdefault(rfq_id, [])
+        if rfq.group_id >= self.next_group_id:
+            self.next_group_id = rfq.group_id + 1
         live = rfq.state.is_active
         self.cl_rfqs.add(rfq.taker, rfq.cl_rfq_id, rfq_id, live)
         if live:
@@ -139,13 +144,20 @@ class Book:
     def add_trade(self, trade: BlockTrade) -> None:
         block_td_id = trade.block_td_id
         self.trades[block_td_id] = trade
-        self.next_trade_id = BlockTradeId(block_td_id + 1)
+        self.next_trade_id = BlockTradeId(trade.last_block_td_id() + 1)  # a group's children take ids too
         for party in dict.fromkeys((trade.taker, trade.maker)):
             self.trades_of.setdefault(party, []).append(block_td_id)
         self.trade_of_rfq[trade.rfq_id] = block_td_id
-        for index, leg in enumerate(trade.legs):
-            self.legs_of.setdefault(leg.inst_id, []).append((block_td_id, index))
+        for child, index, leg in trade.every_leg():
+            self.legs_of.setdefault(leg.inst_id, []).append((block_td_id, child, index))
             self.next_leg_trade_id = max(self.next_leg_trade_id, leg.trade_id + 1)
+        if trade.pending:
+            self.pending_trades[block_td_id] = None
+
+    def trade_settled(self, trade: BlockTrade) -> None:
+        """``trade`` (a new version of a pending one, same id) has settled: filled or failed."""
+        self.trades[trade.block_td_id] = trade
+        self.pending_trades.pop(trade.block_td_id, None)
 
     def rfq_ended(self, rfq: Rfq) -> None:
         """Upkeep after ``rfq`` left its live state."""

@@ -82,19 +82,20 @@ def find_quotes(book: Book, q: QuoteQuery) -> list[Quote]:
 
 
 def find_trades(book: Book, q: TradeQuery) -> list[BlockTrade]:
-    """Block trades the viewer took part in, newest first, per OKX's filters (all of them apply)."""
-    if not q.is_successful:
-        return []  # every trade on this venue settles: there are no failed ones to list
+    """Block trades the viewer took part in, newest first, per OKX's filters (all of them apply): those that
+    filled (``isSuccessful`` true, the default) or those that failed; one still settling is neither."""
     rfq_id, quote_id, block_td_id = id_filter(q.rfq_id), id_filter(q.quote_id), id_filter(q.block_td_id)
 
     def keep(t: BlockTrade) -> bool:
         is_taker = t.taker == q.viewer
         return (
-            (rfq_id is None or t.rfq_id == rfq_id)
+            not t.pending
+            and t.is_successful == q.is_successful
+            and (rfq_id is None or t.rfq_id == rfq_id)
             and (rfq_id is not None or not q.cl_rfq_id or (is_taker and t.cl_rfq_id == q.cl_rfq_id))
             and (quote_id is None or t.quote_id == quote_id)
             and (quote_id is not None or not q.cl_quote_id or (t.maker == q.viewer and t.cl_quote_id == q.cl_quote_id))
-            and (block_td_id is None or t.block_td_id == block_td_id)
+            and (block_td_id is None or t.names(block_td_id))
             and (q.begin_ts is None or t.c_time >= q.begin_ts)
             and (q.end_ts is None or t.c_time <= q.end_ts)
         )
@@ -109,13 +110,14 @@ def find_trades(book: Book, q: TradeQuery) -> list[BlockTrade]:
 
 
 def public_trades(book: Book, until_ms: int, begin_id: int | None, end_id: int | None, limit: int) -> list[BlockTrade]:
-    """Every block trade executed at or before ``until_ms`` (the public delay applied), newest first."""
+    """Every block trade that filled, executed at or before ``until_ms`` (the public delay applied), newest first."""
     last = book.next_trade_id - 1
     newest = last if end_id is None else min(end_id - 1, last)
     result = []
-    for block_td_id in range(newest, max(begin_id or 0, 0), -1):  # ids are dense: 1, 2, 3, ...
-        trade = book.trades[BlockTradeId(block_td_id)]
-        if trade.c_time <= until_ms:
+    # Ids are dense (1, 2, 3, ...) but for a group's children after the first: they name no trade of their own.
+    for block_td_id in range(newest, max(begin_id or 0, 0), -1):
+        trade = book.trades.get(BlockTradeId(block_td_id))
+        if trade is not None and trade.is_successful and trade.c_time <= until_ms:
             result.append(trade)
             if len(result) >= limit:
                 break
@@ -125,15 +127,17 @@ def public_trades(book: Book, until_ms: int, begin_id: int | None, end_id: int |
 def public_legs(
     book: Book, inst_id: str, since_ms: int, until_ms: int, limit: int
 ) -> list[tuple[BlockTrade, TradeLeg]]:
-    """Single legs of ``inst_id`` executed in [since_ms, until_ms], newest first."""
+    """Single legs of ``inst_id`` that traded in [since_ms, until_ms], newest first (a group's by account)."""
     result: list[tuple[BlockTrade, TradeLeg]] = []
-    for block_td_id, index in reversed(book.legs_of.get(inst_id, [])):
+    for block_td_id, child, index in reversed(book.legs_of.get(inst_id, [])):
         trade = book.trades[block_td_id]
         if trade.c_time > until_ms:
             continue
         if trade.c_time < since_ms or len(result) >= limit:
             break
-        result.append((trade, trade.legs[index]))
+        leg = trade.leg_at(child, index)
+        if leg is not None:
+            result.append((trade, leg))
     return result
 
 

@@ -1,11 +1,13 @@
-"""The engine's timer queue: what comes due when (an RFQ's or a quote's expiry, a maker's Cancel All After).
+"""The engine's timer queue: what comes due when (an RFQ's or a quote's expiry, a maker's Cancel All After, the
+settlement of an execution when settlement is asynchronous).
 
 A timer is ``(due ms, kind, key)`` in a min-heap, so timers pop in due order, and timers due at the same
 millisecond in the order of their kinds (an RFQ's expiry before a quote's: the RFQ's ends its quotes first),
 then of their keys (ids are increasing: the oldest first). Timers are never taken out: when one pops, the venue
 checks that what it was armed for still holds (the quote is still live and still valid until then; the
-countdown was not reset), so cancelling or re-arming costs nothing here. Time is the venue clock's; the queue
-only compares numbers. The ``add_*`` helpers know which field of an entity a kind of timer waits for.
+countdown was not reset; the trade still pending), so cancelling or re-arming costs nothing here. Time is the
+venue clock's; the queue only compares numbers. The ``add_*`` helpers know which field of an entity a kind of
+timer waits for.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import heapq
 from enum import IntEnum
 
 from openrfq.domain.makers import Maker
-from openrfq.domain.models import Quote, Rfq
+from openrfq.domain.models import BlockTrade, Quote, Rfq
 from openrfq.engine.book import Book
 
 
@@ -24,6 +26,7 @@ class TimerKind(IntEnum):
     RFQ_EXPIRY = 0  # key: the RFQ id
     QUOTE_EXPIRY = 1  # key: the quote id
     CANCEL_ALL_AFTER = 2  # key: the maker's trader code
+    SETTLEMENT = 3  # key: the block trade's id (a group's: its parent's)
 
 
 Timer = tuple[int, TimerKind, int | str]  # (due ms, kind, id or trader code)
@@ -48,8 +51,12 @@ class Timers:
     def add_cancel_all_after(self, maker: Maker) -> None:
         heapq.heappush(self._heap, (maker.cancel_all_after, TimerKind.CANCEL_ALL_AFTER, maker.trader_code))
 
+    def add_settlement(self, trade: BlockTrade) -> None:
+        heapq.heappush(self._heap, (trade.settle_at, TimerKind.SETTLEMENT, trade.block_td_id))
+
     def add_restored(self, book: Book) -> None:
-        """The timers of a book just restored: its live RFQs' and quotes' expiries, its armed countdowns."""
+        """The timers of a book just restored: its live RFQs' and quotes' expiries, its armed countdowns, its
+        pending executions' settlements (stored with the trades: a restart settles them as scheduled)."""
         for rfq_ids in book.live_rfqs_of.values():
             for rfq_id in rfq_ids:
                 self.add_rfq_expiry(book.rfqs[rfq_id])
@@ -59,6 +66,8 @@ class Timers:
         for maker in book.makers.values():
             if maker.cancel_all_after:
                 self.add_cancel_all_after(maker)
+        for block_td_id in book.pending_trades:
+            self.add_settlement(book.trades[block_td_id])
 
     def next_due(self) -> int | None:
         """When the earliest timer comes due, if any."""

@@ -10,14 +10,19 @@ what it changed (``journal.py``: ``take_changes`` for the store, which commits t
 released; ``take_events`` for subscribers), and answers queries from the book (``queries.py``). Cascades cross
 entities (an ended RFQ ends its quotes, an execution ends the quote and the RFQ, MMP ends a maker's quotes):
 all go through ``_end_rfq`` and ``_end_quote``.
+
+Settlement is atomic by default (an execution fills the RFQ and the quote at once). With ``settlement_ms`` it is
+OKX's two steps: the execution leaves both ``pending_fill`` and a pending trade, and a SETTLEMENT timer that
+many ms later fills them, or fails them when the request's ``settle_fail`` fault said so. Everything about it
+is stored with the trade (its due time, its outcome), so a restart settles it as scheduled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
-from openrfq.domain import errors, execution, makers, rules
+from openrfq.domain import allocation, errors, execution, makers, rules
 from openrfq.domain.clock import Clock
 from openrfq.domain.commands import (
     CancelQuote,
@@ -25,18 +30,21 @@ from openrfq.domain.commands import (
     CreateQuote,
     CreateRfq,
     ExecuteQuote,
-    QuoteQuery,
-    RfqQuery,
-    TradeQuery,
+    SettleFail,
 )
 from openrfq.domain.events import Event
-from openrfq.domain.ids import ClQuoteId, ClRfqId, QuoteId, RfqId
+from openrfq.domain.ids import BlockTradeId, ClQuoteId, ClRfqId, QuoteId, RfqId
 from openrfq.domain.instrument import Instrument
 from openrfq.domain.makers import Maker, MmpConfig, ProductSetting
-from openrfq.domain.models import BlockTrade, Quote, Rfq, TradeLeg
+from openrfq.domain.models import BlockTrade, Quote, Rfq
 from openrfq.domain.prices import Prices, StaticIndex
-from openrfq.domain.states import Trigger, transition_quote, transition_rfq
-from openrfq.engine import queries
+from openrfq.domain.states import (
+    Trigger,
+    next_quote_state,
+    next_rfq_state,
+    transition_quote,
+    transition_rfq,
+)
 from openrfq.engine.book import Book
 from openrfq.engine.journal import Changes, Journal
 from openrfq.engine.timers import TimerKind, Timers
@@ -51,8 +59,17 @@ class Venue:
         taker_fee_rate: Decimal = Decimal("0.0005"),
         maker_fee_rate: Decimal = Decimal("0.0002"),
         prices: Prices | None = None,
+        settlement_ms: int = 0,
+        sub_accounts: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
+        """``settlement_ms``: 0 settles every execution at once; N > 0 settles it N ms of venue time later.
+        ``sub_accounts``: each trader's sub-account names, which its group RFQs may allocate to."""
         self.clock = clock
+        self.settlement_ms = settlement_ms
+        # Told the due time of each settlement armed: what fires the engine's timers off requests (asgi's tick)
+        # may be waiting longer than that.
+        self.on_timer: Callable[[int], None] = _nothing
+        self.sub_accounts = {code: frozenset(names) for code, names in (sub_accounts or {}).items()}
         self.prices = prices or Prices(StaticIndex())
         self.catalogue: dict[str, Instrument] = {i.inst_id: i for i in instruments}
         self.traders: frozenset[str] = frozenset(trader_codes)
@@ -78,12 +95,6 @@ class Venue:
 
     def take_events(self) -> list[Event]:
         return self.journal.take_events()
-
-    def active_rfq_count(self) -> int:
-        return self.book.live_rfq_count()
-
-    def active_quote_count(self) -> int:
-        return self.book.live_quote_count()
 
     def restore(
         self,
@@ -111,6 +122,10 @@ class Venue:
                 quote = self.quotes[QuoteId(int(key))]
                 if quote.state.is_active and quote.valid_until <= now:
                     self._end_quote(quote, Trigger.EXPIRE, now)
+            elif kind is TimerKind.SETTLEMENT:
+                trade = self.trades[BlockTradeId(int(key))]
+                if trade.pending and trade.settle_at == due:
+                    self._settle(trade, due)  # at its due time, however late the clock was read
             else:
                 maker = self.makers[str(key)]
                 if maker.cancel_all_after == due:  # not reset or disabled since it was armed
@@ -133,6 +148,8 @@ class Venue:
         rules.check_tag(cmd.tag)
         if cl_rfq_id and self.book.live_rfq_by_cl(cmd.taker, cl_rfq_id) is not None:
             raise errors.DuplicateClRfqId()
+        sub_accounts = self.sub_accounts.get(cmd.taker, frozenset())
+        allocs = allocation.allocations(self.catalogue, legs, cmd.acct_alloc, sub_accounts) if cmd.acct_alloc else ()
         instruments = [self.catalogue[leg.inst_id] for leg in legs]
         rfq = Rfq(
             rfq_id=self.book.next_rfq_id,
@@ -145,7 +162,10 @@ class Venue:
             cl_rfq_id=cl_rfq_id,
             tag=cmd.tag,
             anonymous=cmd.anonymous,
-            allow_partial=cmd.allow_partial,
+            # OKX: a group RFQ always allows partial execution (an account's execution may fail), whatever was sent.
+            allow_partial=cmd.allow_partial or bool(allocs),
+            group_id=self.book.next_group_id if allocs else 0,
+            acct_alloc=allocs,
         )
         self.book.add_rfq(rfq)
         self.timers.add_rfq_expiry(rfq)
@@ -207,14 +227,14 @@ class Venue:
         fill = None
         if execution.within_limits(rfq, quote):
             sizes = execution.execution_sizes(rfq, self.catalogue, ())
-            fill = execution.trade_legs(self.market, rfq, quote, sizes, self.book.next_leg_trade_id, now)
+            fill = self._trade(rfq, quote, sizes, now, None)
         if previous_id is not None:
             self._end_quote(self.quotes[previous_id], Trigger.REPLACE, now)
         self.book.add_quote(quote)
         self.timers.add_quote_expiry(quote)
         self.journal.quote(quote)
         if fill is not None:
-            self._fill(rfq, quote, fill, now)
+            self._execute(rfq, quote, fill, now)
         return quote
 
     def cancel_quote(self, cmd: CancelQuote) -> Quote:
@@ -241,7 +261,8 @@ class Venue:
     # --- execution -------------------------------------------------------------------------------------------------
 
     def execute_quote(self, cmd: ExecuteQuote) -> BlockTrade:
-        """Fill ``quote`` against its RFQ: both become filled, the RFQ's other live quotes end, one trade."""
+        """Execute ``quote`` against its RFQ: both become filled (or pending_fill until settlement), the RFQ's other
+        live quotes end, one trade (a group RFQ's: one per allocated account under one parent)."""
         now = self.advance()
         rfq = self.book.rfq(cmd.rfq_id)
         if rfq is None or rfq.taker != cmd.taker:
@@ -249,36 +270,72 @@ class Venue:
         quote = self.book.quote(cmd.quote_id)
         if quote is None or quote.rfq_id != rfq.rfq_id:
             raise errors.RfqNotQuotedBy(rfqId=cmd.rfq_id, quoteId=cmd.quote_id)
-        # MMP counts every execution attempt against the maker's quotes, whether or not it then fills.
+        # MMP counts every execution attempt against the maker's quotes, whether or not it then fills (a group
+        # RFQ's execution is one attempt, however many accounts it is allocated to).
         frozen_now = self._count_attempt(quote.maker, now)
         try:
-            if not rfq.state.is_active:
-                raise errors.RfqNotExecutable(rfqState=rfq.state.value)
-            if not quote.state.is_active:
-                raise errors.QuoteNotExecutable(quoteState=quote.state.value)
+            trigger = Trigger.EXECUTE if self.settlement_ms else Trigger.FILL
+            next_rfq_state(rfq, trigger)  # 70504; 70511 while an execution of it is settling
+            next_quote_state(quote, trigger)  # 70505
             sizes = execution.execution_sizes(rfq, self.catalogue, cmd.legs)
-            legs = execution.trade_legs(self.market, rfq, quote, sizes, self.book.next_leg_trade_id, now)
+            trade = self._trade(rfq, quote, sizes, now, cmd.settle_fail)
         except errors.OkxError:
             if frozen_now:
                 self._mmp_cancel(quote.maker, now)
             raise
-        trade = self._fill(rfq, quote, legs, now, counted=True)
+        self._execute(rfq, quote, trade, now, counted=True)
         if frozen_now:
             self._mmp_cancel(quote.maker, now)
         return trade
 
-    def _fill(self, rfq: Rfq, quote: Quote, legs: tuple[TradeLeg, ...], now: int, counted: bool = False) -> BlockTrade:
-        """Apply an execution whose legs are built; nothing here raises, so the fill is all or nothing."""
+    def _trade(
+        self, rfq: Rfq, quote: Quote, sizes: tuple[Decimal, ...], now: int, settle_fail: SettleFail | None
+    ) -> BlockTrade:
+        """The trade an execution of ``sizes`` makes, built before anything changes; with asynchronous settlement
+        pending, with what each execution (each allocated account's) is to end as: ``settle_fail`` is asked here,
+        once the execution is accepted."""
+        settle_at = now + self.settlement_ms if self.settlement_ms else 0
+        book = self.book
+        if rfq.acct_alloc:
+            codes = [self._outcome(settle_at, settle_fail) for _ in rfq.acct_alloc]
+            return execution.group_trade(
+                self.market, rfq, quote, book.next_trade_id, book.next_leg_trade_id, now, settle_at, codes
+            )
+        legs = execution.trade_legs(self.market, rfq, quote, sizes, book.next_leg_trade_id, now)
+        return execution.block_trade(
+            book.next_trade_id, rfq, quote, legs, now, settle_at, self._outcome(settle_at, settle_fail)
+        )
+
+    def _outcome(self, settle_at: int, settle_fail: SettleFail | None) -> str:
+        return settle_fail() if settle_at and settle_fail is not None else ""
+
+    def _execute(self, rfq: Rfq, quote: Quote, trade: BlockTrade, now: int, counted: bool = False) -> None:
+        """Apply an execution whose trade is built; nothing here raises, so it applies all or nothing."""
         frozen_now = False if counted else self._count_attempt(quote.maker, now)
-        self._end_quote(quote, Trigger.FILL, now)
+        trigger = Trigger.EXECUTE if trade.pending else Trigger.FILL
+        self._end_quote(quote, trigger, now)
         rfq.winner = quote.maker
-        self._end_rfq(rfq, Trigger.FILL, now)
-        trade = execution.block_trade(self.book.next_trade_id, rfq, quote, legs, now)
+        self._end_rfq(rfq, trigger, now)
         self.book.add_trade(trade)
         self.journal.trade(trade)
+        if trade.pending:
+            self.timers.add_settlement(trade)
+            self.on_timer(trade.settle_at)
         if frozen_now:
             self._mmp_cancel(quote.maker, now)
-        return trade
+
+    def _settle(self, trade: BlockTrade, at: int) -> None:
+        """A pending execution settles: the quote and the RFQ become filled, or failed (as decided when it was
+        executed: a group's fails only when every account's execution did), and the trade is shown."""
+        trigger = Trigger.SETTLE_FAIL if trade.error_code else Trigger.SETTLE
+        quote, rfq = self.quotes[trade.quote_id], self.rfqs[trade.rfq_id]
+        transition_quote(quote, trigger, at)
+        self.journal.quote(quote)
+        transition_rfq(rfq, trigger, at)
+        self.journal.rfq(rfq)
+        settled = trade.settled()
+        self.book.trade_settled(settled)
+        self.journal.trade(settled)
 
     # --- maker controls --------------------------------------------------------------------------------------------
 
@@ -287,23 +344,11 @@ class Venue:
         makers.check_products(settings, self.catalogue)
         self._maker(code).products = settings
 
-    def products(self, code: str) -> tuple[ProductSetting, ...]:
-        maker = self.makers.get(code)
-        return maker.products if maker is not None else ()
-
     def set_mmp(self, code: str, config: MmpConfig) -> MmpConfig:
         self.advance()
         maker = self._maker(code)
         maker.mmp, maker.attempts = config, []
         return config
-
-    def mmp(self, code: str) -> Maker:
-        """The maker's MMP state as of now (a freeze that ran out has thawed)."""
-        now = self.advance()
-        maker = self.makers.get(code) or Maker(code)
-        if maker.frozen and not maker.is_frozen(now):
-            self.journal.maker(code)
-        return maker
 
     def reset_mmp(self, code: str) -> int:
         now = self.advance()
@@ -338,32 +383,6 @@ class Venue:
         for quote in self.book.live_quotes(code):
             self._end_quote(quote, Trigger.MMP, now, reason="mmp_canceled")
 
-    # --- queries (queries.py) --------------------------------------------------------------------------------------
-
-    def find_rfqs(self, q: RfqQuery) -> list[Rfq]:
-        self.advance()
-        return queries.find_rfqs(self.book, q)
-
-    def find_quotes(self, q: QuoteQuery) -> list[Quote]:
-        self.advance()
-        return queries.find_quotes(self.book, q)
-
-    def find_trades(self, q: TradeQuery) -> list[BlockTrade]:
-        self.advance()
-        return queries.find_trades(self.book, q)
-
-    def public_trades(self, until_ms: int, begin_id: int | None, end_id: int | None, limit: int) -> list[BlockTrade]:
-        self.advance()
-        return queries.public_trades(self.book, until_ms, begin_id, end_id, limit)
-
-    def public_legs(self, inst_id: str, since_ms: int, until_ms: int, limit: int) -> list[tuple[BlockTrade, TradeLeg]]:
-        self.advance()
-        return queries.public_legs(self.book, inst_id, since_ms, until_ms, limit)
-
-    def block_volumes(self, inst: Instrument, since_ms: int, until_ms: int) -> tuple[Decimal, Decimal]:
-        self.advance()
-        return queries.block_volumes(self.book, inst, since_ms, until_ms)
-
     # --- endings and what they cascade to --------------------------------------------------------------------------
 
     def _end_rfq(self, rfq: Rfq, trigger: Trigger, now: int) -> None:
@@ -378,3 +397,7 @@ class Venue:
         transition_quote(quote, trigger, now, reason)
         self.book.quote_ended(quote)
         self.journal.quote(quote)
+
+
+def _nothing(due_ms: int) -> None:
+    return None

@@ -100,13 +100,16 @@ async def live_venue(
     *,
     tls: bool = False,
     limits: EdgeLimits | None = None,
+    token: str | None = None,
+    keepalive_clock: Clock | None = None,
     **hub: Any,
 ) -> AsyncIterator[LiveVenue]:
     """The venue of ``config`` on a free port of 127.0.0.1, its store in ``data_dir``, on ``clock`` (default: the
     machine's). ``tls``: HTTPS and WSS with the local CA of ``openrfq serve --tls`` (``ca_file``); ``limits``: the
-    edge's timeouts and caps; ``hub``: the WebSocket hub's settings (``idle_timeout_s``, ``queue_size``,
-    ``ticker_interval_s``)."""
-    app = build_app(config, data_dir, clock)
+    edge's timeouts and caps; ``token``: the control plane on with that bearer token; ``keepalive_clock``: what the
+    WebSocket keep-alive counts in (``openrfq serve --clock virtual`` counts it in the machine's time); ``hub``:
+    the WebSocket hub's settings (``idle_timeout_s``, ``queue_size``, ``ticker_interval_s``)."""
+    app = build_app(config, data_dir, clock, admin_token=token, keepalive_clock=keepalive_clock)
     for name, value in hub.items():
         setattr(app.hub, name, value)
     files = local_certificate(data_dir / "tls") if tls else None

@@ -246,25 +246,34 @@ class Hub:
     # --- pushes ---------------------------------------------------------------------------------------------
 
     def on_events(self, events: list[Event]) -> None:
+        """Each change to the channels that show it. Not pushed (OKX): an RFQ or quote becoming pending_fill (a
+        "moment state": REST shows it), a trade before it settles; a trade that failed is pushed to its parties
+        (struc-block-trades, isSuccessful false) and published to nobody."""
         if not self.sessions:
             return
         for event in events:
             if isinstance(event, RfqChanged):
                 rfq = event.rfq
-                self._push_private("rfqs", (rfq.taker, *rfq.counterparties), partial(views.rfq, rfq))
+                if not rfq.state.is_momentary:
+                    self._push_private("rfqs", (rfq.taker, *rfq.counterparties), partial(views.rfq, rfq))
             elif isinstance(event, QuoteChanged):
                 quote = event.quote
-                rfq = self.svc.venue.rfqs[quote.rfq_id]
-                self._push_private("quotes", (quote.maker, rfq.taker), partial(views.quote, quote, rfq))
+                if not quote.state.is_momentary:
+                    rfq = self.svc.venue.rfqs[quote.rfq_id]
+                    self._push_private("quotes", (quote.maker, rfq.taker), partial(views.quote, quote, rfq))
             elif isinstance(event, TradeExecuted):
                 trade = event.trade
+                if trade.pending:
+                    continue
                 self._push_private(
                     "struc-block-trades", (trade.taker, trade.maker), partial(views.struc_block_trade, trade)
                 )
-                delay = self.svc.config.public_delay_ms
-                if delay:  # public data waits out the delay, in venue time
-                    self._delay(trade.c_time + delay, trade)
-                else:
+                if not trade.is_successful:
+                    continue
+                published = trade.c_time + self.svc.config.public_delay_ms
+                if published > self.svc.clock.now_ms():  # public data waits out the delay, in venue time
+                    self._delay(published, trade)
+                else:  # no delay, or one a settlement outlasted
                     self._publish(trade)
 
     def _delay(self, at_ms: int, trade: BlockTrade) -> None:
@@ -291,7 +300,7 @@ class Hub:
         )
         for session in self._subscribed("public-struc-block-trades", ""):
             self._deliver(session, structure)
-        for leg in trade.legs:
+        for leg in trade.traded_legs():  # a group's by allocated account
             inst = self.svc.venue.catalogue[leg.inst_id]
             sessions = self._subscribed("public-block-trades", leg.inst_id)
             if sessions:
@@ -310,7 +319,7 @@ class Hub:
             sessions = self._subscribed("block-tickers", inst_id)
             if sessions:
                 inst = self.svc.venue.catalogue[inst_id]
-                data = views.ticker(self.svc.venue, inst, self.svc.clock.now_ms(), self.svc.config.public_delay_ms)
+                data = views.ticker(self.svc.reads, inst, self.svc.clock.now_ms(), self.svc.config.public_delay_ms)
                 text = protocol.encode({"arg": {"channel": "block-tickers", "instId": inst_id}, "data": [data]})
                 for session in sessions:
                     self._deliver(session, text)

@@ -17,7 +17,7 @@ ROUTES: tuple[Endpoint, ...] = (
     Private("POST", RFQ + "cancel-rfq", rfq.cancel_rfq, TRADE, (per(5, 2),), needs_body=True),
     Private("POST", RFQ + "cancel-batch-rfqs", rfq.cancel_batch_rfqs, TRADE, (per(2, 2),), needs_body=True),
     Private("POST", RFQ + "cancel-all-rfqs", rfq.cancel_all_rfqs, TRADE, (per(2, 2),)),
-    Private("POST", RFQ + "execute-quote", trade.execute_quote, TRADE, (per(2, 3),), needs_body=True),
+    Private("POST", RFQ + "execute-quote", trade.execute_quote, TRADE, (per(2, 3),), needs_body=True, settles=True),
     Private("GET", RFQ + "rfqs", rfq.rfqs, READ, (per(2, 2),)),
     Private("POST", RFQ + "create-quote", quote.create_quote, TRADE, (per(50, 2),), needs_body=True),
     Private("POST", RFQ + "cancel-quote", quote.cancel_quote, TRADE, (per(50, 2),), needs_body=True),

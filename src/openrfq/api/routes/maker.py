@@ -48,7 +48,7 @@ def _positive(p: Params, name: str) -> Decimal | None:
 
 
 def products(svc: Services, caller: Caller, p: Params) -> bytes:
-    return codec.ok([_product_view(s) for s in svc.venue.products(caller.trader_code)])
+    return codec.ok([_product_view(s) for s in svc.reads.products(caller.trader_code)])
 
 
 def _product_view(setting: ProductSetting) -> Json:
@@ -90,7 +90,7 @@ def _ms(p: Params, name: str) -> int:
 
 
 def mmp(svc: Services, caller: Caller, p: Params) -> bytes:
-    maker = svc.venue.mmp(caller.trader_code)
+    maker = svc.reads.mmp(caller.trader_code)
     config = maker.mmp
     return codec.ok(
         [

@@ -21,7 +21,7 @@ def _published_until(svc: Services) -> int:
 
 
 def public_trades(svc: Services, p: Params) -> bytes:
-    found = svc.venue.public_trades(
+    found = svc.reads.public_trades(
         _published_until(svc), p.optional_integer("beginId"), p.optional_integer("endId"), p.limit()
     )
     return codec.ok([views.public_trade(t, svc.venue.catalogue) for t in found])
@@ -29,7 +29,7 @@ def public_trades(svc: Services, p: Params) -> bytes:
 
 def block_trades(svc: Services, p: Params) -> bytes:
     inst = _instrument(svc, p.text("instId", required=True))
-    found = svc.venue.public_legs(inst.inst_id, 0, _published_until(svc), PUBLIC_LEGS_MAX)
+    found = svc.reads.public_legs(inst.inst_id, 0, _published_until(svc), PUBLIC_LEGS_MAX)
     return codec.ok([views.public_leg(t, leg, inst) for t, leg in found])
 
 
@@ -46,12 +46,12 @@ def block_tickers(svc: Services, p: Params) -> bytes:
     found = [
         i for i in svc.venue.catalogue.values() if i.inst_type is inst_type and (not family or i.inst_family == family)
     ]
-    return codec.ok([views.ticker(svc.venue, i, svc.clock.now_ms(), svc.config.public_delay_ms) for i in found])
+    return codec.ok([views.ticker(svc.reads, i, svc.clock.now_ms(), svc.config.public_delay_ms) for i in found])
 
 
 def block_ticker(svc: Services, p: Params) -> bytes:
     inst = _instrument(svc, p.text("instId", required=True))
-    return codec.ok([views.ticker(svc.venue, inst, svc.clock.now_ms(), svc.config.public_delay_ms)])
+    return codec.ok([views.ticker(svc.reads, inst, svc.clock.now_ms(), svc.config.public_delay_ms)])
 
 
 def _instrument(svc: Services, inst_id: str) -> Instrument:

@@ -27,10 +27,11 @@ def create_quote(svc: Services, caller: Caller, p: Params) -> bytes:
 
 
 def cancel_quote(svc: Services, caller: Caller, p: Params) -> bytes:
-    quote_id, cl_quote_id = p.text("quoteId"), p.text("clQuoteId")
+    quote_id, cl_quote_id, rfq_id = p.text("quoteId"), p.text("clQuoteId"), p.text("rfqId")
     if not quote_id and not cl_quote_id:
         raise errors.EitherParameterRequired(param0="quoteId", param1="clQuoteId")
-    return codec.items([_cancel_one(svc, CancelQuote(caller.trader_code, quote_id, cl_quote_id, p.text("rfqId")))])
+    item = _cancel_one(svc, CancelQuote(caller.trader_code, quote_id, cl_quote_id, rfq_id))
+    return codec.items([item])
 
 
 def cancel_batch_quotes(svc: Services, caller: Caller, p: Params) -> bytes:
@@ -67,5 +68,5 @@ def quotes(svc: Services, caller: Caller, p: Params) -> bytes:
         limit=p.limit(),
     )
     venue = svc.venue
-    found = venue.find_quotes(query)
+    found = svc.reads.find_quotes(query)
     return codec.ok([views.quote(q, venue.rfqs[q.rfq_id], caller.trader_code) for q in found])

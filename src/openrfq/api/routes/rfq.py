@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openrfq.access.auth import Caller
 from openrfq.api import codec, views
-from openrfq.api.params import BATCH_MAX, Params, batch_ids, legs
+from openrfq.api.params import BATCH_MAX, Params, allocations, batch_ids, legs
 from openrfq.domain import errors
 from openrfq.domain.commands import CancelRfq, CreateRfq, RfqQuery
 from openrfq.services import Services
@@ -16,8 +16,6 @@ def counterparties(svc: Services, caller: Caller, p: Params) -> bytes:
 
 
 def create_rfq(svc: Services, caller: Caller, p: Params) -> bytes:
-    if p.has("acctAlloc"):
-        raise errors.FeatureUnavailable()  # group RFQs are not supported yet
     cmd = CreateRfq(
         taker=caller.trader_code,
         counterparties=tuple(p.text_list("counterparties")),
@@ -26,6 +24,7 @@ def create_rfq(svc: Services, caller: Caller, p: Params) -> bytes:
         cl_rfq_id=p.text("clRfqId"),
         tag=p.text("tag"),
         allow_partial=p.flag("allowPartialExecution"),
+        acct_alloc=allocations(p),
     )
     rfq = svc.venue.create_rfq(cmd)
     return codec.ok([views.rfq(rfq, caller.trader_code, flow_type=False)])
@@ -67,4 +66,4 @@ def rfqs(svc: Services, caller: Caller, p: Params) -> bytes:
         end_id=p.optional_integer("endId"),
         limit=p.limit(),
     )
-    return codec.ok([views.rfq(r, caller.trader_code) for r in svc.venue.find_rfqs(query)])
+    return codec.ok([views.rfq(r, caller.trader_code) for r in svc.reads.find_rfqs(query)])

@@ -16,9 +16,10 @@ def execute_quote(svc: Services, caller: Caller, p: Params) -> bytes:
         rfq_id=p.text("rfqId", required=True),
         quote_id=p.text("quoteId", required=True),
         legs=tuple(ExecLeg(leg.text("instId", required=True), leg.required_decimal("sz")) for leg in p.objects("legs")),
+        settle_fail=p.settle_fail,
     )
     trade = svc.venue.execute_quote(cmd)
-    return codec.ok([views.trade(trade, caller.trader_code, history=False)])
+    return codec.ok([views.execution(trade, caller.trader_code)])
 
 
 def trades(svc: Services, caller: Caller, p: Params) -> bytes:
@@ -39,7 +40,7 @@ def trades(svc: Services, caller: Caller, p: Params) -> bytes:
         limit=p.limit(),
         is_successful=p.flag("isSuccessful", default=True),
     )
-    return codec.ok([views.trade(t, caller.trader_code) for t in svc.venue.find_trades(query)])
+    return codec.ok([views.trade(t, caller.trader_code) for t in svc.reads.find_trades(query)])
 
 
 def _timestamp(p: Params, name: str) -> int | None:
