@@ -10,7 +10,8 @@ import pytest
 
 from openrfq.domain.clock import ManualClock
 from openrfq.testing import InProcessVenue, Party, ServerVenue, open_venue
-from samples import START_MS, make_config, make_server
+from openrfq.testing.postgres import SKIP_REASON, Cluster, Schemas, binaries
+from samples import START_MS, STORES, make_config, make_server
 
 
 @pytest.fixture
@@ -18,9 +19,37 @@ def clock() -> ManualClock:
     return ManualClock(START_MS)
 
 
+@pytest.fixture(scope="session")
+def pg_schemas() -> Iterator[Schemas]:
+    """A PostgreSQL cluster of the session's own (a temporary directory, 127.0.0.1, a free port), a schema per
+    test in it. Its fsync is off: these tests are about what openrfq reads and writes, not about the disk
+    (tests/store/test_postgres_failover.py runs clusters that sync)."""
+    if binaries() is None:
+        pytest.skip(SKIP_REASON)
+    with Cluster(fsync=False) as cluster:
+        schemas = Schemas(cluster)
+        try:
+            yield schemas
+        finally:
+            schemas.close()
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The store of the test's venue: None (SQLite in its data directory), or a PostgreSQL URL of a new schema.
+    Every test that opens its venue through ``venue`` (or passes ``store=store`` itself) runs on both."""
+    if request.param == "sqlite":
+        yield None
+        return
+    schemas: Schemas = request.getfixturevalue("pg_schemas")
+    url = schemas.new()
+    yield url
+    schemas.drop(url)
+
+
 @pytest.fixture
-async def venue(tmp_path: Path, clock: ManualClock) -> AsyncIterator[InProcessVenue]:
-    async with open_venue(make_config(), tmp_path, clock) as v:
+async def venue(tmp_path: Path, clock: ManualClock, store: str | None) -> AsyncIterator[InProcessVenue]:
+    async with open_venue(make_config(), tmp_path, clock, store=store) as v:
         yield v
 
 

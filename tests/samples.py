@@ -14,6 +14,7 @@ from openrfq.testing import Party, ServerVenue
 ACCOUNTS = Path(__file__).with_name("accounts.toml")
 START_MS = 1_763_000_000_000  # 2025-11-13, a fixed "now" for in-process tests
 TODAY = datetime.date(2025, 11, 13)
+STORES = ["sqlite", "postgresql"]  # every in-process venue test runs on both (conftest.py's ``store``)
 
 
 def make_config(rate_limits: bool = False) -> Config:

@@ -31,9 +31,11 @@ def settling_config(settlement_ms: int = SETTLEMENT_MS) -> Config:
     return replace(config, accounts=accounts, settlement_ms=settlement_ms)
 
 
-async def settling_venue(tmp_path: Path, clock: ManualClock, config: Config) -> AsyncIterator[InProcessVenue]:
-    """An in-process venue with its control plane on (venue time, faults)."""
-    async with open_venue(config, tmp_path, clock, control=True) as venue:
+async def settling_venue(
+    tmp_path: Path, clock: ManualClock, config: Config, store: str | None = None
+) -> AsyncIterator[InProcessVenue]:
+    """An in-process venue with its control plane on (venue time, faults), on ``store`` (None: SQLite)."""
+    async with open_venue(config, tmp_path, clock, control=True, store=store) as venue:
         yield venue
 
 

@@ -57,21 +57,29 @@ class VenueApp:
         return self._lifespan(receive, send)
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
-        svc = self.services
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                # Timers that came due while the server was down fire now, durably, before the first request.
-                svc.venue.advance()
-                await svc.committer.durable()
-                self._start_duties()
+                await self.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                for task in self._tasks:
-                    task.cancel()
-                await svc.committer.close()
+                await self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def start(self) -> None:
+        """Timers that came due while the server was down (or led by another process) fire now, durably, before
+        the first request; then the duties start."""
+        self.services.venue.advance()
+        await self.services.committer.durable()
+        self._start_duties()
+
+    async def stop(self) -> None:
+        """The duties stopped, everything durable, the store closed."""
+        for task in self._tasks:
+            task.cancel()
+        self._tasks = []
+        await self.services.committer.close()
 
     def _start_duties(self) -> None:
         loop = asyncio.get_running_loop()

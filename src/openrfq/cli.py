@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import typer
 from rich.console import Console
 
 from openrfq import __version__, limits, logs
+from openrfq.asgi import VenueApp
 from openrfq.cli_admin import admin
 from openrfq.config import Config, ConfigError, demo_config, load_config
 from openrfq.demo import demo as run_demo
@@ -18,7 +20,10 @@ from openrfq.domain.clock import Clock, ManualClock, SystemClock
 from openrfq.export import history
 from openrfq.runtime import DB_NAME, build_app
 from openrfq.serving import ListenError, listening_sockets, run_blocking, serve_forever
-from openrfq.store.base import StoreError
+from openrfq.standby import RoleApp
+from openrfq.store import pgopen
+from openrfq.store.base import Store, StoreError
+from openrfq.store.pgopen import is_postgres, shown
 from openrfq.tls import local_certificate
 
 app = typer.Typer(
@@ -99,6 +104,14 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            envvar="OPENRFQ_STORE",
+            help="PostgreSQL instead of SQLite: postgresql://USER@HOST:PORT/DBNAME (config: [store] url).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Start the venue: REST on http://HOST:PORT/api/v5/..., WebSocket on ws://HOST:PORT/ws/v5/business."""
     cfg = _load(config)
@@ -111,26 +124,43 @@ def serve(
         if path is not None and not path.is_file():
             typer.echo(f"openrfq: {path}: no such file", err=True)
             raise typer.Exit(2)
-    logs.configure(log_level)
-    try:  # first: a second server on the directory, or a damaged store, stops here, before anything is written
-        api = build_app(
-            cfg, data_dir, venue_clock, admin_token=token or None, auth_clock=auth_clock, keepalive_clock=SystemClock()
+    url = store if store is not None else cfg.store_url or None
+    if url is not None and not is_postgres(url):
+        typer.echo(
+            f"openrfq: --store must be a PostgreSQL URL such as postgresql://USER@HOST:PORT/DBNAME, not {url!r}",
+            err=True,
         )
+        raise typer.Exit(2)
+    logs.configure(log_level)
+
+    def build(on: Store | str | None) -> VenueApp:
+        return build_app(
+            cfg, data_dir, venue_clock, admin_token=token or None, auth_clock=auth_clock,
+            keepalive_clock=SystemClock(), store=on,
+        )  # fmt: skip
+
+    try:  # first: a second server on the directory, or a damaged store, stops here, before anything is written
+        api = build(None) if url is None else _on_postgres(url, build)
     except StoreError as e:
         typer.echo(f"openrfq: {e}", err=True)
         raise typer.Exit(1) from None
     try:  # then a port in use, before anything is printed
         sockets = listening_sockets(host, port)
     except ListenError as e:
-        api.services.committer.store.close()
+        _close(api)
         typer.echo(f"openrfq: {e}", err=True)
         raise typer.Exit(1) from None
     certfile, keyfile = _tls_files(tls or tls_cert is not None, tls_cert, tls_key, data_dir)
-    venue = api.services.venue
     http, ws = ("https", "wss") if certfile else ("http", "ws")
-    typer.echo(f"openrfq {__version__} on {http}://{host}:{port}  (data: {data_dir / DB_NAME})")
+    where = f"data: {data_dir / DB_NAME}" if url is None else f"store: {shown(url)}"
+    typer.echo(f"openrfq {__version__} on {http}://{host}:{port}  ({where})")
     typer.echo(f"WebSocket: {ws}://{host}:{port}/ws/v5/business")
-    typer.echo(f"loaded {len(venue.rfqs)} RFQs, {len(venue.quotes)} quotes; config: {cfg.source}")
+    leader = api.leader if isinstance(api, RoleApp) else api
+    if leader is None:
+        typer.echo("standby: another openrfq process leads the store; this one takes over when it stops leading")
+    else:
+        venue = leader.services.venue
+        typer.echo(f"loaded {len(venue.rfqs)} RFQs, {len(venue.quotes)} quotes; config: {cfg.source}")
     if isinstance(venue_clock, ManualClock):
         typer.echo(f"venue time: virtual, at {venue_clock.now_ms()} ms (moved by POST /openrfq/v1/clock/advance)")
     if token:  # never the token itself: it is a secret
@@ -145,6 +175,28 @@ def serve(
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn shut down cleanly, then re-raised it
         edge = limits.EdgeLimits(keep_alive_timeout, request_timeout, max_connections, max_connections_per_ip)
         run_blocking(serve_forever(api, cfg, host, port, certfile, keyfile, edge, sockets))
+
+
+def _on_postgres(url: str, build: Callable[[Store], VenueApp]) -> RoleApp:
+    """The venue on PostgreSQL: its leader, built now, if the store is free; a standby otherwise."""
+    from openrfq.store.postgres import PostgresStore  # psycopg: imported only for PostgreSQL
+
+    lease = pgopen.lease(url)
+    try:
+        if lease.acquire() is None:
+            return RoleApp(url, build, lease=lease)
+    except BaseException:
+        lease.close()
+        raise
+    return RoleApp(url, build, leader=build(PostgresStore(lease)))
+
+
+def _close(api: VenueApp | RoleApp) -> None:
+    leader = api.leader if isinstance(api, RoleApp) else api
+    if leader is not None:
+        leader.services.committer.store.close()
+    if isinstance(api, RoleApp):
+        api.close_lease()
 
 
 def _clocks(mode: str, cfg: Config) -> tuple[Clock, Clock]:

@@ -31,7 +31,7 @@ from openrfq.gcpolicy import loading
 from openrfq.logs import log_state_changes
 from openrfq.metrics import Metrics
 from openrfq.services import Services
-from openrfq.store.base import StoreError
+from openrfq.store.base import Store, StoreError
 from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
 from openrfq.venue_time import VenueTime
@@ -52,7 +52,18 @@ def index_source(settings: PriceSettings, now_ms: int) -> IndexSource:
     return StaticIndex(settings.index, settings.volatility)
 
 
-def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
+def open_store(data_dir: Path, url: str | None = None) -> Store:
+    """The venue's store: SQLite in ``data_dir`` (locked while open), or with ``url`` (``postgresql://...``)
+    PostgreSQL, as its leader (StoreError if another process leads it: ``openrfq serve`` waits as a standby
+    instead, openrfq/standby.py)."""
+    if url is None:
+        return SqliteStore(data_dir / DB_NAME)
+    from openrfq.store.pgopen import open_postgres  # psycopg is imported only by venues that use PostgreSQL
+
+    return open_postgres(url)
+
+
+def _restored(config: Config, clock: Clock, store: Store) -> Venue:
     prices = Prices(index_source(config.prices, clock.now_ms()))
     _warn_unpriced(config, prices, clock.now_ms())
     venue = Venue(
@@ -70,9 +81,8 @@ def _restored(config: Config, clock: Clock, store: SqliteStore) -> Venue:
         try:
             venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades, snapshot.makers)
         except Exception as e:  # noqa: BLE001 (rows that decode but do not fit together: a damaged store)
-            raise StoreError(
-                f"database {store.path}: its rows do not fit together ({e!r}); refusing to start"
-            ) from None
+            where = getattr(store, "path", "the store")
+            raise StoreError(f"database {where}: its rows do not fit together ({e!r}); refusing to start") from None
         load.entities = len(snapshot.rfqs) + len(snapshot.quotes) + len(snapshot.trades)
         del snapshot
     return venue
@@ -85,16 +95,20 @@ def build_app(
     admin_token: str | None = None,
     auth_clock: Clock | None = None,
     keepalive_clock: Clock | None = None,
+    store: Store | str | None = None,
 ) -> VenueApp:
     """The venue on ``data_dir``, which it keeps locked until its committer closes the store. Raises StoreError
     (one line, for the command to print) when the directory is in use or its store is damaged.
 
     ``clock`` is venue time (a ``ManualClock``: virtual, moved by the control plane, and resumed where the store
     left it); ``auth_clock`` what request and login timestamps are checked against, ``keepalive_clock`` what the
-    WebSocket keep-alive counts in (both default: venue time); ``admin_token`` turns the control plane on."""
+    WebSocket keep-alive counts in (both default: venue time); ``admin_token`` turns the control plane on.
+    ``store``: a PostgreSQL URL, or a store opened already (a standby that took the lease); default: SQLite in
+    ``data_dir``."""
     clock = clock or SystemClock()
     config = with_bot_accounts(config)
-    store = SqliteStore(data_dir / DB_NAME)
+    if store is None or isinstance(store, str):
+        store = open_store(data_dir, store)
     try:
         if isinstance(clock, ManualClock) and (stored := store.meta(CLOCK_KEY)) is not None:
             clock.jump(int(stored))  # a virtual venue resumes at the time it had reached ([clock] start: a new one)

@@ -19,6 +19,7 @@ from openrfq.config import BotSettings, Config
 from openrfq.edge import EdgeConfig
 from openrfq.gcpolicy import keep_full_collections_short
 from openrfq.limits import EdgeLimits
+from openrfq.standby import RoleApp
 
 log = logging.getLogger("openrfq.serving")
 
@@ -93,7 +94,7 @@ class Running:
 
 @contextlib.asynccontextmanager
 async def running(
-    api: VenueApp,
+    api: VenueApp | RoleApp,
     config: Config,
     host: str = "127.0.0.1",
     port: int = 0,
@@ -116,20 +117,38 @@ async def running(
     run = Running(server, serving, bound, certfile is not None)
     loopback = _loopback(host)
     tasks: list[asyncio.Task[None]] = []
+    leading: list[VenueApp] = []  # the venue the bots trade on: this process's, while it leads
 
     def start_bots() -> None:
-        run.bots = [_bot(api, settings, run, loopback) for settings in config.bots]
+        run.bots = [_bot(leading[0], settings, run, loopback) for settings in config.bots]
         tasks[:] = [asyncio.create_task(bot.run(), name=f"bot-{bot.trader_code}") for bot in run.bots]
 
-    def restart_bots() -> None:  # the venue's state was replaced (control plane): the bots start over from it
+    def stop_bots() -> None:
         for task in tasks:
             task.cancel()
+
+    def restart_bots() -> None:  # the venue's state was replaced (control plane): the bots start over from it
+        stop_bots()
         start_bots()
 
-    start_bots()
-    if run.bots:  # the bots' HTTP client would log every request at info; the venue logs its own requests
+    def lead(app: VenueApp) -> None:
+        leading[:] = [app]
+        app.services.on_reset.append(restart_bots)
+        start_bots()
+
+    def step_down() -> None:  # a standby runs no bots (they would trade on the leader through the balancer)
+        stop_bots()
+        leading.clear()
+
+    if isinstance(api, RoleApp):
+        api.on_lead.append(lead)
+        api.on_step_down.append(step_down)
+        if api.app is not None:
+            lead(api.app)
+    else:
+        lead(api)
+    if config.bots:  # the bots' HTTP client would log every request at info; the venue logs its own requests
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        api.services.on_reset.append(restart_bots)
     server.clients = tasks  # the same list (restarts refill it): stopped first when the server is told to exit
     # The venue's history lives as long as it serves: out of the cyclic GC's sight (see gcpolicy).
     undo_gc_policy = keep_full_collections_short(asyncio.get_running_loop())
@@ -137,8 +156,12 @@ async def running(
         yield run
     finally:
         undo_gc_policy()
-        if restart_bots in api.services.on_reset:
-            api.services.on_reset.remove(restart_bots)
+        for app in leading:
+            if restart_bots in app.services.on_reset:
+                app.services.on_reset.remove(restart_bots)
+        if isinstance(api, RoleApp):
+            api.on_lead.remove(lead)
+            api.on_step_down.remove(step_down)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -186,7 +209,7 @@ def _bot(api: VenueApp, settings: BotSettings, run: Running, loopback: str) -> L
 
 
 async def serve_forever(
-    api: VenueApp,
+    api: VenueApp | RoleApp,
     config: Config,
     host: str,
     port: int,

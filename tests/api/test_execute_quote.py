@@ -262,9 +262,9 @@ async def test_fees_per_instrument_type_and_side(
     assert await _fees(taker, maker1, leg, px, side) == (taker_fee, maker_fee)
 
 
-async def test_fee_rates_come_from_the_config(tmp_path: Path, clock: ManualClock) -> None:
+async def test_fee_rates_come_from_the_config(tmp_path: Path, clock: ManualClock, store: str | None) -> None:
     config = replace(make_config(), taker_fee_rate=Decimal("0.001"), maker_fee_rate=Decimal(0))
-    async with open_venue(config, tmp_path, clock) as venue:
+    async with open_venue(config, tmp_path, clock, store=store) as venue:
         taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         fees = await _fees(taker, maker, {"instId": "BTC-USDT-SWAP", "sz": "10", "side": "sell"}, "50010", "sell")
         assert fees == (("-5.001", "USDT"), ("0", "USDT"))
@@ -353,15 +353,15 @@ async def test_anonymous_parties_are_blank_to_each_other(taker: Party, maker1: P
     assert (maker_view["tTraderCode"], maker_view["mTraderCode"]) == ("", "MAKER1")
 
 
-async def test_trades_and_id_counters_survive_a_restart(tmp_path: Path, clock: ManualClock) -> None:
-    async with open_venue(make_config(), tmp_path, clock) as venue:
+async def test_trades_and_id_counters_survive_a_restart(tmp_path: Path, clock: ManualClock, store: str | None) -> None:
+    async with open_venue(make_config(), tmp_path, clock, store=store) as venue:
         taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         rfq = await create_rfq(taker, legs=[SPOT_LEG, SWAP_LEG])
         quote = await create_quote(maker, rfq["rfqId"], legs=[{**SPOT_LEG, "px": "1"}, {**SWAP_LEG, "px": "2"}])
         executed = (await taker.post(EXECUTE, {"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]}))["data"][0]
         before = await taker.get("/api/v5/rfq/trades")
 
-    async with open_venue(make_config(), tmp_path, clock) as venue:
+    async with open_venue(make_config(), tmp_path, clock, store=store) as venue:
         taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         assert await taker.get("/api/v5/rfq/trades") == before
         assert await maker.rfq_state(rfq["rfqId"]) == "filled"

@@ -27,8 +27,8 @@ SPLIT = [
 
 
 @pytest.fixture
-async def venue(tmp_path: Path, clock: ManualClock) -> AsyncIterator[InProcessVenue]:
-    async for v in settling_venue(tmp_path, clock, settling_config(settlement_ms=0)):
+async def venue(tmp_path: Path, clock: ManualClock, store: str | None) -> AsyncIterator[InProcessVenue]:
+    async for v in settling_venue(tmp_path, clock, settling_config(settlement_ms=0), store):
         yield v
 
 
@@ -317,8 +317,10 @@ async def test_public_data_shows_the_parent_multi_leg_and_each_accounts_single_l
 # --- with asynchronous settlement ----------------------------------------------------------------------------
 
 
-async def test_one_account_failing_leaves_the_group_filled_with_what_filled(tmp_path: Path, clock: ManualClock) -> None:
-    async for venue in settling_venue(tmp_path, clock, settling_config(settlement_ms=500)):
+async def test_one_account_failing_leaves_the_group_filled_with_what_filled(
+    tmp_path: Path, clock: ManualClock, store: str | None
+) -> None:
+    async for venue in settling_venue(tmp_path, clock, settling_config(settlement_ms=500), store):
         taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         await control(venue, "POST", "/faults", {**SETTLE_FAIL, "count": 1})  # the first account's execution
         rfq = await _group(taker)
@@ -340,8 +342,10 @@ async def test_one_account_failing_leaves_the_group_filled_with_what_filled(tmp_
         assert [s["tradeId"] for s in single] == ["3"]
 
 
-async def test_every_account_failing_fails_the_group_with_70510(tmp_path: Path, clock: ManualClock) -> None:
-    async for venue in settling_venue(tmp_path, clock, settling_config(settlement_ms=500)):
+async def test_every_account_failing_fails_the_group_with_70510(
+    tmp_path: Path, clock: ManualClock, store: str | None
+) -> None:
+    async for venue in settling_venue(tmp_path, clock, settling_config(settlement_ms=500), store):
         taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         await control(venue, "POST", "/faults", SETTLE_FAIL)
         rfq = await _group(taker)

@@ -354,8 +354,8 @@ async def test_bad_time_out(maker1: Party, time_out: str, code: str) -> None:
     assert (await maker1.post(CANCEL_ALL_AFTER, {"timeOut": time_out}))["code"] == code
 
 
-async def test_timers_and_freezes_survive_a_restart(tmp_path: Path, clock: ManualClock) -> None:
-    async with open_venue(make_config(), tmp_path, clock) as venue:
+async def test_timers_and_freezes_survive_a_restart(tmp_path: Path, clock: ManualClock, store: str | None) -> None:
+    async with open_venue(make_config(), tmp_path, clock, store=store) as venue:
         taker, maker1, maker2 = venue.party("TAKER1"), venue.party("MAKER1"), venue.party("MAKER2")
         await maker1.post(MMP, {"timeInterval": "10000", "frozenInterval": "0", "countLimit": "1"})
         await _executions(taker, maker1, 1)
@@ -366,7 +366,7 @@ async def test_timers_and_freezes_survive_a_restart(tmp_path: Path, clock: Manua
 
     clock.advance(40_000)  # the countdown comes due while the venue is down
 
-    async with open_venue(make_config(), tmp_path, clock) as venue:
+    async with open_venue(make_config(), tmp_path, clock, store=store) as venue:
         maker1, maker2 = venue.party("MAKER1"), venue.party("MAKER2")
         assert (await maker2.quote(quote["quoteId"]))["state"] == "canceled"
         assert (await maker1.get(MMP))["data"][0]["mmpFrozen"] is True

@@ -49,9 +49,9 @@ async def test_mark_price_bad_input(venue: InProcessVenue, params: dict[str, str
     assert (await venue.client.get("/api/v5/public/mark-price", params=params)).json()["code"] == code
 
 
-async def test_block_trades_record_mark_and_index(tmp_path: Path, clock: ManualClock) -> None:
+async def test_block_trades_record_mark_and_index(tmp_path: Path, clock: ManualClock, store: str | None) -> None:
     config = replace(make_config(), prices=PriceSettings(index={"BTC": Decimal("61000"), "ETH": Decimal("3000")}))
-    async with open_venue(config, tmp_path, clock) as venue:
+    async with open_venue(config, tmp_path, clock, store=store) as venue:
         taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         leg = {"instId": "BTC-USDT-SWAP", "sz": "1", "side": "buy"}
         rfq = await create_rfq(taker, legs=[leg])

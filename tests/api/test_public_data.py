@@ -546,12 +546,12 @@ async def test_block_ticker_volume_drops_trades_older_than_24_hours(
 
 
 @pytest.fixture
-async def delayed(tmp_path: Path) -> AsyncIterator[InProcessVenue]:
+async def delayed(tmp_path: Path, store: str | None) -> AsyncIterator[InProcessVenue]:
     """A venue that publishes block trades 15 minutes after execution, as OKX does."""
     config = replace(make_config(), public_delay_ms=900_000)
     data_dir = tmp_path / "delayed"
     data_dir.mkdir()
-    async with open_venue(config, data_dir, ManualClock(START_MS)) as v:
+    async with open_venue(config, data_dir, ManualClock(START_MS), store=store) as v:
         yield v
 
 

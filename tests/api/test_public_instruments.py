@@ -369,9 +369,11 @@ SOL = """
 """
 
 
-async def test_replace_true_serves_only_the_listed_instrument(tmp_path: Path, clock: ManualClock) -> None:
+async def test_replace_true_serves_only_the_listed_instrument(
+    tmp_path: Path, clock: ManualClock, store: str | None
+) -> None:
     config = parse_config(ACCOUNTS + "\n[instruments]\nreplace = true\n" + SOL, "venue.toml", TODAY)
-    async with open_venue(config, tmp_path, clock) as venue:
+    async with open_venue(config, tmp_path, clock, store=store) as venue:
         spot = (await _get(venue.client, instType="SPOT"))[1]["data"]
         others = [await _ids(venue.client, instType=t) for t in ("SWAP", "FUTURES")]
         options = await _ids(venue.client, instType="OPTION", instFamily="BTC-USD")
@@ -408,12 +410,14 @@ async def test_replace_true_serves_only_the_listed_instrument(tmp_path: Path, cl
 
 
 @pytest.mark.parametrize("replace", ["replace = false\n", ""])
-async def test_replace_false_extends_the_defaults(tmp_path: Path, clock: ManualClock, replace: str) -> None:
+async def test_replace_false_extends_the_defaults(
+    tmp_path: Path, clock: ManualClock, replace: str, store: str | None
+) -> None:
     swap = (
         SOL.replace('"SPOT"', '"SWAP"').replace('"SOL-USDT"', '"SOL-USDT-SWAP"') + '  ctVal = "1"\n  ctValCcy = "SOL"\n'
     )
     config = parse_config(ACCOUNTS + "\n[instruments]\n" + replace + SOL + swap, "venue.toml", TODAY)
-    async with open_venue(config, tmp_path, clock) as venue:
+    async with open_venue(config, tmp_path, clock, store=store) as venue:
         spot = await _ids(venue.client, instType="SPOT")
         swaps = await _ids(venue.client, instType="SWAP")
         sol_family = (await _get(venue.client, instType="SWAP", instFamily="SOL-USDT"))[1]["data"]
@@ -432,10 +436,12 @@ async def test_replace_false_extends_the_defaults(tmp_path: Path, clock: ManualC
     assert len(futures) == 4
 
 
-async def test_a_listed_instrument_overrides_the_default_of_the_same_id(tmp_path: Path, clock: ManualClock) -> None:
+async def test_a_listed_instrument_overrides_the_default_of_the_same_id(
+    tmp_path: Path, clock: ManualClock, store: str | None
+) -> None:
     btc = SOL.replace('"SOL-USDT"', '"BTC-USDT"').replace('tickSz = "0.01"', 'tickSz = "0.5"')
     config = parse_config(ACCOUNTS + "\n[instruments]\n" + btc, "venue.toml", TODAY)
-    async with open_venue(config, tmp_path, clock) as venue:
+    async with open_venue(config, tmp_path, clock, store=store) as venue:
         spot = (await _get(venue.client, instType="SPOT"))[1]["data"]
         taker = venue.party("TAKER1")
         off_lot = await taker.post(

@@ -9,8 +9,10 @@ from openrfq.testing import open_venue
 from samples import make_config
 
 
-async def test_instruments_are_limited_per_ip_and_instrument_type(tmp_path: Path, clock: ManualClock) -> None:
-    async with open_venue(make_config(rate_limits=True), tmp_path, clock) as venue:
+async def test_instruments_are_limited_per_ip_and_instrument_type(
+    tmp_path: Path, clock: ManualClock, store: str | None
+) -> None:
+    async with open_venue(make_config(rate_limits=True), tmp_path, clock, store=store) as venue:
         get = venue.client.get
         spot = [(await get("/api/v5/public/instruments", params={"instType": "SPOT"})).status_code for _ in range(21)]
         swap = (await get("/api/v5/public/instruments", params={"instType": "SWAP"})).status_code
@@ -19,8 +21,10 @@ async def test_instruments_are_limited_per_ip_and_instrument_type(tmp_path: Path
         assert swap == 200
 
 
-async def test_mark_price_is_limited_per_ip_and_instrument(tmp_path: Path, clock: ManualClock) -> None:
-    async with open_venue(make_config(rate_limits=True), tmp_path, clock) as venue:
+async def test_mark_price_is_limited_per_ip_and_instrument(
+    tmp_path: Path, clock: ManualClock, store: str | None
+) -> None:
+    async with open_venue(make_config(rate_limits=True), tmp_path, clock, store=store) as venue:
         get = venue.client.get
         params = {"instType": "SWAP", "instId": "BTC-USDT-SWAP"}
         btc = [(await get("/api/v5/public/mark-price", params=params)).json()["code"] for _ in range(11)]
@@ -30,8 +34,10 @@ async def test_mark_price_is_limited_per_ip_and_instrument(tmp_path: Path, clock
         assert eth == "0"
 
 
-async def test_made_up_instruments_share_one_window_and_no_memory(tmp_path: Path, clock: ManualClock) -> None:
-    async with open_venue(make_config(rate_limits=True), tmp_path, clock) as venue:
+async def test_made_up_instruments_share_one_window_and_no_memory(
+    tmp_path: Path, clock: ManualClock, store: str | None
+) -> None:
+    async with open_venue(make_config(rate_limits=True), tmp_path, clock, store=store) as venue:
         get = venue.client.get
         codes = [
             (
@@ -46,8 +52,8 @@ async def test_made_up_instruments_share_one_window_and_no_memory(tmp_path: Path
         assert len(venue.app.services.limiter) == 2  # the shared unknown window and BTC-USDT-SWAP's
 
 
-async def test_idle_windows_are_dropped(tmp_path: Path, clock: ManualClock) -> None:
-    async with open_venue(make_config(rate_limits=True), tmp_path, clock) as venue:
+async def test_idle_windows_are_dropped(tmp_path: Path, clock: ManualClock, store: str | None) -> None:
+    async with open_venue(make_config(rate_limits=True), tmp_path, clock, store=store) as venue:
         for inst_type in ("SPOT", "SWAP", "FUTURES"):
             await venue.client.get("/api/v5/public/instruments", params={"instType": inst_type})
         assert len(venue.app.services.limiter) == 3

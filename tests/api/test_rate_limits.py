@@ -32,8 +32,8 @@ HOUR_MS = 3600 * 1000
 
 
 @pytest.fixture
-async def limited(tmp_path: Path, clock: ManualClock) -> AsyncIterator[InProcessVenue]:
-    async with open_venue(make_config(rate_limits=True), tmp_path, clock) as v:
+async def limited(tmp_path: Path, clock: ManualClock, store: str | None) -> AsyncIterator[InProcessVenue]:
+    async with open_venue(make_config(rate_limits=True), tmp_path, clock, store=store) as v:
         yield v
 
 

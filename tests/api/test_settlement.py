@@ -17,8 +17,8 @@ from settling import EXECUTE, SETTLE_FAIL, SETTLEMENT_MS, advance, control, sett
 
 
 @pytest.fixture
-async def venue(tmp_path: Path, clock: ManualClock) -> AsyncIterator[InProcessVenue]:
-    async for v in settling_venue(tmp_path, clock, settling_config()):
+async def venue(tmp_path: Path, clock: ManualClock, store: str | None) -> AsyncIterator[InProcessVenue]:
+    async for v in settling_venue(tmp_path, clock, settling_config(), store):
         yield v
 
 
@@ -129,8 +129,8 @@ async def test_canceling_a_pending_rfq_or_quote_is_refused_with_its_state(
     assert quote_answer["data"][0]["sMsg"] == "The Quote with pending_fill status cannot be canceled"
 
 
-async def test_expiry_does_not_end_a_pending_execution(tmp_path: Path, clock: ManualClock) -> None:
-    async for venue in settling_venue(tmp_path, clock, settling_config(settlement_ms=200_000)):
+async def test_expiry_does_not_end_a_pending_execution(tmp_path: Path, clock: ManualClock, store: str | None) -> None:
+    async for venue in settling_venue(tmp_path, clock, settling_config(settlement_ms=200_000), store):
         taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         rfq, quote, _ = await _executed(taker, maker, legs=[{"instId": "BTC-USDT", "sz": "1.5", "side": "buy"}])
 
@@ -229,14 +229,16 @@ async def test_lmt_px_auto_execution_settles_asynchronously_too(
     assert (await _quote(maker1, quote["quoteId"]))["state"] == "filled"
 
 
-async def test_a_restarted_venue_settles_what_was_pending_as_scheduled(tmp_path: Path, clock: ManualClock) -> None:
+async def test_a_restarted_venue_settles_what_was_pending_as_scheduled(
+    tmp_path: Path, clock: ManualClock, store: str | None
+) -> None:
     config = settling_config()
-    async for venue in settling_venue(tmp_path, clock, config):
+    async for venue in settling_venue(tmp_path, clock, config, store):
         await control(venue, "POST", "/faults", {**SETTLE_FAIL, "count": 1})
         failing, _, _ = await _executed(venue.party("TAKER1"), venue.party("MAKER1"))
         filling, _, _ = await _executed(venue.party("TAKER1"), venue.party("MAKER1"))
 
-    async for again in settling_venue(tmp_path, clock, config):
+    async for again in settling_venue(tmp_path, clock, config, store):
         taker = again.party("TAKER1")
         assert [await _rfq_state(taker, r["rfqId"]) for r in (failing, filling)] == ["pending_fill"] * 2
         await advance(again, SETTLEMENT_MS)
@@ -244,9 +246,9 @@ async def test_a_restarted_venue_settles_what_was_pending_as_scheduled(tmp_path:
 
 
 async def test_without_settlement_ms_a_settle_fail_rule_is_refused_and_execution_is_atomic(
-    tmp_path: Path, clock: ManualClock
+    tmp_path: Path, clock: ManualClock, store: str | None
 ) -> None:
-    async for venue in settling_venue(tmp_path, clock, make_config()):
+    async for venue in settling_venue(tmp_path, clock, make_config(), store):
         taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         refused = await control(venue, "POST", "/faults", SETTLE_FAIL)
         rfq, _, _ = await _executed(taker, maker)

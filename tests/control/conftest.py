@@ -13,6 +13,6 @@ from samples import make_config
 
 
 @pytest.fixture
-async def venue(tmp_path: Path, clock: ManualClock) -> AsyncIterator[InProcessVenue]:
-    async with open_venue(make_config(), tmp_path, clock, control=True) as v:
+async def venue(tmp_path: Path, clock: ManualClock, store: str | None) -> AsyncIterator[InProcessVenue]:
+    async with open_venue(make_config(), tmp_path, clock, control=True, store=store) as v:
         yield v

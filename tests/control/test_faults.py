@@ -96,13 +96,15 @@ async def test_a_skew_judges_the_accounts_timestamps_as_if_its_clock_were_off(
     assert answer == {"code": "50102", "msg": "Timestamp request expired.", "data": []}
 
 
-async def test_rules_are_listed_removed_and_durable(tmp_path: Path, clock: ManualClock, venue: InProcessVenue) -> None:
+async def test_rules_are_listed_removed_and_durable(
+    tmp_path: Path, clock: ManualClock, venue: InProcessVenue, store: str | None
+) -> None:
     await _fault(venue, path=CREATE_QUOTE, action="error", code="50001")
     await _fault(venue, path="ws", action="close", code="4004", account="MAKER1", count=2)
     removed = await venue.control("DELETE", "/faults/1")
     await venue.app.services.committer.close()
 
-    async with open_venue(make_config(), tmp_path, clock) as again:
+    async with open_venue(make_config(), tmp_path, clock, store=store) as again:
         kept = again.app.services.faults.listing()
 
     assert removed.json()["data"] == [{"faultId": "1"}]

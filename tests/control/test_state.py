@@ -39,8 +39,8 @@ async def test_a_reset_is_durable(tmp_path: Path, clock: ManualClock, venue: InP
     assert (loaded.rfqs, loaded.quotes, loaded.trades, loaded.makers) == ([], [], [], [])
 
 
-async def test_reset_empties_the_rate_limit_windows(tmp_path: Path, clock: ManualClock) -> None:
-    async with open_venue(make_config(rate_limits=True), tmp_path, clock, control=True) as venue:
+async def test_reset_empties_the_rate_limit_windows(tmp_path: Path, clock: ManualClock, store: str | None) -> None:
+    async with open_venue(make_config(rate_limits=True), tmp_path, clock, control=True, store=store) as venue:
         times = [(await venue.client.get("/api/v5/public/time")).status_code for _ in range(11)]
         await venue.control("POST", "/reset")
         after = (await venue.client.get("/api/v5/public/time")).status_code
@@ -98,7 +98,7 @@ async def test_a_bad_snapshot_name_is_400(venue: InProcessVenue) -> None:
 
 
 async def test_a_restore_survives_a_restart(
-    tmp_path: Path, clock: ManualClock, venue: InProcessVenue, taker: Party
+    tmp_path: Path, clock: ManualClock, venue: InProcessVenue, taker: Party, store: str | None
 ) -> None:
     await create_rfq(taker)
     await venue.control("POST", "/snapshots", {"name": "one"})
@@ -108,7 +108,7 @@ async def test_a_restore_survives_a_restart(
     await venue.app.services.committer.close()
 
     later = ManualClock(START_MS)  # a restarted virtual venue resumes at the stored venue time
-    async with open_venue(make_config(), tmp_path, later) as again:
+    async with open_venue(make_config(), tmp_path, later, store=store) as again:
         rfqs = (await again.party("TAKER1").get("/api/v5/rfq/rfqs"))["data"]
 
         assert [r["rfqId"] for r in rfqs] == ["1"]

@@ -206,6 +206,18 @@ class ClockSection(Struct, frozen=True, forbid_unknown_fields=True):
         return int(moment.timestamp() * 1000)
 
 
+class StoreSection(Struct, frozen=True, forbid_unknown_fields=True):
+    # "" (default): SQLite in the data directory; "postgresql://USER@HOST:PORT/DBNAME" (or libpq's key=value
+    # form): PostgreSQL, with standbys (openrfq.standby). --store / OPENRFQ_STORE override it.
+    url: Annotated[
+        str,
+        Meta(
+            pattern=r"\A(|postgres(ql)?://.*|.*=.*)\Z",
+            description='must be a PostgreSQL URL such as "postgresql://openrfq@db:5432/openrfq", got {value!r}',
+        ),
+    ] = ""
+
+
 class ConfigFile(Struct, frozen=True, forbid_unknown_fields=True):
     """A whole file. Without a ``bots`` key the WAGMI bot runs; ``bots = []`` runs none."""
 
@@ -221,6 +233,7 @@ class ConfigFile(Struct, frozen=True, forbid_unknown_fields=True):
     admin: Admin = Admin()
     clock: ClockSection = ClockSection()
     execution: Execution = Execution()
+    store: StoreSection = StoreSection()
 
     def __post_init__(self) -> None:
         if not self.accounts:
@@ -258,6 +271,7 @@ class Config:
     clock_start_ms: int | None = None  # a virtual clock's first time (None: now)
     clock_auth: str = "machine"  # request and login timestamps are checked against the "machine" or "venue" clock
     settlement_ms: int = 0  # 0: executions settle at once; N: pending_fill for N ms of venue time first
+    store_url: str = ""  # "": SQLite in the data directory; else PostgreSQL's URL ([store] url)
 
     def account(self, trader_code: str) -> Account:
         return next(a for a in self.accounts if a.trader_code == trader_code)

@@ -69,6 +69,7 @@ class Committer:
         # Called on the event loop with each durable batch's events; must not block (enqueue and return).
         self.listeners: list[Callable[[list[Event]], None]] = []
         self.on_commit: Callable[[int, float], None] | None = None  # (rows, seconds), for metrics
+        self.on_failure: Callable[[BaseException], None] | None = None  # a write failed (a leader steps down)
 
     async def durable(self) -> None:
         """Return once every change the venue has made so far is durable."""
@@ -214,6 +215,8 @@ class Committer:
         if failure is not None:  # a store that cannot write must not acknowledge anything again
             log.critical("store write failed; refusing further requests", exc_info=failure)
             self._failure = failure
+            if self.on_failure is not None:
+                self.on_failure(failure)
             waiters += self._waiting
             self._waiting = []
             self._writing = False
@@ -247,7 +250,12 @@ class Committer:
         if self._closed:
             return
         self._closed = True
-        await self.durable()
+        try:
+            await self.durable()
+        finally:  # a store that failed is closed too (its error raised after)
+            self._stop_writing()
+
+    def _stop_writing(self) -> None:
         if self._aio is not None:
             aio, _ = self._aio
             loop: Any = self._loop  # uvloop's remove_reader returns None where typeshed says bool (mypyc checks)

@@ -93,13 +93,19 @@ class InProcessVenue:
 
 @contextlib.asynccontextmanager
 async def open_venue(
-    config: Config, data_dir: Path, clock: ManualClock | None = None, *, control: bool = False
+    config: Config,
+    data_dir: Path,
+    clock: ManualClock | None = None,
+    *,
+    control: bool = False,
+    store: str | None = None,
 ) -> AsyncIterator[InProcessVenue]:
-    """The venue of ``config`` on ``data_dir`` (its SQLite store), on ``clock`` (default: a ManualClock at the
-    machine's now); ``control``: the control plane on, with a token of its own (``venue.token``)."""
+    """The venue of ``config`` on ``data_dir`` (its SQLite store; with ``store``, a PostgreSQL URL, that store
+    instead, led by this venue), on ``clock`` (default: a ManualClock at the machine's now); ``control``: the
+    control plane on, with a token of its own (``venue.token``)."""
     clock = clock or ManualClock(int(time.time() * 1000))
     token = secrets.token_urlsafe(16) if control else None
-    app = build_app(config, data_dir, clock, admin_token=token)
+    app = build_app(config, data_dir, clock, admin_token=token, store=store)
     try:
         async with asgi_client(app) as client:
             yield InProcessVenue(app, clock, client, config, data_dir, token)

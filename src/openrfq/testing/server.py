@@ -6,7 +6,8 @@ clock and the token are set on the command line, so the file needs neither.
 
 Beyond what the pytest plugin uses: ``clock="real"`` (venue time is the machine's), ``control=False`` (no control
 plane), ``tls=True`` (``openrfq serve --tls``: HTTPS and WSS with its local CA, ``ca_file``), ``rate_limits`` on or
-off whatever the file says; ``stop()``, ``kill9()`` and ``start()`` again on the same data directory and port
+off whatever the file says, ``store=`` a PostgreSQL URL (``openrfq serve --store``; ``start(standby=True)`` for a
+process that stands by); ``stop()``, ``kill9()`` and ``start()`` again on the same data directory and port
 (``clock``, ``start_ms``, ``tls`` and ``rate_limits`` are read at each start).
 """
 
@@ -50,6 +51,7 @@ class ServerVenue:
         control: bool = True,
         tls: bool = False,
         rate_limits: bool | None = None,
+        store: str | None = None,
     ) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="openrfq-")
         work = Path(self._tmp.name)
@@ -59,6 +61,7 @@ class ServerVenue:
         self.config_path = config
         self.data_dir = data_dir or work / "data"
         self.clock, self.tls, self.rate_limits, self.start_ms = clock, tls, rate_limits, start_ms
+        self.store = store  # a PostgreSQL URL (``--store``); None: SQLite in the data directory
         self.token = secrets.token_urlsafe(24) if control else None
         self.port = free_port()
         self.config = load_config(config)
@@ -102,9 +105,9 @@ class ServerVenue:
             httpx.AsyncClient(base_url=self.url, timeout=10, verify=self.verify()), self.account(name), owns_client=True
         )
 
-    def start(self, timeout_s: float = 30.0) -> ServerVenue:
+    def start(self, timeout_s: float = 30.0, *, standby: bool = False) -> ServerVenue:
         """Start ``openrfq serve`` (again, after stop or kill9: same data directory, same port) and wait until
-        it answers."""
+        it answers; ``standby``: until it answers at all (a standby of a PostgreSQL store answers 503)."""
         if self._process is not None:
             raise VenueError(f"openrfq serve is running already (pid {self._process.pid}): stop() or kill9() it first")
         if self._http is not None:  # made for the last start (its URL, its CA)
@@ -118,6 +121,7 @@ class ServerVenue:
         command = [sys.executable, "-m", "openrfq", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--data-dir", str(self.data_dir), "--config", str(self._config_file())]
         command += ["--tls"] if self.tls else []
+        command += ["--store", self.store] if self.store else []
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         # Ready: the control plane's health, or without it the server's time (a public request, counted by the
@@ -129,7 +133,7 @@ class ServerVenue:
                 self._process = None
                 raise VenueError(f"openrfq serve exited:\n{self.log_path.read_text()}")
             try:
-                if self._client().get(probe, timeout=0.5).status_code == 200:
+                if self._client().get(probe, timeout=0.5).status_code in ((200, 503) if standby else (200,)):
                     return self
             except (httpx.HTTPError, OSError):  # OSError: over TLS, the CA is not written yet
                 time.sleep(0.05)
