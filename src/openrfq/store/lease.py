@@ -53,8 +53,12 @@ def connect(url: str, purpose: str) -> psycopg.Connection[tuple[Any, ...]]:
         db = psycopg.connect(url, autocommit=True, application_name=f"openrfq {purpose}", **KEEPALIVES)
     except psycopg.Error as e:
         raise StoreError(f"store {shown(url)}: cannot connect ({_first_line(e)})") from None
-    for statement in _SERVER_KEEPALIVES:
-        db.execute(statement)
+    try:
+        for statement in _SERVER_KEEPALIVES:
+            db.execute(statement)
+    except psycopg.Error as e:
+        db.close()
+        raise StoreError(f"store {shown(url)}: cannot connect ({_first_line(e)})") from None
     return db
 
 

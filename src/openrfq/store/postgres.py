@@ -187,7 +187,7 @@ class PostgresStore:
         return [(int(i), bytes(b)) for i, b in rows]
 
     def close(self) -> None:
-        if self._db.closed:
-            return
+        """Both connections closed (a second call does nothing): the lease's last, so that no other process may
+        lead while this one can still write."""
         self._db.close()
-        self._lease.close()  # last: no other process may lead while this store can still write
+        self._lease.close()
