@@ -79,6 +79,8 @@ class Cluster:
                 "-U", self.user, "-X", "stream", "-R", "--no-sync",
             )  # fmt: skip
             self.settings["cluster_name"] = "replica"  # the walreceiver's application_name
+            # Copied from the primary with its configuration: once promoted, this one must not wait for a replica.
+            self.settings["synchronous_standby_names"] = ""
         with open(self.data / "postgresql.auto.conf", "a") as conf:
             conf.writelines(f"{key} = '{value}'\n" for key, value in self.settings.items())
         self.started = False
