@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import msgspec
 import psycopg
 
+from openrfq.store import pgarrays
 from openrfq.store.base import Batch, Snapshot, StoreError
 from openrfq.store.codec import decode_maker, decode_quote, decode_rfq, decode_trade
 from openrfq.store.lease import Lease, LeaseLost, connect, shown
@@ -33,11 +34,19 @@ Db = psycopg.Connection[tuple[Any, ...]]
 # back. An error, not a row count to look at, so that a batch's statements can all be sent before any answer.
 FENCE = "WITH fenced AS (UPDATE lease SET epoch = epoch WHERE epoch = %s RETURNING 1) SELECT 1 / count(*) FROM fenced"
 _KIND = {"rfqs": "bigint", "quotes": "bigint", "trades": "bigint", "makers": "text"}
-_UPSERT = {
-    table: f"INSERT INTO {table} (id, body) SELECT * FROM unnest(%s::{kind}[], %s::bytea[])"
-    " ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body"
-    for table, kind in _KIND.items()
-}
+_UPSERTS = ", ".join(  # (ids, bodies) per table
+    f"put_{table} AS (INSERT INTO {table} (id, body) SELECT * FROM unnest(%b, %b)"
+    " ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body)"
+    for table in _KIND
+)
+# A batch of entity rows (nearly every batch) in one statement, so one round trip and one commit: autocommit
+# makes a statement its own transaction, and every data-modifying part of a WITH runs to completion whatever
+# the outer query reads. The fence's division by zero then fails the whole statement.
+WRITE = (
+    f"WITH fenced AS (UPDATE lease SET epoch = epoch WHERE epoch = %s RETURNING 1), {_UPSERTS}"
+    " SELECT 1 / count(*) FROM fenced"
+)
+PUT = f"WITH {_UPSERTS} SELECT 1"  # the same rows, in a fenced transaction of other statements
 _STRONG_ENOUGH = ("on", "remote_apply")
 
 
@@ -56,6 +65,7 @@ class PostgresStore:
         except BaseException:
             lease.close()
             raise
+        pgarrays.register(self._db.adapters)
         row = self._db.execute("SHOW synchronous_commit").fetchone()
         if row is None or row[0] not in _STRONG_ENOUGH:  # durable before acknowledged, whatever the server's default
             self._db.execute("SET synchronous_commit = on")
@@ -93,6 +103,19 @@ class PostgresStore:
     def write(self, batch: Batch) -> None:
         """The batch in one transaction, committed (and so durable) when this returns; LeaseLost if another
         process leads now, another psycopg error if the database cannot be reached."""
+        if (
+            batch.wipe or batch.meta or batch.faults
+        ):  # a reset, a moved clock, a fault rule: rare, statement by statement
+            self._write_all(batch)
+            return
+        if not len(batch):
+            return
+        try:
+            self._db.execute(WRITE, (self.epoch, *_arrays(batch)), prepare=True)
+        except psycopg.errors.DivisionByZero:
+            raise LeaseLost(f"store {self.path}: another openrfq process leads it now") from None
+
+    def _write_all(self, batch: Batch) -> None:
         with self._transaction() as db:
             if batch.wipe:
                 for table in ENTITIES:
@@ -112,14 +135,7 @@ class PostgresStore:
                         "INSERT INTO faults VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body",
                         kept,
                     )
-            for table, items in (
-                ("rfqs", batch.rfqs),
-                ("quotes", batch.quotes),
-                ("trades", batch.trades),
-                ("makers", batch.makers),
-            ):
-                if items:
-                    db.execute(_UPSERT[table], ([i for i, _ in items], [b for _, b in items]))
+            db.execute(PUT, _arrays(batch))
 
     @contextmanager
     def _transaction(self) -> Iterator[Db]:
@@ -191,3 +207,12 @@ class PostgresStore:
         lead while this one can still write."""
         self._db.close()
         self._lease.close()
+
+
+def _arrays(batch: Batch) -> tuple[bytes, ...]:
+    """Each table's (ids, bodies), in _KIND's order, as WRITE and PUT take them."""
+    found: list[bytes] = []
+    for rows in (batch.rfqs, batch.quotes, batch.trades):
+        found += [pgarrays.int8s([i for i, _ in rows]), pgarrays.byteas([b for _, b in rows])]
+    found += [pgarrays.texts([code for code, _ in batch.makers]), pgarrays.byteas([b for _, b in batch.makers])]
+    return tuple(found)
