@@ -85,9 +85,10 @@ async def test_a_standby_answers_503_50001_and_its_health_says_standby(url: str,
         assert ui_b.status_code == 503
         async with _party(b) as taker:
             assert await taker.post("/api/v5/rfq/create-rfq", rfq_body()) == {**UNAVAILABLE, "data": []}
-        with pytest.raises(websockets.InvalidStatus):
+        with pytest.raises(websockets.InvalidStatus) as refused:
             async with websockets.connect(b.ws_url()):
                 pass
+        assert refused.value.response.status_code == 403
 
 
 async def test_a_standby_takes_over_with_every_acknowledged_change(url: str, tmp_path: Path) -> None:
