@@ -13,6 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "src" / "openrfq"
 # A distribution whose import name is not its own name with "-" as "_".
 IMPORT_NAMES = {"prometheus-client": "prometheus_client", "python-okx": "okx", "pyyaml": "yaml"}
+# Extras the package itself imports, when asked to (psycopg: only for a PostgreSQL store, store/pgopen.py says
+# what to install without it): declared there, not among the dependencies every venue needs.
+OPTIONAL = ("postgresql",)
 # Imported, not declared, on purpose.
 UNDECLARED = {"pytest": "openrfq.testing.plugin is loaded by pytest alone (entry point pytest11), which brings it"}
 
@@ -28,7 +31,8 @@ def _import_name(requirement: str) -> str:
 def _declared() -> dict[str, str]:
     """Import name -> the requirement as pyproject.toml declares it."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return {_import_name(requirement): requirement for requirement in project["dependencies"]}
+    optional = [r for extra in OPTIONAL for r in project["optional-dependencies"][extra]]
+    return {_import_name(requirement): requirement for requirement in [*project["dependencies"], *optional]}
 
 
 def _imported() -> dict[str, list[str]]:
