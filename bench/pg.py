@@ -92,7 +92,8 @@ def main() -> None:
     for name in STORES[1:]:
         ratios = [b.rps / a.rps for a, b in zip(runs["sqlite"], runs[name])]
         spread = f", stdev {statistics.stdev(ratios):.3f}" if len(ratios) > 1 else ""
-        print(f"{name}/sqlite per round: {', '.join(f'{r:.3f}' for r in ratios)}; mean {statistics.mean(ratios):.3f}{spread}")
+        each = ", ".join(f"{r:.3f}" for r in ratios)
+        print(f"{name}/sqlite per round: {each}; mean {statistics.mean(ratios):.3f}{spread}")
 
 
 if __name__ == "__main__":

@@ -20,10 +20,11 @@ from openrfq import standby
 from openrfq.asgi import VenueApp
 from openrfq.config import BotSettings, Config
 from openrfq.domain.clock import SystemClock
+from openrfq.domain.errors import ServiceUnavailable
 from openrfq.runtime import build_app
 from openrfq.serving import Running, running
 from openrfq.standby import RoleApp
-from openrfq.store.base import Store
+from openrfq.store.base import Store, StoreError
 from openrfq.testing import Party
 from openrfq.testing.accounts import find_account
 from openrfq.testing.postgres import Schemas
@@ -164,3 +165,46 @@ async def test_an_unreachable_store_keeps_a_standby_asking(tmp_path: Path) -> No
         assert role.role == "standby"
         async with httpx.AsyncClient() as client:
             assert (await client.get(run.url() + "/openrfq/v1/health")).status_code == 503
+
+
+async def test_a_leader_stepping_down_closes_its_websocket_sessions_with_1012(url: str, tmp_path: Path) -> None:
+    async with serving(url, tmp_path / "a") as (leader, a), websockets.connect(a.ws_url()) as ws:
+        await ws.send("ping")
+        assert await ws.recv() == "pong"
+        leader.step_down(RuntimeError("told to"))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == standby.SERVICE_RESTART
+
+
+async def test_a_takeover_that_fails_to_load_stands_by_and_asks_again(url: str, tmp_path: Path) -> None:
+    attempts: list[int] = []
+
+    def build(store: Store) -> VenueApp:
+        attempts.append(1)
+        if len(attempts) == 1:
+            store.close()
+            raise StoreError("the rows do not fit together")
+        return build_app(make_config(), tmp_path, SystemClock(), store=store)
+
+    role = RoleApp(url, build)
+    async with running(role, make_config()):
+        await _until(lambda: role.role == "leader")
+    assert len(attempts) == 2
+
+
+async def test_a_takeover_whose_first_commit_fails_stands_by(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing = [True]
+    start = VenueApp.start
+
+    async def start_once(app: VenueApp) -> None:
+        if failing.pop() if failing else False:
+            raise ServiceUnavailable()
+        await start(app)
+
+    monkeypatch.setattr(VenueApp, "start", start_once)
+    async with serving(url, tmp_path / "a") as (role, _):
+        assert role.role == "standby"  # the free store's first start failed
+        await _until(lambda: role.role == "leader")
