@@ -185,6 +185,12 @@ class Execution(Struct, frozen=True, forbid_unknown_fields=True):
     settlement_ms: Annotated[int, Meta(ge=0, le=3_600_000, description=_MS_UP_TO_AN_HOUR)] = 0
 
 
+class StoreSection(Struct, frozen=True, forbid_unknown_fields=True):
+    # Ended RFQs, quotes and trades kept in memory after they are durable (the most recent), besides what is live;
+    # the store answers for the rest. 0: none.
+    history_cache: Annotated[int, Meta(ge=0, le=10_000_000, description="must be 0 to 10000000, got {value!r}")] = 1024
+
+
 class Admin(Struct, frozen=True, forbid_unknown_fields=True):
     token: str = ""  # the control plane's bearer token (/openrfq/v1); "" turns the control plane off
 
@@ -221,6 +227,7 @@ class ConfigFile(Struct, frozen=True, forbid_unknown_fields=True):
     admin: Admin = Admin()
     clock: ClockSection = ClockSection()
     execution: Execution = Execution()
+    store: StoreSection = StoreSection()
 
     def __post_init__(self) -> None:
         if not self.accounts:
@@ -258,6 +265,7 @@ class Config:
     clock_start_ms: int | None = None  # a virtual clock's first time (None: now)
     clock_auth: str = "machine"  # request and login timestamps are checked against the "machine" or "venue" clock
     settlement_ms: int = 0  # 0: executions settle at once; N: pending_fill for N ms of venue time first
+    history_cache: int = 1024  # ended entities kept in memory once durable, the most recent ([store])
 
     def account(self, trader_code: str) -> Account:
         return next(a for a in self.accounts if a.trader_code == trader_code)

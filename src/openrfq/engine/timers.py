@@ -5,7 +5,8 @@ A timer is ``(due ms, kind, key)`` in a min-heap, so timers pop in due order, an
 millisecond in the order of their kinds (an RFQ's expiry before a quote's: the RFQ's ends its quotes first),
 then of their keys (ids are increasing: the oldest first). Timers are never taken out: when one pops, the venue
 checks that what it was armed for still holds (the quote is still live and still valid until then; the
-countdown was not reset; the trade still pending), so cancelling or re-arming costs nothing here. Time is the
+countdown was not reset; the trade still pending), so cancelling or re-arming costs nothing here; ``compact``
+drops, now and then, those that no longer hold. Time is the
 venue clock's; the queue only compares numbers. The ``add_*`` helpers know which field of an entity a kind of
 timer waits for.
 """
@@ -13,6 +14,7 @@ timer waits for.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from enum import IntEnum
 
 from openrfq.domain.makers import Maker
@@ -68,6 +70,12 @@ class Timers:
                 self.add_cancel_all_after(maker)
         for block_td_id in book.pending_trades:
             self.add_settlement(book.trades[block_td_id])
+
+    def compact(self, holds: Callable[[int, TimerKind, int | str], bool]) -> None:
+        """Drop the timers that can no longer do anything (``holds`` says which still can): what the venue calls
+        once the queue holds many of those, so that it grows with what is live, not with what happened."""
+        self._heap = [timer for timer in self._heap if holds(*timer)]
+        heapq.heapify(self._heap)
 
     def next_due(self) -> int | None:
         """When the earliest timer comes due, if any."""

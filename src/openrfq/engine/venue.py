@@ -45,9 +45,12 @@ from openrfq.domain.states import (
     transition_quote,
     transition_rfq,
 )
-from openrfq.engine.book import Book
+from openrfq.engine.book import DEFAULT_CACHE, Book
+from openrfq.engine.history import Counters, History
 from openrfq.engine.journal import Changes, Journal
 from openrfq.engine.timers import TimerKind, Timers
+
+TIMERS_SLACK = 4096  # timers beyond twice those that still hold, before the queue drops those that do not
 
 
 class Venue:
@@ -61,10 +64,16 @@ class Venue:
         prices: Prices | None = None,
         settlement_ms: int = 0,
         sub_accounts: Mapping[str, Iterable[str]] | None = None,
+        history: History | None = None,
+        history_cache: int = DEFAULT_CACHE,
     ) -> None:
         """``settlement_ms``: 0 settles every execution at once; N > 0 settles it N ms of venue time later.
-        ``sub_accounts``: each trader's sub-account names, which its group RFQs may allocate to."""
+        ``sub_accounts``: each trader's sub-account names, which its group RFQs may allocate to. ``history``: the
+        store's read side, which answers for the entities ``forget`` let go of (none: nothing is forgotten);
+        ``history_cache``: how many of those stay in memory anyway, the most recent."""
         self.clock = clock
+        self.history = history
+        self.history_cache = history_cache
         self.settlement_ms = settlement_ms
         # Told the due time of each settlement armed: what fires the engine's timers off requests (asgi's tick)
         # may be waiting longer than that.
@@ -79,11 +88,12 @@ class Venue:
     def reset(self) -> None:
         """Forget everything that happened: entities, maker settings, timers, unsaved changes; ids start at 1
         again. The catalogue, the traders and the prices stay (the control plane's reset)."""
-        book = self.book = Book()
+        book = self.book = Book(self.history, self.history_cache)
         self.timers = Timers()
-        # The book's entities by id, as the store, the views and the WebSocket read them.
+        # The book's entities in memory by id, as the store and the WebSocket read them.
         self.rfqs, self.quotes, self.trades, self.makers = book.rfqs, book.quotes, book.trades, book.makers
         self.journal = Journal()
+        self._timers_limit = TIMERS_SLACK
 
     # --- what the store and the metrics read ---------------------------------------------------------------------
 
@@ -102,10 +112,48 @@ class Venue:
         quotes: Iterable[Quote],
         trades: Iterable[BlockTrade],
         makers: Iterable[Maker] = (),
+        counters: Counters | None = None,
     ) -> None:
-        """Rebuild state from stored rows (any order); timers that came due fire on the next advance."""
-        self.book.restore(rfqs, quotes, trades, makers)
+        """Rebuild state from stored rows (any order): every row, or the live ones and the store's ``counters``;
+        timers that came due fire on the next advance."""
+        self.book.restore(rfqs, quotes, trades, makers, counters)
         self.timers.add_restored(self.book)
+
+    def forget(self, rfq_ids: Iterable[RfqId], quote_ids: Iterable[QuoteId], trade_ids: Iterable[BlockTradeId]) -> None:
+        """Entities that had ended (trades: settled) when their rows were cut for a batch now durable leave memory,
+        unless they changed since; the store answers for them from now on. Called by the committer."""
+        changes, book = self.journal.changes, self.book
+        for quote_id in quote_ids:  # before their RFQs: a quote's taker is its RFQ's
+            if quote_id not in changes.quotes:
+                book.forget_quote(quote_id)
+        for rfq_id in rfq_ids:
+            if rfq_id not in changes.rfqs:
+                book.forget_rfq(rfq_id)
+        for block_td_id in trade_ids:
+            if block_td_id not in changes.trades:
+                book.forget_trade(block_td_id)
+        if len(self.timers) > self._timers_limit:  # timers are never taken out: drop those of what ended
+            self.timers.compact(self._timer_holds)
+            self._timers_limit = 2 * len(self.timers) + TIMERS_SLACK
+
+    def _timer_holds(self, due: int, kind: TimerKind, key: int | str) -> bool:
+        """Whether a timer can still do something when it fires (what ``advance`` checks then)."""
+        if kind is TimerKind.RFQ_EXPIRY:
+            rfq = self.rfqs.get(RfqId(int(key)))
+            return rfq is not None and rfq.state.is_active
+        if kind is TimerKind.QUOTE_EXPIRY:
+            quote = self.quotes.get(QuoteId(int(key)))
+            return quote is not None and quote.state.is_active
+        if kind is TimerKind.SETTLEMENT:
+            return BlockTradeId(int(key)) in self.book.pending_trades
+        maker = self.makers.get(str(key))
+        return maker is not None and maker.cancel_all_after == due
+
+    def rfq_of(self, quote: Quote) -> Rfq:
+        """The RFQ ``quote`` was made on (in memory, recent, or stored)."""
+        rfq = self.book.rfq_by_id(quote.rfq_id)
+        assert rfq is not None, f"quote {quote.quote_id}: RFQ {quote.rfq_id} is missing"
+        return rfq
 
     # --- time ------------------------------------------------------------------------------------------------------
 
@@ -114,17 +162,18 @@ class Venue:
         now = self.clock.now_ms()
         while (timer := self.timers.pop_due(now)) is not None:
             due, kind, key = timer
+            # What a timer was armed for may have ended and left memory since (Venue.forget): nothing to do.
             if kind is TimerKind.RFQ_EXPIRY:
-                rfq = self.rfqs[RfqId(int(key))]
-                if rfq.state.is_active and rfq.valid_until <= now:
+                rfq = self.rfqs.get(RfqId(int(key)))
+                if rfq is not None and rfq.state.is_active and rfq.valid_until <= now:
                     self._end_rfq(rfq, Trigger.EXPIRE, now)
             elif kind is TimerKind.QUOTE_EXPIRY:
-                quote = self.quotes[QuoteId(int(key))]
-                if quote.state.is_active and quote.valid_until <= now:
+                quote = self.quotes.get(QuoteId(int(key)))
+                if quote is not None and quote.state.is_active and quote.valid_until <= now:
                     self._end_quote(quote, Trigger.EXPIRE, now)
             elif kind is TimerKind.SETTLEMENT:
-                trade = self.trades[BlockTradeId(int(key))]
-                if trade.pending and trade.settle_at == due:
+                trade = self.trades.get(BlockTradeId(int(key)))
+                if trade is not None and trade.pending and trade.settle_at == due:
                     self._settle(trade, due)  # at its due time, however late the clock was read
             else:
                 maker = self.makers[str(key)]
