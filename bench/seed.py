@@ -71,10 +71,10 @@ def seed(data_dir: Path, quotes: int, config_path: Path | None = None, quiet: bo
 
     def flush() -> None:
         nonlocal written
-        batch, ended = cut(venue, venue.take_changes())  # the rows as the committer cuts them
+        batch = cut(venue, venue.take_changes())  # the rows (and keys) as the committer cuts them
         venue.take_events()
         store.write(batch)
-        venue.forget(*ended)
+        venue.forget(*batch.indexed)
         written += len(batch)
 
     quote_no = 0
@@ -112,8 +112,7 @@ def seed(data_dir: Path, quotes: int, config_path: Path | None = None, quiet: bo
     elapsed = time.perf_counter() - started
     if not quiet:
         print(
-            f"\r  {quote_no:>9,} quotes, {rfq_count:>8,} RFQs, {trades:,} trades: {written:,} rows "
-            f"in {elapsed:.1f} s",
+            f"\r  {quote_no:>9,} quotes, {rfq_count:>8,} RFQs, {trades:,} trades: {written:,} rows in {elapsed:.1f} s",
             file=sys.stderr,
         )
     return {"quotes": quote_no, "rfqs": rfq_count, "trades": trades, "rows": written, "seconds": elapsed}

@@ -190,9 +190,8 @@ def _not_sqlite(path: Path) -> None:
         (_drop_quotes, " is damaged: table quotes is missing"),
         (
             _retype_quotes,
-            " is damaged: table quotes is not (id INTEGER PRIMARY KEY, body BLOB NOT NULL, maker TEXT NOT NULL DEFAULT "
-            "'', taker TEXT NOT NULL DEFAULT '', rfq INTEGER NOT NULL DEFAULT 0, cl TEXT NOT NULL DEFAULT '', "
-            "state TEXT NOT NULL DEFAULT 'active')",
+            " is damaged: table quotes is not (id INTEGER PRIMARY KEY, body BLOB NOT NULL, "
+            "mem INTEGER NOT NULL DEFAULT 1)",
         ),
         (_forget_version, " is damaged: its schema version is missing"),
         (_newer_version, f": schema version was {SCHEMA_VERSION + 1}, this openrfq reads {SCHEMA_VERSION}"),

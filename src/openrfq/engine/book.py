@@ -1,10 +1,11 @@
 """The book: the RFQs, quotes, block trades and maker settings the venue holds in memory, and every index over them.
 
 What is in memory: everything live (active and pending_fill RFQs and quotes, pending trades), every maker
-setting, and what ended but is not durable yet; the venue calls ``forget_*`` once an ended entity's last row is
-durable, and it moves to a small cache of recent ones (``cache_size``). Everything older is the store's, asked
-through ``history`` (engine/history.py): the lookups here (by id, by client id) try memory, then the cache, then
-the store. Without a store (``NoHistory``) nothing is forgotten.
+setting, and the entities that ended recently: those the store cannot find by their keys yet (``unindexed_*``).
+The committer writes their keys in batches once there are ``history_cache`` of them, and once those are durable
+the venue calls ``forget_*``: the entity leaves memory. Everything older is the store's, asked through
+``history`` (engine/history.py): the lookups here (by id, by client id) try memory, then the store. Without a
+store (``NoHistory``) nothing is forgotten.
 
 Rules of this file: an entity enters the book only through ``add_*`` (or ``restore``, which is the same
 ``add_*`` over stored rows), leaves the live indexes only through ``*_ended``, called by the venue right after
@@ -31,7 +32,7 @@ from openrfq.engine.history import AFTER_ALL, BEFORE_ALL, Counters, History, NoH
 K = TypeVar("K", bound=int)  # a venue id type: RfqId, QuoteId
 C = TypeVar("C")  # its client id type: ClRfqId, ClQuoteId
 T = TypeVar("T")
-DEFAULT_CACHE = 1024  # ended entities kept in memory once durable ([store] history_cache)
+DEFAULT_CACHE = 1024  # ended entities kept in memory until their keys are written ([store] history_cache)
 
 
 class ClientIds(Generic[K, C]):
@@ -79,12 +80,19 @@ def discard(ids: list[K], key: K) -> bool:
     return False
 
 
-def remember(cache: dict[int, T], key: int, value: T, size: int) -> None:
-    """Keep ``value`` in a cache of at most ``size`` entries (the oldest put in goes first)."""
-    if size > 0:
-        cache[key] = value
-        if len(cache) > size:
-            del cache[next(iter(cache))]
+def drop(ids: list[K] | None, gone: set[K]) -> bool:
+    """Take the ids in ``gone`` out of the sorted list ``ids`` (each found by bisection when they are few, else in
+    one pass); whether any was there."""
+    if not ids or not gone:
+        return False
+    if len(gone) * 8 < len(ids):
+        found = False
+        for key in gone:
+            found = discard(ids, key) or found
+        return found
+    before = len(ids)
+    ids[:] = [i for i in ids if i not in gone]
+    return len(ids) < before
 
 
 def _first(found: list[T]) -> T | None:
@@ -92,17 +100,17 @@ def _first(found: list[T]) -> T | None:
 
 
 class Book:
-    def __init__(self, history: History | None = None, cache_size: int = DEFAULT_CACHE) -> None:
+    def __init__(self, history: History | None = None, history_cache: int = DEFAULT_CACHE) -> None:
         self.history: History = history if history is not None else NoHistory()
-        self.cache_size = cache_size
+        self.history_cache = history_cache
         self.rfqs: dict[RfqId, Rfq] = {}
         self.quotes: dict[QuoteId, Quote] = {}
         self.trades: dict[BlockTradeId, BlockTrade] = {}
         self.makers: dict[str, Maker] = {}  # only traders that set quote products, MMP or Cancel All After
-        # Recent entities forgotten (durable, final) or read back from the store, by id: at most cache_size each.
-        self.recent_rfqs: dict[int, Rfq] = {}
-        self.recent_quotes: dict[int, Quote] = {}
-        self.recent_trades: dict[int, BlockTrade] = {}
+        # Ended (trades: settled) and written, not yet findable by their keys in the store: oldest first.
+        self.unindexed_rfqs: dict[RfqId, None] = {}
+        self.unindexed_quotes: dict[QuoteId, None] = {}
+        self.unindexed_trades: dict[BlockTradeId, None] = {}
         self.next_rfq_id = RfqId(1)
         self.next_quote_id = QuoteId(1)
         self.next_trade_id = BlockTradeId(1)
@@ -184,54 +192,60 @@ class Book:
         self.cl_quotes.ended(quote.maker, quote.cl_quote_id, quote.quote_id)
         self.live_quotes_of.get(quote.maker, {}).pop(quote.quote_id, None)
 
-    def forget_quote(self, quote_id: QuoteId) -> None:
-        """An ended quote whose last row is durable leaves memory (for the cache of recent ones)."""
-        quote = self.quotes.pop(quote_id, None)
-        if quote is None:
-            return
-        taker = self.taker_of(quote.rfq_id)
-        for party in (quote.maker, taker):
-            ids = self.quotes_of.get(party)
-            if ids is not None:
-                discard(ids, quote_id)
-        on_rfq = self.rfq_quotes.get(quote.rfq_id)
-        if on_rfq is not None and discard(on_rfq, quote_id) and not on_rfq and quote.rfq_id not in self.rfqs:
-            del self.rfq_quotes[quote.rfq_id]
-        self.cl_quotes.forget(quote.maker, quote.cl_quote_id, quote_id)
-        remember(self.recent_quotes, quote_id, quote, self.cache_size)
+    def unindexed(self) -> int:
+        return len(self.unindexed_rfqs) + len(self.unindexed_quotes) + len(self.unindexed_trades)
 
-    def forget_rfq(self, rfq_id: RfqId) -> None:
-        """An ended RFQ whose last row is durable leaves memory (its quotes left before it, or with it)."""
-        rfq = self.rfqs.pop(rfq_id, None)
-        if rfq is None:
-            return
-        for party in (rfq.taker, *rfq.counterparties):
-            ids = self.rfqs_of.get(party)
-            if ids is not None:
-                discard(ids, rfq_id)
-        if not self.rfq_quotes.get(rfq_id, True):
-            del self.rfq_quotes[rfq_id]
-        self.cl_rfqs.forget(rfq.taker, rfq.cl_rfq_id, rfq_id)
-        remember(self.recent_rfqs, rfq_id, rfq, self.cache_size)
-
-    def forget_trade(self, block_td_id: BlockTradeId) -> None:
-        """A settled block trade whose row is durable leaves memory."""
-        trade = self.trades.pop(block_td_id, None)
-        if trade is None:
-            return
-        for party in dict.fromkeys((trade.taker, trade.maker)):
-            ids = self.trades_of.get(party)
-            if ids is not None:
-                discard(ids, block_td_id)
-        if self.trade_of_rfq.get(trade.rfq_id) == block_td_id:
-            del self.trade_of_rfq[trade.rfq_id]
-        for inst_id in {leg.inst_id for _, _, leg in trade.every_leg()}:
+    def forget(self, rfq_ids: Iterable[RfqId], quote_ids: Iterable[QuoteId], trade_ids: Iterable[BlockTradeId]) -> None:
+        """Ended entities the store can find by their keys (durably) leave memory, and every index of what is in
+        memory; a quote before its RFQ (its taker is its RFQ's)."""
+        gone_quotes: set[QuoteId] = set()
+        parties: set[str] = set()
+        rfqs: dict[RfqId, str] = {}  # the RFQs of the quotes that leave, and their takers
+        for quote_id in quote_ids:
+            quote = self.quotes.pop(quote_id, None)
+            if quote is not None:
+                gone_quotes.add(quote_id)
+                taker = rfqs.get(quote.rfq_id)
+                if taker is None:
+                    taker = rfqs[quote.rfq_id] = self.taker_of(quote.rfq_id)
+                parties.add(quote.maker)
+                parties.add(taker)
+                self.cl_quotes.forget(quote.maker, quote.cl_quote_id, quote_id)
+        for party in parties:
+            drop(self.quotes_of.get(party), gone_quotes)
+        for rfq_id in rfqs:
+            on_rfq = self.rfq_quotes.get(rfq_id)
+            if on_rfq is not None and drop(on_rfq, gone_quotes) and not on_rfq and rfq_id not in self.rfqs:
+                del self.rfq_quotes[rfq_id]
+        gone_rfqs: set[RfqId] = set()
+        parties = set()
+        for rfq_id in rfq_ids:
+            rfq = self.rfqs.pop(rfq_id, None)
+            if rfq is not None:
+                gone_rfqs.add(rfq_id)
+                parties.update((rfq.taker, *rfq.counterparties))
+                if not self.rfq_quotes.get(rfq_id, True):
+                    del self.rfq_quotes[rfq_id]
+                self.cl_rfqs.forget(rfq.taker, rfq.cl_rfq_id, rfq_id)
+        for party in parties:
+            drop(self.rfqs_of.get(party), gone_rfqs)
+        gone_trades: set[BlockTradeId] = set()
+        parties = set()
+        insts: set[str] = set()
+        for block_td_id in trade_ids:
+            trade = self.trades.pop(block_td_id, None)
+            if trade is not None:
+                gone_trades.add(block_td_id)
+                parties.update((trade.taker, trade.maker))
+                if self.trade_of_rfq.get(trade.rfq_id) == block_td_id:
+                    del self.trade_of_rfq[trade.rfq_id]
+                insts.update(leg.inst_id for _, _, leg in trade.every_leg())
+        for party in parties:
+            drop(self.trades_of.get(party), gone_trades)
+        for inst_id in insts:
             legs = self.legs_of.get(inst_id)
-            if legs is not None:
-                at = bisect_left(legs, (block_td_id, -2, -1))
-                while at < len(legs) and legs[at][0] == block_td_id:
-                    del legs[at]
-        remember(self.recent_trades, block_td_id, trade, self.cache_size)
+            if legs:
+                legs[:] = [leg for leg in legs if leg[0] not in gone_trades]
 
     def restore(
         self,
@@ -242,7 +256,7 @@ class Book:
         counters: Counters | None = None,
     ) -> None:
         """Rebuild the entities and indexes from stored rows, in any order: every row, or (with the store's
-        ``counters``) the live ones."""
+        ``counters``) those it held in memory; the ended ones among them wait for their keys again."""
         if counters is not None:
             self.next_rfq_id, self.next_quote_id = RfqId(counters.next_rfq_id), QuoteId(counters.next_quote_id)
             self.next_trade_id = BlockTradeId(counters.next_trade_id)
@@ -255,39 +269,23 @@ class Book:
             self.add_trade(trade)
         for maker in makers:
             self.makers[maker.trader_code] = maker
+        if counters is not None:
+            self.unindexed_rfqs = {i: None for i, r in self.rfqs.items() if ended(r)}
+            self.unindexed_quotes = {i: None for i, q in self.quotes.items() if ended(q)}
+            self.unindexed_trades = {i: None for i, t in self.trades.items() if not t.pending}
 
-    # --- finding: memory, the recent ones, the store -------------------------------------------------------------
+    # --- finding: memory, then the store ------------------------------------------------------------------------
 
     def rfq_by_id(self, rfq_id: int) -> Rfq | None:
         found = self.rfqs.get(RfqId(rfq_id))
-        if found is None:
-            found = self.recent_rfqs.get(rfq_id)
-            if found is None and BEFORE_ALL < rfq_id < AFTER_ALL and rfq_id < self.next_rfq_id:
-                found = self.history.rfq(rfq_id)
-                if found is not None:
-                    remember(self.recent_rfqs, rfq_id, found, self.cache_size)
+        if found is None and BEFORE_ALL < rfq_id < self.next_rfq_id:
+            found = self.history.rfq(rfq_id)
         return found
 
     def quote_by_id(self, quote_id: int) -> Quote | None:
         found = self.quotes.get(QuoteId(quote_id))
-        if found is None:
-            found = self.recent_quotes.get(quote_id)
-            if found is None and BEFORE_ALL < quote_id < AFTER_ALL and quote_id < self.next_quote_id:
-                found = self.history.quote(quote_id)
-                if found is not None:
-                    remember(self.recent_quotes, quote_id, found, self.cache_size)
-        return found
-
-    def trade_by_id(self, block_td_id: int) -> BlockTrade | None:
-        """The block trade keyed by ``block_td_id`` (a group's: its first child's id)."""
-        found = self.trades.get(BlockTradeId(block_td_id))
-        if found is None:
-            found = self.recent_trades.get(block_td_id)
-            if found is None and BEFORE_ALL < block_td_id < AFTER_ALL and block_td_id < self.next_trade_id:
-                stored = self.history.trade(block_td_id)
-                if stored is not None and stored.block_td_id == block_td_id:
-                    found = stored
-                    remember(self.recent_trades, block_td_id, found, self.cache_size)
+        if found is None and BEFORE_ALL < quote_id < self.next_quote_id:
+            found = self.history.quote(quote_id)
         return found
 
     def rfq(self, rfq_id: str) -> Rfq | None:
@@ -367,3 +365,8 @@ class Book:
 
 def _by(find: Callable[[int], T | None], key: int | None) -> T | None:
     return find(key) if key is not None else None
+
+
+def ended(entity: Rfq | Quote) -> bool:
+    """Whether an RFQ or quote reached a final state (it never changes again)."""
+    return not entity.state.is_active and not entity.state.is_momentary

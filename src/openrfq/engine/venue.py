@@ -70,7 +70,7 @@ class Venue:
         """``settlement_ms``: 0 settles every execution at once; N > 0 settles it N ms of venue time later.
         ``sub_accounts``: each trader's sub-account names, which its group RFQs may allocate to. ``history``: the
         store's read side, which answers for the entities ``forget`` let go of (none: nothing is forgotten);
-        ``history_cache``: how many of those stay in memory anyway, the most recent."""
+        ``history_cache``: how many ended entities stay in memory before the store indexes them (book.py)."""
         self.clock = clock
         self.history = history
         self.history_cache = history_cache
@@ -120,18 +120,9 @@ class Venue:
         self.timers.add_restored(self.book)
 
     def forget(self, rfq_ids: Iterable[RfqId], quote_ids: Iterable[QuoteId], trade_ids: Iterable[BlockTradeId]) -> None:
-        """Entities that had ended (trades: settled) when their rows were cut for a batch now durable leave memory,
-        unless they changed since; the store answers for them from now on. Called by the committer."""
-        changes, book = self.journal.changes, self.book
-        for quote_id in quote_ids:  # before their RFQs: a quote's taker is its RFQ's
-            if quote_id not in changes.quotes:
-                book.forget_quote(quote_id)
-        for rfq_id in rfq_ids:
-            if rfq_id not in changes.rfqs:
-                book.forget_rfq(rfq_id)
-        for block_td_id in trade_ids:
-            if block_td_id not in changes.trades:
-                book.forget_trade(block_td_id)
+        """Ended entities (trades: settled) whose keys are durable in the store leave memory: the store answers for
+        them from now on. Called by the committer."""
+        self.book.forget(rfq_ids, quote_ids, trade_ids)
         if len(self.timers) > self._timers_limit:  # timers are never taken out: drop those of what ended
             self.timers.compact(self._timer_holds)
             self._timers_limit = 2 * len(self.timers) + TIMERS_SLACK

@@ -1,5 +1,5 @@
-"""Entity <-> bytes for the store (msgpack via msgspec: compact, fast, Decimal kept exact as strings), and the rows
-a batch writes: the body and the columns the store's reads need (store/schema.py)."""
+"""Entity <-> bytes for the store (msgpack via msgspec: compact, fast, Decimal kept exact as strings), and the keys
+under which the store finds an ended entity (store/schema.py's key tables)."""
 
 from __future__ import annotations
 
@@ -15,52 +15,54 @@ decode_quote = msgspec.msgpack.Decoder(Quote).decode
 decode_trade = msgspec.msgpack.Decoder(BlockTrade).decode
 decode_maker = msgspec.msgpack.Decoder(Maker).decode
 
-RfqRow = tuple[int, bytes, str, str, str, int]  # id, body, taker, clRfqId, state, groupId
-QuoteRow = tuple[int, bytes, str, str, int, str, str]  # id, body, maker, taker (its RFQ's), rfqId, clQuoteId, state
-TradeRow = tuple[int, bytes, str, str, int, int]  # blockTdId, body, taker, maker, rfqId, outcome
-SeenRow = tuple[str, int]  # (party or instId, id)
+Key = tuple[str, int]  # (key, id): the entity ``id`` is found under ``key``
 
-PENDING, FILLED, FAILED = 0, 1, 2  # a trade's outcome column
-
-
-def rfq_columns(rfq: Rfq) -> tuple[str, str, str, int]:
-    return rfq.taker, rfq.cl_rfq_id, rfq.state.value, rfq.group_id
+# A key is a kind and its values, space-separated (trader codes, client ids and instIds have no spaces): a
+# party's ("p M1": its maker, its taker, an RFQ's counterparty), a client id's ("c M1 q7": the owner's), an
+# RFQ's ("r 12": a quote or trade on it), an instrument's ("i BTC-USDT": a trade with a leg of it), a group RFQ
+# ("g").
 
 
-def rfq_row(rfq: Rfq) -> RfqRow:
-    return rfq.rfq_id, encode(rfq), rfq.taker, rfq.cl_rfq_id, rfq.state.value, rfq.group_id
+def party(code: str) -> str:
+    return "p " + code
 
 
-def rfq_parties(rfq: Rfq) -> list[SeenRow]:
-    """Who sees the RFQ: its taker and every counterparty."""
-    return [(party, rfq.rfq_id) for party in (rfq.taker, *rfq.counterparties)]
+def client_id(owner: str, cl_id: str) -> str:
+    return f"c {owner} {cl_id}"
 
 
-def quote_columns(quote: Quote, taker: str) -> tuple[str, str, int, str, str]:
-    return quote.maker, taker, quote.rfq_id, quote.cl_quote_id, quote.state.value
+def on_rfq(rfq_id: int) -> str:
+    return f"r {rfq_id}"
 
 
-def quote_row(quote: Quote, taker: str) -> QuoteRow:
-    return quote.quote_id, encode(quote), quote.maker, taker, quote.rfq_id, quote.cl_quote_id, quote.state.value
+def instrument(inst_id: str) -> str:
+    return "i " + inst_id
 
 
-def outcome(trade: BlockTrade) -> int:
-    return PENDING if trade.pending else FAILED if trade.error_code else FILLED
+GROUP = "g"
 
 
-def trade_columns(trade: BlockTrade) -> tuple[str, str, int, int]:
-    return trade.taker, trade.maker, trade.rfq_id, outcome(trade)
+def rfq_keys(rfq: Rfq) -> list[Key]:
+    rfq_id: int = rfq.rfq_id
+    keys: list[Key] = [(party(code), rfq_id) for code in (rfq.taker, *rfq.counterparties)]
+    if rfq.cl_rfq_id:
+        keys.append((client_id(rfq.taker, rfq.cl_rfq_id), rfq_id))
+    if rfq.group_id:
+        keys.append((GROUP, rfq_id))
+    return keys
 
 
-def trade_row(trade: BlockTrade) -> TradeRow:
-    return trade.block_td_id, encode(trade), trade.taker, trade.maker, trade.rfq_id, outcome(trade)
+def quote_keys(quote: Quote, taker: str) -> list[Key]:
+    quote_id: int = quote.quote_id
+    keys: list[Key] = [(party(quote.maker), quote_id), (party(taker), quote_id), (on_rfq(quote.rfq_id), quote_id)]
+    if quote.cl_quote_id:
+        keys.append((client_id(quote.maker, quote.cl_quote_id), quote_id))
+    return keys
 
 
-def trade_parties(trade: BlockTrade) -> list[SeenRow]:
-    """Who sees the trade: its taker and its maker."""
-    return [(party, trade.block_td_id) for party in dict.fromkeys((trade.taker, trade.maker))]
-
-
-def trade_insts(trade: BlockTrade) -> list[SeenRow]:
-    """The instruments of its legs (a group's: its children's)."""
-    return [(inst_id, trade.block_td_id) for inst_id in dict.fromkeys(leg.inst_id for _, _, leg in trade.every_leg())]
+def trade_keys(trade: BlockTrade) -> list[Key]:
+    block_td_id: int = trade.block_td_id
+    keys: list[Key] = [(party(code), block_td_id) for code in dict.fromkeys((trade.taker, trade.maker))]
+    keys.append((on_rfq(trade.rfq_id), block_td_id))
+    keys += [(instrument(i), block_td_id) for i in dict.fromkeys(leg.inst_id for _, _, leg in trade.every_leg())]
+    return keys

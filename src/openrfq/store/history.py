@@ -1,5 +1,5 @@
-"""The SQLite store's read side: the engine's ``History`` (engine/history.py) over the indexes of store/schema.py,
-and what start-up reads (the live entities, the id counters), on a connection of its own.
+"""The SQLite store's read side: the engine's ``History`` (engine/history.py) over the key tables of
+store/schema.py, and what start-up reads (the rows held in memory, the id counters), on a connection of its own.
 
 That connection only reads (``query_only``), on the event loop's thread. In WAL mode each statement sees the
 transactions committed when it began, never one half written, and each read here is a whole statement whose
@@ -18,23 +18,29 @@ from typing import TypeVar
 import msgspec
 
 from openrfq.domain.models import BlockTrade, Quote, Rfq
-from openrfq.engine.history import Counters
+from openrfq.engine.history import AFTER_ALL, BEFORE_ALL, Counters
 from openrfq.store.base import StoreError
-from openrfq.store.codec import decode_quote, decode_rfq, decode_trade
-from openrfq.store.schema import LIVE
+from openrfq.store.codec import GROUP, client_id, decode_quote, decode_rfq, decode_trade, instrument, on_rfq
+from openrfq.store.codec import party as party_key
+from openrfq.store.schema import KEYS
 
 T = TypeVar("T")
 _PAGE = "id > ? AND id < ? ORDER BY id DESC LIMIT ?"
-_SIDE = (
-    "SELECT id, body FROM (SELECT id, body FROM quotes WHERE {} = ?1 AND id > ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4)"
-)
-_QUOTES_OF = f"{_SIDE.format('maker')} UNION ALL {_SIDE.format('taker')} ORDER BY id DESC LIMIT ?4"
 
 
 def reader(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=64)
     db.execute("PRAGMA query_only = 1")
     return db
+
+
+def _keyed(table: str) -> str:
+    """A page of the table's entities under one key, newest first."""
+    return f"SELECT body FROM {KEYS[table]} JOIN {table} USING (id) WHERE key = ? AND {_PAGE}"
+
+
+_BY_KEY = {table: _keyed(table) for table in KEYS}
+_ALL = {table: f"SELECT body FROM {table} WHERE {_PAGE}" for table in KEYS}
 
 
 class SqliteHistory:
@@ -59,59 +65,40 @@ class SqliteHistory:
         return found if found is not None and found.names(block_td_id) else None
 
     def trade_of_rfq(self, rfq_id: int) -> BlockTrade | None:
-        return self._one("SELECT body FROM trades WHERE rfq = ? ORDER BY id DESC LIMIT 1", (rfq_id,), decode_trade)
+        found = self.trades_keyed(on_rfq(rfq_id), BEFORE_ALL, AFTER_ALL, 1)
+        return found[0] if found else None
 
     # --- pages, newest first ------------------------------------------------------------------------------------
 
     def rfqs(self, party: str, above: int, below: int, limit: int) -> list[Rfq]:
         if not party:
-            return self._many(f"SELECT body FROM rfqs WHERE {_PAGE}", (above, below, limit), decode_rfq)
-        return self._many(
-            "SELECT body FROM rfq_parties JOIN rfqs USING (id) WHERE party = ? AND " + _PAGE,
-            (party, above, below, limit),
-            decode_rfq,
-        )
+            return self._many(_ALL["rfqs"], (above, below, limit), decode_rfq)
+        return self._many(_BY_KEY["rfqs"], (party_key(party), above, below, limit), decode_rfq)
 
     def rfqs_by_cl(self, taker: str, cl_rfq_id: str, above: int, below: int, limit: int) -> list[Rfq]:
-        return self._many(
-            f"SELECT body FROM rfqs WHERE taker = ? AND cl = ? AND cl != '' AND {_PAGE}",
-            (taker, cl_rfq_id, above, below, limit),
-            decode_rfq,
-        )
+        return self._many(_BY_KEY["rfqs"], (client_id(taker, cl_rfq_id), above, below, limit), decode_rfq)
 
     def quotes(self, party: str, above: int, below: int, limit: int) -> list[Quote]:
         if not party:
-            return self._many(f"SELECT body FROM quotes WHERE {_PAGE}", (above, below, limit), decode_quote)
-        # Its maker's or its taker's (a trader never quotes its own RFQ): each side a page, then the newest of both.
-        return self._many(_QUOTES_OF, (party, above, below, limit), decode_quote, column=1)
+            return self._many(_ALL["quotes"], (above, below, limit), decode_quote)
+        return self._many(_BY_KEY["quotes"], (party_key(party), above, below, limit), decode_quote)
 
     def quotes_by_cl(self, maker: str, cl_quote_id: str, above: int, below: int, limit: int) -> list[Quote]:
-        return self._many(
-            f"SELECT body FROM quotes WHERE maker = ? AND cl = ? AND cl != '' AND {_PAGE}",
-            (maker, cl_quote_id, above, below, limit),
-            decode_quote,
-        )
+        return self._many(_BY_KEY["quotes"], (client_id(maker, cl_quote_id), above, below, limit), decode_quote)
 
     def quotes_on(self, rfq_id: int, above: int, below: int, limit: int) -> list[Quote]:
-        return self._many(
-            f"SELECT body FROM quotes WHERE rfq = ? AND {_PAGE}", (rfq_id, above, below, limit), decode_quote
-        )
+        return self._many(_BY_KEY["quotes"], (on_rfq(rfq_id), above, below, limit), decode_quote)
 
     def trades(self, party: str, above: int, below: int, limit: int) -> list[BlockTrade]:
         if not party:
-            return self._many(f"SELECT body FROM trades WHERE {_PAGE}", (above, below, limit), decode_trade)
-        return self._many(
-            "SELECT body FROM trade_parties JOIN trades USING (id) WHERE party = ? AND " + _PAGE,
-            (party, above, below, limit),
-            decode_trade,
-        )
+            return self._many(_ALL["trades"], (above, below, limit), decode_trade)
+        return self.trades_keyed(party_key(party), above, below, limit)
 
     def trades_with_leg(self, inst_id: str, above: int, below: int, limit: int) -> list[BlockTrade]:
-        return self._many(
-            "SELECT body FROM trade_insts JOIN trades USING (id) WHERE inst = ? AND " + _PAGE,
-            (inst_id, above, below, limit),
-            decode_trade,
-        )
+        return self.trades_keyed(instrument(inst_id), above, below, limit)
+
+    def trades_keyed(self, key: str, above: int, below: int, limit: int) -> list[BlockTrade]:
+        return self._many(_BY_KEY["trades"], (key, above, below, limit), decode_trade)
 
     # --- start-up and the control plane ---------------------------------------------------------------------------
 
@@ -120,7 +107,8 @@ class SqliteHistory:
         db = self._reader
         (rfq_id,) = db.execute("SELECT max(id) FROM rfqs").fetchone()
         (quote_id,) = db.execute("SELECT max(id) FROM quotes").fetchone()
-        (group_id,) = db.execute("SELECT max(grp) FROM rfqs WHERE grp > 0").fetchone()
+        # Group ids are given out in creation order: the newest group RFQ has the highest (a live one is loaded).
+        group = self._many(_BY_KEY["rfqs"], (GROUP, BEFORE_ALL, AFTER_ALL, 1), decode_rfq)
         newest = self._one("SELECT body FROM trades ORDER BY id DESC LIMIT 1", (), decode_trade)
         return Counters(
             next_rfq_id=(rfq_id or 0) + 1,
@@ -128,7 +116,7 @@ class SqliteHistory:
             next_trade_id=newest.last_block_td_id() + 1 if newest is not None else 1,
             # Leg tradeIds are given out in execution order: the newest trade has the highest.
             next_leg_trade_id=max((leg.trade_id + 1 for _, _, leg in newest.every_leg()), default=1) if newest else 1,
-            next_group_id=(group_id or 0) + 1,
+            next_group_id=group[0].group_id + 1 if group else 1,
         )
 
     def counts(self) -> tuple[int, int, int]:
@@ -138,11 +126,10 @@ class SqliteHistory:
         )
         return int(rfqs), int(quotes), int(trades)
 
-    def live_rows(self, table: str, decode: Callable[[bytes], T]) -> list[T]:
-        """The table's live rows (RFQs and quotes active or pending_fill, trades pending), decoded; a row that
-        cannot be read or decoded raises StoreError naming it."""
-        where = "outcome = 0" if table == "trades" else f"state IN {LIVE}"
-        return decoded(self._reader, self.path, table, decode, f"WHERE {where}")
+    def in_memory(self, table: str, decode: Callable[[bytes], T]) -> list[T]:
+        """The table's rows the venue holds in memory (live, or ended without keys yet: ``mem = 1``), decoded; a
+        row that cannot be read or decoded raises StoreError naming it."""
+        return decoded(self._reader, self.path, table, decode, "WHERE mem = 1")
 
     # --- the statements -------------------------------------------------------------------------------------------
 

@@ -27,34 +27,29 @@ import weakref
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from openrfq.store import schema
 from openrfq.store.base import Batch, Snapshot, StoreError
 from openrfq.store.codec import decode_maker, decode_quote, decode_rfq, decode_trade
 from openrfq.store.history import SqliteHistory, decoded, reader
 from openrfq.store.lock import lock_directory
-from openrfq.store.schema import ENTITIES, SCHEMA, SEEN
+from openrfq.store.schema import ENTITIES, KEYS
 
 SCHEMA_VERSION = schema.SCHEMA_VERSION
 _CHUNK = 64  # rows per INSERT statement: one statement per table for a typical batch, few distinct statements
 
 
 @lru_cache(maxsize=1024)
-def _insert(table: str, rows: int, width: int) -> str:
-    """An upsert of ``rows`` rows of the table's first ``width`` columns: a row written again changes only what a
-    later row may change (its body, state or outcome), so the indexes over what never changes are left alone."""
-    names = [c[0] for c in SCHEMA[table][:width]]
-    values = "(" + ",".join("?" * width) + ")"
-    changing = ["body", *(c for c in schema.CHANGING.get(table, ()) if c in names)]
+def _insert(table: str, rows: int) -> str:
+    """``rows`` rows of (id, body): an entity or maker row written again changes only its body (not ``mem``)."""
     return (
-        f"INSERT INTO {table} ({', '.join(names)}) VALUES {','.join((values,) * rows)} "
-        f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in changing)}"
+        f"INSERT INTO {table} (id, body) VALUES {','.join(('(?,?)',) * rows)} "
+        "ON CONFLICT (id) DO UPDATE SET body = excluded.body"
     )
 
 
-@lru_cache(maxsize=256)
-def _insert_seen(table: str, rows: int) -> str:
+@lru_cache(maxsize=1024)
+def _insert_keys(table: str, rows: int) -> str:
     return f"INSERT OR IGNORE INTO {table} VALUES " + ",".join(("(?,?)",) * rows)
 
 
@@ -93,15 +88,15 @@ class SqliteStore(SqliteHistory):
         )
 
     def load_live(self) -> Snapshot:
-        """What start-up reads: the live entities, every maker's settings and the id counters (store/base.py)."""
+        """What start-up reads: the rows held in memory, every maker's settings, the id counters (store/base.py)."""
         try:
             counters = self.counters()
         except sqlite3.Error as e:
             raise StoreError(f"database {self.path.absolute()} is damaged: it cannot be read ({e})") from None
         return Snapshot(
-            rfqs=self.live_rows("rfqs", decode_rfq),
-            quotes=self.live_rows("quotes", decode_quote),
-            trades=self.live_rows("trades", decode_trade),
+            rfqs=self.in_memory("rfqs", decode_rfq),
+            quotes=self.in_memory("quotes", decode_quote),
+            trades=self.in_memory("trades", decode_trade),
             makers=decoded(self._reader, self.path, "makers", decode_maker),
             counters=counters,
         )
@@ -122,7 +117,7 @@ class SqliteStore(SqliteHistory):
             db.execute("BEGIN IMMEDIATE")
             try:
                 if batch.wipe:
-                    for table in (*ENTITIES, *SEEN):
+                    for table in (*ENTITIES, *KEYS.values()):
                         db.execute(f"DELETE FROM {table}")
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", batch.meta)
                 db.executemany("DELETE FROM faults WHERE id = ?", [(i,) for i, body in batch.faults if body is None])
@@ -138,10 +133,10 @@ class SqliteStore(SqliteHistory):
         tables = [(table, items) for table, items in _tables(batch) if items]
         if not tables:
             return
-        if len(tables) == 1 and len(tables[0][1]) <= _CHUNK:
+        if len(tables) == 1 and len(tables[0][1]) <= _CHUNK and not any(batch.indexed):
             # A single statement outside BEGIN is its own transaction: atomic, and durable when it returns.
             table, items = tables[0]
-            db.execute(_statement(table, items), [value for row in items for value in row])
+            db.execute(_statement(table, len(items)), [value for row in items for value in row])
             return
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -152,10 +147,17 @@ class SqliteStore(SqliteHistory):
             raise
 
     def _insert_all(self, batch: Batch) -> None:
+        db = self._db
         for table, items in _tables(batch):
             for start in range(0, len(items), _CHUNK):
                 chunk = items[start : start + _CHUNK]
-                self._db.execute(_statement(table, chunk), [value for row in chunk for value in row])
+                db.execute(_statement(table, len(chunk)), [value for row in chunk for value in row])
+        indexed = batch.indexed
+        done: Sequence[int]
+        for entities, done in (("rfqs", indexed.rfqs), ("quotes", indexed.quotes), ("trades", indexed.trades)):
+            for start in range(0, len(done), _CHUNK * 8):  # their keys are in: no longer held in memory
+                ids = done[start : start + _CHUNK * 8]
+                db.execute(f"UPDATE {entities} SET mem = 0 WHERE id IN ({','.join('?' * len(ids))})", ids)
 
     # --- the control plane's: called by the committer with no batch in flight, each durable when it returns ---
 
@@ -182,14 +184,14 @@ class SqliteStore(SqliteHistory):
             row = db.execute("SELECT body FROM snapshots WHERE name = ?", (name,)).fetchone()
             if row is None:
                 return None
-            for table in (*ENTITIES, *SEEN):
+            for table in (*ENTITIES, *KEYS.values()):
                 db.execute(f"DELETE FROM {table}")
             for table in ENTITIES:
                 db.execute(
                     f"INSERT INTO {table} (id, body) SELECT id, body FROM snapshot_rows WHERE name = ? AND tbl = ?",
                     (name, table),
                 )
-            schema.fill(db)  # the index columns, from the bodies
+            schema.index(db)  # the ended entities' keys, from their bodies
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta)
         return bytes(row[0])
 
@@ -324,20 +326,18 @@ def _identity() -> list[tuple[str, str]]:
     return [("venue_id", uuid.uuid4().hex), ("created_ms", str(time.time_ns() // 1_000_000))]
 
 
-def _tables(batch: Batch) -> list[tuple[str, Sequence[tuple[Any, ...]]]]:
+def _tables(batch: Batch) -> list[tuple[str, Sequence[tuple[object, object]]]]:
     """The batch's rows by table, in the order they are written."""
     return [
         ("rfqs", batch.rfqs),
         ("quotes", batch.quotes),
         ("trades", batch.trades),
         ("makers", batch.makers),
-        ("rfq_parties", batch.rfq_parties),
-        ("trade_parties", batch.trade_parties),
-        ("trade_insts", batch.trade_insts),
+        ("rfq_keys", batch.rfq_keys),
+        ("quote_keys", batch.quote_keys),
+        ("trade_keys", batch.trade_keys),
     ]
 
 
-def _statement(table: str, rows: Sequence[tuple[Any, ...]]) -> str:
-    if table in SEEN:
-        return _insert_seen(table, len(rows))
-    return _insert(table, len(rows), len(rows[0]))
+def _statement(table: str, rows: int) -> str:
+    return _insert_keys(table, rows) if table.endswith("_keys") else _insert(table, rows)
