@@ -33,6 +33,12 @@ class Reads:
         """An RFQ by id, whether in memory or stored (the WebSocket hub renders a quote with its RFQ)."""
         return self._venue.book.rfq_by_id(rfq_id)
 
+    def rfq_of(self, quote: Quote) -> Rfq:
+        """The RFQ ``quote`` was made on (in memory or stored)."""
+        rfq = self._venue.book.rfq_by_id(quote.rfq_id)
+        assert rfq is not None, f"quote {quote.quote_id}: RFQ {quote.rfq_id} is missing"
+        return rfq
+
     def newest(self, limit: int) -> tuple[list[Rfq], list[Quote], list[BlockTrade]]:
         """The newest RFQs, quotes and block trades, whoever's (the admin feed's first state)."""
         self._venue.advance()

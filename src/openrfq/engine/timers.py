@@ -14,9 +14,9 @@ timer waits for.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
 from enum import IntEnum
 
+from openrfq.domain.ids import BlockTradeId, QuoteId, RfqId
 from openrfq.domain.makers import Maker
 from openrfq.domain.models import BlockTrade, Quote, Rfq
 from openrfq.engine.book import Book
@@ -32,11 +32,13 @@ class TimerKind(IntEnum):
 
 
 Timer = tuple[int, TimerKind, int | str]  # (due ms, kind, id or trader code)
+SLACK = 4096  # timers beyond twice those that still hold, before the queue drops those that do not
 
 
 class Timers:
     def __init__(self) -> None:
         self._heap: list[Timer] = []
+        self._limit = SLACK  # how many timers before ``prune`` compacts
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -71,10 +73,17 @@ class Timers:
         for block_td_id in book.pending_trades:
             self.add_settlement(book.trades[block_td_id])
 
-    def compact(self, holds: Callable[[int, TimerKind, int | str], bool]) -> None:
-        """Drop the timers that can no longer do anything (``holds`` says which still can): what the venue calls
-        once the queue holds many of those, so that it grows with what is live, not with what happened."""
-        self._heap = [timer for timer in self._heap if holds(*timer)]
+    def prune(self, book: Book) -> None:
+        """Compact once the queue has grown past twice what held at the last compaction (timers are never taken
+        out: what ended leaves its timers behind)."""
+        if len(self._heap) > self._limit:
+            self.compact(book)
+            self._limit = 2 * len(self._heap) + SLACK
+
+    def compact(self, book: Book) -> None:
+        """Drop the timers that can no longer do anything (``holds``): what the venue calls once the queue holds
+        many of those, so that it grows with what is live, not with what happened."""
+        self._heap = [timer for timer in self._heap if holds(book, *timer)]
         heapq.heapify(self._heap)
 
     def next_due(self) -> int | None:
@@ -87,3 +96,17 @@ class Timers:
         if heap and heap[0][0] <= now_ms:
             return heapq.heappop(heap)
         return None
+
+
+def holds(book: Book, due: int, kind: TimerKind, key: int | str) -> bool:
+    """Whether a timer can still do something when it fires (what ``Venue.advance`` checks then)."""
+    if kind is TimerKind.RFQ_EXPIRY:
+        rfq = book.rfqs.get(RfqId(int(key)))
+        return rfq is not None and rfq.state.is_active
+    if kind is TimerKind.QUOTE_EXPIRY:
+        quote = book.quotes.get(QuoteId(int(key)))
+        return quote is not None and quote.state.is_active
+    if kind is TimerKind.SETTLEMENT:
+        return BlockTradeId(int(key)) in book.pending_trades
+    maker = book.makers.get(str(key))
+    return maker is not None and maker.cancel_all_after == due

@@ -50,8 +50,6 @@ from openrfq.engine.history import Counters, History
 from openrfq.engine.journal import Changes, Journal
 from openrfq.engine.timers import TimerKind, Timers
 
-TIMERS_SLACK = 4096  # timers beyond twice those that still hold, before the queue drops those that do not
-
 
 class Venue:
     def __init__(
@@ -93,7 +91,6 @@ class Venue:
         # The book's entities in memory by id, as the store and the WebSocket read them.
         self.rfqs, self.quotes, self.trades, self.makers = book.rfqs, book.quotes, book.trades, book.makers
         self.journal = Journal()
-        self._timers_limit = TIMERS_SLACK
 
     # --- what the store and the metrics read ---------------------------------------------------------------------
 
@@ -123,28 +120,7 @@ class Venue:
         """Ended entities (trades: settled) whose keys are durable in the store leave memory: the store answers for
         them from now on. Called by the committer."""
         self.book.forget(rfq_ids, quote_ids, trade_ids)
-        if len(self.timers) > self._timers_limit:  # timers are never taken out: drop those of what ended
-            self.timers.compact(self._timer_holds)
-            self._timers_limit = 2 * len(self.timers) + TIMERS_SLACK
-
-    def _timer_holds(self, due: int, kind: TimerKind, key: int | str) -> bool:
-        """Whether a timer can still do something when it fires (what ``advance`` checks then)."""
-        if kind is TimerKind.RFQ_EXPIRY:
-            rfq = self.rfqs.get(RfqId(int(key)))
-            return rfq is not None and rfq.state.is_active
-        if kind is TimerKind.QUOTE_EXPIRY:
-            quote = self.quotes.get(QuoteId(int(key)))
-            return quote is not None and quote.state.is_active
-        if kind is TimerKind.SETTLEMENT:
-            return BlockTradeId(int(key)) in self.book.pending_trades
-        maker = self.makers.get(str(key))
-        return maker is not None and maker.cancel_all_after == due
-
-    def rfq_of(self, quote: Quote) -> Rfq:
-        """The RFQ ``quote`` was made on (in memory, recent, or stored)."""
-        rfq = self.book.rfq_by_id(quote.rfq_id)
-        assert rfq is not None, f"quote {quote.quote_id}: RFQ {quote.rfq_id} is missing"
-        return rfq
+        self.timers.prune(self.book)
 
     # --- time ------------------------------------------------------------------------------------------------------
 
@@ -329,25 +305,10 @@ class Venue:
         return trade
 
     def _trade(
-        self, rfq: Rfq, quote: Quote, sizes: tuple[Decimal, ...], now: int, settle_fail: SettleFail | None
+        self, rfq: Rfq, quote: Quote, sizes: tuple[Decimal, ...], now: int, fail: SettleFail | None
     ) -> BlockTrade:
-        """The trade an execution of ``sizes`` makes, built before anything changes; with asynchronous settlement
-        pending, with what each execution (each allocated account's) is to end as: ``settle_fail`` is asked here,
-        once the execution is accepted."""
         settle_at = now + self.settlement_ms if self.settlement_ms else 0
-        book = self.book
-        if rfq.acct_alloc:
-            codes = [self._outcome(settle_at, settle_fail) for _ in rfq.acct_alloc]
-            return execution.group_trade(
-                self.market, rfq, quote, book.next_trade_id, book.next_leg_trade_id, now, settle_at, codes
-            )
-        legs = execution.trade_legs(self.market, rfq, quote, sizes, book.next_leg_trade_id, now)
-        return execution.block_trade(
-            book.next_trade_id, rfq, quote, legs, now, settle_at, self._outcome(settle_at, settle_fail)
-        )
-
-    def _outcome(self, settle_at: int, settle_fail: SettleFail | None) -> str:
-        return settle_fail() if settle_at and settle_fail is not None else ""
+        return build_trade(self.market, self.book, rfq, quote, sizes, now, settle_at, fail)
 
     def _execute(self, rfq: Rfq, quote: Quote, trade: BlockTrade, now: int, counted: bool = False) -> None:
         """Apply an execution whose trade is built; nothing here raises, so it applies all or nothing."""
@@ -437,6 +398,32 @@ class Venue:
         transition_quote(quote, trigger, now, reason)
         self.book.quote_ended(quote)
         self.journal.quote(quote)
+
+
+def build_trade(
+    market: execution.Market,
+    book: Book,
+    rfq: Rfq,
+    quote: Quote,
+    sizes: tuple[Decimal, ...],
+    now: int,
+    settle_at: int,
+    settle_fail: SettleFail | None,
+) -> BlockTrade:
+    """The trade an execution of ``sizes`` makes, built before anything changes; with asynchronous settlement
+    (``settle_at``) pending, with what each execution (each allocated account's) is to end as: ``settle_fail`` is
+    asked here, once the execution is accepted."""
+
+    def outcome() -> str:
+        return settle_fail() if settle_at and settle_fail is not None else ""
+
+    if rfq.acct_alloc:
+        codes = [outcome() for _ in rfq.acct_alloc]
+        return execution.group_trade(
+            market, rfq, quote, book.next_trade_id, book.next_leg_trade_id, now, settle_at, codes
+        )
+    legs = execution.trade_legs(market, rfq, quote, sizes, book.next_leg_trade_id, now)
+    return execution.block_trade(book.next_trade_id, rfq, quote, legs, now, settle_at, outcome())
 
 
 def _nothing(due_ms: int) -> None:

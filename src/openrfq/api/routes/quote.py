@@ -23,7 +23,7 @@ def create_quote(svc: Services, caller: Caller, p: Params) -> bytes:
         anonymous=p.flag("anonymous"),
     )
     quote = svc.venue.create_quote(cmd)
-    return codec.ok([views.quote(quote, svc.venue.rfq_of(quote), caller.trader_code)])
+    return codec.ok([views.quote(quote, svc.reads.rfq_of(quote), caller.trader_code)])
 
 
 def cancel_quote(svc: Services, caller: Caller, p: Params) -> bytes:
