@@ -186,8 +186,9 @@ class Execution(Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class StoreSection(Struct, frozen=True, forbid_unknown_fields=True):
-    # Ended RFQs, quotes and trades kept in memory after they are durable (the most recent), besides what is live;
-    # the store answers for the rest. 0: none.
+    # Ended RFQs, quotes and trades kept in memory, besides what is live, until the store has their keys: once more
+    # than this many wait, their keys are written in one batch and they leave memory; the store answers for them
+    # from then on. 0: each leaves memory with the first batch durable after it ended.
     history_cache: Annotated[int, Meta(ge=0, le=10_000_000, description="must be 0 to 10000000, got {value!r}")] = 1024
 
 
@@ -265,7 +266,7 @@ class Config:
     clock_start_ms: int | None = None  # a virtual clock's first time (None: now)
     clock_auth: str = "machine"  # request and login timestamps are checked against the "machine" or "venue" clock
     settlement_ms: int = 0  # 0: executions settle at once; N: pending_fill for N ms of venue time first
-    history_cache: int = 1024  # ended entities kept in memory once durable, the most recent ([store])
+    history_cache: int = 1024  # ended entities kept in memory until the store has their keys ([store])
 
     def account(self, trader_code: str) -> Account:
         return next(a for a in self.accounts if a.trader_code == trader_code)

@@ -2,10 +2,12 @@
 PostgreSQL store next), so that memory holds what is live and the store answers for everything that ended.
 
 The engine keeps in memory what its commands need (live and settling RFQs and quotes, pending trades, maker
-settings, the live indexes, the id counters) and, until they are durable, the entities that ended; an entity
-that ended leaves memory once its last row is durable (``Venue.forget``), into a small cache of recent ones.
-Everything else is read here. So a row read here is final (an ended RFQ, quote or settled trade never changes
-again) and durable; an entity still in memory is newer than its row, and the engine reads it from memory.
+settings, the live indexes, the id counters) and the entities that ended recently: at most ``history_cache`` of
+them wait until the committer writes their keys in one batch (store/committer.py's ``cut``), and once that batch
+is durable they leave memory (``Venue.forget``). Everything else is read here. So an entity the engine asks for
+here is final (an ended RFQ, quote or settled trade never changes again) and durable. A store may also answer
+with rows of entities still in memory (a list of every RFQ, or keys written but not yet durable): the engine
+reads those from memory and leaves the stored row out (engine/queries.py's ``merged``).
 
 Lists are newest first, ids strictly between ``above`` and ``below`` (``BEFORE_ALL``/``AFTER_ALL`` when
 unbounded), at most ``limit`` of them; the engine asks for the next page below the last id it got. A store
