@@ -66,7 +66,8 @@ class Run:
     results: list[WrkResult] = field(default_factory=list)
 
     def median(self, attr: str) -> float:
-        return statistics.median(getattr(r, attr) for r in self.results)
+        values: list[float] = [getattr(r, attr) for r in self.results]
+        return statistics.median(values)
 
 
 def started(server: Server, timeout_s: float = 180.0) -> Server:

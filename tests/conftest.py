@@ -1,4 +1,5 @@
-"""Shared fixtures: an in-process venue on a manual clock, driven through its ASGI app with signed requests."""
+"""Shared fixtures: an in-process venue on a manual clock, driven through its ASGI app with signed requests, and a
+real ``openrfq serve`` per module (openrfq.testing)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from builders import START_MS, Party, Venue, make_config, open_venue
 from openrfq.domain.clock import ManualClock
-from serverproc import ServerProcess, make_server
+from openrfq.testing import InProcessVenue, Party, ServerVenue, open_venue
+from samples import START_MS, make_config, make_server
 
 
 @pytest.fixture
@@ -18,30 +19,28 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def venue(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Venue]:
-    async for v in open_venue(tmp_path, clock, make_config()):
+async def venue(tmp_path: Path, clock: ManualClock) -> AsyncIterator[InProcessVenue]:
+    async with open_venue(make_config(), tmp_path, clock) as v:
         yield v
 
 
 @pytest.fixture
-def taker(venue: Venue) -> Party:
-    return venue.party("taker1")
+def taker(venue: InProcessVenue) -> Party:
+    return venue.party("TAKER1")
 
 
 @pytest.fixture
-def maker1(venue: Venue) -> Party:
-    return venue.party("maker1")
+def maker1(venue: InProcessVenue) -> Party:
+    return venue.party("MAKER1")
 
 
 @pytest.fixture
-def maker2(venue: Venue) -> Party:
-    return venue.party("maker2")
+def maker2(venue: InProcessVenue) -> Party:
+    return venue.party("MAKER2")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A real ``openrfq serve`` subprocess shared by one test module (rate limits off)."""
-    proc = make_server(tmp_path_factory.mktemp("server"))
-    proc.start()
-    yield proc
-    proc.stop()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerVenue]:
+    """A real ``openrfq serve`` subprocess shared by one test module (machine's clock, rate limits off)."""
+    with make_server(tmp_path_factory.mktemp("server")) as proc:
+        yield proc

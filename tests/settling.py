@@ -8,19 +8,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 
-from builders import Venue, make_config
 from openrfq.config import Config
 from openrfq.domain.clock import ManualClock
-from openrfq.runtime import build_app
+from openrfq.testing import InProcessVenue, open_venue
+from samples import make_config
 
 EXECUTE = "/api/v5/rfq/execute-quote"
 SETTLEMENT_MS = 500
 SUB_ACCOUNTS = ("alpha-1", "alpha-2")  # TAKER1's
 SETTLE_FAIL = {"path": EXECUTE, "action": "settle_fail"}
-TOKEN = "t0ken"
 
 
 def settling_config(settlement_ms: int = SETTLEMENT_MS) -> Config:
@@ -33,23 +31,17 @@ def settling_config(settlement_ms: int = SETTLEMENT_MS) -> Config:
     return replace(config, accounts=accounts, settlement_ms=settlement_ms)
 
 
-async def settling_venue(tmp_path: Path, clock: ManualClock, config: Config) -> AsyncIterator[Venue]:
+async def settling_venue(tmp_path: Path, clock: ManualClock, config: Config) -> AsyncIterator[InProcessVenue]:
     """An in-process venue with its control plane on (venue time, faults)."""
-    app = build_app(config, tmp_path, clock, admin_token=TOKEN)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://openrfq.test") as client:
-        yield Venue(app, clock, client, config, tmp_path)
-    await app.services.committer.close()
+    async with open_venue(config, tmp_path, clock, control=True) as venue:
+        yield venue
 
 
-async def control(venue: Venue, method: str, path: str, body: Any = None) -> dict[str, Any]:
-    response = await venue.client.request(
-        method, "/openrfq/v1" + path, json=body, headers={"Authorization": f"Bearer {TOKEN}"}
-    )
-    answer: dict[str, Any] = response.json()
+async def control(venue: InProcessVenue, method: str, path: str, body: Any = None) -> dict[str, Any]:
+    answer: dict[str, Any] = (await venue.control(method, path, body)).json()
     return answer
 
 
-async def advance(venue: Venue, ms: int) -> None:
+async def advance(venue: InProcessVenue, ms: int) -> None:
     """Venue time ``ms`` later, every timer due on the way fired (settlements too) and durable."""
     assert (await control(venue, "POST", "/clock/advance", {"ms": ms}))["code"] == "0"

@@ -3,6 +3,7 @@ requests authenticate, its request files parse as the wrk script reads them, and
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -111,7 +112,7 @@ def test_the_report_renders_every_section() -> None:
         "pushed_before_ack": [29_000],
         "median": {f"{k}_{p}_ms": 0.5 for k in keys for p in ("p50", "p99")},
     }
-    args = run.argparse.Namespace(
+    args = argparse.Namespace(
         connections=32, duration=10, repeat=1, log_level="info", rate=1000, scenarios=["loop", "rate", "quotes"]
     )
     meta = {

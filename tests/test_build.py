@@ -25,7 +25,8 @@ STORED = ["openrfq.domain.models", "openrfq.domain.makers", "openrfq.wire"]  # m
 
 
 def _compiled(module: str) -> bool:
-    return importlib.import_module(module).__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))  # type: ignore[union-attr]
+    file = importlib.import_module(module).__file__
+    return file is not None and file.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
 
 
 def _can_compile() -> bool:

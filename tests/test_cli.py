@@ -25,7 +25,7 @@ from openrfq.config import ApiKey
 from openrfq.runtime import DB_NAME
 from openrfq.store.base import Batch
 from openrfq.store.sqlite import SqliteStore
-from serverproc import free_port
+from openrfq.testing import free_port, logged_in, next_push
 
 DEMO_KEYS = [
     ("TAKER1", "100001", "demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass"),
@@ -270,7 +270,7 @@ def test_the_demo_prints_its_keys_on_start_up(tmp_path: Path) -> None:
     assert (data_dir / DB_NAME).exists()
 
 
-def test_serve_runs_the_wagmi_bot_so_a_taker_alone_can_trade(tmp_path: Path) -> None:
+async def test_serve_runs_the_wagmi_bot_so_a_taker_alone_can_trade(tmp_path: Path) -> None:
     port = free_port()
     taker = ApiKey("demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass")
 
@@ -284,9 +284,9 @@ def test_serve_runs_the_wagmi_bot_so_a_taker_alone_can_trade(tmp_path: Path) -> 
         _wait_for_time(port)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
             body = '{"counterparties":["WAGMI"],"legs":[{"instId":"BTC-USDT","sz":"1","side":"buy"}]}'
-            time.sleep(0.5)  # the bot logs in once the server listens
-            rfq_id = call(client, "POST", "/api/v5/rfq/create-rfq", body)["data"][0]["rfqId"]
-            time.sleep(0.5)
+            async with await logged_in(f"ws://127.0.0.1:{port}/ws/v5/business", taker, "quotes") as ws:
+                rfq_id = call(client, "POST", "/api/v5/rfq/create-rfq", body)["data"][0]["rfqId"]
+                await next_push(ws, "quotes", 10, rfqId=rfq_id)  # the bot quotes once logged in, an RFQ sent before too
             (quote,) = call(client, "GET", f"/api/v5/rfq/quotes?rfqId={rfq_id}")["data"]
             trade = call(
                 client, "POST", "/api/v5/rfq/execute-quote", f'{{"rfqId":"{rfq_id}","quoteId":"{quote["quoteId"]}"}}'

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import pytest
 import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from openrfq.cli import app
 
-COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+def _group() -> TyperGroup:
+    group = typer.main.get_command(app)
+    assert isinstance(group, TyperGroup)
+    return group
+
+
+COMMANDS = sorted(_group().commands)
 
 
 def _help(*args: str) -> str:
@@ -21,8 +29,8 @@ def _help(*args: str) -> str:
 @pytest.mark.parametrize("command", ["", *COMMANDS])
 def test_flags_read_as_flags(command: str) -> None:
     text = _help(*([command] if command else []))
-    group = typer.main.get_command(app)
-    params = group.params if not command else group.commands[command].params  # type: ignore[attr-defined]
+    group = _group()
+    params = group.params if not command else group.commands[command].params
     flags = [opt for p in params if getattr(p, "is_flag", False) for opt in p.opts]
 
     assert "<bool>" not in text and "BOOLEAN" not in text

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from rich.console import Console
 
 from openrfq import demo as demo_module
-from openrfq.client import ApiError, Quote, QuoteLeg, Rfq, RfqLeg, Trade, TradeLeg
+from openrfq.client import ApiError, Execution, Leg, OpenRfqClient, Quote, QuoteLeg, Rfq, RfqLeg, Trade, TradeLeg
 from openrfq.demo import Board, Taker
 from test_cli import _read_until
 
@@ -87,19 +88,22 @@ def test_keep_leaves_the_venue_running_until_ctrl_c(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-class _Refusing:
+TRADE = Execution(c_time=1, rfq_id="1", quote_id="5", block_td_id="1", m_trader_code="WAGMI", legs=[])
+
+
+class _Refusing(OpenRfqClient):
     """execute-quote answers: the quote was just replaced (70505), then the rate limit (50011), then a trade."""
 
-    def __init__(self) -> None:
-        self.answers: list[object] = [
+    def __init__(self) -> None:  # no connection: execute_quote is all the taker calls here
+        self.answers: list[ApiError | Execution] = [
             ApiError("70505", "quote not active", 200),
             ApiError("50011", "Too Many Requests", 429),
         ]
         self.calls = 0
 
-    async def execute_quote(self, rfq_id: str, quote_id: str) -> object:
+    async def execute_quote(self, rfq_id: str, quote_id: str, legs: Sequence[Leg] = ()) -> Execution:
         self.calls += 1
-        answer = self.answers.pop(0) if self.answers else "trade"
+        answer = self.answers.pop(0) if self.answers else TRADE
         if isinstance(answer, ApiError):
             raise answer
         return answer
@@ -111,17 +115,17 @@ async def test_the_demo_taker_waits_out_the_execute_limit_after_a_retry(monkeypa
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr(demo_module.asyncio, "sleep", sleep)
+    monkeypatch.setattr("openrfq.demo.asyncio.sleep", sleep)
     taker = object.__new__(Taker)
     taker.board = Board()
     leg = QuoteLeg(inst_id="BTC-USDT", sz=Decimal("1"), side="buy", px=Decimal("60000"))
     taker.board.quotes["5"] = Quote(
         quote_id="5", rfq_id="1", state="active", quote_side="sell", c_time=1, u_time=1, valid_until=2, legs=[leg]
     )
-    taker.rest = _Refusing()  # type: ignore[assignment]
+    taker.rest = refusing = _Refusing()
 
-    assert await taker._execute_best("1") == "trade"
-    assert taker.rest.calls == 3
+    assert await taker._execute_best("1") is TRADE
+    assert refusing.calls == 3
     assert slept == [0.05, 1.5]  # a replaced quote is retried at once; the limit's window is waited out
 
 
@@ -155,7 +159,7 @@ def _final_board() -> Board:
     states = ["canceled", "canceled", "canceled", "canceled", "canceled", "canceled"]
     states += ["filled", "canceled", "filled", "canceled"]
     for n, (rfq_id, state) in enumerate(zip(["1", "1", "2", "2", "3", "3", "1", "1", "3", "3"], states), 1):
-        legs = [
+        quote_legs = [
             QuoteLeg(inst_id=i, sz=Decimal(sz), side=side, px=Decimal(px))
             for (i, sz, side), px in zip(structures[rfq_id][2], prices[rfq_id])
         ]
@@ -169,7 +173,7 @@ def _final_board() -> Board:
                 c_time=1,
                 u_time=2,
                 valid_until=3,
-                legs=legs,
+                legs=quote_legs,
             )
         )
     board.replaced |= {"1", "2", "5", "6"}

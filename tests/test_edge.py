@@ -5,6 +5,7 @@ in all, and established clients served throughout."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -14,10 +15,11 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from builders import make_config
+from openrfq.edge import ConnectionTable, EdgeConfig
 from openrfq.limits import MAX_HEAD, EdgeLimits
-from openrfq.runtime import build_app
-from openrfq.serving import Running, running
+from openrfq.serving import Running
+from openrfq.testing import live_venue
+from samples import make_config
 
 KEEP_ALIVE_S, REQUEST_TIMEOUT_S = 0.5, 1.0
 TIME = b"GET /api/v5/public/time HTTP/1.1\r\nHost: x\r\n"
@@ -25,14 +27,14 @@ TIME = b"GET /api/v5/public/time HTTP/1.1\r\nHost: x\r\n"
 
 @pytest.fixture
 async def venue(tmp_path: Path) -> AsyncIterator[Running]:
-    async for run in _venue(tmp_path, EdgeLimits(keep_alive_s=KEEP_ALIVE_S, request_timeout_s=REQUEST_TIMEOUT_S)):
+    async with _venue(tmp_path, EdgeLimits(keep_alive_s=KEEP_ALIVE_S, request_timeout_s=REQUEST_TIMEOUT_S)) as run:
         yield run
 
 
+@contextlib.asynccontextmanager
 async def _venue(tmp_path: Path, limits: EdgeLimits) -> AsyncIterator[Running]:
-    config = make_config()
-    async with running(build_app(config, tmp_path), config, limits=limits) as run:
-        yield run
+    async with live_venue(make_config(), tmp_path, limits=limits) as live:
+        yield live.running
 
 
 def _exchange(
@@ -177,12 +179,19 @@ async def test_a_slow_body_is_answered_408_within_the_request_timeout(venue: Run
 
 async def test_a_websocket_is_not_closed_by_the_http_timeouts(venue: Running) -> None:
     async with connect(venue.ws_url()) as ws:
+        # Wall time on purpose: the edge's HTTP timeouts are the transport's (loop time, openrfq.edge), not venue time.
         await asyncio.sleep(KEEP_ALIVE_S + REQUEST_TIMEOUT_S + 0.5)
         await ws.send("ping")
         assert await asyncio.wait_for(ws.recv(), 2) == "pong"
 
 
 # --- connection caps ------------------------------------------------------------------------------------------
+
+
+def _table(run: Running) -> ConnectionTable:
+    config = run.server.config
+    assert isinstance(config, EdgeConfig)
+    return config.connection_table
 
 
 def _hold(port: int, count: int) -> list[socket.socket]:
@@ -198,14 +207,14 @@ def _refused_at_once(port: int) -> bool:
 async def test_beyond_a_cap_new_connections_are_refused_at_once_and_established_ones_served(
     tmp_path: Path, limits: EdgeLimits
 ) -> None:
-    async for run in _venue(tmp_path, limits):
+    async with _venue(tmp_path, limits) as run:
         async with httpx.AsyncClient(base_url=run.url(), timeout=2) as established:
             assert (await established.get("/api/v5/public/time")).status_code == 200  # its connection: 1 of 20
             ws = await connect(run.ws_url())  # 2 of 20: a WebSocket counts too
             held = await asyncio.to_thread(_hold, run.port, 18)
             try:
                 await asyncio.sleep(0.1)
-                assert run.server.config.connection_table.count == 20  # type: ignore[attr-defined]
+                assert _table(run).count == 20
                 assert await asyncio.to_thread(_refused_at_once, run.port)
                 assert (await established.get("/api/v5/public/time")).status_code == 200
                 await ws.send("ping")
@@ -217,14 +226,14 @@ async def test_beyond_a_cap_new_connections_are_refused_at_once_and_established_
             await asyncio.sleep(0.2)
             await _served(run)  # places freed: new connections are admitted again
             await asyncio.sleep(0.2)
-            assert run.server.config.connection_table.count == 1  # type: ignore[attr-defined]
+            assert _table(run).count == 1
 
 
 async def test_the_total_cap_stays_below_the_file_limit(tmp_path: Path) -> None:
     import resource
 
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    async for run in _venue(tmp_path, EdgeLimits(max_connections=10**9)):
-        table = run.server.config.connection_table  # type: ignore[attr-defined]
+    async with _venue(tmp_path, EdgeLimits(max_connections=10**9)) as run:
+        table = _table(run)
         assert table.limit < resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= soft

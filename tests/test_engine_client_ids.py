@@ -7,25 +7,26 @@ from decimal import Decimal
 
 import pytest
 
-from builders import START_MS, TODAY
 from openrfq.domain import errors
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import CancelQuote, CancelRfq, CreateQuote, CreateRfq, LegRequest
 from openrfq.domain.enums import QuoteState, RfqState, Side
+from openrfq.domain.ids import QuoteId, RfqId
 from openrfq.engine import Venue
 from openrfq.instruments.catalogue import default_instruments
+from samples import START_MS, TODAY
 
 
 def _venue(clock: ManualClock) -> Venue:
     return Venue(clock, default_instruments(TODAY), ["T", "M1", "M2"])
 
 
-def _rfq(venue: Venue, cl: str = "") -> int:
+def _rfq(venue: Venue, cl: str = "") -> RfqId:
     leg = LegRequest("BTC-USDT", Decimal("0.5"), Side.SELL)
     return venue.create_rfq(CreateRfq("T", ("M1", "M2"), (leg,), cl_rfq_id=cl)).rfq_id
 
 
-def _quote(venue: Venue, rfq_id: int, cl: str, expires_in_s: int = 60) -> int:
+def _quote(venue: Venue, rfq_id: RfqId, cl: str, expires_in_s: int = 60) -> QuoteId:
     leg = LegRequest("BTC-USDT", Decimal("0.5"), Side.SELL, px=Decimal("40000.1"))
     cmd = CreateQuote("M1", str(rfq_id), Side.BUY, (leg,), expires_in_s=expires_in_s, cl_quote_id=cl)
     return venue.create_quote(cmd).quote_id
@@ -41,7 +42,7 @@ def test_a_reused_cl_quote_id_always_finds_its_live_quote() -> None:
     clock = ManualClock(START_MS)
     venue = _venue(clock)
     rfq_id = _rfq(venue)
-    ended: list[int] = []
+    ended: list[QuoteId] = []
     for round_ in range(40):
         if round_ == 20:
             venue = _restarted(venue, clock)
@@ -49,7 +50,8 @@ def test_a_reused_cl_quote_id_always_finds_its_live_quote() -> None:
         other_rfq = _rfq(venue)
         with pytest.raises(errors.DuplicateClQuoteId):
             _quote(venue, other_rfq, "same")  # while "same" is live, on any RFQ
-        assert venue.own_quote("M1", "", "same").quote_id == live  # type: ignore[union-attr]
+        own = venue.own_quote("M1", "", "same")
+        assert own is not None and own.quote_id == live
         ending = round_ % 4
         if ending == 0:
             assert venue.cancel_quote(CancelQuote("M1", cl_quote_id="same")).quote_id == live
@@ -68,7 +70,8 @@ def test_a_reused_cl_quote_id_always_finds_its_live_quote() -> None:
         ended.append(live)
         assert venue.quotes[live].state is not QuoteState.ACTIVE
         # with nothing live, the latest quote of that clQuoteId is the one a cancel names (and it is no longer live)
-        assert venue.own_quote("M1", "", "same").quote_id == max(ended)  # type: ignore[union-attr]
+        own = venue.own_quote("M1", "", "same")
+        assert own is not None and own.quote_id == max(ended)
     assert all(venue.quotes[q].state is not QuoteState.ACTIVE for q in ended)
     assert venue.book.live_quote_count() == 0
 

@@ -8,10 +8,10 @@ import gc
 import weakref
 from pathlib import Path
 
-from builders import make_config
 from openrfq.gcpolicy import keep_full_collections_short, loading
 from openrfq.runtime import build_app
 from openrfq.serving import running
+from samples import make_config
 
 
 class _Node:

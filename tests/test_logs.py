@@ -16,6 +16,7 @@ import time
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,8 +27,9 @@ from openrfq.client.signing import login_sign, signed_headers
 from openrfq.config import ApiKey
 from openrfq.domain.enums import QuoteState, RfqState, Side
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
+from openrfq.domain.ids import BlockTradeId, QuoteId, RfqId
 from openrfq.domain.models import BlockTrade, Quote, Rfq
-from serverproc import free_port
+from openrfq.testing import free_port
 
 
 @pytest.fixture
@@ -41,12 +43,12 @@ def root_logging() -> Iterator[None]:
 
 
 def _events() -> list[Event]:
-    quote = Quote(5, 2, "M1", Side.BUY, (), 1, 2, state=QuoteState.CANCELED, reason='mmp "x"\n\\ é')
+    quote = Quote(QuoteId(5), RfqId(2), "M1", Side.BUY, (), 1, 2, state=QuoteState.CANCELED, reason='mmp "x"\n\\ é')
     return [
-        RfqChanged(Rfq(2, "T", ("M1",), (), 1, 2, state=RfqState.FILLED)),
+        RfqChanged(Rfq(RfqId(2), "T", ("M1",), (), 1, 2, state=RfqState.FILLED)),
         QuoteChanged(quote),
-        QuoteChanged(Quote(6, 2, "M1", Side.SELL, (), 1, 2)),
-        TradeExecuted(BlockTrade(9, 2, 5, "T", "M1", 1)),
+        QuoteChanged(Quote(QuoteId(6), RfqId(2), "M1", Side.SELL, (), 1, 2)),
+        TradeExecuted(BlockTrade(BlockTradeId(9), RfqId(2), QuoteId(5), "T", "M1", 1)),
     ]
 
 
@@ -54,10 +56,17 @@ def _lines(text: str) -> list[dict[str, object]]:
     return [{k: v for k, v in json.loads(line).items() if k != "ts"} for line in text.splitlines()]
 
 
+def _root_handler() -> logging.StreamHandler[Any]:
+    """The handler ``logs.configure`` installs (it writes to stderr)."""
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    return handler
+
+
 def test_direct_lines_are_what_the_formatter_writes(root_logging: None) -> None:
     direct, formatted = io.StringIO(), io.StringIO()
     logs.configure("info")
-    logging.getLogger().handlers[0].stream = direct  # type: ignore[attr-defined]
+    _root_handler().stream = direct
     logs.log_state_changes(_events())  # direct: the configured handler is the only one
 
     handler = logging.StreamHandler(formatted)
@@ -75,7 +84,7 @@ def test_direct_lines_are_what_the_formatter_writes(root_logging: None) -> None:
 def test_an_added_handler_or_filter_gets_every_line_through_logging(root_logging: None) -> None:
     logs.configure("info")
     configured = io.StringIO()
-    logging.getLogger().handlers[0].stream = configured  # type: ignore[attr-defined]
+    _root_handler().stream = configured
     captured: list[logging.LogRecord] = []
 
     class Capture(logging.Handler):
@@ -95,7 +104,7 @@ def test_an_added_handler_or_filter_gets_every_line_through_logging(root_logging
 def test_nothing_is_written_above_info(root_logging: None) -> None:
     logs.configure("warning")
     out = io.StringIO()
-    logging.getLogger().handlers[0].stream = out  # type: ignore[attr-defined]
+    _root_handler().stream = out
     logs.log_state_changes(_events())
     assert out.getvalue() == ""
 
@@ -103,7 +112,7 @@ def test_nothing_is_written_above_info(root_logging: None) -> None:
 async def test_on_the_loop_direct_lines_follow_on_its_next_turn_in_order(root_logging: None) -> None:
     logs.configure("info")
     out = io.StringIO()
-    logging.getLogger().handlers[0].stream = out  # type: ignore[attr-defined]
+    _root_handler().stream = out
     events = _events()
 
     logs.log_state_changes(events[:2])
@@ -168,11 +177,11 @@ def test_libraries_that_log_frames_stay_at_info_when_openrfq_logs_debug(root_log
 
 def _signed_request(
     client: httpx.Client, key: ApiKey, method: str, path: str, body: object, signs: list[str]
-) -> dict[str, object]:
+) -> dict[str, Any]:
     text = "" if body is None else json.dumps(body)
     headers = signed_headers(key, method, path, text, int(time.time() * 1000))
     signs.append(headers["OK-ACCESS-SIGN"])
-    answer: dict[str, object] = client.request(method, path, content=text.encode(), headers=headers).json()
+    answer: dict[str, Any] = client.request(method, path, content=text.encode(), headers=headers).json()
     return answer
 
 
@@ -231,14 +240,14 @@ def test_a_debug_venue_with_its_bot_logs_no_secret_and_no_traceback(tmp_path: Pa
                         {"counterparties": ["WAGMI"], "legs": [leg]},
                         signs,
                     )
-                    rfq_id = rfq["data"][0]["rfqId"]  # type: ignore[index]
+                    rfq_id = rfq["data"][0]["rfqId"]
                     quotes: list[object] = []
                     deadline = time.monotonic() + 5
                     while not quotes and time.monotonic() < deadline:  # the bot quotes: its own signed requests
                         time.sleep(0.2)
                         quotes = _signed_request(
                             client, taker, "GET", f"/api/v5/rfq/quotes?rfqId={rfq_id}", None, signs
-                        )["data"]  # type: ignore[assignment]
+                        )["data"]
                     assert quotes, "the bot did not quote"
                     _signed_request(client, taker, "POST", "/api/v5/rfq/cancel-rfq", {"rfqId": rfq_id}, signs)
         finally:

@@ -6,11 +6,11 @@ import random
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-from builders import START_MS, TODAY
 from openrfq.domain.clock import ManualClock
 from openrfq.engine import Venue
 from openrfq.instruments.catalogue import default_instruments
 from openrfq.metrics import _FAST, _ROWS, Metrics
+from samples import START_MS, TODAY
 
 
 def _without_created_values(text: str) -> list[str]:

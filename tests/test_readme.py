@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from serverproc import free_port
+from openrfq.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -34,7 +34,8 @@ def test_ci_runs_the_readmes_test_command_verbatim() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
 
     assert command in ci.splitlines()
-    assert ci.rstrip().endswith(command)  # the last thing CI does
+    assert "set -euo pipefail" in ci.splitlines()  # its failure is CI's
+    assert ci.index(command) < ci.index("pytest -q -p")  # the first tests CI runs: as users install openrfq
     assert "(cd tests/clients/node && npm ci)" in command and command.endswith("python -m pytest -q")
 
 

@@ -23,7 +23,7 @@ from openrfq.client.signing import Key, signed_headers
 from openrfq.config import parse_config
 from openrfq.limits import CLOSE_TIMEOUT_S
 from openrfq.runtime import build_app
-from serverproc import free_port
+from openrfq.testing import free_port, logged_in, next_push
 
 TAKER = Key("demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass")
 
@@ -112,7 +112,7 @@ def test_the_default_instruments_all_have_index_prices(tmp_path: Path, caplog: p
     assert caplog.records == []
 
 
-def test_ctrl_c_stops_a_tls_venue_and_its_lp_bot_at_once_with_one_clean_line(tmp_path: Path) -> None:
+async def test_ctrl_c_stops_a_tls_venue_and_its_lp_bot_at_once_with_one_clean_line(tmp_path: Path) -> None:
     port, data = free_port(), tmp_path / "data"
     stderr_path = tmp_path / "stderr.log"
     with open(stderr_path, "wb") as stderr:
@@ -130,8 +130,9 @@ def test_ctrl_c_stops_a_tls_venue_and_its_lp_bot_at_once_with_one_clean_line(tmp
         # client keeps an idle keep-alive TLS connection open across the stop.
         with httpx.Client(base_url=url, verify=verify, timeout=5) as client:
             body = '{"counterparties":["WAGMI"],"legs":[{"instId":"BTC-USDT","sz":"1","side":"buy"}]}'
-            rfq = _signed(client, "POST", "/api/v5/rfq/create-rfq", body)["data"][0]
-            _wait_for_quote(client, rfq["rfqId"])
+            async with await logged_in(f"wss://127.0.0.1:{port}/ws/v5/business", TAKER, "quotes", tls=verify) as ws:
+                rfq = _signed(client, "POST", "/api/v5/rfq/create-rfq", body)["data"][0]
+                await next_push(ws, "quotes", 20, rfqId=rfq["rfqId"])
 
             started = time.monotonic()
             process.send_signal(signal.SIGINT)
@@ -172,12 +173,3 @@ def _signed(client: httpx.Client, method: str, path: str, body: str = "") -> dic
     answer: dict[str, Any] = client.request(method, path, content=body, headers=headers).json()
     assert answer["code"] == "0", answer
     return answer
-
-
-def _wait_for_quote(client: httpx.Client, rfq_id: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        time.sleep(1.0)  # Get quotes allows 2 requests per 2 s
-        if _signed(client, "GET", f"/api/v5/rfq/quotes?rfqId={rfq_id}")["data"]:
-            return
-    raise AssertionError("the WAGMI bot did not quote")

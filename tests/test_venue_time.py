@@ -17,7 +17,11 @@ async def test_virtual_timers_fire_in_due_order_each_at_its_due_time() -> None:
     time = VenueTime(ManualClock(START))
     seen: list[tuple[str, int]] = []
     for name, due in (("c", 300), ("a", 100), ("b", 200), ("late", 10_000)):
-        time.call_at(START + due, lambda name=name: seen.append((name, time.now_ms() - START)))
+
+        def record(name: str = name) -> None:
+            seen.append((name, time.now_ms() - START))
+
+        time.call_at(START + due, record)
 
     await time.advance_to(START + 250)
 

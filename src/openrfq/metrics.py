@@ -4,8 +4,9 @@ Exposed at ``GET /metrics`` in Prometheus' text format: requests and latency per
 group-commit batch sizes and latency, WebSocket connections and queue depths, live RFQs and quotes.
 
 The per-request and per-commit series are counted on the event loop in plain Python numbers (no lock, no label
-lookup: a counter and a histogram of prometheus_client cost about 2 µs per request) and turned into metric
-families only when scraped, exactly as prometheus_client's own Counter and Histogram would print them.
+lookup: prometheus_client's own Counter and Histogram cost several times more per request; bench/README.md,
+"Figures behind the source's docstrings") and turned into metric families only when scraped, exactly as
+prometheus_client's Counter and Histogram would print them.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from builders import Party, Venue
+from openrfq.testing import InProcessVenue, Party
 
 CURRENCIES = "/api/v5/asset/currencies"
 BALANCES = "/api/v5/asset/balances"
@@ -72,7 +72,7 @@ async def test_currencies_filtered_by_ccy(taker: Party, ccy: str, listed: list[s
     assert [c["ccy"] for c in answer["data"]] == listed
 
 
-async def test_balances_are_empty(venue: Venue, taker: Party) -> None:
+async def test_balances_are_empty(venue: InProcessVenue, taker: Party) -> None:
     funding = await taker.get(BALANCES)
     trading = await taker.get(BALANCE)
 
@@ -109,9 +109,9 @@ async def test_balances_are_empty(venue: Venue, taker: Party) -> None:
 
 
 @pytest.mark.parametrize("path", [CURRENCIES, BALANCES, BALANCE])
-async def test_account_data_needs_a_key_and_read_permission_only(venue: Venue, path: str) -> None:
+async def test_account_data_needs_a_key_and_read_permission_only(venue: InProcessVenue, path: str) -> None:
     anonymous = await venue.client.get(path)
-    read_only = await venue.party("taker1ro").get(path)
+    read_only = await venue.party("taker1ro-key").get(path)
 
     assert anonymous.status_code == 401
     assert anonymous.json()["code"] == "50103"

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import replace
-from pathlib import Path
 
 import httpx
-import msgspec
 import pytest
 
-from builders import Party, Venue, make_config, open_venue
 from openrfq.access.auth import FAILURES_ALLOWED
 from openrfq.client.signing import iso_timestamp, sign, signed_headers
-from openrfq.config import ApiKey
-from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, Party, asgi_client
 
 PATH = "/api/v5/rfq/counterparties"
 FAILURES = FAILURES_ALLOWED.count
 
 
 def _headers(party: Party, **overrides: str) -> dict[str, str]:
-    headers = signed_headers(party.key, "GET", PATH, "", party.clock.now_ms())
+    headers = signed_headers(party.key, "GET", PATH, "", party.now_ms())
     headers.update(overrides)
     return {k: v for k, v in headers.items() if v != "<drop>"}
 
@@ -37,7 +31,7 @@ def _headers(party: Party, **overrides: str) -> dict[str, str]:
     ],
 )
 async def test_missing_header_is_401_with_its_code(
-    venue: Venue, taker: Party, header: str, code: str, msg: str
+    venue: InProcessVenue, taker: Party, header: str, code: str, msg: str
 ) -> None:
     response = await venue.client.get(PATH, headers=_headers(taker, **{header: "<drop>"}))
 
@@ -55,7 +49,9 @@ async def test_missing_header_is_401_with_its_code(
         ({"OK-ACCESS-SIGN": "bm90IGEgc2lnbmF0dXJl"}, "50113"),
     ],
 )
-async def test_bad_credentials_are_401(venue: Venue, taker: Party, overrides: dict[str, str], code: str) -> None:
+async def test_bad_credentials_are_401(
+    venue: InProcessVenue, taker: Party, overrides: dict[str, str], code: str
+) -> None:
     response = await venue.client.get(PATH, headers=_headers(taker, **overrides))
 
     assert response.status_code == 401
@@ -63,8 +59,8 @@ async def test_bad_credentials_are_401(venue: Venue, taker: Party, overrides: di
 
 
 @pytest.mark.parametrize("skew_ms", [30_001, -30_001])
-async def test_timestamp_outside_thirty_seconds_is_50102(venue: Venue, taker: Party, skew_ms: int) -> None:
-    stamp = iso_timestamp(taker.clock.now_ms() + skew_ms)
+async def test_timestamp_outside_thirty_seconds_is_50102(venue: InProcessVenue, taker: Party, skew_ms: int) -> None:
+    stamp = iso_timestamp(taker.now_ms() + skew_ms)
     signature = sign(taker.key.secret_key, (stamp + "GET" + PATH).encode())
 
     response = await venue.client.get(
@@ -75,8 +71,8 @@ async def test_timestamp_outside_thirty_seconds_is_50102(venue: Venue, taker: Pa
     assert response.json() == {"code": "50102", "msg": "Timestamp request expired.", "data": []}
 
 
-async def test_timestamp_thirty_seconds_off_is_still_accepted(venue: Venue, taker: Party) -> None:
-    stamp = iso_timestamp(taker.clock.now_ms() - 30_000)
+async def test_timestamp_thirty_seconds_off_is_still_accepted(venue: InProcessVenue, taker: Party) -> None:
+    stamp = iso_timestamp(taker.now_ms() - 30_000)
     signature = sign(taker.key.secret_key, (stamp + "GET" + PATH).encode())
 
     response = await venue.client.get(
@@ -86,8 +82,8 @@ async def test_timestamp_thirty_seconds_off_is_still_accepted(venue: Venue, take
     assert response.json()["code"] == "0"
 
 
-async def test_signature_covers_the_query_string(venue: Venue, taker: Party) -> None:
-    headers = signed_headers(taker.key, "GET", "/api/v5/rfq/rfqs?state=active", "", taker.clock.now_ms())
+async def test_signature_covers_the_query_string(venue: InProcessVenue, taker: Party) -> None:
+    headers = signed_headers(taker.key, "GET", "/api/v5/rfq/rfqs?state=active", "", taker.now_ms())
 
     tampered = await venue.client.get("/api/v5/rfq/rfqs?state=canceled", headers=headers)
     honest = await venue.client.get("/api/v5/rfq/rfqs?state=active", headers=headers)
@@ -96,10 +92,10 @@ async def test_signature_covers_the_query_string(venue: Venue, taker: Party) -> 
     assert honest.json()["code"] == "0"
 
 
-async def test_signature_covers_the_exact_body_bytes(venue: Venue, taker: Party) -> None:
+async def test_signature_covers_the_exact_body_bytes(venue: InProcessVenue, taker: Party) -> None:
     # python-okx signs json.dumps output (with spaces); the server must check the bytes as sent.
     body = json.dumps({"quoteId": "1"})
-    headers = signed_headers(taker.key, "POST", "/api/v5/rfq/cancel-quote", body, taker.clock.now_ms())
+    headers = signed_headers(taker.key, "POST", "/api/v5/rfq/cancel-quote", body, taker.now_ms())
 
     tampered = await venue.client.post("/api/v5/rfq/cancel-quote", content=body.replace(" ", ""), headers=headers)
     honest = await venue.client.post("/api/v5/rfq/cancel-quote", content=body, headers=headers)
@@ -108,7 +104,7 @@ async def test_signature_covers_the_exact_body_bytes(venue: Venue, taker: Party)
     assert honest.json()["data"][0]["sCode"] == "70001"
 
 
-async def test_a_key_for_any_environment_takes_demo_and_live_requests(venue: Venue, taker: Party) -> None:
+async def test_a_key_for_any_environment_takes_demo_and_live_requests(venue: InProcessVenue, taker: Party) -> None:
     codes = [
         (await venue.client.get(PATH, headers=_headers(taker, **extra))).json()["code"]
         for extra in ({"x-simulated-trading": "1"}, {"x-simulated-trading": "0"}, {})
@@ -118,14 +114,9 @@ async def test_a_key_for_any_environment_takes_demo_and_live_requests(venue: Ven
 
 
 @pytest.fixture
-async def environments(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Venue]:
-    """taker1's account with two more keys: one for demo trading, one for live."""
-    base = make_config()
-    taker = base.accounts[0]
-    keys = tuple(ApiKey(f"{env}-key", f"{env}-SECRET", f"{env}-pass", environment=env) for env in ("demo", "live"))
-    accounts = (msgspec.structs.replace(taker, keys=taker.keys + keys), *base.accounts[1:])
-    async for v in open_venue(tmp_path, clock, replace(base, accounts=accounts)):
-        yield v
+def environments(venue: InProcessVenue) -> InProcessVenue:
+    """The venue: TAKER2 has a key for demo trading (demo-key) and one for live (live-key)."""
+    return venue
 
 
 @pytest.mark.parametrize(
@@ -140,9 +131,9 @@ async def environments(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Venu
     ],
 )
 async def test_a_key_used_outside_its_environment_is_50101(
-    environments: Venue, name: str, header: dict[str, str], code: str
+    environments: InProcessVenue, name: str, header: dict[str, str], code: str
 ) -> None:
-    response = await environments.client.get(PATH, headers=_headers(environments.party(name), **header))
+    response = await environments.client.get(PATH, headers=_headers(environments.party(f"{name}-key"), **header))
 
     assert response.json()["code"] == code
     if code != "0":
@@ -150,20 +141,20 @@ async def test_a_key_used_outside_its_environment_is_50101(
         assert response.json() == {"code": "50101", "msg": "APIKey does not match current environment.", "data": []}
 
 
-async def test_the_environment_is_checked_after_the_signature(environments: Venue) -> None:
-    demo = environments.party("demo")
+async def test_the_environment_is_checked_after_the_signature(environments: InProcessVenue) -> None:
+    demo = environments.party("demo-key")
     forged = _headers(demo, **{"OK-ACCESS-SIGN": "bm90IGEgc2lnbmF0dXJl"})
 
     assert (await environments.client.get(PATH, headers=forged)).json()["code"] == "50113"
 
 
-async def test_read_only_key_can_read(venue: Venue) -> None:
-    answer = await venue.party("taker1ro").get("/api/v5/rfq/rfqs")
+async def test_read_only_key_can_read(venue: InProcessVenue) -> None:
+    answer = await venue.party("taker1ro-key").get("/api/v5/rfq/rfqs")
 
     assert answer["code"] == "0"
 
 
-async def test_public_endpoints_need_no_credentials(venue: Venue) -> None:
+async def test_public_endpoints_need_no_credentials(venue: InProcessVenue) -> None:
     response = await venue.client.get("/api/v5/public/time")
 
     assert response.json() == {"code": "0", "msg": "", "data": [{"ts": str(venue.clock.now_ms())}]}
@@ -172,9 +163,8 @@ async def test_public_endpoints_need_no_credentials(venue: Venue) -> None:
 # --- failed authentications are limited per IP and per key (docs/compatibility.md) -------------------------------
 
 
-def _client_at(venue: Venue, ip: str) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=venue.app, client=(ip, 1))
-    return httpx.AsyncClient(transport=transport, base_url="http://openrfq.test")
+def _client_at(venue: InProcessVenue, ip: str) -> httpx.AsyncClient:
+    return asgi_client(venue.app, ip)
 
 
 async def _fail(client: httpx.AsyncClient, party: Party, times: int, **overrides: str) -> list[str]:
@@ -182,7 +172,9 @@ async def _fail(client: httpx.AsyncClient, party: Party, times: int, **overrides
     return [(await client.get(PATH, headers=_headers(party, **bad))).json()["code"] for _ in range(times)]
 
 
-async def test_past_30_failures_an_ip_is_refused_even_with_the_right_credentials(venue: Venue, taker: Party) -> None:
+async def test_past_30_failures_an_ip_is_refused_even_with_the_right_credentials(
+    venue: InProcessVenue, taker: Party
+) -> None:
     assert await _fail(venue.client, taker, FAILURES) == ["50105"] * FAILURES
 
     refused = await venue.client.get(PATH, headers=_headers(taker))
@@ -191,7 +183,7 @@ async def test_past_30_failures_an_ip_is_refused_even_with_the_right_credentials
     assert refused.json() == {"code": "50011", "msg": "Too Many Requests", "data": []}
 
 
-async def test_the_refusal_ends_when_the_failures_leave_the_window(venue: Venue, taker: Party) -> None:
+async def test_the_refusal_ends_when_the_failures_leave_the_window(venue: InProcessVenue, taker: Party) -> None:
     await _fail(venue.client, taker, FAILURES)
 
     venue.clock.advance(60_001)
@@ -199,7 +191,7 @@ async def test_the_refusal_ends_when_the_failures_leave_the_window(venue: Venue,
     assert (await venue.client.get(PATH, headers=_headers(taker))).json()["code"] == "0"
 
 
-async def test_a_refused_attempt_reveals_nothing_about_the_guess(venue: Venue, taker: Party) -> None:
+async def test_a_refused_attempt_reveals_nothing_about_the_guess(venue: InProcessVenue, taker: Party) -> None:
     await _fail(venue.client, taker, FAILURES)
 
     wrong = await venue.client.get(PATH, headers=_headers(taker, **{"OK-ACCESS-PASSPHRASE": "guess"}))
@@ -208,7 +200,7 @@ async def test_a_refused_attempt_reveals_nothing_about_the_guess(venue: Venue, t
     assert wrong.json() == right.json() == {"code": "50011", "msg": "Too Many Requests", "data": []}
 
 
-async def test_unknown_keys_are_counted_per_ip_only(venue: Venue, taker: Party) -> None:
+async def test_unknown_keys_are_counted_per_ip_only(venue: InProcessVenue, taker: Party) -> None:
     codes = [
         (await venue.client.get(PATH, headers=_headers(taker, **{"OK-ACCESS-KEY": f"nobody{i}"}))).json()["code"]
         for i in range(FAILURES + 1)
@@ -222,7 +214,7 @@ async def test_unknown_keys_are_counted_per_ip_only(venue: Venue, taker: Party) 
 
 
 async def test_failures_with_one_key_from_many_ips_lock_that_key_only(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     for i in range(FAILURES):
         async with _client_at(venue, f"10.0.1.{i}") as attacker:
@@ -236,7 +228,7 @@ async def test_failures_with_one_key_from_many_ips_lock_that_key_only(
     assert other_key.json()["code"] == "0"
 
 
-async def test_successful_requests_do_not_count(venue: Venue, taker: Party) -> None:
+async def test_successful_requests_do_not_count(venue: InProcessVenue, taker: Party) -> None:
     for _ in range(FAILURES * 2):
         assert (await venue.client.get(PATH, headers=_headers(taker))).json()["code"] == "0"
 

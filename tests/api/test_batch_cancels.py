@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from builders import Party, Venue, create_quote, create_rfq
+from openrfq.testing import InProcessVenue, Party
+from samples import create_quote, create_rfq
 
 BATCH_RFQS = "/api/v5/rfq/cancel-batch-rfqs"
 ALL_RFQS = "/api/v5/rfq/cancel-all-rfqs"
@@ -24,18 +25,6 @@ RFQ_CANCELED = "The RFQ with canceled status cannot be canceled"
 TOO_MANY_RFQS = {"code": "70203", "msg": "Cancellation failed as rfq count exceeds the limit 100.", "data": []}
 TOO_MANY_QUOTES = {"code": "70408", "msg": "Cancellation failed as quote count exceeds the limit 100.", "data": []}
 QUOTE_CANCELED = "The Quote with canceled status cannot be canceled"
-
-
-async def _rfq_state(party: Party, rfq_id: str) -> str:
-    answer = await party.get("/api/v5/rfq/rfqs", rfqId=rfq_id)
-    state: str = answer["data"][0]["state"]
-    return state
-
-
-async def _quote_state(party: Party, quote_id: str) -> str:
-    answer = await party.get("/api/v5/rfq/quotes", quoteId=quote_id)
-    state: str = answer["data"][0]["state"]
-    return state
 
 
 def _rfq_ok(rfq_id: str, cl: str = "") -> dict[str, str]:
@@ -72,7 +61,7 @@ async def test_batch_rfqs_all_succeed_is_code_0_with_one_item_per_id_in_order(ta
         "data": [_rfq_ok(c["rfqId"]), _rfq_ok(a["rfqId"], "a"), _rfq_ok(b["rfqId"], "b")],
     }
     for rfq in (a, b, c):
-        assert await _rfq_state(taker, rfq["rfqId"]) == "canceled"
+        assert await taker.rfq_state(rfq["rfqId"]) == "canceled"
 
 
 async def test_batch_rfqs_by_client_ids_fills_in_the_rfq_ids(taker: Party) -> None:
@@ -82,8 +71,8 @@ async def test_batch_rfqs_by_client_ids_fills_in_the_rfq_ids(taker: Party) -> No
     answer = await taker.post(BATCH_RFQS, {"clRfqIds": ["b", "a"]})
 
     assert answer == {"code": "0", "msg": "", "data": [_rfq_ok(b["rfqId"], "b"), _rfq_ok(a["rfqId"], "a")]}
-    assert await _rfq_state(taker, a["rfqId"]) == "canceled"
-    assert await _rfq_state(taker, b["rfqId"]) == "canceled"
+    assert await taker.rfq_state(a["rfqId"]) == "canceled"
+    assert await taker.rfq_state(b["rfqId"]) == "canceled"
 
 
 async def test_batch_rfqs_some_fail_is_code_2_with_every_item_in_request_order(taker: Party) -> None:
@@ -105,8 +94,8 @@ async def test_batch_rfqs_some_fail_is_code_2_with_every_item_in_request_order(t
     assert body["data"][1] == _rfq_ok(live["rfqId"], "live")
     assert (body["data"][2]["sCode"], body["data"][2]["sMsg"]) == ("70200", RFQ_CANCELED)
     assert body["data"][3] == _rfq_ok(other["rfqId"])
-    assert await _rfq_state(taker, live["rfqId"]) == "canceled"
-    assert await _rfq_state(taker, other["rfqId"]) == "canceled"
+    assert await taker.rfq_state(live["rfqId"]) == "canceled"
+    assert await taker.rfq_state(other["rfqId"]) == "canceled"
 
 
 async def test_batch_rfqs_all_fail_is_code_1_operation_failed(taker: Party) -> None:
@@ -136,7 +125,9 @@ async def test_batch_rfqs_already_canceled_reports_the_state(taker: Party) -> No
     }
 
 
-async def test_batch_rfqs_filled_and_expired_report_their_state(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_batch_rfqs_filled_and_expired_report_their_state(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     filled = await create_rfq(taker)
     quote = await create_quote(maker1, filled["rfqId"])
     executed = await taker.post("/api/v5/rfq/execute-quote", {"rfqId": filled["rfqId"], "quoteId": quote["quoteId"]})
@@ -169,8 +160,8 @@ async def test_batch_rfqs_rfq_ids_win_over_client_ids_and_both_are_echoed_as_sen
     answer = await taker.post(BATCH_RFQS, {"rfqIds": [by_id["rfqId"]], "clRfqIds": ["second"]})
 
     assert answer == {"code": "0", "msg": "", "data": [_rfq_ok(by_id["rfqId"], "second")]}
-    assert await _rfq_state(taker, by_id["rfqId"]) == "canceled"
-    assert await _rfq_state(taker, by_cl["rfqId"]) == "active"
+    assert await taker.rfq_state(by_id["rfqId"]) == "canceled"
+    assert await taker.rfq_state(by_cl["rfqId"]) == "active"
 
 
 async def test_batch_rfqs_with_both_lists_echo_each_pair_as_sent_in_every_item(taker: Party) -> None:
@@ -228,7 +219,7 @@ async def test_batch_rfqs_more_than_100_ids_is_refused_and_cancels_nothing(taker
     assert response.status_code == 200
     assert response.json() == TOO_MANY_RFQS
     for rfq in real:
-        assert await _rfq_state(taker, rfq["rfqId"]) == "active"
+        assert await taker.rfq_state(rfq["rfqId"]) == "active"
 
 
 async def test_batch_rfqs_exactly_100_ids_is_accepted(taker: Party) -> None:
@@ -249,9 +240,9 @@ async def test_batch_rfqs_more_than_100_client_ids_is_70203(taker: Party) -> Non
     assert answer == TOO_MANY_RFQS
 
 
-async def test_batch_rfqs_of_another_taker_are_70000_and_stay_active(venue: Venue, taker: Party) -> None:
+async def test_batch_rfqs_of_another_taker_are_70000_and_stay_active(venue: InProcessVenue, taker: Party) -> None:
     theirs = await create_rfq(taker, clRfqId="mine")
-    other = venue.party("taker2")
+    other = venue.party("TAKER2")
 
     answer = await other.post(BATCH_RFQS, {"rfqIds": [theirs["rfqId"]]})
     by_cl = await other.post(BATCH_RFQS, {"clRfqIds": ["mine"]})
@@ -262,7 +253,7 @@ async def test_batch_rfqs_of_another_taker_are_70000_and_stay_active(venue: Venu
         "data": [{"rfqId": theirs["rfqId"], "clRfqId": "", "sCode": "70000", "sMsg": "RFQ does not exist."}],
     }
     assert by_cl["data"] == [{"rfqId": "", "clRfqId": "mine", "sCode": "70000", "sMsg": "RFQ does not exist."}]
-    assert await _rfq_state(taker, theirs["rfqId"]) == "active"
+    assert await taker.rfq_state(theirs["rfqId"]) == "active"
 
 
 async def test_batch_rfqs_cancel_ends_their_quotes(taker: Party, maker1: Party, maker2: Party) -> None:
@@ -272,17 +263,17 @@ async def test_batch_rfqs_cancel_ends_their_quotes(taker: Party, maker1: Party, 
 
     await taker.post(BATCH_RFQS, {"rfqIds": [rfq["rfqId"]]})
 
-    assert await _quote_state(maker1, q1["quoteId"]) == "canceled"
-    assert await _quote_state(maker2, q2["quoteId"]) == "canceled"
+    assert await maker1.quote_state(q1["quoteId"]) == "canceled"
+    assert await maker2.quote_state(q2["quoteId"]) == "canceled"
 
 
-async def test_batch_rfqs_with_a_read_only_key_is_50120(venue: Venue, taker: Party) -> None:
+async def test_batch_rfqs_with_a_read_only_key_is_50120(venue: InProcessVenue, taker: Party) -> None:
     rfq = await create_rfq(taker)
 
-    answer = await venue.party("taker1ro").post(BATCH_RFQS, {"rfqIds": [rfq["rfqId"]]})
+    answer = await venue.party("taker1ro-key").post(BATCH_RFQS, {"rfqIds": [rfq["rfqId"]]})
 
     assert answer["code"] == "50120"
-    assert await _rfq_state(taker, rfq["rfqId"]) == "active"
+    assert await taker.rfq_state(rfq["rfqId"]) == "active"
 
 
 # --- cancel-batch-quotes -----------------------------------------------------------------------------------------
@@ -299,8 +290,8 @@ async def test_batch_quotes_all_succeed_is_code_0_with_one_item_per_id_in_order(
         "msg": "",
         "data": [_quote_ok(b["quoteId"], "qb"), _quote_ok(a["quoteId"], "qa")],
     }
-    assert await _quote_state(maker1, a["quoteId"]) == "canceled"
-    assert await _quote_state(maker1, b["quoteId"]) == "canceled"
+    assert await maker1.quote_state(a["quoteId"]) == "canceled"
+    assert await maker1.quote_state(b["quoteId"]) == "canceled"
 
 
 async def test_batch_quotes_by_client_ids_fills_in_the_quote_ids(taker: Party, maker1: Party) -> None:
@@ -330,8 +321,8 @@ async def test_batch_quotes_some_fail_is_code_2_with_every_item_in_request_order
             _quote_ok(other["quoteId"], "other"),
         ],
     }
-    assert await _quote_state(maker1, live["quoteId"]) == "canceled"
-    assert await _quote_state(maker1, other["quoteId"]) == "canceled"
+    assert await maker1.quote_state(live["quoteId"]) == "canceled"
+    assert await maker1.quote_state(other["quoteId"]) == "canceled"
 
 
 async def test_batch_quotes_all_fail_is_code_1_operation_failed(taker: Party, maker1: Party) -> None:
@@ -350,7 +341,9 @@ async def test_batch_quotes_all_fail_is_code_1_operation_failed(taker: Party, ma
     }
 
 
-async def test_batch_quotes_expired_and_replaced_report_their_state(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_batch_quotes_expired_and_replaced_report_their_state(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     rfq = await create_rfq(taker)
     replaced = await create_quote(maker1, rfq["rfqId"], clQuoteId="v1")
     await create_quote(maker1, rfq["rfqId"], clQuoteId="v2", px="50000.2")
@@ -375,8 +368,8 @@ async def test_batch_quotes_quote_ids_win_over_client_ids_and_both_are_echoed_as
     answer = await maker1.post(BATCH_QUOTES, {"quoteIds": [by_id["quoteId"]], "clQuoteIds": ["second"]})
 
     assert answer == {"code": "0", "msg": "", "data": [_quote_ok(by_id["quoteId"], "second")]}
-    assert await _quote_state(maker1, by_id["quoteId"]) == "canceled"
-    assert await _quote_state(maker1, by_cl["quoteId"]) == "active"
+    assert await maker1.quote_state(by_id["quoteId"]) == "canceled"
+    assert await maker1.quote_state(by_cl["quoteId"]) == "active"
 
 
 async def test_batch_quotes_with_both_lists_echo_each_pair_as_sent_in_every_item(taker: Party, maker1: Party) -> None:
@@ -439,7 +432,7 @@ async def test_batch_quotes_more_than_100_ids_is_refused_and_cancels_nothing(tak
     assert response.status_code == 200
     assert response.json() == TOO_MANY_QUOTES
     for quote in real:
-        assert await _quote_state(maker1, quote["quoteId"]) == "active"
+        assert await maker1.quote_state(quote["quoteId"]) == "active"
 
 
 async def test_batch_quotes_more_than_100_client_ids_is_refused_and_cancels_nothing(
@@ -451,7 +444,7 @@ async def test_batch_quotes_more_than_100_client_ids_is_refused_and_cancels_noth
     answer = await maker1.post(BATCH_QUOTES, {"clQuoteIds": cls})
 
     assert answer == TOO_MANY_QUOTES
-    assert await _quote_state(maker1, real["quoteId"]) == "active"
+    assert await maker1.quote_state(real["quoteId"]) == "active"
 
 
 async def test_batch_quotes_of_another_maker_are_70001_and_stay_active(
@@ -471,7 +464,7 @@ async def test_batch_quotes_of_another_maker_are_70001_and_stay_active(
     }
     assert by_cl["data"] == [{"quoteId": "", "clQuoteId": "shared", "sCode": "70001", "sMsg": "Quote does not exist."}]
     assert by_taker["data"][0]["sCode"] == "70001"
-    assert await _quote_state(maker1, theirs["quoteId"]) == "active"
+    assert await maker1.quote_state(theirs["quoteId"]) == "active"
 
 
 async def test_batch_quotes_mixing_own_and_foreign_ids_cancels_only_own(
@@ -485,15 +478,15 @@ async def test_batch_quotes_mixing_own_and_foreign_ids_cancels_only_own(
 
     assert answer["code"] == "2"
     assert [i["sCode"] for i in answer["data"]] == ["70001", "0"]
-    assert await _quote_state(maker1, theirs["quoteId"]) == "active"
-    assert await _quote_state(maker2, mine["quoteId"]) == "canceled"
+    assert await maker1.quote_state(theirs["quoteId"]) == "active"
+    assert await maker2.quote_state(mine["quoteId"]) == "canceled"
 
 
 # --- cancel-all-rfqs ---------------------------------------------------------------------------------------------
 
 
 async def test_cancel_all_rfqs_answers_ts_and_ends_every_active_rfq_and_its_quotes(
-    venue: Venue, taker: Party, maker1: Party, maker2: Party
+    venue: InProcessVenue, taker: Party, maker1: Party, maker2: Party
 ) -> None:
     first = await create_rfq(taker)
     second = await create_rfq(taker, counterparties=["MAKER2"])
@@ -505,16 +498,16 @@ async def test_cancel_all_rfqs_answers_ts_and_ends_every_active_rfq_and_its_quot
 
     assert response.status_code == 200
     assert response.json() == {"code": "0", "msg": "", "data": [{"ts": str(venue.clock.now_ms())}]}
-    assert await _rfq_state(taker, first["rfqId"]) == "canceled"
-    assert await _rfq_state(taker, second["rfqId"]) == "canceled"
-    assert await _quote_state(maker1, q1["quoteId"]) == "canceled"
-    assert await _quote_state(maker2, q2["quoteId"]) == "canceled"
+    assert await taker.rfq_state(first["rfqId"]) == "canceled"
+    assert await taker.rfq_state(second["rfqId"]) == "canceled"
+    assert await maker1.quote_state(q1["quoteId"]) == "canceled"
+    assert await maker2.quote_state(q2["quoteId"]) == "canceled"
 
 
 async def test_cancel_all_rfqs_leaves_other_takers_and_ended_rfqs_alone(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
-    other = venue.party("taker2")
+    other = venue.party("TAKER2")
     theirs = await create_rfq(other)
     their_quote = await create_quote(maker1, theirs["rfqId"])
     filled = await create_rfq(taker)
@@ -525,14 +518,14 @@ async def test_cancel_all_rfqs_leaves_other_takers_and_ended_rfqs_alone(
     answer = await taker.post(ALL_RFQS)
 
     assert answer["code"] == "0"
-    assert await _rfq_state(taker, mine["rfqId"]) == "canceled"
-    assert await _rfq_state(taker, filled["rfqId"]) == "filled"
-    assert await _rfq_state(other, theirs["rfqId"]) == "active"
-    assert await _quote_state(maker1, their_quote["quoteId"]) == "active"
+    assert await taker.rfq_state(mine["rfqId"]) == "canceled"
+    assert await taker.rfq_state(filled["rfqId"]) == "filled"
+    assert await other.rfq_state(theirs["rfqId"]) == "active"
+    assert await maker1.quote_state(their_quote["quoteId"]) == "active"
 
 
 async def test_cancel_all_rfqs_does_not_touch_rfqs_the_caller_was_sent(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     # maker1 also takes: its cancel-all ends its own RFQ, not the one taker1 sent it.
     received = await create_rfq(taker)
@@ -541,8 +534,8 @@ async def test_cancel_all_rfqs_does_not_touch_rfqs_the_caller_was_sent(
     answer = await maker1.post(ALL_RFQS)
 
     assert answer["code"] == "0"
-    assert await _rfq_state(maker1, own["rfqId"]) == "canceled"
-    assert await _rfq_state(taker, received["rfqId"]) == "active"
+    assert await maker1.rfq_state(own["rfqId"]) == "canceled"
+    assert await taker.rfq_state(received["rfqId"]) == "active"
 
 
 async def test_cancel_all_rfqs_with_nothing_active_is_70207(taker: Party) -> None:
@@ -566,14 +559,14 @@ async def test_cancel_all_rfqs_twice_is_70207_the_second_time(taker: Party) -> N
     assert second == {"code": "70207", "msg": "Cancellation failed as you do not have any active RFQs.", "data": []}
 
 
-async def test_cancel_all_rfqs_when_all_expired_is_70207(venue: Venue, taker: Party) -> None:
+async def test_cancel_all_rfqs_when_all_expired_is_70207(venue: InProcessVenue, taker: Party) -> None:
     rfq = await create_rfq(taker)
     venue.clock.advance(120_000)
 
     answer = await taker.post(ALL_RFQS)
 
     assert answer["code"] == "70207"
-    assert await _rfq_state(taker, rfq["rfqId"]) == "expired"
+    assert await taker.rfq_state(rfq["rfqId"]) == "expired"
 
 
 async def test_cancel_all_rfqs_accepts_python_okx_empty_object_body(taker: Party) -> None:
@@ -582,14 +575,14 @@ async def test_cancel_all_rfqs_accepts_python_okx_empty_object_body(taker: Party
     answer = await taker.post(ALL_RFQS, {})
 
     assert answer["code"] == "0"
-    assert await _rfq_state(taker, rfq["rfqId"]) == "canceled"
+    assert await taker.rfq_state(rfq["rfqId"]) == "canceled"
 
 
 # --- cancel-all-quotes -------------------------------------------------------------------------------------------
 
 
 async def test_cancel_all_quotes_answers_ts_and_ends_every_active_quote_of_the_caller(
-    venue: Venue, taker: Party, maker1: Party, maker2: Party
+    venue: InProcessVenue, taker: Party, maker1: Party, maker2: Party
 ) -> None:
     a, b = await _quotes_on_separate_rfqs(taker, maker1, "a", "b")
     competitor = await create_quote(maker2, a["rfqId"], px="50000.2")
@@ -599,12 +592,12 @@ async def test_cancel_all_quotes_answers_ts_and_ends_every_active_quote_of_the_c
 
     assert response.status_code == 200
     assert response.json() == {"code": "0", "msg": "", "data": [{"ts": str(venue.clock.now_ms())}]}
-    assert await _quote_state(maker1, a["quoteId"]) == "canceled"
-    assert await _quote_state(maker1, b["quoteId"]) == "canceled"
-    assert await _quote_state(maker2, competitor["quoteId"]) == "active"
+    assert await maker1.quote_state(a["quoteId"]) == "canceled"
+    assert await maker1.quote_state(b["quoteId"]) == "canceled"
+    assert await maker2.quote_state(competitor["quoteId"]) == "active"
     # Quotes end, their RFQs do not.
-    assert await _rfq_state(taker, a["rfqId"]) == "active"
-    assert await _rfq_state(taker, b["rfqId"]) == "active"
+    assert await taker.rfq_state(a["rfqId"]) == "active"
+    assert await taker.rfq_state(b["rfqId"]) == "active"
 
 
 async def test_cancel_all_quotes_with_nothing_active_is_70409(maker1: Party) -> None:
@@ -629,7 +622,7 @@ async def test_cancel_all_quotes_twice_is_70409_the_second_time(taker: Party, ma
 
 
 async def test_cancel_all_quotes_when_every_quote_ended_otherwise_is_70409(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     expiring_rfq = await create_rfq(taker)
     expired = await create_quote(maker1, expiring_rfq["rfqId"], expiresIn="10")
@@ -641,8 +634,8 @@ async def test_cancel_all_quotes_when_every_quote_ended_otherwise_is_70409(
     answer = await maker1.post(ALL_QUOTES)
 
     assert answer["code"] == "70409"
-    assert await _quote_state(maker1, expired["quoteId"]) == "expired"
-    assert await _quote_state(maker1, orphaned["quoteId"]) == "canceled"
+    assert await maker1.quote_state(expired["quoteId"]) == "expired"
+    assert await maker1.quote_state(orphaned["quoteId"]) == "canceled"
 
 
 async def test_cancel_all_quotes_by_a_taker_without_quotes_leaves_makers_alone(taker: Party, maker1: Party) -> None:
@@ -651,14 +644,16 @@ async def test_cancel_all_quotes_by_a_taker_without_quotes_leaves_makers_alone(t
     answer = await taker.post(ALL_QUOTES)
 
     assert answer["code"] == "70409"
-    assert await _quote_state(maker1, quote["quoteId"]) == "active"
+    assert await maker1.quote_state(quote["quoteId"]) == "active"
 
 
-async def test_cancel_all_quotes_with_a_read_only_key_is_50120(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_cancel_all_quotes_with_a_read_only_key_is_50120(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     (quote,) = await _quotes_on_separate_rfqs(taker, maker1, "a")
-    read_only = venue.party("taker1ro")
+    read_only = venue.party("taker1ro-key")
 
     answer = await read_only.post(ALL_QUOTES)
 
     assert answer["code"] == "50120"
-    assert await _quote_state(maker1, quote["quoteId"]) == "active"
+    assert await maker1.quote_state(quote["quoteId"]) == "active"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from builders import Party, Venue, create_quote, create_rfq, quote_body
+from openrfq.testing import InProcessVenue, Party
+from samples import create_quote, create_rfq, quote_body
 
 CANCEL = "/api/v5/rfq/cancel-quote"
 
@@ -10,12 +11,6 @@ CANCEL = "/api/v5/rfq/cancel-quote"
 async def _quote(taker: Party, maker: Party, cl: str = "Bond007") -> dict[str, str]:
     rfq = await create_rfq(taker)
     return await create_quote(maker, rfq["rfqId"], clQuoteId=cl)
-
-
-async def _state(maker: Party, quote_id: str) -> str:
-    answer = await maker.get("/api/v5/rfq/quotes", quoteId=quote_id)
-    state: str = answer["data"][0]["state"]
-    return state
 
 
 async def test_cancel_quote_by_quote_id_answers_the_seed_shape_byte_for_byte(taker: Party, maker1: Party) -> None:
@@ -27,7 +22,7 @@ async def test_cancel_quote_by_quote_id_answers_the_seed_shape_byte_for_byte(tak
     assert response.headers["content-type"] == "application/json"
     expected = '{"code":"0","msg":"","data":[{"quoteId":"%s","clQuoteId":"Bond007","sCode":"0","sMsg":""}]}'
     assert response.text == expected % quote["quoteId"]
-    assert await _state(maker1, quote["quoteId"]) == "canceled"
+    assert await maker1.quote_state(quote["quoteId"]) == "canceled"
 
 
 async def test_cancel_quote_by_cl_quote_id_alone_fills_in_the_quote_id(taker: Party, maker1: Party) -> None:
@@ -46,8 +41,8 @@ async def test_cancel_quote_with_both_ids_uses_quote_id_and_echoes_both_as_sent(
 
     assert answer["code"] == "0"
     assert answer["data"][0] == {"quoteId": first["quoteId"], "clQuoteId": "second", "sCode": "0", "sMsg": ""}
-    assert await _state(maker1, first["quoteId"]) == "canceled"
-    assert await _state(maker1, second["quoteId"]) == "active"
+    assert await maker1.quote_state(first["quoteId"]) == "canceled"
+    assert await maker1.quote_state(second["quoteId"]) == "active"
 
 
 async def test_cancel_quote_with_neither_id_is_50015_and_http_400(maker1: Party) -> None:
@@ -94,7 +89,7 @@ async def test_cancel_quote_of_another_maker_is_70001_and_leaves_it_active(
 
     assert answer["code"] == "1"
     assert answer["data"][0]["sCode"] == "70001"
-    assert await _state(maker1, quote["quoteId"]) == "active"
+    assert await maker1.quote_state(quote["quoteId"]) == "active"
 
 
 async def test_cancel_quote_by_the_rfq_taker_is_70001(taker: Party, maker1: Party) -> None:
@@ -103,7 +98,7 @@ async def test_cancel_quote_by_the_rfq_taker_is_70001(taker: Party, maker1: Part
     answer = await taker.post(CANCEL, {"quoteId": quote["quoteId"]})
 
     assert answer["data"][0]["sCode"] == "70001"
-    assert await _state(maker1, quote["quoteId"]) == "active"
+    assert await maker1.quote_state(quote["quoteId"]) == "active"
 
 
 async def test_cancel_quote_of_another_makers_cl_quote_id_is_70001(taker: Party, maker1: Party, maker2: Party) -> None:
@@ -144,10 +139,10 @@ async def test_cancel_quote_replaced_by_a_newer_quote_is_70400_canceled(taker: P
 
     assert answer["data"][0]["sCode"] == "70400"
     assert answer["data"][0]["sMsg"] == "The Quote with canceled status cannot be canceled"
-    assert await _state(maker1, replacement["quoteId"]) == "active"
+    assert await maker1.quote_state(replacement["quoteId"]) == "active"
 
 
-async def test_cancel_quote_after_expiry_is_70400_expired(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_cancel_quote_after_expiry_is_70400_expired(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"], expiresIn="10")
     venue.clock.advance(10_000)
@@ -157,7 +152,7 @@ async def test_cancel_quote_after_expiry_is_70400_expired(venue: Venue, taker: P
     assert answer["data"][0]["sMsg"] == "The Quote with expired status cannot be canceled"
 
 
-async def test_cancel_quote_one_ms_before_expiry_succeeds(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_cancel_quote_one_ms_before_expiry_succeeds(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"], expiresIn="10")
     venue.clock.advance(9_999)
@@ -192,7 +187,7 @@ async def test_cancel_quote_with_another_rfq_id_is_70001_and_changes_nothing(tak
     answer = await maker1.post(CANCEL, {"quoteId": quote["quoteId"], "rfqId": other["rfqId"]})
 
     assert answer["data"][0]["sCode"] == "70001"
-    assert await _state(maker1, quote["quoteId"]) == "active"
+    assert await maker1.quote_state(quote["quoteId"]) == "active"
 
 
 async def test_cancel_quote_id_with_leading_zeros_names_no_quote(taker: Party, maker1: Party) -> None:
@@ -228,9 +223,9 @@ async def test_cancel_quote_by_cl_quote_id_of_an_ended_quote_reports_its_state(t
     }
 
 
-async def test_cancel_quote_with_a_read_only_key_is_50120(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_cancel_quote_with_a_read_only_key_is_50120(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     quote = await _quote(taker, maker1)
-    read_only = venue.party("taker1ro")
+    read_only = venue.party("taker1ro-key")
 
     response = await read_only.request("POST", CANCEL, {"quoteId": quote["quoteId"]})
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from builders import START_MS, SWAP_LEG, Party, Venue, create_quote, create_rfq, quote_body
+from openrfq.testing import InProcessVenue, Party
+from samples import START_MS, SWAP_LEG, create_quote, create_rfq, quote_body
 
 CREATE = "/api/v5/rfq/create-quote"
 
@@ -104,10 +105,10 @@ async def test_create_quote_by_the_rfq_creator_is_70308(taker: Party) -> None:
     assert answer == {"code": "70308", "msg": "Quote to your own RFQ is not allowed.", "data": []}
 
 
-async def test_create_quote_by_a_maker_not_asked_is_70000(venue: Venue, taker: Party) -> None:
+async def test_create_quote_by_a_maker_not_asked_is_70000(venue: InProcessVenue, taker: Party) -> None:
     rfq = await create_rfq(taker)
 
-    answer = await venue.party("maker3").post(CREATE, quote_body(rfq["rfqId"]))
+    answer = await venue.party("MAKER3").post(CREATE, quote_body(rfq["rfqId"]))
 
     assert answer == {"code": "70000", "msg": "RFQ does not exist.", "data": []}
 

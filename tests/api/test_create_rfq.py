@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from builders import SPOT_LEG, START_MS, SWAP_LEG, Party, Venue, create_quote, create_rfq, rfq_body
+from openrfq.testing import InProcessVenue, Party
+from samples import SPOT_LEG, START_MS, SWAP_LEG, create_quote, create_rfq, rfq_body
 
 CREATE = "/api/v5/rfq/create-rfq"
 CANCEL = "/api/v5/rfq/cancel-rfq"
@@ -66,7 +67,7 @@ async def test_create_rfq_ids_increase(taker: Party) -> None:
     assert int(second["rfqId"]) == int(first["rfqId"]) + 1
 
 
-async def test_create_rfq_of_options_only_lives_ten_minutes(venue: Venue, taker: Party) -> None:
+async def test_create_rfq_of_options_only_lives_ten_minutes(venue: InProcessVenue, taker: Party) -> None:
     option = next(i for i in venue.app.services.venue.catalogue.values() if i.is_option)
 
     rfq = await create_rfq(taker, legs=[{"instId": option.inst_id, "sz": "1", "side": "buy"}])
@@ -74,7 +75,9 @@ async def test_create_rfq_of_options_only_lives_ten_minutes(venue: Venue, taker:
     assert int(rfq["validUntil"]) == START_MS + 600_000
 
 
-async def test_create_rfq_expires_and_takes_its_quotes_along(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_create_rfq_expires_and_takes_its_quotes_along(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"], expiresIn="120")
     venue.clock.advance(120_000)
@@ -124,7 +127,7 @@ async def test_create_rfq_python_okx_string_booleans_are_read(taker: Party) -> N
     ],
 )
 async def test_create_rfq_rejects_with_the_okx_code(
-    venue: Venue, taker: Party, overrides: dict[str, Any], code: str, msg: str | None
+    venue: InProcessVenue, taker: Party, overrides: dict[str, Any], code: str, msg: str | None
 ) -> None:
     answer = await taker.post(CREATE, rfq_body(**overrides))
 
@@ -135,7 +138,7 @@ async def test_create_rfq_rejects_with_the_okx_code(
     assert venue.app.services.venue.rfqs == {}
 
 
-async def test_create_rfq_with_sixteen_legs_is_70005(venue: Venue, taker: Party) -> None:
+async def test_create_rfq_with_sixteen_legs_is_70005(venue: InProcessVenue, taker: Party) -> None:
     catalogue = list(venue.app.services.venue.catalogue.values())
     legs = [{"instId": i.inst_id, "sz": str(i.min_sz), "side": "buy"} for i in catalogue[:16]]
 
@@ -162,10 +165,10 @@ async def test_create_rfq_duplicate_active_cl_rfq_id_is_70101_but_reusable_after
     assert again["code"] == "0"
 
 
-async def test_create_rfq_same_cl_rfq_id_for_two_takers_is_fine(venue: Venue, taker: Party) -> None:
+async def test_create_rfq_same_cl_rfq_id_for_two_takers_is_fine(venue: InProcessVenue, taker: Party) -> None:
     await create_rfq(taker, clRfqId="same")
 
-    answer = await venue.party("taker2").post(CREATE, rfq_body(clRfqId="same"))
+    answer = await venue.party("TAKER2").post(CREATE, rfq_body(clRfqId="same"))
 
     assert answer["code"] == "0"
 
@@ -239,11 +242,13 @@ async def test_cancel_rfq_and_cancel_quote_echo_failed_ids_alike_as_sent(taker: 
     ]
 
 
-async def test_cancel_rfq_of_another_taker_or_a_maker_is_70000(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_cancel_rfq_of_another_taker_or_a_maker_is_70000(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     rfq = await create_rfq(taker)
 
     by_maker = await maker1.post(CANCEL, {"rfqId": rfq["rfqId"]})
-    by_other = await venue.party("taker2").post(CANCEL, {"rfqId": rfq["rfqId"]})
+    by_other = await venue.party("TAKER2").post(CANCEL, {"rfqId": rfq["rfqId"]})
 
     for answer in (by_maker, by_other):
         assert answer["code"] == "1"
@@ -259,7 +264,7 @@ async def test_cancel_rfq_without_ids_is_50015(taker: Party) -> None:
     assert response.json()["msg"] == "Either parameter rfqId or clRfqId is required"
 
 
-async def test_cancel_rfq_after_expiry_is_70200_expired(venue: Venue, taker: Party) -> None:
+async def test_cancel_rfq_after_expiry_is_70200_expired(venue: InProcessVenue, taker: Party) -> None:
     rfq = await create_rfq(taker)
     venue.clock.advance(120_000)
 

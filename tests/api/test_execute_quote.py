@@ -9,25 +9,12 @@ from typing import Any
 
 import pytest
 
-from builders import SPOT_LEG, SWAP_LEG, Party, Venue, create_quote, create_rfq, make_config, open_venue
 from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, Party, open_venue
+from samples import SPOT_LEG, SWAP_LEG, create_quote, create_rfq, make_config
 
 EXECUTE = "/api/v5/rfq/execute-quote"
-OPTION = "BTC-USD-251114-100000-C"  # builders.TODAY is Thursday 2025-11-13: the weekly option expires Friday
-
-
-def _legs(*legs: dict[str, str], px: str) -> list[dict[str, str]]:
-    return [{**leg, "px": px} for leg in legs]
-
-
-async def _rfq_state(party: Party, rfq_id: str) -> str:
-    state: str = (await party.get("/api/v5/rfq/rfqs", rfqId=rfq_id))["data"][0]["state"]
-    return state
-
-
-async def _quote_state(party: Party, quote_id: str) -> str:
-    state: str = (await party.get("/api/v5/rfq/quotes", quoteId=quote_id))["data"][0]["state"]
-    return state
+OPTION = "BTC-USD-251114-100000-C"  # samples.TODAY is Thursday 2025-11-13: the weekly option expires Friday
 
 
 async def test_full_execution_answers_the_trade_as_the_taker_sees_it(taker: Party, maker1: Party) -> None:
@@ -69,7 +56,7 @@ async def test_full_execution_answers_the_trade_as_the_taker_sees_it(taker: Part
 
 
 async def test_a_fill_is_filled_for_the_winner_and_traded_away_for_other_makers(
-    venue: Venue, taker: Party, maker1: Party, maker2: Party
+    venue: InProcessVenue, taker: Party, maker1: Party, maker2: Party
 ) -> None:
     rfq = await create_rfq(taker)
     winner = await create_quote(maker1, rfq["rfqId"])
@@ -77,11 +64,11 @@ async def test_a_fill_is_filled_for_the_winner_and_traded_away_for_other_makers(
 
     await taker.post(EXECUTE, {"rfqId": rfq["rfqId"], "quoteId": winner["quoteId"]})
 
-    assert await _rfq_state(taker, rfq["rfqId"]) == "filled"
-    assert await _rfq_state(maker1, rfq["rfqId"]) == "filled"
-    assert await _rfq_state(maker2, rfq["rfqId"]) == "traded_away"
-    assert await _quote_state(maker1, winner["quoteId"]) == "filled"
-    assert await _quote_state(maker2, loser["quoteId"]) == "canceled"
+    assert await taker.rfq_state(rfq["rfqId"]) == "filled"
+    assert await maker1.rfq_state(rfq["rfqId"]) == "filled"
+    assert await maker2.rfq_state(rfq["rfqId"]) == "traded_away"
+    assert await maker1.quote_state(winner["quoteId"]) == "filled"
+    assert await maker2.quote_state(loser["quoteId"]) == "canceled"
     assert (await maker2.get("/api/v5/rfq/rfqs", state="traded_away"))["data"][0]["rfqId"] == rfq["rfqId"]
 
 
@@ -96,14 +83,14 @@ async def test_an_rfq_executes_once(taker: Party, maker1: Party) -> None:
     assert len((await taker.get("/api/v5/rfq/trades"))["data"]) == 1
 
 
-async def test_only_the_rfq_creator_may_execute(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_only_the_rfq_creator_may_execute(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"])
 
-    for stranger in (maker1, venue.party("taker2")):
+    for stranger in (maker1, venue.party("TAKER2")):
         answer = await stranger.post(EXECUTE, {"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]})
         assert answer == {"code": "70000", "msg": "RFQ does not exist.", "data": []}
-    assert await _quote_state(maker1, quote["quoteId"]) == "active"
+    assert await maker1.quote_state(quote["quoteId"]) == "active"
 
 
 async def test_unknown_rfq_is_70000(taker: Party) -> None:
@@ -166,16 +153,16 @@ async def test_missing_ids_are_50014(taker: Party) -> None:
     assert (await taker.post(EXECUTE, {"rfqId": "1", "quoteId": ""}))["code"] == "50014"
 
 
-async def test_a_read_only_key_cannot_execute(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_a_read_only_key_cannot_execute(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"])
 
-    response = await venue.party("taker1ro").request(
+    response = await venue.party("taker1ro-key").request(
         "POST", EXECUTE, {"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]}
     )
 
     assert response.json()["code"] == "50120"
-    assert await _quote_state(maker1, quote["quoteId"]) == "active"
+    assert await maker1.quote_state(quote["quoteId"]) == "active"
 
 
 # --- sides ---------------------------------------------------------------------------------------------------
@@ -277,8 +264,8 @@ async def test_fees_per_instrument_type_and_side(
 
 async def test_fee_rates_come_from_the_config(tmp_path: Path, clock: ManualClock) -> None:
     config = replace(make_config(), taker_fee_rate=Decimal("0.001"), maker_fee_rate=Decimal(0))
-    async for venue in open_venue(tmp_path, clock, config):
-        taker, maker = venue.party("taker1"), venue.party("maker1")
+    async with open_venue(config, tmp_path, clock) as venue:
+        taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         fees = await _fees(taker, maker, {"instId": "BTC-USDT-SWAP", "sz": "10", "side": "sell"}, "50010", "sell")
         assert fees == (("-5.001", "USDT"), ("0", "USDT"))
 
@@ -305,7 +292,7 @@ async def test_partial_execution_at_the_rfq_ratio(taker: Party, maker1: Party) -
         ("BTC-USDT", "1"),
         ("BTC-USDT-SWAP", "5"),
     ]
-    assert await _rfq_state(taker, rfq_id) == "filled"
+    assert await taker.rfq_state(rfq_id) == "filled"
 
 
 async def test_partial_execution_needs_allow_partial_execution(taker: Party, maker1: Party) -> None:
@@ -316,7 +303,7 @@ async def test_partial_execution_needs_allow_partial_execution(taker: Party, mak
 
     assert answer["code"] == "70507"
     assert answer["msg"] == "Partial execution was attempted but allowPartialExecution of the RFQ is not enabled."
-    assert await _quote_state(maker1, quote_id) == "active"
+    assert await maker1.quote_state(quote_id) == "active"
 
 
 async def test_the_full_sizes_as_legs_are_a_full_execution(taker: Party, maker1: Party) -> None:
@@ -348,8 +335,8 @@ async def test_partial_legs_are_validated(taker: Party, maker1: Party, legs: lis
 
     assert answer["code"] == code, answer
     assert answer["data"] == []
-    assert await _quote_state(maker1, quote_id) == "active"
-    assert await _rfq_state(taker, rfq_id) == "active"
+    assert await maker1.quote_state(quote_id) == "active"
+    assert await taker.rfq_state(rfq_id) == "active"
 
 
 # --- anonymity and persistence --------------------------------------------------------------------------------
@@ -367,17 +354,17 @@ async def test_anonymous_parties_are_blank_to_each_other(taker: Party, maker1: P
 
 
 async def test_trades_and_id_counters_survive_a_restart(tmp_path: Path, clock: ManualClock) -> None:
-    async for venue in open_venue(tmp_path, clock, make_config()):
-        taker, maker = venue.party("taker1"), venue.party("maker1")
+    async with open_venue(make_config(), tmp_path, clock) as venue:
+        taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         rfq = await create_rfq(taker, legs=[SPOT_LEG, SWAP_LEG])
         quote = await create_quote(maker, rfq["rfqId"], legs=[{**SPOT_LEG, "px": "1"}, {**SWAP_LEG, "px": "2"}])
         executed = (await taker.post(EXECUTE, {"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]}))["data"][0]
         before = await taker.get("/api/v5/rfq/trades")
 
-    async for venue in open_venue(tmp_path, clock, make_config()):
-        taker, maker = venue.party("taker1"), venue.party("maker1")
+    async with open_venue(make_config(), tmp_path, clock) as venue:
+        taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         assert await taker.get("/api/v5/rfq/trades") == before
-        assert await _rfq_state(maker, rfq["rfqId"]) == "filled"
+        assert await maker.rfq_state(rfq["rfqId"]) == "filled"
         rfq2 = await create_rfq(taker)
         quote2 = await create_quote(maker, rfq2["rfqId"])
         again = (await taker.post(EXECUTE, {"rfqId": rfq2["rfqId"], "quoteId": quote2["quoteId"]}))["data"][0]

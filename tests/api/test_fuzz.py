@@ -20,10 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builders import START_MS, Party, Venue, create_quote, create_rfq, make_config, open_venue
 from openrfq.api.endpoint import Endpoint
 from openrfq.api.routes import ROUTES
 from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, Party, open_venue
+from samples import START_MS, create_quote, create_rfq, make_config
 
 LONG = bool(os.environ.get("OPENRFQ_LONG"))
 EXAMPLES = 3000 if LONG else 100
@@ -196,7 +197,7 @@ def _paths(template: dict[str, Any]) -> tuple[list[tuple[Any, ...]], list[tuple[
 
 
 def _mutated(template: dict[str, Any], changes: list[tuple[tuple[Any, ...], Any]]) -> dict[str, Any]:
-    body = json.loads(json.dumps(template))
+    body: dict[str, Any] = json.loads(json.dumps(template))
     for path, value in changes:
         *parents, last = path
         target: Any = body
@@ -234,30 +235,32 @@ class _Errors(logging.Handler):
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.Runner, Venue]]:
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.Runner, InProcessVenue]]:
     """One venue for the whole module (hypothesis runs many examples per test), with RFQs and quotes to aim at."""
     runner = asyncio.Runner()
     clock = ManualClock(START_MS)
-    opened = open_venue(tmp_path_factory.mktemp("fuzz"), clock, make_config())
-    venue = runner.run(opened.__anext__())
+    opened = open_venue(make_config(), tmp_path_factory.mktemp("fuzz"), clock)
+    venue = runner.run(opened.__aenter__())
 
     async def seed() -> None:
-        taker, maker1 = venue.party("taker1"), venue.party("maker1")
+        taker, maker1 = venue.party("TAKER1"), venue.party("MAKER1")
         for i in range(2):
             rfq = await create_rfq(taker, clRfqId=f"r{i}")
             await create_quote(maker1, rfq["rfqId"], clQuoteId=f"q{i}")
 
     runner.run(seed())
     yield runner, venue
-    runner.run(opened.aclose())
+    runner.run(opened.__aexit__(None, None, None))
     runner.close()
 
 
-def _party(venue: Venue, endpoint: Endpoint) -> Party:
-    return venue.party("maker1" if "quote" in endpoint.path or "mmp" in endpoint.path else "taker1")
+def _party(venue: InProcessVenue, endpoint: Endpoint) -> Party:
+    return venue.party("MAKER1" if "quote" in endpoint.path or "mmp" in endpoint.path else "TAKER1")
 
 
-def _check(venue: Venue, endpoint: Endpoint, status: int, text: str, batches_before: int, errors: _Errors) -> None:
+def _check(
+    venue: InProcessVenue, endpoint: Endpoint, status: int, text: str, batches_before: int, errors: _Errors
+) -> None:
     assert status < 500, (endpoint.path, status, text)
     answer: dict[str, Any] = json.loads(text)
     assert set(answer) == {"code", "msg", "data"}, text
@@ -270,7 +273,7 @@ def _check(venue: Venue, endpoint: Endpoint, status: int, text: str, batches_bef
 
 @pytest.mark.parametrize("endpoint", ROUTES, ids=[f"{e.method} {e.path}" for e in ROUTES])
 def test_any_request_gets_an_okx_answer_and_a_refusal_changes_nothing(
-    world: tuple[asyncio.Runner, Venue], endpoint: Endpoint
+    world: tuple[asyncio.Runner, InProcessVenue], endpoint: Endpoint
 ) -> None:
     runner, venue = world
     errors = _Errors()
@@ -302,10 +305,10 @@ def test_any_request_gets_an_okx_answer_and_a_refusal_changes_nothing(
         logging.getLogger("openrfq").removeHandler(errors)
 
 
-def test_the_fuzz_reaches_the_handlers(world: tuple[asyncio.Runner, Venue]) -> None:
+def test_the_fuzz_reaches_the_handlers(world: tuple[asyncio.Runner, InProcessVenue]) -> None:
     # Guards the harness: signed requests get past authentication, so the fuzz exercises parameters.
     runner, venue = world
-    response = runner.run(venue.party("taker1").request("GET", "/api/v5/rfq/rfqs?limit=1"))
+    response = runner.run(venue.party("TAKER1").request("GET", "/api/v5/rfq/rfqs?limit=1"))
 
     assert response.json()["code"] == "0"
     assert len(response.json()["data"]) == 1

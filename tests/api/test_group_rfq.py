@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from builders import START_MS, SWAP_LEG, Party, Venue, create_quote
 from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, Party
+from samples import START_MS, SWAP_LEG, create_quote
 from settling import EXECUTE, SETTLE_FAIL, advance, control, settling_config, settling_venue
 
 CREATE = "/api/v5/rfq/create-rfq"
@@ -26,7 +27,7 @@ SPLIT = [
 
 
 @pytest.fixture
-async def venue(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Venue]:
+async def venue(tmp_path: Path, clock: ManualClock) -> AsyncIterator[InProcessVenue]:
     async for v in settling_venue(tmp_path, clock, settling_config(settlement_ms=0)):
         yield v
 
@@ -163,8 +164,8 @@ async def test_an_allocation_that_does_not_fit_creates_nothing(
     assert (await taker.get("/api/v5/rfq/rfqs"))["data"] == []
 
 
-async def test_another_takers_sub_accounts_are_not_yours(venue: Venue) -> None:
-    answer = await venue.party("taker2").post(
+async def test_another_takers_sub_accounts_are_not_yours(venue: InProcessVenue) -> None:
+    answer = await venue.party("TAKER2").post(
         CREATE, {"counterparties": ["MAKER1"], "legs": [SPOT], "acctAlloc": _split(("alpha-1", "1.5"))}
     )
 
@@ -318,7 +319,7 @@ async def test_public_data_shows_the_parent_multi_leg_and_each_accounts_single_l
 
 async def test_one_account_failing_leaves_the_group_filled_with_what_filled(tmp_path: Path, clock: ManualClock) -> None:
     async for venue in settling_venue(tmp_path, clock, settling_config(settlement_ms=500)):
-        taker, maker = venue.party("taker1"), venue.party("maker1")
+        taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         await control(venue, "POST", "/faults", {**SETTLE_FAIL, "count": 1})  # the first account's execution
         rfq = await _group(taker)
         quote = await _quote(maker, rfq["rfqId"])
@@ -341,7 +342,7 @@ async def test_one_account_failing_leaves_the_group_filled_with_what_filled(tmp_
 
 async def test_every_account_failing_fails_the_group_with_70510(tmp_path: Path, clock: ManualClock) -> None:
     async for venue in settling_venue(tmp_path, clock, settling_config(settlement_ms=500)):
-        taker, maker = venue.party("taker1"), venue.party("maker1")
+        taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         await control(venue, "POST", "/faults", SETTLE_FAIL)
         rfq = await _group(taker)
         quote = await _quote(maker, rfq["rfqId"])

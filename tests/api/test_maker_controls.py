@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from builders import Party, Venue, create_quote, create_rfq, make_config, open_venue, quote_body
 from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, Party, open_venue
+from samples import create_quote, create_rfq, make_config, quote_body
 
 SETTINGS = "/api/v5/rfq/maker-instrument-settings"
 MMP = "/api/v5/rfq/mmp-config"
@@ -17,11 +18,6 @@ EXECUTE = "/api/v5/rfq/execute-quote"
 CANCEL_ALL_AFTER = "/api/v5/rfq/cancel-all-after"
 SPOT = {"instId": "BTC-USDT", "sz": "1.5", "side": "buy"}
 SWAP = {"instId": "BTC-USDT-SWAP", "sz": "10", "side": "sell"}
-
-
-async def _state(party: Party, quote_id: str) -> dict[str, Any]:
-    quote: dict[str, Any] = (await party.get("/api/v5/rfq/quotes", quoteId=quote_id))["data"][0]
-    return quote
 
 
 # --- quote products -------------------------------------------------------------------------------------------
@@ -246,8 +242,8 @@ async def test_reaching_the_count_limit_freezes_the_maker_and_cancels_its_quotes
     first, second = await _executions(taker, maker1, 2)
 
     assert first["code"] == second["code"] == "0"
-    assert (await _state(maker1, standing["quoteId"]))["state"] == "canceled"
-    assert (await _state(maker1, standing["quoteId"]))["reason"] == "mmp_canceled"
+    assert (await maker1.quote(standing["quoteId"]))["state"] == "canceled"
+    assert (await maker1.quote(standing["quoteId"]))["reason"] == "mmp_canceled"
     config = (await maker1.get(MMP))["data"][0]
     assert config["mmpFrozen"] is True
     assert config["mmpFrozenUntil"] == str(clock.now_ms() + 3000)
@@ -329,10 +325,10 @@ async def test_cancel_all_after_fires_when_the_countdown_runs_out(
         "data": [{"triggerTime": str(clock.now_ms() + 10_000), "ts": str(clock.now_ms())}],
     }
     clock.advance(9_999)
-    assert (await _state(maker1, mine["quoteId"]))["state"] == "active"
+    assert (await maker1.quote(mine["quoteId"]))["state"] == "active"
     clock.advance(1)
-    assert (await _state(maker1, mine["quoteId"]))["state"] == "canceled"
-    assert (await _state(maker2, other["quoteId"]))["state"] == "active"
+    assert (await maker1.quote(mine["quoteId"]))["state"] == "canceled"
+    assert (await maker2.quote(other["quoteId"]))["state"] == "active"
 
 
 async def test_each_call_resets_the_countdown_and_zero_disables_it(
@@ -344,13 +340,13 @@ async def test_each_call_resets_the_countdown_and_zero_disables_it(
     clock.advance(8_000)
     await maker1.post(CANCEL_ALL_AFTER, {"timeOut": "10"})  # the heartbeat
     clock.advance(8_000)
-    assert (await _state(maker1, quote["quoteId"]))["state"] == "active"
+    assert (await maker1.quote(quote["quoteId"]))["state"] == "active"
 
     disabled = await maker1.post(CANCEL_ALL_AFTER, {"timeOut": "0"})
     clock.advance(60_000)
 
     assert disabled["data"][0]["triggerTime"] == "0"
-    assert (await _state(maker1, quote["quoteId"]))["state"] == "active"
+    assert (await maker1.quote(quote["quoteId"]))["state"] == "active"
 
 
 @pytest.mark.parametrize(("time_out", "code"), [("9", "51000"), ("121", "51000"), ("abc", "51000"), ("", "50014")])
@@ -359,8 +355,8 @@ async def test_bad_time_out(maker1: Party, time_out: str, code: str) -> None:
 
 
 async def test_timers_and_freezes_survive_a_restart(tmp_path: Path, clock: ManualClock) -> None:
-    async for venue in open_venue(tmp_path, clock, make_config()):
-        taker, maker1, maker2 = venue.party("taker1"), venue.party("maker1"), venue.party("maker2")
+    async with open_venue(make_config(), tmp_path, clock) as venue:
+        taker, maker1, maker2 = venue.party("TAKER1"), venue.party("MAKER1"), venue.party("MAKER2")
         await maker1.post(MMP, {"timeInterval": "10000", "frozenInterval": "0", "countLimit": "1"})
         await _executions(taker, maker1, 1)
         rfq = await create_rfq(taker, legs=[SPOT])
@@ -370,9 +366,9 @@ async def test_timers_and_freezes_survive_a_restart(tmp_path: Path, clock: Manua
 
     clock.advance(40_000)  # the countdown comes due while the venue is down
 
-    async for venue in open_venue(tmp_path, clock, make_config()):
-        maker1, maker2 = venue.party("maker1"), venue.party("maker2")
-        assert (await _state(maker2, quote["quoteId"]))["state"] == "canceled"
+    async with open_venue(make_config(), tmp_path, clock) as venue:
+        maker1, maker2 = venue.party("MAKER1"), venue.party("MAKER2")
+        assert (await maker2.quote(quote["quoteId"]))["state"] == "canceled"
         assert (await maker1.get(MMP))["data"][0]["mmpFrozen"] is True
         assert (await maker2.get(SETTINGS))["data"][0]["data"][0]["maxBlockSz"] == "5"
 
@@ -406,10 +402,10 @@ async def test_a_selling_taker_needs_a_price_at_or_above_its_limit(taker: Party,
     high = await create_quote(maker2, rfq["rfqId"], px="50000.1", side="buy")
 
     assert (low["state"], high["state"]) == ("active", "filled")
-    assert (await _state(maker1, low["quoteId"]))["state"] == "canceled"  # the RFQ is over
+    assert (await maker1.quote(low["quoteId"]))["state"] == "canceled"  # the RFQ is over
 
 
-async def test_lmt_px_is_never_shown(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_lmt_px_is_never_shown(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     await create_rfq(taker, legs=[{**SPOT, "lmtPx": "50000"}])
 
     for party in (taker, maker1):

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from builders import Venue, create_quote, create_rfq, make_config, open_venue
 from openrfq.config import ConfigError, PriceSettings, parse_config
 from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, open_venue
+from samples import create_quote, create_rfq, make_config
 
 ACCOUNTS = """
 [[accounts]]
@@ -19,7 +20,7 @@ trader_code = "A"
 """
 
 
-async def test_mark_price_for_swaps(venue: Venue) -> None:
+async def test_mark_price_for_swaps(venue: InProcessVenue) -> None:
     answer = (
         await venue.client.get("/api/v5/public/mark-price", params={"instType": "SWAP", "instId": "BTC-USDT-SWAP"})
     ).json()
@@ -31,7 +32,7 @@ async def test_mark_price_for_swaps(venue: Venue) -> None:
     }
 
 
-async def test_mark_price_filters_by_family_and_serves_spot_pairs_as_margin(venue: Venue) -> None:
+async def test_mark_price_filters_by_family_and_serves_spot_pairs_as_margin(venue: InProcessVenue) -> None:
     options = (
         await venue.client.get("/api/v5/public/mark-price", params={"instType": "OPTION", "instFamily": "BTC-USD"})
     ).json()
@@ -44,14 +45,14 @@ async def test_mark_price_filters_by_family_and_serves_spot_pairs_as_margin(venu
 @pytest.mark.parametrize(
     ("params", "code"), [({}, "50014"), ({"instType": "SPOT"}, "51000"), ({"instType": "X"}, "51000")]
 )
-async def test_mark_price_bad_input(venue: Venue, params: dict[str, str], code: str) -> None:
+async def test_mark_price_bad_input(venue: InProcessVenue, params: dict[str, str], code: str) -> None:
     assert (await venue.client.get("/api/v5/public/mark-price", params=params)).json()["code"] == code
 
 
 async def test_block_trades_record_mark_and_index(tmp_path: Path, clock: ManualClock) -> None:
     config = replace(make_config(), prices=PriceSettings(index={"BTC": Decimal("61000"), "ETH": Decimal("3000")}))
-    async for venue in open_venue(tmp_path, clock, config):
-        taker, maker = venue.party("taker1"), venue.party("maker1")
+    async with open_venue(config, tmp_path, clock) as venue:
+        taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         leg = {"instId": "BTC-USDT-SWAP", "sz": "1", "side": "buy"}
         rfq = await create_rfq(taker, legs=[leg])
         quote = await create_quote(maker, rfq["rfqId"], legs=[{**leg, "px": "61010"}])
@@ -101,8 +102,8 @@ async def test_option_block_trades_carry_fill_vol_and_forward(taker_option_trade
 
 
 @pytest.fixture
-async def taker_option_trade(venue: Venue) -> dict[str, str]:
-    taker, maker = venue.party("taker1"), venue.party("maker1")
+async def taker_option_trade(venue: InProcessVenue) -> dict[str, str]:
+    taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
     leg = {"instId": "BTC-USD-251114-100000-C", "sz": "1", "side": "buy"}
     rfq = await create_rfq(taker, legs=[leg])
     quote = await create_quote(maker, rfq["rfqId"], legs=[{**leg, "px": "0.001"}])

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from builders import Party, Venue, create_quote, create_rfq, quote_body
 from openrfq.client.signing import signed_headers
+from openrfq.testing import InProcessVenue, Party
+from samples import create_quote, create_rfq, quote_body
 
 CREATE_RFQ = "/api/v5/rfq/create-rfq"
 CREATE_QUOTE = "/api/v5/rfq/create-quote"
@@ -14,15 +15,15 @@ CANCEL_QUOTE = "/api/v5/rfq/cancel-quote"
 HUGE_ID = "9" * 5000  # Python's int() refuses strings past 4,300 digits
 
 
-async def _post_raw(venue: Venue, party: Party, path: str, body: str) -> dict[str, object]:
-    headers = signed_headers(party.key, "POST", path, body, party.clock.now_ms())
+async def _post_raw(venue: InProcessVenue, party: Party, path: str, body: str) -> dict[str, object]:
+    headers = signed_headers(party.key, "POST", path, body, party.now_ms())
     response = await venue.client.post(path, content=body.encode(), headers=headers)
     assert response.status_code < 500, response.text
     answer: dict[str, object] = response.json()
     return answer
 
 
-async def test_a_huge_exponent_where_an_id_is_expected_is_51000(venue: Venue, maker1: Party) -> None:
+async def test_a_huge_exponent_where_an_id_is_expected_is_51000(venue: InProcessVenue, maker1: Party) -> None:
     answer = await _post_raw(venue, maker1, CREATE_QUOTE, '{"rfqId": 1e999999999, "quoteSide": "buy", "legs": []}')
 
     assert answer == {"code": "51000", "msg": "Parameter rfqId error", "data": []}
@@ -30,14 +31,14 @@ async def test_a_huge_exponent_where_an_id_is_expected_is_51000(venue: Venue, ma
 
 @pytest.mark.parametrize("value", ["1e999999999", "5.0", "true", "[1]", "1" + "0" * 25])
 async def test_a_json_number_that_is_not_an_integer_within_range_is_51000_for_a_string_parameter(
-    venue: Venue, maker1: Party, value: str
+    venue: InProcessVenue, maker1: Party, value: str
 ) -> None:
     answer = await _post_raw(venue, maker1, CANCEL_QUOTE, f'{{"quoteId": {value}}}')
 
     assert answer == {"code": "51000", "msg": "Parameter quoteId error", "data": []}
 
 
-async def test_a_json_integer_id_is_read_as_its_digits(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_a_json_integer_id_is_read_as_its_digits(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"])
 
@@ -70,7 +71,7 @@ ID_PARAMS = [
 
 @pytest.mark.parametrize(("method", "path", "name"), ID_PARAMS)
 async def test_an_id_of_5000_digits_is_an_okx_answer_not_a_503(
-    venue: Venue, taker: Party, maker1: Party, method: str, path: str, name: str
+    venue: InProcessVenue, taker: Party, maker1: Party, method: str, path: str, name: str
 ) -> None:
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"])
@@ -90,7 +91,7 @@ async def test_an_id_of_5000_digits_is_an_okx_answer_not_a_503(
 @pytest.mark.parametrize(
     "sz", ["1_000", "\u0661\u0662", " 1", "1 ", "+1", "1e3", "1E3", "0x10", ".5", "5.", "1" * 21, "0." + "1" * 21]
 )
-async def test_only_okx_decimal_syntax_is_a_size(venue: Venue, taker: Party, sz: str) -> None:
+async def test_only_okx_decimal_syntax_is_a_size(venue: InProcessVenue, taker: Party, sz: str) -> None:
     body = {"counterparties": ["MAKER1"], "legs": [{"instId": "BTC-USDT", "sz": sz, "side": "buy"}]}
 
     answer = await taker.post(CREATE_RFQ, body)
@@ -99,7 +100,7 @@ async def test_only_okx_decimal_syntax_is_a_size(venue: Venue, taker: Party, sz:
     assert venue.app.services.venue.rfqs == {}
 
 
-async def test_a_40_digit_size_is_checked_against_the_lot_exactly(venue: Venue, taker: Party) -> None:
+async def test_a_40_digit_size_is_checked_against_the_lot_exactly(venue: InProcessVenue, taker: Party) -> None:
     # 20 + 20 digits over a lot of 1e-6: a 34-digit quotient, beyond the default 28-digit decimal context.
     legs = [{"instId": "ETH-USDT", "sz": "99999999999999999999.00000000000000000001", "side": "buy"}]
 
@@ -108,7 +109,7 @@ async def test_a_40_digit_size_is_checked_against_the_lot_exactly(venue: Venue, 
     assert answer == {"code": "70307", "msg": "Size should be in integral multiples of the lot size.", "data": []}
 
 
-async def test_a_20_digit_size_on_the_lot_grid_is_accepted(venue: Venue, taker: Party) -> None:
+async def test_a_20_digit_size_on_the_lot_grid_is_accepted(venue: InProcessVenue, taker: Party) -> None:
     legs = [{"instId": "BTC-USDT", "sz": "99999999999999999999.00000001", "side": "buy"}]
 
     answer = await taker.post(CREATE_RFQ, {"counterparties": ["MAKER1"], "legs": legs})
@@ -118,7 +119,7 @@ async def test_a_20_digit_size_on_the_lot_grid_is_accepted(venue: Venue, taker: 
 
 
 async def test_a_quote_worth_more_than_the_maximum_notional_is_51005_and_not_stored(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     legs = [{"instId": "BTC-USDT", "sz": "99999999999999999999", "side": "buy"}]
     rfq = (await taker.post(CREATE_RFQ, {"counterparties": ["MAKER1"], "legs": legs}))["data"][0]
@@ -131,7 +132,7 @@ async def test_a_quote_worth_more_than_the_maximum_notional_is_51005_and_not_sto
 
 
 async def test_auto_execution_at_the_largest_sizes_fills_with_exact_fees(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     legs = [{"instId": "BTC-USD-SWAP", "sz": "99999999999999999999", "side": "buy", "lmtPx": "0.2"}]
     rfq = (await taker.post(CREATE_RFQ, {"counterparties": ["MAKER1"], "legs": legs}))["data"][0]

@@ -7,8 +7,9 @@ import logging
 
 import pytest
 
-from builders import Party, Venue, create_quote, create_rfq
 from openrfq.logs import JsonFormatter
+from openrfq.testing import InProcessVenue, Party
+from samples import create_quote, create_rfq
 
 
 def _sample(text: str, name: str, **labels: str) -> float:
@@ -21,7 +22,7 @@ def _sample(text: str, name: str, **labels: str) -> float:
     raise AssertionError(f"{name} {labels} not in metrics")
 
 
-async def test_metrics_count_requests_by_endpoint_and_code(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_metrics_count_requests_by_endpoint_and_code(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     rfq = await create_rfq(taker)
     await create_quote(maker1, rfq["rfqId"])
     await maker1.post("/api/v5/rfq/cancel-quote", {"quoteId": "999"})
@@ -42,7 +43,7 @@ async def test_metrics_count_requests_by_endpoint_and_code(venue: Venue, taker: 
 
 
 async def test_a_request_is_one_json_log_line_at_debug(
-    venue: Venue, taker: Party, caplog: pytest.LogCaptureFixture
+    venue: InProcessVenue, taker: Party, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.DEBUG, logger="openrfq.api"):
         await taker.get("/api/v5/rfq/rfqs")
@@ -58,7 +59,7 @@ async def test_a_request_is_one_json_log_line_at_debug(
 
 
 async def test_unknown_paths_and_wrong_methods_are_logged_at_debug(
-    venue: Venue, caplog: pytest.LogCaptureFixture
+    venue: InProcessVenue, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.DEBUG, logger="openrfq.api"):
         await venue.client.get("/api/v5/rfq/quote")
@@ -74,7 +75,7 @@ async def test_unknown_paths_and_wrong_methods_are_logged_at_debug(
 
 
 async def test_each_durable_state_change_is_one_info_line(
-    venue: Venue, taker: Party, maker1: Party, caplog: pytest.LogCaptureFixture
+    venue: InProcessVenue, taker: Party, maker1: Party, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO, logger="openrfq.state"):
         rfq = await create_rfq(taker)

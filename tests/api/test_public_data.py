@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from builders import SPOT_LEG, START_MS, SWAP_LEG, Party, Venue, create_quote, create_rfq, make_config, open_venue
 from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, Party, open_venue
+from samples import SPOT_LEG, START_MS, SWAP_LEG, create_quote, create_rfq, make_config
 
 PUBLIC_TRADES = "/api/v5/rfq/public-trades"
 BLOCK_TRADES = "/api/v5/public/block-trades"
@@ -24,7 +25,6 @@ TICKERS = "/api/v5/market/block-tickers"
 TICKER = "/api/v5/market/block-ticker"
 EXECUTE = "/api/v5/rfq/execute-quote"
 
-DAY_MS = 24 * 3600 * 1000
 TRADE_KEYS = {"strategy", "cTime", "blockTdId", "groupId", "legs"}
 TRADE_LEG_KEYS = {"instId", "px", "sz", "side", "tradeId"}
 SINGLE_LEG_KEYS = {"instId", "tradeId", "px", "sz", "side", "fillVol", "fwdPx", "idxPx", "markPx", "groupId", "ts"}
@@ -68,7 +68,7 @@ async def _ticker(client: httpx.AsyncClient, inst_id: str) -> dict[str, str]:
 
 
 async def test_public_trades_show_a_multi_leg_trade_without_any_party_details(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     trade = await _trade(
         taker, maker1, [SPOT_LEG, SWAP_LEG], ["50000.1", "50010"], clRfqId="secretRfq", tag="secretTag", anonymous=True
@@ -137,7 +137,7 @@ def _option(expiry: str, strike: str, kind: str, side: str, sz: str = "1") -> di
     ],
 )
 async def test_public_trades_name_the_option_strategy_of_the_legs(
-    venue: Venue, taker: Party, maker1: Party, legs: list[dict[str, str]], strategy: str
+    venue: InProcessVenue, taker: Party, maker1: Party, legs: list[dict[str, str]], strategy: str
 ) -> None:
     pxs = ["50000" if leg["instId"].endswith("SWAP") else "0.0005" for leg in legs]
     await _trade(taker, maker1, legs, pxs)
@@ -148,7 +148,9 @@ async def test_public_trades_name_the_option_strategy_of_the_legs(
     assert list(row) == ["strategy", "cTime", "blockTdId", "groupId", "legs"]
 
 
-async def test_public_trades_sides_follow_the_taker_for_a_sell_quote(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_public_trades_sides_follow_the_taker_for_a_sell_quote(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     await _trade(taker, maker1, [SPOT_LEG, SWAP_LEG], ["50000.1", "50010"], side="sell")
 
     (row,) = (await _get(venue.client, PUBLIC_TRADES))["data"]
@@ -156,7 +158,9 @@ async def test_public_trades_sides_follow_the_taker_for_a_sell_quote(venue: Venu
     assert [leg["side"] for leg in row["legs"]] == ["buy", "sell"]
 
 
-async def test_public_trades_are_newest_first(venue: Venue, taker: Party, maker1: Party, maker2: Party) -> None:
+async def test_public_trades_are_newest_first(
+    venue: InProcessVenue, taker: Party, maker1: Party, maker2: Party
+) -> None:
     first = await _spot(taker, maker1)
     venue.clock.advance(1_000)
     second = await _spot(taker, maker2, px="50000.2")
@@ -169,7 +173,9 @@ async def test_public_trades_are_newest_first(venue: Venue, taker: Party, maker1
     assert [r["cTime"] for r in rows] == [str(START_MS + 2_000), str(START_MS + 1_000), str(START_MS)]
 
 
-async def test_public_trades_paginate_with_begin_end_and_limit(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_public_trades_paginate_with_begin_end_and_limit(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     ids = [(await _spot(taker, maker1))["blockTdId"] for _ in range(5)]
     assert ids == ["1", "2", "3", "4", "5"]
 
@@ -190,7 +196,7 @@ async def test_public_trades_paginate_with_begin_end_and_limit(venue: Venue, tak
 
 
 async def test_public_trades_begin_id_below_every_id_is_an_open_bound(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     # beginId/endId are exclusive bounds (compatibility.md): a beginId below every blockTdId bounds nothing, as
     # Get trades and Get rfqs answer it. It must not be a server error.
@@ -208,7 +214,9 @@ async def test_public_trades_begin_id_below_every_id_is_an_open_bound(
     assert (await taker.get("/api/v5/rfq/trades", beginId="-1"))["code"] == "0"
 
 
-async def test_public_trades_limit_defaults_to_100_and_caps_at_100(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_public_trades_limit_defaults_to_100_and_caps_at_100(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     await _spot(taker, maker1)
 
     assert (await _get(venue.client, PUBLIC_TRADES, limit="100"))["code"] == "0"
@@ -220,7 +228,7 @@ async def test_public_trades_limit_defaults_to_100_and_caps_at_100(venue: Venue,
     assert (await _get(venue.client, PUBLIC_TRADES, limit="0"))["code"] == "51000"
 
 
-async def test_public_trades_empty_before_any_trade(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_public_trades_empty_before_any_trade(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     rfq = await create_rfq(taker)
     await create_quote(maker1, rfq["rfqId"])  # quoted but never executed: nothing public
 
@@ -231,7 +239,7 @@ async def test_public_trades_empty_before_any_trade(venue: Venue, taker: Party, 
 
 
 async def test_block_trades_list_single_legs_of_the_instrument_newest_first(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     first = await _trade(taker, maker1, [SPOT_LEG, SWAP_LEG], ["50000.1", "50010"])
     venue.clock.advance(5_000)
@@ -277,7 +285,7 @@ async def test_block_trades_list_single_legs_of_the_instrument_newest_first(
 
 
 async def test_the_legacy_market_block_trades_path_serves_the_same_answers(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     # python-okx's MarketAPI.get_block_trades and okx-api's getPublicBlockTrades call OKX's older path.
     await _trade(taker, maker1, [SPOT_LEG, SWAP_LEG], ["50000.1", "50010"])
@@ -289,7 +297,7 @@ async def test_the_legacy_market_block_trades_path_serves_the_same_answers(
         assert (legacy.status_code, legacy.content) == (current.status_code, current.content)
 
 
-async def test_block_trades_of_a_swap_carry_index_and_mark(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_block_trades_of_a_swap_carry_index_and_mark(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     trade = await _trade(taker, maker1, [SPOT_LEG, SWAP_LEG], ["50000.1", "50010"])
 
     (row,) = (await _get(venue.client, BLOCK_TRADES, instId="BTC-USDT-SWAP"))["data"]
@@ -310,13 +318,15 @@ async def test_block_trades_of_a_swap_carry_index_and_mark(venue: Venue, taker: 
     }
 
 
-async def test_block_trades_of_an_instrument_never_traded_is_empty(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_block_trades_of_an_instrument_never_traded_is_empty(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     await _spot(taker, maker1)
 
     assert await _get(venue.client, BLOCK_TRADES, instId="ETH-USDT") == {"code": "0", "msg": "", "data": []}
 
 
-async def test_block_trades_unknown_instrument_is_51001(venue: Venue) -> None:
+async def test_block_trades_unknown_instrument_is_51001(venue: InProcessVenue) -> None:
     response = await venue.client.get(BLOCK_TRADES, params={"instId": "DOGE-USDT"})
 
     assert response.status_code == 200
@@ -328,14 +338,16 @@ async def test_block_trades_unknown_instrument_is_51001(venue: Venue) -> None:
 
 
 @pytest.mark.parametrize("params", [{}, {"instId": ""}])
-async def test_block_trades_without_inst_id_is_50014(venue: Venue, params: dict[str, str]) -> None:
+async def test_block_trades_without_inst_id_is_50014(venue: InProcessVenue, params: dict[str, str]) -> None:
     response = await venue.client.get(BLOCK_TRADES, params=params)
 
     assert response.status_code == 400
     assert response.json() == {"code": "50014", "msg": "Parameter instId can not be empty.", "data": []}
 
 
-async def test_block_trades_return_at_most_the_500_most_recent(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_block_trades_return_at_most_the_500_most_recent(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     # lmtPx auto-execution: each matching quote fills in the same step, one trade per RFQ/quote pair.
     leg = {"instId": "BTC-USDT", "sz": "0.001", "side": "buy"}
     for _ in range(501):
@@ -353,7 +365,7 @@ async def test_block_trades_return_at_most_the_500_most_recent(venue: Venue, tak
 # --- block tickers -------------------------------------------------------------------------------------------------
 
 
-async def test_block_ticker_spot_counts_base_and_quote(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_block_ticker_spot_counts_base_and_quote(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     await _spot(taker, maker1, sz="1.5", px="50000.1")
     await _spot(taker, maker1, sz="0.5", px="49000")
 
@@ -375,7 +387,7 @@ async def test_block_ticker_spot_counts_base_and_quote(venue: Venue, taker: Part
     }
 
 
-async def test_block_ticker_spot_sized_in_quote_currency(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_block_ticker_spot_sized_in_quote_currency(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     await _trade(taker, maker1, [{"instId": "BTC-USDT", "sz": "1000", "side": "buy", "tgtCcy": "quote_ccy"}], ["50000"])
 
     row = await _ticker(venue.client, "BTC-USDT")
@@ -384,7 +396,7 @@ async def test_block_ticker_spot_sized_in_quote_currency(venue: Venue, taker: Pa
 
 
 async def test_public_legs_of_a_quote_currency_spot_trade_are_sized_in_base(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     # block-trading.md, public trades and public block trades: "sz ... For spot trading, the unit is base
     # currency". Public legs carry no tgtCcy, so 1000 USDT at 50000 must be published as 0.02 BTC.
@@ -397,7 +409,9 @@ async def test_public_legs_of_a_quote_currency_spot_trade_are_sized_in_base(
     assert single["sz"] == "0.02"
 
 
-async def test_block_ticker_linear_swap_counts_contracts_and_base(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_block_ticker_linear_swap_counts_contracts_and_base(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     leg = {"instId": "BTC-USDT-SWAP", "sz": "10", "side": "sell"}
     await _trade(taker, maker1, [leg], ["50010"])
     await _trade(taker, maker1, [{**leg, "sz": "5"}], ["49990"])
@@ -409,7 +423,7 @@ async def test_block_ticker_linear_swap_counts_contracts_and_base(venue: Venue, 
 
 
 async def test_block_ticker_inverse_swap_converts_usd_contracts_at_the_trade_price(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     leg = {"instId": "BTC-USD-SWAP", "sz": "10", "side": "buy"}
     await _trade(taker, maker1, [leg], ["50000"])
@@ -422,7 +436,7 @@ async def test_block_ticker_inverse_swap_converts_usd_contracts_at_the_trade_pri
 
 
 async def test_block_ticker_futures_and_options_count_contracts_and_base(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     futures = (await _get(venue.client, "/api/v5/public/instruments", instType="FUTURES"))["data"][0]["instId"]
     option = "BTC-USD-251114-100000-C"  # weekly call: ctVal 0.01 BTC
@@ -441,7 +455,7 @@ async def test_block_ticker_futures_and_options_count_contracts_and_base(
 
 
 async def test_block_tickers_list_every_instrument_of_the_type_with_zero_volumes(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     await _spot(taker, maker1, sz="1.5", px="50000.1")
     venue.clock.advance(3_000)
@@ -459,7 +473,7 @@ async def test_block_tickers_list_every_instrument_of_the_type_with_zero_volumes
     ]
 
 
-async def test_block_tickers_by_type_and_family(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_block_tickers_by_type_and_family(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     await _trade(taker, maker1, [{"instId": "BTC-USD-SWAP", "sz": "10", "side": "buy"}], ["50000"])
 
     swaps = (await _get(venue.client, TICKERS, instType="SWAP"))["data"]
@@ -475,7 +489,7 @@ async def test_block_tickers_by_type_and_family(venue: Venue, taker: Party, make
     ("params", "code"),
     [({}, "50014"), ({"instType": ""}, "50014"), ({"instType": "MARGIN2"}, "51000"), ({"instType": "MARGIN"}, "51000")],
 )
-async def test_block_tickers_bad_inst_type(venue: Venue, params: dict[str, str], code: str) -> None:
+async def test_block_tickers_bad_inst_type(venue: InProcessVenue, params: dict[str, str], code: str) -> None:
     response = await venue.client.get(TICKERS, params=params)
 
     assert response.json()["code"] == code
@@ -485,7 +499,7 @@ async def test_block_tickers_bad_inst_type(venue: Venue, params: dict[str, str],
 
 
 @pytest.mark.parametrize("param", ["instFamily", "uly"])
-async def test_block_tickers_filter_derivatives_by_family_or_python_okx_uly(venue: Venue, param: str) -> None:
+async def test_block_tickers_filter_derivatives_by_family_or_python_okx_uly(venue: InProcessVenue, param: str) -> None:
     linear = (await _get(venue.client, TICKERS, instType="SWAP", **{param: "BTC-USDT"}))["data"]
     none = (await _get(venue.client, TICKERS, instType="FUTURES", **{param: "ETH-USD"}))["data"]
     spot = (await _get(venue.client, TICKERS, instType="SPOT", **{param: "BTC-USD"}))["data"]
@@ -495,7 +509,7 @@ async def test_block_tickers_filter_derivatives_by_family_or_python_okx_uly(venu
     assert {r["instId"] for r in spot} == {"BTC-USDT", "ETH-USDT"}  # the family applies to derivatives only
 
 
-async def test_block_ticker_unknown_and_missing_inst_id(venue: Venue) -> None:
+async def test_block_ticker_unknown_and_missing_inst_id(venue: InProcessVenue) -> None:
     assert await _get(venue.client, TICKER, instId="DOGE-USDT") == {
         "code": "51001",
         "msg": "Instrument ID, Instrument ID code or Spread ID doesn't exist.",
@@ -506,7 +520,9 @@ async def test_block_ticker_unknown_and_missing_inst_id(venue: Venue) -> None:
     assert missing.json()["code"] == "50014"
 
 
-async def test_block_ticker_volume_drops_trades_older_than_24_hours(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_block_ticker_volume_drops_trades_older_than_24_hours(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     await _spot(taker, maker1, sz="1.5", px="50000.1")
     venue.clock.advance(12 * 3600 * 1000)
     await _spot(taker, maker1, sz="0.5", px="49000")
@@ -530,16 +546,16 @@ async def test_block_ticker_volume_drops_trades_older_than_24_hours(venue: Venue
 
 
 @pytest.fixture
-async def delayed(tmp_path: Path) -> AsyncIterator[Venue]:
+async def delayed(tmp_path: Path) -> AsyncIterator[InProcessVenue]:
     """A venue that publishes block trades 15 minutes after execution, as OKX does."""
     config = replace(make_config(), public_delay_ms=900_000)
     data_dir = tmp_path / "delayed"
     data_dir.mkdir()
-    async for v in open_venue(data_dir, ManualClock(START_MS), config):
+    async with open_venue(config, data_dir, ManualClock(START_MS)) as v:
         yield v
 
 
-async def _everything_public(venue: Venue) -> tuple[list[Any], list[Any], dict[str, str], dict[str, str]]:
+async def _everything_public(venue: InProcessVenue) -> tuple[list[Any], list[Any], dict[str, str], dict[str, str]]:
     trades = (await _get(venue.client, PUBLIC_TRADES))["data"]
     legs = (await _get(venue.client, BLOCK_TRADES, instId="BTC-USDT-SWAP"))["data"]
     ticker = await _ticker(venue.client, "BTC-USDT-SWAP")
@@ -547,8 +563,8 @@ async def _everything_public(venue: Venue) -> tuple[list[Any], list[Any], dict[s
     return trades, legs, ticker, tickers
 
 
-async def test_public_delay_hides_a_trade_for_15_minutes(delayed: Venue) -> None:
-    taker, maker = delayed.party("taker1"), delayed.party("maker1")
+async def test_public_delay_hides_a_trade_for_15_minutes(delayed: InProcessVenue) -> None:
+    taker, maker = delayed.party("TAKER1"), delayed.party("MAKER1")
     trade = await _trade(taker, maker, [SWAP_LEG], ["50010"])
 
     # The parties see their own trade at once.
@@ -572,8 +588,8 @@ async def test_public_delay_hides_a_trade_for_15_minutes(delayed: Venue) -> None
     assert tickers["BTC-USDT-SWAP"] == "10"
 
 
-async def test_public_delay_applies_per_trade(delayed: Venue) -> None:
-    taker, maker = delayed.party("taker1"), delayed.party("maker1")
+async def test_public_delay_applies_per_trade(delayed: InProcessVenue) -> None:
+    taker, maker = delayed.party("TAKER1"), delayed.party("MAKER1")
     old = await _trade(taker, maker, [SWAP_LEG], ["50010"])
     delayed.clock.advance(600_000)
     await _trade(taker, maker, [SWAP_LEG], ["50020"])

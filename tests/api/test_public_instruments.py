@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from builders import TODAY, Venue, create_rfq, open_venue
 from openrfq.config import parse_config
 from openrfq.domain.clock import ManualClock
 from openrfq.instruments.catalogue import expiries
+from openrfq.testing import InProcessVenue, open_venue
+from samples import TODAY, create_rfq
 
 PATH = "/api/v5/public/instruments"
 
@@ -54,7 +55,7 @@ async def _ids(client: httpx.AsyncClient, **params: str) -> list[str]:
 
 
 @pytest.mark.parametrize("params", [{}, {"instType": ""}, {"instId": "BTC-USDT"}])
-async def test_inst_type_is_required(venue: Venue, params: dict[str, str]) -> None:
+async def test_inst_type_is_required(venue: InProcessVenue, params: dict[str, str]) -> None:
     assert await _get(venue.client, **params) == (
         400,
         {"code": "50014", "msg": "Parameter instType can not be empty.", "data": []},
@@ -62,14 +63,14 @@ async def test_inst_type_is_required(venue: Venue, params: dict[str, str]) -> No
 
 
 @pytest.mark.parametrize("inst_type", ["FOREX", "spot", "Swap", "OPTIONS"])
-async def test_an_unknown_inst_type_is_a_parameter_error(venue: Venue, inst_type: str) -> None:
+async def test_an_unknown_inst_type_is_a_parameter_error(venue: InProcessVenue, inst_type: str) -> None:
     assert await _get(venue.client, instType=inst_type) == (
         400,
         {"code": "51000", "msg": "Parameter instType error", "data": []},
     )
 
 
-async def test_options_need_an_instrument_family_or_underlying(venue: Venue) -> None:
+async def test_options_need_an_instrument_family_or_underlying(venue: InProcessVenue) -> None:
     assert await _get(venue.client, instType="OPTION") == (
         400,
         {"code": "50015", "msg": "Either parameter uly or instFamily is required", "data": []},
@@ -80,7 +81,7 @@ async def test_options_need_an_instrument_family_or_underlying(venue: Venue) -> 
     )
 
 
-async def test_public_endpoint_needs_no_signature(venue: Venue) -> None:
+async def test_public_endpoint_needs_no_signature(venue: InProcessVenue) -> None:
     response = await venue.client.get(PATH, params={"instType": "SPOT"}, headers={"OK-ACCESS-KEY": "nobody"})
 
     assert response.status_code == 200 and response.json()["code"] == "0"
@@ -89,7 +90,7 @@ async def test_public_endpoint_needs_no_signature(venue: Venue) -> None:
 # --- filters -------------------------------------------------------------------------------------------------------
 
 
-async def test_each_type_lists_its_instruments(venue: Venue) -> None:
+async def test_each_type_lists_its_instruments(venue: InProcessVenue) -> None:
     dates = expiries(TODAY)
     futures = [f"BTC-USD-{dates[alias]:%y%m%d}" for alias in ("this_week", "next_week", "quarter", "next_quarter")]
 
@@ -105,7 +106,7 @@ async def test_each_type_lists_its_instruments(venue: Venue) -> None:
     assert {o.rsplit("-", 2)[0] for o in options} == {"BTC-USD-251114", "BTC-USD-251121", "BTC-USD-251226"}
 
 
-async def test_inst_id_filters_within_the_type(venue: Venue) -> None:
+async def test_inst_id_filters_within_the_type(venue: InProcessVenue) -> None:
     assert await _ids(venue.client, instType="SPOT", instId="ETH-USDT") == ["ETH-USDT"]
     assert await _ids(venue.client, instType="SWAP", instId="BTC-USD-SWAP") == ["BTC-USD-SWAP"]
     assert await _ids(venue.client, instType="FUTURES", instId="BTC-USD-251226") == ["BTC-USD-251226"]
@@ -117,7 +118,7 @@ async def test_inst_id_filters_within_the_type(venue: Venue) -> None:
     assert await _ids(venue.client, instType="SPOT", instId="DOGE-USDT") == []
 
 
-async def test_inst_family_and_uly_filter_derivatives(venue: Venue) -> None:
+async def test_inst_family_and_uly_filter_derivatives(venue: InProcessVenue) -> None:
     assert await _ids(venue.client, instType="SWAP", instFamily="BTC-USD") == ["BTC-USD-SWAP"]
     assert await _ids(venue.client, instType="SWAP", uly="BTC-USDT") == ["BTC-USDT-SWAP"]
     assert await _ids(venue.client, instType="SWAP", instFamily="ETH-USDT", instId="BTC-USDT-SWAP") == []
@@ -143,7 +144,7 @@ async def _rows(client: httpx.AsyncClient) -> list[dict[str, Any]]:
     return rows
 
 
-async def test_every_okx_field_in_okx_order_numbers_as_strings(venue: Venue) -> None:
+async def test_every_okx_field_in_okx_order_numbers_as_strings(venue: InProcessVenue) -> None:
     rows = await _rows(venue.client)
 
     assert len(rows) == 2 + 3 + 4 + 66
@@ -164,10 +165,10 @@ async def test_every_okx_field_in_okx_order_numbers_as_strings(venue: Venue) -> 
     assert len({row["instIdCode"] for row in rows}) == len(rows)
 
 
-async def test_inst_id_codes_are_stable(venue: Venue, tmp_path: Path, clock: ManualClock) -> None:
+async def test_inst_id_codes_are_stable(venue: InProcessVenue, tmp_path: Path, clock: ManualClock) -> None:
     first = {row["instId"]: row["instIdCode"] for row in await _rows(venue.client)}
     config = parse_config(ACCOUNTS, "venue.toml", TODAY)
-    async for other in open_venue(tmp_path / "other", clock, config):
+    async with open_venue(config, tmp_path / "other", clock) as other:
         second = {row["instId"]: row["instIdCode"] for row in await _rows(other.client)}
 
     assert first == second
@@ -195,7 +196,7 @@ def _common(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def test_spot_fields(venue: Venue) -> None:
+async def test_spot_fields(venue: InProcessVenue) -> None:
     _, answer = await _get(venue.client, instType="SPOT")
     btc, eth = answer["data"]
 
@@ -227,7 +228,7 @@ async def test_spot_fields(venue: Venue) -> None:
     assert (eth["tickSz"], eth["lotSz"], eth["minSz"], eth["baseCcy"]) == ("0.01", "0.000001", "0.0001", "ETH")
 
 
-async def test_swap_fields(venue: Venue) -> None:
+async def test_swap_fields(venue: InProcessVenue) -> None:
     _, answer = await _get(venue.client, instType="SWAP")
     linear, eth, inverse = answer["data"]
 
@@ -267,7 +268,7 @@ async def test_swap_fields(venue: Venue) -> None:
     assert (inverse["tickSz"], inverse["lotSz"], inverse["minSz"]) == ("0.1", "1", "1")
 
 
-async def test_futures_fields(venue: Venue) -> None:
+async def test_futures_fields(venue: InProcessVenue) -> None:
     _, answer = await _get(venue.client, instType="FUTURES", instId="BTC-USD-251114")
     (row,) = answer["data"]
 
@@ -305,7 +306,7 @@ async def test_futures_fields(venue: Venue) -> None:
     ]
 
 
-async def test_option_fields(venue: Venue) -> None:
+async def test_option_fields(venue: InProcessVenue) -> None:
     _, answer = await _get(venue.client, instType="OPTION", instFamily="BTC-USD", instId="BTC-USD-251226-100000-P")
     (row,) = answer["data"]
 
@@ -370,13 +371,13 @@ SOL = """
 
 async def test_replace_true_serves_only_the_listed_instrument(tmp_path: Path, clock: ManualClock) -> None:
     config = parse_config(ACCOUNTS + "\n[instruments]\nreplace = true\n" + SOL, "venue.toml", TODAY)
-    async for venue in open_venue(tmp_path, clock, config):
+    async with open_venue(config, tmp_path, clock) as venue:
         spot = (await _get(venue.client, instType="SPOT"))[1]["data"]
         others = [await _ids(venue.client, instType=t) for t in ("SWAP", "FUTURES")]
         options = await _ids(venue.client, instType="OPTION", instFamily="BTC-USD")
 
         # The venue trades only what it lists.
-        taker = venue.party("taker1")
+        taker = venue.party("TAKER1")
         refused = await taker.post(
             "/api/v5/rfq/create-rfq",
             {"counterparties": ["MAKER1"], "legs": [{"instId": "BTC-USDT", "sz": "1", "side": "buy"}]},
@@ -412,7 +413,7 @@ async def test_replace_false_extends_the_defaults(tmp_path: Path, clock: ManualC
         SOL.replace('"SPOT"', '"SWAP"').replace('"SOL-USDT"', '"SOL-USDT-SWAP"') + '  ctVal = "1"\n  ctValCcy = "SOL"\n'
     )
     config = parse_config(ACCOUNTS + "\n[instruments]\n" + replace + SOL + swap, "venue.toml", TODAY)
-    async for venue in open_venue(tmp_path, clock, config):
+    async with open_venue(config, tmp_path, clock) as venue:
         spot = await _ids(venue.client, instType="SPOT")
         swaps = await _ids(venue.client, instType="SWAP")
         sol_family = (await _get(venue.client, instType="SWAP", instFamily="SOL-USDT"))[1]["data"]
@@ -434,9 +435,9 @@ async def test_replace_false_extends_the_defaults(tmp_path: Path, clock: ManualC
 async def test_a_listed_instrument_overrides_the_default_of_the_same_id(tmp_path: Path, clock: ManualClock) -> None:
     btc = SOL.replace('"SOL-USDT"', '"BTC-USDT"').replace('tickSz = "0.01"', 'tickSz = "0.5"')
     config = parse_config(ACCOUNTS + "\n[instruments]\n" + btc, "venue.toml", TODAY)
-    async for venue in open_venue(tmp_path, clock, config):
+    async with open_venue(config, tmp_path, clock) as venue:
         spot = (await _get(venue.client, instType="SPOT"))[1]["data"]
-        taker = venue.party("taker1")
+        taker = venue.party("TAKER1")
         off_lot = await taker.post(
             "/api/v5/rfq/create-rfq",
             {"counterparties": ["MAKER1"], "legs": [{"instId": "BTC-USDT", "sz": "0.00001", "side": "buy"}]},

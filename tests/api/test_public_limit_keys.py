@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builders import make_config, open_venue
 from openrfq.domain.clock import ManualClock
+from openrfq.testing import open_venue
+from samples import make_config
 
 
 async def test_instruments_are_limited_per_ip_and_instrument_type(tmp_path: Path, clock: ManualClock) -> None:
-    async for venue in open_venue(tmp_path, clock, make_config(rate_limits=True)):
+    async with open_venue(make_config(rate_limits=True), tmp_path, clock) as venue:
         get = venue.client.get
         spot = [(await get("/api/v5/public/instruments", params={"instType": "SPOT"})).status_code for _ in range(21)]
         swap = (await get("/api/v5/public/instruments", params={"instType": "SWAP"})).status_code
@@ -19,7 +20,7 @@ async def test_instruments_are_limited_per_ip_and_instrument_type(tmp_path: Path
 
 
 async def test_mark_price_is_limited_per_ip_and_instrument(tmp_path: Path, clock: ManualClock) -> None:
-    async for venue in open_venue(tmp_path, clock, make_config(rate_limits=True)):
+    async with open_venue(make_config(rate_limits=True), tmp_path, clock) as venue:
         get = venue.client.get
         params = {"instType": "SWAP", "instId": "BTC-USDT-SWAP"}
         btc = [(await get("/api/v5/public/mark-price", params=params)).json()["code"] for _ in range(11)]
@@ -30,7 +31,7 @@ async def test_mark_price_is_limited_per_ip_and_instrument(tmp_path: Path, clock
 
 
 async def test_made_up_instruments_share_one_window_and_no_memory(tmp_path: Path, clock: ManualClock) -> None:
-    async for venue in open_venue(tmp_path, clock, make_config(rate_limits=True)):
+    async with open_venue(make_config(rate_limits=True), tmp_path, clock) as venue:
         get = venue.client.get
         codes = [
             (
@@ -46,7 +47,7 @@ async def test_made_up_instruments_share_one_window_and_no_memory(tmp_path: Path
 
 
 async def test_idle_windows_are_dropped(tmp_path: Path, clock: ManualClock) -> None:
-    async for venue in open_venue(tmp_path, clock, make_config(rate_limits=True)):
+    async with open_venue(make_config(rate_limits=True), tmp_path, clock) as venue:
         for inst_type in ("SPOT", "SWAP", "FUTURES"):
             await venue.client.get("/api/v5/public/instruments", params={"instType": inst_type})
         assert len(venue.app.services.limiter) == 3

@@ -15,11 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
-from builders import Party, Venue, create_quote, create_rfq, make_config, open_venue, rfq_body
 from openrfq.access.ratelimit import Limit
 from openrfq.api.endpoint import Endpoint
 from openrfq.api.routes import ROUTES
 from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, Party, asgi_client, open_venue
+from samples import create_quote, create_rfq, make_config, rfq_body
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "okx"
 TOO_MANY = {"code": "50011", "msg": "Too Many Requests", "data": []}
@@ -31,14 +32,9 @@ HOUR_MS = 3600 * 1000
 
 
 @pytest.fixture
-async def limited(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Venue]:
-    async for v in open_venue(tmp_path, clock, make_config(rate_limits=True)):
+async def limited(tmp_path: Path, clock: ManualClock) -> AsyncIterator[InProcessVenue]:
+    async with open_venue(make_config(rate_limits=True), tmp_path, clock) as v:
         yield v
-
-
-async def _quote_state(maker: Party, quote_id: str) -> str:
-    state: str = (await maker.get("/api/v5/rfq/quotes", quoteId=quote_id))["data"][0]["state"]
-    return state
 
 
 async def _cancel_unknown(maker: Party, times: int) -> list[str]:
@@ -46,16 +42,15 @@ async def _cancel_unknown(maker: Party, times: int) -> list[str]:
     return [(await maker.post(CANCEL_QUOTE, {"quoteId": "999999"}))["code"] for _ in range(times)]
 
 
-def _other_ip(venue: Venue, ip: str = "10.0.0.2") -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=venue.app, client=(ip, 1))
-    return httpx.AsyncClient(transport=transport, base_url="http://openrfq.test")
+def _other_ip(venue: InProcessVenue, ip: str = "10.0.0.2") -> httpx.AsyncClient:
+    return asgi_client(venue.app, ip)
 
 
 # --- private endpoints: per User ID ------------------------------------------------------------------------------
 
 
-async def test_51st_cancel_quote_within_2_seconds_is_429_and_cancels_nothing(limited: Venue) -> None:
-    taker, maker1 = limited.party("taker1"), limited.party("maker1")
+async def test_51st_cancel_quote_within_2_seconds_is_429_and_cancels_nothing(limited: InProcessVenue) -> None:
+    taker, maker1 = limited.party("TAKER1"), limited.party("MAKER1")
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"])
 
@@ -64,11 +59,11 @@ async def test_51st_cancel_quote_within_2_seconds_is_429_and_cancels_nothing(lim
 
     assert response.status_code == 429
     assert response.json() == TOO_MANY
-    assert await _quote_state(maker1, quote["quoteId"]) == "active"
+    assert await maker1.quote_state(quote["quoteId"]) == "active"
 
 
-async def test_another_user_is_not_limited_by_a_users_exhausted_window(limited: Venue) -> None:
-    taker, maker1, maker2 = limited.party("taker1"), limited.party("maker1"), limited.party("maker2")
+async def test_another_user_is_not_limited_by_a_users_exhausted_window(limited: InProcessVenue) -> None:
+    taker, maker1, maker2 = limited.party("TAKER1"), limited.party("MAKER1"), limited.party("MAKER2")
     rfq = await create_rfq(taker)
     theirs = await create_quote(maker2, rfq["rfqId"])
     await _cancel_unknown(maker1, 50)
@@ -78,11 +73,11 @@ async def test_another_user_is_not_limited_by_a_users_exhausted_window(limited: 
 
     assert response.status_code == 200
     assert response.json()["code"] == "0"
-    assert await _quote_state(maker2, theirs["quoteId"]) == "canceled"
+    assert await maker2.quote_state(theirs["quoteId"]) == "canceled"
 
 
-async def test_cancel_quote_is_allowed_again_once_the_2_second_window_has_passed(limited: Venue) -> None:
-    taker, maker1 = limited.party("taker1"), limited.party("maker1")
+async def test_cancel_quote_is_allowed_again_once_the_2_second_window_has_passed(limited: InProcessVenue) -> None:
+    taker, maker1 = limited.party("TAKER1"), limited.party("MAKER1")
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"])
     await _cancel_unknown(maker1, 50)
@@ -94,11 +89,11 @@ async def test_cancel_quote_is_allowed_again_once_the_2_second_window_has_passed
 
     assert still.status_code == 429
     assert again["code"] == "0", again
-    assert await _quote_state(maker1, quote["quoteId"]) == "canceled"
+    assert await maker1.quote_state(quote["quoteId"]) == "canceled"
 
 
-async def test_the_window_slides_rather_than_resetting(limited: Venue) -> None:
-    maker1 = limited.party("maker1")
+async def test_the_window_slides_rather_than_resetting(limited: InProcessVenue) -> None:
+    maker1 = limited.party("MAKER1")
     assert await _cancel_unknown(maker1, 25) == ["1"] * 25
     limited.clock.advance(1_000)
     assert await _cancel_unknown(maker1, 25) == ["1"] * 25
@@ -108,8 +103,8 @@ async def test_the_window_slides_rather_than_resetting(limited: Venue) -> None:
     assert await _cancel_unknown(maker1, 26) == ["1"] * 25 + ["50011"]
 
 
-async def test_a_refused_request_does_not_count_toward_the_window(limited: Venue) -> None:
-    maker1 = limited.party("maker1")
+async def test_a_refused_request_does_not_count_toward_the_window(limited: InProcessVenue) -> None:
+    maker1 = limited.party("MAKER1")
     assert await _cancel_unknown(maker1, 50) == ["1"] * 50
     limited.clock.advance(1_000)
     assert await _cancel_unknown(maker1, 5) == ["50011"] * 5  # refused 1 s into the window
@@ -119,8 +114,8 @@ async def test_a_refused_request_does_not_count_toward_the_window(limited: Venue
     assert await _cancel_unknown(maker1, 51) == ["1"] * 50 + ["50011"]
 
 
-async def test_each_endpoint_has_its_own_window(limited: Venue) -> None:
-    taker, maker1 = limited.party("taker1"), limited.party("maker1")
+async def test_each_endpoint_has_its_own_window(limited: InProcessVenue) -> None:
+    taker, maker1 = limited.party("TAKER1"), limited.party("MAKER1")
     rfq = await create_rfq(taker)
     await _cancel_unknown(maker1, 50)
     assert await _cancel_unknown(maker1, 1) == ["50011"]
@@ -139,8 +134,8 @@ async def test_each_endpoint_has_its_own_window(limited: Venue) -> None:
     assert batch["code"] == "0", batch
 
 
-async def test_get_and_post_of_one_path_are_two_endpoints_with_their_own_windows(limited: Venue) -> None:
-    maker1 = limited.party("maker1")
+async def test_get_and_post_of_one_path_are_two_endpoints_with_their_own_windows(limited: InProcessVenue) -> None:
+    maker1 = limited.party("MAKER1")
     settings = [{"instType": "SPOT", "includeAll": True}]
     posts = [(await maker1.post(SETTINGS, settings))["code"] for _ in range(6)]
 
@@ -150,9 +145,9 @@ async def test_get_and_post_of_one_path_are_two_endpoints_with_their_own_windows
     assert got["code"] == "0"
 
 
-async def test_private_limits_count_per_user_id_across_its_api_keys(limited: Venue) -> None:
+async def test_private_limits_count_per_user_id_across_its_api_keys(limited: InProcessVenue) -> None:
     # Get rfqs: 2 requests per 2 seconds per User ID; taker1 and taker1ro are keys of the same account.
-    taker, read_only, other = limited.party("taker1"), limited.party("taker1ro"), limited.party("taker2")
+    taker, read_only, other = limited.party("TAKER1"), limited.party("taker1ro-key"), limited.party("TAKER2")
 
     codes = [(await taker.get("/api/v5/rfq/rfqs"))["code"] for _ in range(2)]
     same_user = await read_only.request("GET", "/api/v5/rfq/rfqs")
@@ -164,9 +159,9 @@ async def test_private_limits_count_per_user_id_across_its_api_keys(limited: Ven
     assert other_user["code"] == "0"
 
 
-async def test_requests_refused_by_authentication_do_not_count(limited: Venue) -> None:
-    taker = limited.party("taker1")
-    forged = limited.with_key("taker1", secret_key="wrong-SECRET")
+async def test_requests_refused_by_authentication_do_not_count(limited: InProcessVenue) -> None:
+    taker = limited.party("TAKER1")
+    forged = limited.party("TAKER1").with_key(secret_key="wrong-SECRET")
     refused = [(await forged.post(CREATE_RFQ, rfq_body()))["code"] for _ in range(5)]
 
     allowed = [(await taker.post(CREATE_RFQ, rfq_body()))["code"] for _ in range(5)]
@@ -175,8 +170,8 @@ async def test_requests_refused_by_authentication_do_not_count(limited: Venue) -
     assert allowed == ["0"] * 5
 
 
-async def test_create_rfq_5_per_2_seconds(limited: Venue) -> None:
-    taker, taker2 = limited.party("taker1"), limited.party("taker2")
+async def test_create_rfq_5_per_2_seconds(limited: InProcessVenue) -> None:
+    taker, taker2 = limited.party("TAKER1"), limited.party("TAKER2")
     for _ in range(5):
         await create_rfq(taker)
 
@@ -193,8 +188,8 @@ async def test_create_rfq_5_per_2_seconds(limited: Venue) -> None:
     assert (await taker.post(CREATE_RFQ, rfq_body(clRfqId="sixth")))["code"] == "0"
 
 
-async def test_create_rfq_80_per_12_hours(limited: Venue) -> None:
-    taker = limited.party("taker1")
+async def test_create_rfq_80_per_12_hours(limited: InProcessVenue) -> None:
+    taker = limited.party("TAKER1")
     start = limited.clock.now_ms()
     for _ in range(16):  # 16 bursts of 5, each in its own 2 s window: 80 RFQs
         for _ in range(5):
@@ -213,8 +208,8 @@ async def test_create_rfq_80_per_12_hours(limited: Venue) -> None:
     assert codes == ["0"] * 5 + ["50011"]
 
 
-async def test_execute_quote_2_per_3_seconds(limited: Venue) -> None:
-    taker, maker1 = limited.party("taker1"), limited.party("maker1")
+async def test_execute_quote_2_per_3_seconds(limited: InProcessVenue) -> None:
+    taker, maker1 = limited.party("TAKER1"), limited.party("MAKER1")
     pairs = []
     for _ in range(3):
         rfq = await create_rfq(taker)
@@ -228,7 +223,7 @@ async def test_execute_quote_2_per_3_seconds(limited: Venue) -> None:
     assert third.status_code == 429
     assert third.json() == TOO_MANY
     assert (await taker.get("/api/v5/rfq/rfqs", rfqId=pairs[2][0]))["data"][0]["state"] == "active"
-    assert await _quote_state(maker1, pairs[2][1]) == "active"
+    assert await maker1.quote_state(pairs[2][1]) == "active"
 
     limited.clock.advance(2_999)
     assert (await taker.post(EXECUTE, {"rfqId": pairs[2][0], "quoteId": pairs[2][1]}))["code"] == "50011"
@@ -236,8 +231,8 @@ async def test_execute_quote_2_per_3_seconds(limited: Venue) -> None:
     assert (await taker.post(EXECUTE, {"rfqId": pairs[2][0], "quoteId": pairs[2][1]}))["code"] == "0"
 
 
-async def test_rate_limits_disabled_never_refuse(venue: Venue) -> None:
-    maker1 = venue.party("maker1")
+async def test_rate_limits_disabled_never_refuse(venue: InProcessVenue) -> None:
+    maker1 = venue.party("MAKER1")
 
     assert await _cancel_unknown(maker1, 120) == ["1"] * 120
 
@@ -256,7 +251,7 @@ PUBLIC = [
 
 @pytest.mark.parametrize(("path", "params", "count"), PUBLIC, ids=[p[0] for p in PUBLIC])
 async def test_public_endpoint_is_limited_per_client_ip(
-    limited: Venue, path: str, params: dict[str, str], count: int
+    limited: InProcessVenue, path: str, params: dict[str, str], count: int
 ) -> None:
     statuses = [(await limited.client.get(path, params=params)).status_code for _ in range(count)]
     refused = await limited.client.get(path, params=params)
@@ -282,7 +277,7 @@ async def test_public_endpoint_is_limited_per_client_ip(
     ],
 )
 async def test_public_block_data_is_limited_per_ip_alone(
-    limited: Venue, path: str, first: dict[str, str], second: dict[str, str]
+    limited: InProcessVenue, path: str, first: dict[str, str], second: dict[str, str]
 ) -> None:
     # Their rule line is "IP", not "IP + Instrument ID": another instrument shares the window.
     for _ in range(20):
@@ -291,18 +286,18 @@ async def test_public_block_data_is_limited_per_ip_alone(
     assert (await limited.client.get(path, params=second)).status_code == 429
 
 
-async def test_public_windows_are_separate_per_endpoint_and_ignore_credentials(limited: Venue) -> None:
+async def test_public_windows_are_separate_per_endpoint_and_ignore_credentials(limited: InProcessVenue) -> None:
     for _ in range(5):
         await limited.client.get("/api/v5/rfq/public-trades")
     assert (await limited.client.get("/api/v5/rfq/public-trades")).status_code == 429
 
     # Another public endpoint from the same IP is unaffected, and signing a public request buys nothing extra.
     assert (await limited.client.get("/api/v5/public/block-trades", params={"instId": "BTC-USDT"})).status_code == 200
-    signed = await limited.party("taker1").request("GET", "/api/v5/rfq/public-trades")
+    signed = await limited.party("TAKER1").request("GET", "/api/v5/rfq/public-trades")
     assert signed.status_code == 429
 
 
-async def test_public_refusals_do_not_count(limited: Venue) -> None:
+async def test_public_refusals_do_not_count(limited: InProcessVenue) -> None:
     path = "/api/v5/public/time"
     for _ in range(10):
         await limited.client.get(path)

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
-from builders import START_MS, Party, Venue, create_quote, create_rfq, make_config
 from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, Party
+from samples import START_MS, create_quote, create_rfq, make_config
 from settling import EXECUTE, SETTLE_FAIL, SETTLEMENT_MS, advance, control, settling_config, settling_venue
 
 
 @pytest.fixture
-async def venue(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Venue]:
+async def venue(tmp_path: Path, clock: ManualClock) -> AsyncIterator[InProcessVenue]:
     async for v in settling_venue(tmp_path, clock, settling_config()):
         yield v
 
@@ -40,7 +41,7 @@ async def _executed(taker: Party, maker: Party, **rfq: Any) -> tuple[dict[str, A
 
 
 async def test_execute_answers_the_trade_at_once_as_an_atomic_venue_would(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     rfq, quote, executed = await _executed(taker, maker1, clRfqId="r1")
 
@@ -70,7 +71,7 @@ async def test_execute_answers_the_trade_at_once_as_an_atomic_venue_would(
 
 
 async def test_until_settlement_the_rfq_and_quote_are_pending_fill_and_no_trade_is_listed(
-    venue: Venue, taker: Party, maker1: Party, maker2: Party
+    venue: InProcessVenue, taker: Party, maker1: Party, maker2: Party
 ) -> None:
     rfq, quote, _ = await _executed(taker, maker1)
 
@@ -87,7 +88,7 @@ async def test_until_settlement_the_rfq_and_quote_are_pending_fill_and_no_trade_
 
 
 async def test_at_settlement_both_are_filled_at_the_due_time_and_the_trade_is_listed(
-    venue: Venue, taker: Party, maker1: Party, maker2: Party
+    venue: InProcessVenue, taker: Party, maker1: Party, maker2: Party
 ) -> None:
     rfq, quote, executed = await _executed(taker, maker1)
 
@@ -108,7 +109,7 @@ async def test_at_settlement_both_are_filled_at_the_due_time_and_the_trade_is_li
     assert (await maker1.get("/api/v5/rfq/public-trades"))["data"][0]["blockTdId"] == "1"
 
 
-async def test_executing_again_while_settling_is_70511(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_executing_again_while_settling_is_70511(venue: InProcessVenue, taker: Party, maker1: Party) -> None:
     rfq, quote, _ = await _executed(taker, maker1)
 
     again = await taker.post(EXECUTE, {"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]})
@@ -117,7 +118,7 @@ async def test_executing_again_while_settling_is_70511(venue: Venue, taker: Part
 
 
 async def test_canceling_a_pending_rfq_or_quote_is_refused_with_its_state(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     rfq, quote, _ = await _executed(taker, maker1)
 
@@ -130,7 +131,7 @@ async def test_canceling_a_pending_rfq_or_quote_is_refused_with_its_state(
 
 async def test_expiry_does_not_end_a_pending_execution(tmp_path: Path, clock: ManualClock) -> None:
     async for venue in settling_venue(tmp_path, clock, settling_config(settlement_ms=200_000)):
-        taker, maker = venue.party("taker1"), venue.party("maker1")
+        taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         rfq, quote, _ = await _executed(taker, maker, legs=[{"instId": "BTC-USDT", "sz": "1.5", "side": "buy"}])
 
         await advance(venue, 150_000)  # past the quote's 60 s and the RFQ's 120 s
@@ -142,7 +143,7 @@ async def test_expiry_does_not_end_a_pending_execution(tmp_path: Path, clock: Ma
 
 
 async def test_the_other_quotes_of_the_rfq_end_when_it_is_executed(
-    venue: Venue, taker: Party, maker1: Party, maker2: Party
+    venue: InProcessVenue, taker: Party, maker1: Party, maker2: Party
 ) -> None:
     rfq = await create_rfq(taker)
     other = await create_quote(maker2, rfq["rfqId"], px="50000.2")
@@ -154,7 +155,7 @@ async def test_the_other_quotes_of_the_rfq_end_when_it_is_executed(
 
 
 async def test_a_settle_fail_fault_fails_both_and_lists_the_trade_as_unsuccessful(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     await control(venue, "POST", "/faults", {**SETTLE_FAIL, "code": "70509", "count": 1})
     rfq, quote, executed = await _executed(taker, maker1)
@@ -174,7 +175,9 @@ async def test_a_settle_fail_fault_fails_both_and_lists_the_trade_as_unsuccessfu
     assert (await maker1.get("/api/v5/public/block-trades", instId="BTC-USDT"))["data"] == []
 
 
-async def test_a_fault_with_count_one_fails_one_execution_only(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_a_fault_with_count_one_fails_one_execution_only(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     await control(venue, "POST", "/faults", {**SETTLE_FAIL, "count": 1})  # code: 70509 unless told
     first, _, _ = await _executed(taker, maker1)
     second, _, _ = await _executed(taker, maker1)
@@ -185,7 +188,9 @@ async def test_a_fault_with_count_one_fails_one_execution_only(venue: Venue, tak
     assert [t["errorCode"] for t in (await taker.get("/api/v5/rfq/trades", isSuccessful="false"))["data"]] == ["70509"]
 
 
-async def test_a_refused_execution_leaves_the_fault_for_the_next(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_a_refused_execution_leaves_the_fault_for_the_next(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     await control(venue, "POST", "/faults", {**SETTLE_FAIL, "count": 1})
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"])
@@ -200,7 +205,7 @@ async def test_a_refused_execution_leaves_the_fault_for_the_next(venue: Venue, t
 
 
 async def test_a_failed_settlement_counted_once_toward_mmp_as_the_attempt_it_was(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     await maker1.post("/api/v5/rfq/mmp-config", {"timeInterval": "5000", "frozenInterval": "0", "countLimit": "2"})
     await control(venue, "POST", "/faults", {**SETTLE_FAIL, "count": 1})
@@ -212,7 +217,9 @@ async def test_a_failed_settlement_counted_once_toward_mmp_as_the_attempt_it_was
     assert (await maker1.get("/api/v5/rfq/mmp-config"))["data"][0]["mmpFrozen"] is True
 
 
-async def test_lmt_px_auto_execution_settles_asynchronously_too(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_lmt_px_auto_execution_settles_asynchronously_too(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     rfq = await create_rfq(taker, legs=[{"instId": "BTC-USDT", "sz": "1.5", "side": "buy", "lmtPx": "51000"}])
 
     quote = await create_quote(maker1, rfq["rfqId"], side="sell")
@@ -226,11 +233,11 @@ async def test_a_restarted_venue_settles_what_was_pending_as_scheduled(tmp_path:
     config = settling_config()
     async for venue in settling_venue(tmp_path, clock, config):
         await control(venue, "POST", "/faults", {**SETTLE_FAIL, "count": 1})
-        failing, _, _ = await _executed(venue.party("taker1"), venue.party("maker1"))
-        filling, _, _ = await _executed(venue.party("taker1"), venue.party("maker1"))
+        failing, _, _ = await _executed(venue.party("TAKER1"), venue.party("MAKER1"))
+        filling, _, _ = await _executed(venue.party("TAKER1"), venue.party("MAKER1"))
 
     async for again in settling_venue(tmp_path, clock, config):
-        taker = again.party("taker1")
+        taker = again.party("TAKER1")
         assert [await _rfq_state(taker, r["rfqId"]) for r in (failing, filling)] == ["pending_fill"] * 2
         await advance(again, SETTLEMENT_MS)
         assert [await _rfq_state(taker, r["rfqId"]) for r in (failing, filling)] == ["failed", "filled"]
@@ -240,7 +247,7 @@ async def test_without_settlement_ms_a_settle_fail_rule_is_refused_and_execution
     tmp_path: Path, clock: ManualClock
 ) -> None:
     async for venue in settling_venue(tmp_path, clock, make_config()):
-        taker, maker = venue.party("taker1"), venue.party("maker1")
+        taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         refused = await control(venue, "POST", "/faults", SETTLE_FAIL)
         rfq, _, _ = await _executed(taker, maker)
 
@@ -248,7 +255,7 @@ async def test_without_settlement_ms_a_settle_fail_rule_is_refused_and_execution
         assert await _rfq_state(taker, rfq["rfqId"]) == "filled"
 
 
-async def test_a_settle_fail_rule_names_execute_quote_and_a_known_code(venue: Venue) -> None:
+async def test_a_settle_fail_rule_names_execute_quote_and_a_known_code(venue: InProcessVenue) -> None:
     other_path = await control(venue, "POST", "/faults", {**SETTLE_FAIL, "path": "/api/v5/rfq/create-quote"})
     unknown_code = await control(venue, "POST", "/faults", {**SETTLE_FAIL, "code": "12345"})
     added = await control(venue, "POST", "/faults", SETTLE_FAIL)

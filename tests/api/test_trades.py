@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from builders import Party, Venue, create_quote, create_rfq
 from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, Party
+from samples import create_quote, create_rfq
 
 TRADES = "/api/v5/rfq/trades"
 
@@ -37,12 +38,12 @@ def _ids(answer: dict[str, Any]) -> list[str]:
 
 
 async def test_each_party_lists_its_own_trades_newest_first(
-    three: list[dict[str, Any]], taker: Party, maker1: Party, maker2: Party, venue: Venue
+    three: list[dict[str, Any]], taker: Party, maker1: Party, maker2: Party, venue: InProcessVenue
 ) -> None:
     assert _ids(await taker.get(TRADES)) == ["3", "2", "1"]
     assert _ids(await maker1.get(TRADES)) == ["3", "1"]
     assert _ids(await maker2.get(TRADES)) == ["2"]
-    assert _ids(await venue.party("taker2").get(TRADES)) == []
+    assert _ids(await venue.party("TAKER2").get(TRADES)) == []
 
 
 async def test_the_maker_sees_its_own_fee_client_id_and_tag(three: list[dict[str, Any]], maker2: Party) -> None:
@@ -110,9 +111,9 @@ async def test_the_taker_sees_its_client_rfq_id_and_not_the_makers(three: list[d
     ],
 )
 async def test_filters(
-    three: list[dict[str, Any]], venue: Venue, who: str, params: dict[str, str], expected: list[str]
+    three: list[dict[str, Any]], venue: InProcessVenue, who: str, params: dict[str, str], expected: list[str]
 ) -> None:
-    party = venue.party({"taker": "taker1"}.get(who, who))
+    party = venue.party({"taker": "TAKER1"}.get(who, who.upper()))
 
     assert _ids(await party.get(TRADES, **params)) == expected
 

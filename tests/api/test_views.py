@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from builders import Party, Venue, create_quote, create_rfq
+from openrfq.testing import InProcessVenue, Party
+from samples import create_quote, create_rfq
 
 
 async def test_maker_sees_no_cl_rfq_id_and_only_itself_as_counterparty(taker: Party, maker1: Party) -> None:
@@ -50,12 +51,14 @@ async def test_anonymous_quote_hides_the_maker_from_the_taker(taker: Party, make
     assert for_taker["traderCode"] == ""
 
 
-async def test_quotes_of_others_are_invisible(venue: Venue, taker: Party, maker1: Party, maker2: Party) -> None:
+async def test_quotes_of_others_are_invisible(
+    venue: InProcessVenue, taker: Party, maker1: Party, maker2: Party
+) -> None:
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"])
 
     by_rival = await maker2.get("/api/v5/rfq/quotes", quoteId=quote["quoteId"])
-    by_stranger = await venue.party("taker2").get("/api/v5/rfq/rfqs", rfqId=rfq["rfqId"])
+    by_stranger = await venue.party("TAKER2").get("/api/v5/rfq/rfqs", rfqId=rfq["rfqId"])
     rival_list = await maker2.get("/api/v5/rfq/quotes")
 
     assert by_rival["data"] == [] and by_stranger["data"] == [] and rival_list["data"] == []

@@ -17,18 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection
 
-from builders import make_config
 from openrfq.bots.lp import LiquidityProvider
 from openrfq.bots.pricing import quote_legs
 from openrfq.client import Leg, OpenRfqClient, WsClient
 from openrfq.config import BotSettings, Config, demo_config
 from openrfq.domain.clock import ManualClock
-from openrfq.runtime import build_app
-from openrfq.serving import Running, running
+from openrfq.serving import Running
+from openrfq.testing import LiveVenue, live_venue, next_push
 from openrfq.venue_time import VenueTime
-from wsbuilders import Live, logged_in, receive
+from samples import make_config
 
 SPOT = [Leg("BTC-USDT", "0.5", "buy")]
 
@@ -37,29 +35,23 @@ def _config(**bot: Any) -> Config:
     return replace(make_config(), bots=(BotSettings("MAKER1", **bot),))
 
 
-async def _venue(tmp_path: Path, config: Config) -> AsyncIterator[tuple[Live, Running]]:
-    app = build_app(config, tmp_path)
-    async with running(app, config) as run:
-        async with asyncio.timeout(5):
-            await run.bots[0].connected.wait()
-        yield Live(app, run.port, config), run
-
-
 @pytest.fixture
-async def venue(tmp_path: Path) -> AsyncIterator[tuple[Live, Running]]:
-    async for v in _venue(tmp_path, _config()):
-        yield v
+async def venue(tmp_path: Path) -> AsyncIterator[tuple[LiveVenue, Running]]:
+    async with live_venue(_config(), tmp_path) as live:
+        async with asyncio.timeout(5):
+            await live.running.bots[0].connected.wait()
+        yield live, live.running
 
 
 @contextlib.asynccontextmanager
-async def _on_a_manual_clock(tmp_path: Path, **bot: Any) -> AsyncIterator[tuple[Live, LiquidityProvider, VenueTime]]:
+async def _on_a_manual_clock(
+    tmp_path: Path, **bot: Any
+) -> AsyncIterator[tuple[LiveVenue, LiquidityProvider, VenueTime]]:
     """The venue and its bot on one ManualClock, standing still from now (so wall-clock signatures still pass)."""
     clock = ManualClock(int(time.time() * 1000))
     venue_time = VenueTime(clock)
     config = _config(**bot)
-    app = build_app(config, tmp_path, clock)
-    async with running(app, replace(config, bots=())) as run:
-        live = Live(app, run.port, config)
+    async with live_venue(replace(config, bots=()), tmp_path, clock) as live:
         key = config.account("MAKER1").keys[0]
         lp = LiquidityProvider(config.bots[0], key, live.url, live.ws_url, venue_time=venue_time)
         task = asyncio.create_task(lp.run(), name="bot-MAKER1")
@@ -78,19 +70,10 @@ async def _until(done: Callable[[], bool]) -> None:
             await asyncio.sleep(0.01)
 
 
-async def _quote_push(ws: ClientConnection, timeout: float = 2.0, state: str | None = None) -> dict[str, Any]:
-    while True:
-        message = await receive(ws, timeout)
-        if message.get("arg", {}).get("channel") == "quotes" and "data" in message:
-            data: dict[str, Any] = message["data"][0]
-            if state is None or data["state"] == state:
-                return data
-
-
-async def test_the_bot_quotes_every_rfq_naming_it_within_200_ms(venue: tuple[Live, Running]) -> None:
+async def test_the_bot_quotes_every_rfq_naming_it_within_200_ms(venue: tuple[LiveVenue, Running]) -> None:
     live, _ = venue
-    taker_ws = await logged_in(live, "taker1", "quotes")
-    async with live.rest("taker1") as taker:
+    taker_ws = await live.logged_in("TAKER1", "quotes")
+    async with live.rest("TAKER1") as taker:
         calls = [i for i in await taker.instruments("OPTION", inst_family="BTC-USD") if i.opt_type == "C"]
         structures = [
             SPOT,
@@ -104,7 +87,7 @@ async def test_the_bot_quotes_every_rfq_naming_it_within_200_ms(venue: tuple[Liv
         for legs in structures:
             started = time.perf_counter()
             rfq = await taker.create_rfq(["MAKER1", "MAKER2"], legs)
-            pushed = await _quote_push(taker_ws)
+            pushed = (await next_push(taker_ws, "quotes"))["data"][0]
             elapsed = time.perf_counter() - started
             assert elapsed < 0.2, f"{[leg.inst_id for leg in legs]}: {elapsed * 1000:.0f} ms"
             assert (pushed["rfqId"], pushed["state"], pushed["quoteSide"], pushed["traderCode"]) == (
@@ -125,22 +108,22 @@ async def test_the_bot_quotes_every_rfq_naming_it_within_200_ms(venue: tuple[Liv
         # An RFQ that does not name the bot gets nothing from it.
         await taker.create_rfq(["MAKER2"], SPOT)
         with pytest.raises(TimeoutError):
-            await _quote_push(taker_ws, timeout=0.5)
+            await next_push(taker_ws, "quotes", 0.5)
     await taker_ws.close()
 
 
 async def test_the_bot_replaces_its_quote_before_it_expires(tmp_path: Path) -> None:
     async with _on_a_manual_clock(tmp_path, expires_in_s=10, requote_before_s=8) as (live, bot, venue_time):
-        taker_ws = await logged_in(live, "taker1", "quotes")
-        async with live.rest("taker1") as taker:
+        taker_ws = await live.logged_in("TAKER1", "quotes")
+        async with live.rest("TAKER1") as taker:
             rfq = await taker.create_rfq(["MAKER1"], SPOT)
-            first = await _quote_push(taker_ws)
+            first = (await next_push(taker_ws, "quotes"))["data"][0]
             await _until(lambda: bot.stats.quotes == 1)  # asleep until its re-quote is due
             due = int(first["cTime"]) + 2_000  # 8 s before the quote's 10 s run out
             await venue_time.advance_to(due - 1)
             quotes_before_due = bot.stats.quotes
             await venue_time.advance_to(due)
-            second = await _quote_push(taker_ws, state="active")
+            second = (await next_push(taker_ws, "quotes", state="active"))["data"][0]
             quotes = {q.quote_id: q for q in await taker.quotes(rfqId=rfq.rfq_id)}
         await taker_ws.close()
 
@@ -154,7 +137,7 @@ async def test_the_bot_replaces_its_quote_before_it_expires(tmp_path: Path) -> N
 
 async def test_the_bot_never_quotes_an_rfq_that_ended(tmp_path: Path) -> None:
     async with _on_a_manual_clock(tmp_path, expires_in_s=10, requote_before_s=9) as (live, bot, venue_time):
-        async with live.rest("taker1") as taker:
+        async with live.rest("TAKER1") as taker:
             rfq = await taker.create_rfq(["MAKER1"], SPOT)
             await _until(lambda: bot.stats.quotes == 1)
             quoted_at = venue_time.now_ms()
@@ -170,18 +153,18 @@ async def test_the_bot_never_quotes_an_rfq_that_ended(tmp_path: Path) -> None:
 
 async def test_the_bot_rides_out_an_mmp_freeze_and_quotes_again_after_the_thaw(tmp_path: Path) -> None:
     async with _on_a_manual_clock(tmp_path) as (live, bot, venue_time):
-        taker_ws = await logged_in(live, "taker1", "quotes")
-        async with live.rest("taker1") as taker, live.rest("maker1") as maker:
+        taker_ws = await live.logged_in("TAKER1", "quotes")
+        async with live.rest("TAKER1") as taker, live.rest("MAKER1") as maker:
             await maker.set_mmp(time_interval_ms=5000, frozen_interval_ms=2000, count_limit=1)
             traded = await taker.create_rfq(["MAKER1"], SPOT)
-            first = await _quote_push(taker_ws)
+            first = (await next_push(taker_ws, "quotes"))["data"][0]
             waiting = await taker.create_rfq(["MAKER1"], [Leg("ETH-USDT", "1", "buy")])
-            second = await _quote_push(taker_ws)
+            second = (await next_push(taker_ws, "quotes"))["data"][0]
             assert second["rfqId"] == waiting.rfq_id
 
             await taker.execute_quote(traded.rfq_id, first["quoteId"])  # the one execution MMP allows: frozen
             frozen_at = venue_time.now_ms()
-            canceled = await _quote_push(taker_ws, state="canceled")
+            canceled = (await next_push(taker_ws, "quotes", state="canceled"))["data"][0]
             assert canceled["quoteId"] == second["quoteId"]
             assert (await maker.mmp()).mmp_frozen
 
@@ -190,7 +173,7 @@ async def test_the_bot_rides_out_an_mmp_freeze_and_quotes_again_after_the_thaw(t
             await venue_time.advance_to(thaw - 1)
             quotes_while_frozen = bot.stats.quotes
             await venue_time.advance_to(thaw)
-            requoted = await _quote_push(taker_ws, state="active")
+            requoted = (await next_push(taker_ws, "quotes", state="active"))["data"][0]
             assert all(not t.done() for t in asyncio.all_tasks() if t.get_name() == "bot-MAKER1")
         await taker_ws.close()
 
@@ -202,10 +185,8 @@ async def test_the_bot_rides_out_an_mmp_freeze_and_quotes_again_after_the_thaw(t
 
 async def test_the_bot_catches_up_on_rfqs_sent_while_it_was_away(tmp_path: Path) -> None:
     config = _config()
-    app = build_app(config, tmp_path)
-    async with running(app, replace(config, bots=())) as run:
-        live = Live(app, run.port, config)
-        async with live.rest("taker1") as taker:
+    async with live_venue(replace(config, bots=()), tmp_path) as live:
+        async with live.rest("TAKER1") as taker:
             rfq = await taker.create_rfq(["MAKER1"], SPOT)
             gone = await taker.create_rfq(["MAKER1"], SPOT)
             await taker.cancel_rfq(gone.rfq_id)
@@ -222,12 +203,10 @@ async def test_the_bot_catches_up_on_rfqs_sent_while_it_was_away(tmp_path: Path)
 
 
 async def test_serve_runs_the_wagmi_bot_for_a_taker_alone(tmp_path: Path) -> None:
-    config = demo_config()
-    app = build_app(config, tmp_path)
     keys = ("demo-taker1-key", "DEMO-TAKER1-SECRET", "Demo-taker1-pass")
-    async with running(app, config) as run:
-        await run.bots[0].connected.wait()
-        async with OpenRfqClient(run.url(), *keys) as taker, WsClient(run.ws_url(), *keys, channels=["quotes"]) as ws:
+    async with live_venue(demo_config(), tmp_path) as live:
+        await live.running.bots[0].connected.wait()
+        async with OpenRfqClient(live.url, *keys) as taker, WsClient(live.ws_url, *keys, channels=["quotes"]) as ws:
             quoted = asyncio.ensure_future(anext(aiter(ws)))
             async with asyncio.timeout(5):
                 await ws.connected.wait()
@@ -246,7 +225,7 @@ async def test_serve_runs_the_wagmi_bot_for_a_taker_alone(tmp_path: Path) -> Non
 
 async def test_a_slow_bot_quotes_quote_delay_ms_of_venue_time_after_the_rfq(tmp_path: Path) -> None:
     async with _on_a_manual_clock(tmp_path, quote_delay_ms=3_000) as (live, bot, venue_time):
-        async with live.rest("taker1") as taker:
+        async with live.rest("TAKER1") as taker:
             rfq = await taker.create_rfq(["MAKER1"], SPOT)
             created = venue_time.now_ms()
             await _until(lambda: venue_time.pending > 0)  # the bot heard of it and waits
@@ -264,7 +243,7 @@ async def test_decline_ratio_leaves_the_same_rfqs_unanswered_for_a_seed(tmp_path
     answered: list[list[str]] = []
     for run in range(2):
         async with _on_a_manual_clock(tmp_path / str(run), decline_ratio=0.5, seed=3) as (live, bot, _venue_time):
-            async with live.rest("taker1") as taker:
+            async with live.rest("TAKER1") as taker:
                 for _ in range(8):
                     await taker.create_rfq(["MAKER1"], SPOT)
                 await _until(lambda: len(bot._done) + bot.stats.quotes == 8)
@@ -276,7 +255,7 @@ async def test_decline_ratio_leaves_the_same_rfqs_unanswered_for_a_seed(tmp_path
 
 async def test_a_fading_bot_cancels_its_quote_fade_after_ms_after_quoting(tmp_path: Path) -> None:
     async with _on_a_manual_clock(tmp_path, fade_after_ms=4_000) as (live, bot, venue_time):
-        async with live.rest("taker1") as taker:
+        async with live.rest("TAKER1") as taker:
             rfq = await taker.create_rfq(["MAKER1"], SPOT)
             await _until(lambda: bot.stats.quotes == 1)
             (quote,) = await taker.quotes(rfqId=rfq.rfq_id)
@@ -293,7 +272,7 @@ async def test_without_requote_a_quote_is_not_replaced(tmp_path: Path) -> None:
         bot,
         venue_time,
     ):
-        async with live.rest("taker1") as taker:
+        async with live.rest("TAKER1") as taker:
             rfq = await taker.create_rfq(["MAKER1"], SPOT)
             await _until(lambda: bot.stats.quotes == 1)
             await venue_time.advance_to(venue_time.now_ms() + 20_000)

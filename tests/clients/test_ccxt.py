@@ -10,15 +10,15 @@ import ccxt
 import ccxt.async_support as ccxt_async
 import pytest
 
-from serverproc import KEYS, ServerProcess
+from openrfq.testing import ServerVenue
 
 
 @pytest.fixture
-def exchanges(server: ServerProcess) -> Iterator[dict[str, ccxt.okx]]:
+def exchanges(server: ServerVenue) -> Iterator[dict[str, ccxt.okx]]:
     made = {}
-    for name in ("taker1", "maker1", "maker2"):
-        key, secret, passphrase = KEYS[name]
-        exchange = ccxt.okx({"apiKey": key, "secret": secret, "password": passphrase})
+    for name in ("TAKER1", "MAKER1", "MAKER2"):
+        key = server.account(name)
+        exchange = ccxt.okx({"apiKey": key.api_key, "secret": key.secret_key, "password": key.passphrase})
         exchange.urls["api"]["rest"] = server.url
         made[name] = exchange
     yield made
@@ -50,7 +50,7 @@ def _quote(maker: ccxt.okx, rfq_id: str, cl_quote_id: str) -> dict[str, Any]:
 
 
 def test_quote_lifecycle_through_ccxt(exchanges: dict[str, ccxt.okx]) -> None:
-    taker, maker = exchanges["taker1"], exchanges["maker1"]
+    taker, maker = exchanges["TAKER1"], exchanges["MAKER1"]
     rfq = _rfq(taker)
     quote = _quote(maker, rfq["rfqId"], "ccxtQ1")
 
@@ -66,7 +66,7 @@ def test_quote_lifecycle_through_ccxt(exchanges: dict[str, ccxt.okx]) -> None:
 
 
 def test_a_replaced_quote_cannot_be_canceled(exchanges: dict[str, ccxt.okx]) -> None:
-    taker, maker = exchanges["taker1"], exchanges["maker2"]
+    taker, maker = exchanges["TAKER1"], exchanges["MAKER2"]
     rfq = _rfq(taker)
     first = _quote(maker, rfq["rfqId"], "first")
     _quote(maker, rfq["rfqId"], "second")
@@ -77,20 +77,20 @@ def test_a_replaced_quote_cannot_be_canceled(exchanges: dict[str, ccxt.okx]) -> 
 
 
 def test_counterparties_and_rfqs_through_ccxt(exchanges: dict[str, ccxt.okx]) -> None:
-    taker = exchanges["taker1"]
+    taker = exchanges["TAKER1"]
     rfq = _rfq(taker)
 
     parties = taker.privateGetRfqCounterparties()
     rfqs = taker.privateGetRfqRfqs({"rfqId": rfq["rfqId"]})
 
-    assert {p["traderCode"] for p in parties["data"]} == {"MAKER1", "MAKER2", "TAKER2"}
+    assert {p["traderCode"] for p in parties["data"]} == {"MAKER1", "MAKER2", "MAKER3", "TAKER2"}
     assert rfqs["data"][0]["state"] == "active"
     assert rfqs["data"][0]["legs"][0]["sz"] == "2"
 
 
-def test_auth_errors_become_ccxt_exceptions(server: ServerProcess) -> None:
-    key, _, passphrase = KEYS["maker1"]
-    exchange = ccxt.okx({"apiKey": key, "secret": "not-the-secret", "password": passphrase})
+def test_auth_errors_become_ccxt_exceptions(server: ServerVenue) -> None:
+    key = server.account("MAKER1")
+    exchange = ccxt.okx({"apiKey": key.api_key, "secret": "not-the-secret", "password": key.passphrase})
     exchange.urls["api"]["rest"] = server.url
     try:
         with pytest.raises(ccxt.AuthenticationError, match="50113"):
@@ -100,7 +100,7 @@ def test_auth_errors_become_ccxt_exceptions(server: ServerProcess) -> None:
 
 
 def test_execute_and_trades_through_ccxt(exchanges: dict[str, ccxt.okx]) -> None:
-    taker, maker = exchanges["taker1"], exchanges["maker1"]
+    taker, maker = exchanges["TAKER1"], exchanges["MAKER1"]
     rfq = _rfq(taker)
     quote = _quote(maker, rfq["rfqId"], "ccxtFill")
 
@@ -125,11 +125,11 @@ def test_execute_and_trades_through_ccxt(exchanges: dict[str, ccxt.okx]) -> None
     [("demo", True, False), ("live", False, False), ("demo", False, True), ("live", True, True)],
 )
 def test_sandbox_mode_must_match_the_keys_environment(
-    server: ServerProcess, name: str, sandbox: bool, refused: bool
+    server: ServerVenue, name: str, sandbox: bool, refused: bool
 ) -> None:
     # ccxt's sandbox mode sends x-simulated-trading: 1; outside it, no such header.
-    key, secret, passphrase = KEYS[name]
-    exchange = ccxt.okx({"apiKey": key, "secret": secret, "password": passphrase})
+    key = server.account(f"{name}-key")
+    exchange = ccxt.okx({"apiKey": key.api_key, "secret": key.secret_key, "password": key.passphrase})
     exchange.set_sandbox_mode(sandbox)
     exchange.urls["api"]["rest"] = server.url
     try:
@@ -145,7 +145,7 @@ def test_sandbox_mode_must_match_the_keys_environment(
 def test_unified_load_markets_with_keys_loads_the_catalogue_and_its_currencies(exchanges: dict[str, ccxt.okx]) -> None:
     # With API keys, load_markets() first calls GET /api/v5/asset/currencies (fetch_currencies), then
     # GET /api/v5/public/instruments for spot, futures, swaps and the options of BTC-USD and ETH-USD.
-    exchange = exchanges["taker1"]
+    exchange = exchanges["TAKER1"]
 
     markets = exchange.load_markets()
 
@@ -165,7 +165,7 @@ def test_unified_load_markets_with_keys_loads_the_catalogue_and_its_currencies(e
 
 
 def test_unified_fetch_markets_and_fetch_currencies(exchanges: dict[str, ccxt.okx]) -> None:
-    exchange = exchanges["maker1"]
+    exchange = exchanges["MAKER1"]
 
     markets = exchange.fetch_markets()
     currencies = exchange.fetch_currencies()
@@ -177,7 +177,7 @@ def test_unified_fetch_markets_and_fetch_currencies(exchanges: dict[str, ccxt.ok
 
 
 def test_unified_fetch_balance_is_empty(exchanges: dict[str, ccxt.okx]) -> None:
-    exchange = exchanges["taker1"]
+    exchange = exchanges["TAKER1"]
 
     trading = exchange.fetch_balance()
     funding = exchange.fetch_balance({"type": "funding"})
@@ -187,9 +187,9 @@ def test_unified_fetch_balance_is_empty(exchanges: dict[str, ccxt.okx]) -> None:
     assert funding["info"] == {"code": "0", "msg": "", "data": []}
 
 
-async def test_async_support_loads_markets_and_currencies(server: ServerProcess) -> None:
-    key, secret, passphrase = KEYS["taker2"]
-    exchange = ccxt_async.okx({"apiKey": key, "secret": secret, "password": passphrase})
+async def test_async_support_loads_markets_and_currencies(server: ServerVenue) -> None:
+    key = server.account("TAKER2")
+    exchange = ccxt_async.okx({"apiKey": key.api_key, "secret": key.secret_key, "password": key.passphrase})
     exchange.urls["api"]["rest"] = server.url
     try:
         markets = await exchange.load_markets()

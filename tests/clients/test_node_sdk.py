@@ -13,17 +13,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import ssl
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from openrfq.api.routes import ROUTES
-from serverproc import KEYS, ServerProcess, SignedClient, make_server
+from openrfq.testing import ServerVenue
+from samples import make_server
 
 NODE_PROJECT = Path(__file__).parent / "node"
 SCRIPT = NODE_PROJECT / "walkthrough.mjs"
@@ -67,24 +66,23 @@ def _node() -> str:
 
 
 @pytest.fixture(scope="module", params=["http", "tls"])
-def venue(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = make_server(tmp_path_factory.mktemp(f"node-{request.param}"), tls=request.param == "tls")
-    proc.start()
-    yield proc
-    proc.stop()
+def venue(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerVenue]:
+    with make_server(tmp_path_factory.mktemp(f"node-{request.param}"), tls=request.param == "tls") as proc:
+        yield proc
 
 
-def _credentials(name: str) -> str:
-    return " ".join(KEYS[name])
+def _credentials(venue: ServerVenue, name: str) -> str:
+    key = venue.account(name)
+    return " ".join((key.api_key, key.secret_key, key.passphrase))
 
 
-def _run_walkthrough(venue: ServerProcess) -> subprocess.CompletedProcess[str]:
+def _run_walkthrough(venue: ServerVenue) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "OPENRFQ_URL": venue.url,
         "OPENRFQ_WS_URL": venue.ws_url,
-        "OPENRFQ_TAKER": _credentials("taker1"),
-        "OPENRFQ_MAKER": _credentials("maker1"),
+        "OPENRFQ_TAKER": _credentials(venue, "TAKER1"),
+        "OPENRFQ_MAKER": _credentials(venue, "MAKER1"),
     }
     if venue.tls:
         env["NODE_EXTRA_CA_CERTS"] = str(venue.ca_file)  # what the README tells Node users to set
@@ -108,7 +106,7 @@ def _result(run: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return result
 
 
-def test_okx_api_through_the_rfq_lifecycle_rest_and_websocket(venue: ServerProcess) -> None:
+async def test_okx_api_through_the_rfq_lifecycle_rest_and_websocket(venue: ServerVenue) -> None:
     run = _run_walkthrough(venue)
 
     result = _result(run)
@@ -117,28 +115,23 @@ def test_okx_api_through_the_rfq_lifecycle_rest_and_websocket(venue: ServerProce
     assert run.stderr == ""  # the SDK logged no error (its logger prints errors only)
 
     # From the venue's side: what the SDK did is there, rendered for each viewer.
-    verify = ssl.create_default_context(cafile=venue.ca_file) if venue.tls else True
-    taker, maker = (SignedClient(venue, name, httpx.Client(timeout=10, verify=verify)) for name in ("taker1", "maker1"))
-    try:
+    async with venue.party("TAKER1") as taker, venue.party("MAKER1") as maker:
         rfq_id = result["rfqId"]
-        rfq = taker.get(f"/api/v5/rfq/rfqs?rfqId={rfq_id}")
+        rfq = await taker.get(f"/api/v5/rfq/rfqs?rfqId={rfq_id}")
         assert rfq["code"] == "0"
         assert [(r["state"], r["clRfqId"], r["tag"]) for r in rfq["data"]] == [
             ("filled", "nodeRfq1", "159881cb7207BCDE")
         ]
-        quotes = maker.get(f"/api/v5/rfq/quotes?rfqId={rfq_id}")
+        quotes = await maker.get(f"/api/v5/rfq/quotes?rfqId={rfq_id}")
         assert sorted((q["quoteId"], q["clQuoteId"], q["state"]) for q in quotes["data"]) == sorted(
             [(result["firstQuoteId"], "nodeQ1", "canceled"), (result["secondQuoteId"], "nodeQ2", "filled")]
         )
-        trades = taker.get(f"/api/v5/rfq/trades?rfqId={rfq_id}")
+        trades = await taker.get(f"/api/v5/rfq/trades?rfqId={rfq_id}")
         assert [(t["blockTdId"], t["quoteId"]) for t in trades["data"]] == [
             (result["blockTdId"], result["secondQuoteId"])
         ]
         assert result["secondCancel"]["data"][0]["sCode"] == "70400"
         assert result["rfqPushUid"] == "200001"  # the maker's uid, as OKX's rfqs channel names it
         assert (result["ticker"]["vol24h"], result["ticker"]["volCcy24h"]) == ("0.5", "25010")
-    finally:
-        taker.close()
-        maker.close()
-    log = (venue.data_dir / "server.log").read_text()
+    log = venue.log_path.read_text()
     assert "Traceback" not in log and '"level":"error"' not in log.replace(" ", "")

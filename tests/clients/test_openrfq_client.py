@@ -2,34 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Protocol
 
-import httpx
 import pytest
 
-from builders import Venue
 from openrfq.client import ApiError, Leg, OpenRfqClient
-from serverproc import KEYS, ServerProcess
+from openrfq.testing import InProcessVenue, ServerVenue, asgi_transport
 
 SPOT = Leg("BTC-USDT", "1.5", "buy")
 
-Factory = Callable[[str], OpenRfqClient]
+
+class Factory(Protocol):
+    """A client as ``name`` (trader code or api_key), its ``secret`` or ``passphrase`` replaced if given."""
+
+    def __call__(self, name: str, **key: str) -> OpenRfqClient: ...
 
 
 @pytest.fixture
-async def client_for(venue: Venue) -> AsyncIterator[Factory]:
+async def client_for(venue: InProcessVenue) -> AsyncIterator[Factory]:
     made: list[OpenRfqClient] = []
 
     def make(name: str, **key: str) -> OpenRfqClient:
-        secret = key.get("secret", f"{name}-SECRET")
+        account = venue.account(name)
         client = OpenRfqClient(
-            "http://openrfq.test",
-            f"{name}-key",
-            secret,
-            key.get("passphrase", f"{name}-pass"),
+            venue.url,
+            account.api_key,
+            key.get("secret", account.secret_key),
+            key.get("passphrase", account.passphrase),
             clock_ms=venue.clock.now_ms,
-            transport=httpx.ASGITransport(app=venue.app, client=("127.0.0.1", 50000)),
+            transport=asgi_transport(venue.app),
         )
         made.append(client)
         return client
@@ -40,7 +43,7 @@ async def client_for(venue: Venue) -> AsyncIterator[Factory]:
 
 
 async def test_the_quote_lifecycle_with_typed_results(client_for: Factory) -> None:
-    taker, maker = client_for("taker1"), client_for("maker1")
+    taker, maker = client_for("TAKER1"), client_for("MAKER1")
 
     rfq = await taker.create_rfq(["MAKER1", "MAKER2"], [SPOT], cl_rfq_id="r1", tag="t1")
     quote = await maker.create_quote(
@@ -59,7 +62,7 @@ async def test_the_quote_lifecycle_with_typed_results(client_for: Factory) -> No
 
 
 async def test_execution_and_trades(client_for: Factory) -> None:
-    taker, maker = client_for("taker1"), client_for("maker1")
+    taker, maker = client_for("TAKER1"), client_for("MAKER1")
     rfq = await taker.create_rfq(["MAKER1"], [SPOT])
     quote = await maker.create_quote(rfq.rfq_id, "buy", [Leg("BTC-USDT", "1.5", "buy", px="50000")])
 
@@ -74,7 +77,7 @@ async def test_execution_and_trades(client_for: Factory) -> None:
 
 
 async def test_an_item_error_raises_with_its_code_and_message(client_for: Factory) -> None:
-    taker, maker = client_for("taker1"), client_for("maker1")
+    taker, maker = client_for("TAKER1"), client_for("MAKER1")
     rfq = await taker.create_rfq(["MAKER1"], [SPOT])
     quote = await maker.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="1")])
     await maker.cancel_quote(quote.quote_id)
@@ -87,7 +90,7 @@ async def test_an_item_error_raises_with_its_code_and_message(client_for: Factor
 
 
 async def test_batch_cancels_return_every_item_instead_of_raising(client_for: Factory) -> None:
-    taker = client_for("taker1")
+    taker = client_for("TAKER1")
     rfq = await taker.create_rfq(["MAKER1"], [SPOT])
 
     results = await taker.cancel_batch_rfqs([rfq.rfq_id, "999"])
@@ -97,16 +100,16 @@ async def test_batch_cancels_return_every_item_instead_of_raising(client_for: Fa
 
 async def test_envelope_errors_carry_the_http_status(client_for: Factory) -> None:
     with pytest.raises(ApiError) as wrong_pass:
-        await client_for("taker1", passphrase="nope").counterparties()
+        await client_for("TAKER1", passphrase="nope").counterparties()
     with pytest.raises(ApiError) as read_only:
-        await client_for("taker1ro").create_rfq(["MAKER1"], [SPOT])
+        await client_for("taker1ro-key").create_rfq(["MAKER1"], [SPOT])
 
     assert (wrong_pass.value.code, wrong_pass.value.http_status) == ("50105", 401)
     assert read_only.value.code == "50120"
 
 
 async def test_maker_controls_and_public_data(client_for: Factory) -> None:
-    maker = client_for("maker1")
+    maker = client_for("MAKER1")
 
     assert await maker.set_quote_products([{"instType": "SPOT", "data": [{"instId": "BTC-USDT", "maxBlockSz": "2"}]}])
     mmp = await maker.set_mmp(5000, 1000, 3)
@@ -123,9 +126,9 @@ async def test_maker_controls_and_public_data(client_for: Factory) -> None:
     assert await maker.server_time() == after.ts
 
 
-async def test_against_a_real_server(server: ServerProcess) -> None:
-    key, secret, passphrase = KEYS["taker1"]
-    async with OpenRfqClient(server.url, key, secret, passphrase) as taker:
+async def test_against_a_real_server(server: ServerVenue) -> None:
+    key = server.account("TAKER1")
+    async with OpenRfqClient(server.url, key.api_key, key.secret_key, key.passphrase) as taker:
         rfq = await taker.create_rfq(["MAKER2"], [Leg("ETH-USDT", "2", "sell")], anonymous=True)
         assert (await taker.rfqs(rfqId=rfq.rfq_id))[0].state == "active"
         assert (await taker.cancel_rfq(rfq.rfq_id)).ok

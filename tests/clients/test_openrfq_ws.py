@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -14,24 +15,23 @@ from typing import Any
 
 import pytest
 
-from builders import make_config
 from openrfq.client import Leg, Push, WsClient, WsRefused, wire
-from openrfq.runtime import build_app
-from openrfq.serving import running
-from openrfq.tls import local_certificate
-from wsbuilders import Live, live_venue
+from openrfq.domain.clock import ManualClock
+from openrfq.testing import LiveVenue, live_venue
+from samples import make_config
 
 SPOT = [Leg("BTC-USDT", "1.5", "buy")]
 
 
 @pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    async for v in live_venue(tmp_path):
+async def live(tmp_path: Path) -> AsyncIterator[LiveVenue]:
+    async with live_venue(make_config(), tmp_path) as v:
         yield v
 
 
-def _client(live: Live, name: str = "taker1", *channels: str, **options: Any) -> WsClient:
-    return WsClient(live.ws_url, f"{name}-key", f"{name}-SECRET", f"{name}-pass", channels=channels, **options)
+def _client(live: LiveVenue, name: str = "TAKER1", *channels: str, **options: Any) -> WsClient:
+    key = live.account(name)
+    return WsClient(live.ws_url, key.api_key, key.secret_key, key.passphrase, channels=channels, **options)
 
 
 @contextlib.asynccontextmanager
@@ -63,9 +63,9 @@ async def _next(pushes: asyncio.Queue[Push], channel: str) -> Push:
                 return push
 
 
-async def test_pushes_arrive_decoded_into_the_clients_types(live: Live) -> None:
-    ws = _client(live, "taker1", "rfqs", "quotes")
-    async with _listening(ws) as pushes, live.rest("taker1") as taker, live.rest("maker1") as maker:
+async def test_pushes_arrive_decoded_into_the_clients_types(live: LiveVenue) -> None:
+    ws = _client(live, "TAKER1", "rfqs", "quotes")
+    async with _listening(ws) as pushes, live.rest("TAKER1") as taker, live.rest("MAKER1") as maker:
         rfq = await taker.create_rfq(["MAKER1"], SPOT, cl_rfq_id="mine")
         (pushed,) = (await _next(pushes, "rfqs")).data
         await maker.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000.1")])
@@ -83,23 +83,28 @@ async def test_pushes_arrive_decoded_into_the_clients_types(live: Live) -> None:
 
 
 async def test_its_pings_keep_a_quiet_connection_open(tmp_path: Path) -> None:
-    async for live in live_venue(tmp_path, idle_timeout_s=0.3):
-        ws = _client(live, "taker1", "rfqs", ping_every_s=0.05)
+    clock = ManualClock(int(time.time() * 1000))
+    async with live_venue(make_config(), tmp_path, clock) as live:
+        ws = _client(live, "TAKER1", "rfqs", ping_every_s=0.01)
         async with _listening(ws):
-            await asyncio.sleep(0.8)  # the venue's idle timeout (loop time), passed more than twice
+            (session,) = live.app.hub.sessions
+            for _ in range(3):  # 3 x 20 s of venue time: past the 30 s idle timeout, never 30 s without a ping
+                await asyncio.sleep(0.05)  # the client's pings, every 10 ms of its own (loop) time
+                await live.app.services.time.advance_to(clock.now_ms() + 20_000)
 
+            assert list(live.app.hub.sessions) == [session]
             assert ws.connected.is_set() and ws.reconnects == 0
 
 
-async def test_a_dropped_connection_is_reconnected_logged_in_and_subscribed_again(live: Live) -> None:
+async def test_a_dropped_connection_is_reconnected_logged_in_and_subscribed_again(live: LiveVenue) -> None:
     connects = 0
 
     async def on_connect() -> None:
         nonlocal connects
         connects += 1
 
-    ws = _client(live, "taker1", "rfqs", on_connect=on_connect, backoff_s=(0.01, 0.05))
-    async with _listening(ws) as pushes, live.rest("taker1") as taker:
+    ws = _client(live, "TAKER1", "rfqs", on_connect=on_connect, backoff_s=(0.01, 0.05))
+    async with _listening(ws) as pushes, live.rest("TAKER1") as taker:
         for session in list(live.app.hub.sessions):
             session.close(1001)  # the venue goes away
         async with asyncio.timeout(3):
@@ -113,9 +118,9 @@ async def test_a_dropped_connection_is_reconnected_logged_in_and_subscribed_agai
 
 
 async def test_subscribing_and_unsubscribing_while_connected(tmp_path: Path) -> None:
-    async for live in live_venue(tmp_path, ticker_interval_s=0.1):
-        ws = _client(live, "taker1")
-        async with _listening(ws) as pushes, live.rest("taker1") as taker:
+    async with live_venue(make_config(), tmp_path, ticker_interval_s=0.1) as live:
+        ws = _client(live, "TAKER1")
+        async with _listening(ws) as pushes, live.rest("TAKER1") as taker:
             await ws.subscribe("rfqs")
             await asyncio.sleep(0.05)  # the subscribe op on its way before the RFQ is made
             first = await taker.create_rfq(["MAKER1"], SPOT)
@@ -134,8 +139,8 @@ async def test_subscribing_and_unsubscribing_while_connected(tmp_path: Path) -> 
         assert before_next_ticker == []  # no rfqs push
 
 
-async def test_a_refused_subscription_ends_the_iteration(live: Live) -> None:
-    ws = _client(live, "taker1", "no-such-channel")
+async def test_a_refused_subscription_ends_the_iteration(live: LiveVenue) -> None:
+    ws = _client(live, "TAKER1", "no-such-channel")
 
     with pytest.raises(WsRefused) as refused:
         async for _ in ws:
@@ -145,7 +150,7 @@ async def test_a_refused_subscription_ends_the_iteration(live: Live) -> None:
 
 
 async def test_a_refused_login_is_logged_and_retried_at_the_longest_backoff(
-    live: Live, caplog: pytest.LogCaptureFixture
+    live: LiveVenue, caplog: pytest.LogCaptureFixture
 ) -> None:
     ws = WsClient(live.ws_url, "taker1-key", "taker1-SECRET", "wrong", channels=["rfqs"], backoff_s=(0.01, 0.05))
     async with _listening(ws, connect=False):
@@ -158,16 +163,15 @@ async def test_a_refused_login_is_logged_and_retried_at_the_longest_backoff(
 
 
 async def test_over_wss_with_the_venues_certificate(tmp_path: Path) -> None:
-    files = local_certificate(tmp_path / "tls")
-    config = make_config()
-    async with running(build_app(config, tmp_path / "data"), config, certfile=files.cert, keyfile=files.key) as run:
+    async with live_venue(make_config(), tmp_path, tls=True) as live:
+        assert live.ca_file is not None
         ws = WsClient(
-            run.ws_url(),
+            live.ws_url,
             "taker1-key",
             "taker1-SECRET",
             "taker1-pass",
             channels=["rfqs"],
-            tls=ssl.create_default_context(cafile=files.ca),
+            tls=ssl.create_default_context(cafile=live.ca_file),
         )
         async with _listening(ws):
             assert ws.url.startswith("wss://")

@@ -12,7 +12,7 @@ import okx.MarketData as MarketData
 import okx.PublicData as PublicData
 import pytest
 
-from serverproc import KEYS, ServerProcess
+from openrfq.testing import ServerVenue
 
 _OPEN: list[httpx.Client] = []
 
@@ -25,15 +25,17 @@ def _close_clients() -> Iterator[None]:
         _OPEN.pop().close()
 
 
-def _api(server: ServerProcess, name: str, secret: str | None = None) -> BlockTrading.BlockTradingAPI:
-    key, own_secret, passphrase = KEYS[name]
-    api = BlockTrading.BlockTradingAPI(key, secret or own_secret, passphrase, False, "1", domain=server.url)
+def _api(server: ServerVenue, name: str, secret: str | None = None) -> BlockTrading.BlockTradingAPI:
+    key = server.account(name)
+    api = BlockTrading.BlockTradingAPI(
+        key.api_key, secret or key.secret_key, key.passphrase, False, "1", domain=server.url
+    )
     _OPEN.append(api)
     return api
 
 
-def _rfq_and_quote(server: ServerProcess, cl_quote_id: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
-    taker, maker = _api(server, "taker1"), _api(server, "maker1")
+def _rfq_and_quote(server: ServerVenue, cl_quote_id: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+    taker, maker = _api(server, "TAKER1"), _api(server, "MAKER1")
     rfq = taker.create_rfq(
         counterparties=["MAKER1", "MAKER2"],
         legs=[{"instId": "BTC-USDT", "sz": "0.5", "side": "buy"}],
@@ -51,17 +53,17 @@ def _rfq_and_quote(server: ServerProcess, cl_quote_id: str = "") -> tuple[dict[s
     return rfq["data"][0], quote["data"][0]
 
 
-def test_counterparties_lists_the_other_accounts(server: ServerProcess) -> None:
-    answer = _api(server, "taker1").counterparties()
+def test_counterparties_lists_the_other_accounts(server: ServerVenue) -> None:
+    answer = _api(server, "TAKER1").counterparties()
 
     assert answer["code"] == "0"
-    assert {c["traderCode"] for c in answer["data"]} == {"MAKER1", "MAKER2", "TAKER2"}
+    assert {c["traderCode"] for c in answer["data"]} == {"MAKER1", "MAKER2", "MAKER3", "TAKER2"}
     assert set(answer["data"][0]) == {"traderName", "traderCode", "type"}
 
 
-def test_the_seed_example_cancels_a_quote_by_quote_id(server: ServerProcess) -> None:
+def test_the_seed_example_cancels_a_quote_by_quote_id(server: ServerVenue) -> None:
     _, quote = _rfq_and_quote(server, cl_quote_id="Bond007")
-    maker = _api(server, "maker1")
+    maker = _api(server, "MAKER1")
 
     result = maker.cancel_quote(quoteId=quote["quoteId"], clQuoteId="Bond007")
 
@@ -74,18 +76,18 @@ def test_the_seed_example_cancels_a_quote_by_quote_id(server: ServerProcess) -> 
     assert listed["data"][0]["state"] == "canceled"
 
 
-def test_cancel_quote_by_cl_quote_id_alone(server: ServerProcess) -> None:
+def test_cancel_quote_by_cl_quote_id_alone(server: ServerVenue) -> None:
     _, quote = _rfq_and_quote(server, cl_quote_id="byClient1")
 
-    result = _api(server, "maker1").cancel_quote(clQuoteId="byClient1")
+    result = _api(server, "MAKER1").cancel_quote(clQuoteId="byClient1")
 
     assert result["code"] == "0"
     assert result["data"][0] == {"quoteId": quote["quoteId"], "clQuoteId": "byClient1", "sCode": "0", "sMsg": ""}
 
 
-def test_cancel_quote_twice_reports_70400(server: ServerProcess) -> None:
+def test_cancel_quote_twice_reports_70400(server: ServerVenue) -> None:
     _, quote = _rfq_and_quote(server)
-    maker = _api(server, "maker1")
+    maker = _api(server, "MAKER1")
     maker.cancel_quote(quoteId=quote["quoteId"])
 
     again = maker.cancel_quote(quoteId=quote["quoteId"])
@@ -95,10 +97,10 @@ def test_cancel_quote_twice_reports_70400(server: ServerProcess) -> None:
     assert again["data"][0]["sCode"] == "70400"
 
 
-def test_taker_sees_the_quote_without_its_client_id(server: ServerProcess) -> None:
+def test_taker_sees_the_quote_without_its_client_id(server: ServerVenue) -> None:
     rfq, quote = _rfq_and_quote(server, cl_quote_id="secretCl")
 
-    seen = _api(server, "taker1").get_quotes(rfqId=rfq["rfqId"])
+    seen = _api(server, "TAKER1").get_quotes(rfqId=rfq["rfqId"])
 
     assert seen["code"] == "0"
     assert [q["quoteId"] for q in seen["data"]] == [quote["quoteId"]]
@@ -106,9 +108,9 @@ def test_taker_sees_the_quote_without_its_client_id(server: ServerProcess) -> No
     assert seen["data"][0]["legs"][0]["px"] == "60000.5"
 
 
-def test_rfqs_listed_and_canceled(server: ServerProcess) -> None:
+def test_rfqs_listed_and_canceled(server: ServerVenue) -> None:
     rfq, _ = _rfq_and_quote(server)
-    taker = _api(server, "taker1")
+    taker = _api(server, "TAKER1")
 
     canceled = taker.cancel_rfq(rfqId=rfq["rfqId"])
 
@@ -116,17 +118,17 @@ def test_rfqs_listed_and_canceled(server: ServerProcess) -> None:
     assert canceled["data"][0]["sCode"] == "0"
     listed = taker.get_rfqs(rfqId=rfq["rfqId"])
     assert listed["data"][0]["state"] == "canceled"
-    quotes = _api(server, "maker1").get_quotes(rfqId=rfq["rfqId"])
+    quotes = _api(server, "MAKER1").get_quotes(rfqId=rfq["rfqId"])
     assert quotes["data"][0]["state"] == "canceled"
 
 
-def test_bad_signature_is_refused(server: ServerProcess) -> None:
-    answer = _api(server, "maker1", secret="wrong-secret").counterparties()
+def test_bad_signature_is_refused(server: ServerVenue) -> None:
+    answer = _api(server, "MAKER1", secret="wrong-secret").counterparties()
 
     assert answer == {"code": "50113", "msg": "Invalid signature.", "data": []}
 
 
-def test_public_instruments_through_public_data_api(server: ServerProcess) -> None:
+def test_public_instruments_through_public_data_api(server: ServerVenue) -> None:
     public = PublicData.PublicAPI(flag="1", domain=server.url)
     _OPEN.append(public)
 
@@ -137,9 +139,9 @@ def test_public_instruments_through_public_data_api(server: ServerProcess) -> No
     assert (btc["tickSz"], btc["lotSz"], btc["minSz"]) == ("0.1", "0.00000001", "0.00001")
 
 
-def test_execute_and_trades_through_python_okx(server: ServerProcess) -> None:
+def test_execute_and_trades_through_python_okx(server: ServerVenue) -> None:
     rfq, quote = _rfq_and_quote(server, cl_quote_id="toFill")
-    taker, maker, other = _api(server, "taker1"), _api(server, "maker1"), _api(server, "maker2")
+    taker, maker, other = _api(server, "TAKER1"), _api(server, "MAKER1"), _api(server, "MAKER2")
 
     executed = taker.execute_quote(rfqId=rfq["rfqId"], quoteId=quote["quoteId"])
 
@@ -165,11 +167,11 @@ def test_execute_and_trades_through_python_okx(server: ServerProcess) -> None:
     assert again == {"code": "70504", "msg": "Execution failed as the RFQ status is filled.", "data": []}
 
 
-def test_market_api_block_trades_and_tickers(server: ServerProcess) -> None:
+def test_market_api_block_trades_and_tickers(server: ServerVenue) -> None:
     # MarketAPI.get_block_trades calls GET /api/v5/market/block-trades, OKX's legacy path of public block trades;
     # get_block_tickers sends uly and instFamily.
     rfq, quote = _rfq_and_quote(server)
-    executed = _api(server, "taker1").execute_quote(rfqId=rfq["rfqId"], quoteId=quote["quoteId"])
+    executed = _api(server, "TAKER1").execute_quote(rfqId=rfq["rfqId"], quoteId=quote["quoteId"])
     market = MarketData.MarketAPI(flag="1", domain=server.url)
     _OPEN.append(market)
 
@@ -183,8 +185,8 @@ def test_market_api_block_trades_and_tickers(server: ServerProcess) -> None:
     assert margin == {"code": "51000", "msg": "Parameter instType error", "data": []}
 
 
-def test_batch_and_mass_cancels_through_python_okx(server: ServerProcess) -> None:
-    taker, maker = _api(server, "taker1"), _api(server, "maker1")
+def test_batch_and_mass_cancels_through_python_okx(server: ServerVenue) -> None:
+    taker, maker = _api(server, "TAKER1"), _api(server, "MAKER1")
     _, first = _rfq_and_quote(server, cl_quote_id="batchA")
     _, second = _rfq_and_quote(server, cl_quote_id="batchB")
 
@@ -205,10 +207,10 @@ def test_batch_and_mass_cancels_through_python_okx(server: ServerProcess) -> Non
 @pytest.mark.parametrize(
     ("name", "flag", "code"), [("demo", "1", "0"), ("live", "0", "0"), ("demo", "0", "50101"), ("live", "1", "50101")]
 )
-def test_the_flag_must_match_the_keys_environment(server: ServerProcess, name: str, flag: str, code: str) -> None:
+def test_the_flag_must_match_the_keys_environment(server: ServerVenue, name: str, flag: str, code: str) -> None:
     # python-okx sends x-simulated-trading: <flag> ("1" demo, "0" live) on every request.
-    key, secret, passphrase = KEYS[name]
-    api = BlockTrading.BlockTradingAPI(key, secret, passphrase, False, flag, domain=server.url)
+    key = server.account(f"{name}-key")
+    api = BlockTrading.BlockTradingAPI(key.api_key, key.secret_key, key.passphrase, False, flag, domain=server.url)
     _OPEN.append(api)
 
     answer = api.counterparties()

@@ -21,16 +21,14 @@ from okx.websocket.WsPublicAsync import WsPublicAsync
 
 from openrfq.client import Leg
 from openrfq.domain.clock import ManualClock
-from serverproc import KEYS, ServerProcess, make_server
-from wsbuilders import live_venue
+from openrfq.testing import ServerVenue, live_venue
+from samples import make_config, make_server
 
 
 @pytest.fixture(scope="module")
-def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = make_server(tmp_path_factory.mktemp("tls"), tls=True)
-    proc.start()
-    yield proc
-    proc.stop()
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerVenue]:
+    with make_server(tmp_path_factory.mktemp("tls"), tls=True) as proc:
+        yield proc
 
 
 class Inbox:
@@ -50,9 +48,9 @@ class Inbox:
                     return message
 
 
-def _rest(server: ServerProcess, name: str) -> BlockTrading.BlockTradingAPI:
-    key, secret, passphrase = KEYS[name]
-    return BlockTrading.BlockTradingAPI(key, secret, passphrase, False, "1", domain=server.url)
+def _rest(server: ServerVenue, name: str) -> BlockTrading.BlockTradingAPI:
+    key = server.account(name)
+    return BlockTrading.BlockTradingAPI(key.api_key, key.secret_key, key.passphrase, False, "1", domain=server.url)
 
 
 def _pushes(channel: str) -> Any:
@@ -60,18 +58,20 @@ def _pushes(channel: str) -> Any:
 
 
 async def test_python_okx_websockets_log_in_subscribe_and_receive_pushes_over_wss(
-    tls_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+    tls_server: ServerVenue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(tls_server.ca_file))
     assert tls_server.url.startswith("https://") and Path(tls_server.ca_file).is_file()
-    assert f"SSL_CERT_FILE={tls_server.ca_file}" in (tls_server.data_dir / "server.log").read_text()
-    key, secret, passphrase = KEYS["maker1"]
-    private = WsPrivateAsync(apiKey=key, passphrase=passphrase, secretKey=secret, url=tls_server.ws_url)
+    assert f"SSL_CERT_FILE={tls_server.ca_file}" in tls_server.log_path.read_text()
+    key = tls_server.account("MAKER1")
+    private = WsPrivateAsync(
+        apiKey=key.api_key, passphrase=key.passphrase, secretKey=key.secret_key, url=tls_server.ws_url
+    )
     public = WsPublicAsync(url=tls_server.ws_url)
     maker_inbox, public_inbox = Inbox(), Inbox()
     consumers = [await private.start(), await public.start()]
     assert private.websocket is not None and public.websocket is not None, "TLS handshake failed"
-    taker, maker = _rest(tls_server, "taker1"), _rest(tls_server, "maker1")
+    taker, maker = _rest(tls_server, "TAKER1"), _rest(tls_server, "MAKER1")
     try:
         # WsPrivateAsync.subscribe logs in, sleeps 5 s, then subscribes.
         await asyncio.gather(
@@ -129,16 +129,18 @@ async def test_python_okx_private_websocket_never_pings_and_stays_connected_whil
     # WsPrivateAsync sends nothing after its subscribe. OKX keeps such a connection while data is pushed to it
     # (websocket-overview.md); venue time runs on a manual clock, so 60 s pass without waiting for them.
     clock = ManualClock(int(time.time() * 1000))
-    async for live in live_venue(tmp_path, clock=clock, tls=True):
+    async with live_venue(make_config(), tmp_path, clock=clock, tls=True) as live:
         monkeypatch.setenv("SSL_CERT_FILE", str(live.ca_file))
-        key, secret, passphrase = KEYS["maker1"]
-        private = WsPrivateAsync(apiKey=key, passphrase=passphrase, secretKey=secret, url=live.ws_url)
+        key = live.account("MAKER1")
+        private = WsPrivateAsync(
+            apiKey=key.api_key, passphrase=key.passphrase, secretKey=key.secret_key, url=live.ws_url
+        )
         inbox = Inbox()
         consumer = await private.start()
         try:
             await private.subscribe([{"channel": "rfqs"}], inbox)  # logs in, sleeps 5 s, subscribes
             await inbox.until(lambda m: m.get("event") == "subscribe")
-            async with live.rest("taker1", clock_ms=clock.now_ms) as taker:
+            async with live.rest("TAKER1") as taker:
                 for _ in range(3):
                     await live.app.services.time.advance_to(clock.now_ms() + 20_000)
                     rfq = await taker.create_rfq(["MAKER1"], [Leg("BTC-USDT", "1", "buy")])

@@ -14,11 +14,13 @@ from typing import Any, Generic, TypeVar
 import msgspec
 import msgspec.inspect as mi
 
-from builders import SPOT_LEG, SWAP_LEG, Party, Venue, create_quote, create_rfq
 from openrfq import wire
 from openrfq.api import codec, views
 from openrfq.client import answers
 from openrfq.domain.clock import ManualClock
+from openrfq.domain.ids import BlockTradeId, RfqId
+from openrfq.testing import InProcessVenue, Party
+from samples import SPOT_LEG, SWAP_LEG, create_quote, create_rfq
 from settling import SETTLE_FAIL, SETTLEMENT_MS, advance, control, settling_config, settling_venue
 
 T = TypeVar("T")
@@ -35,11 +37,10 @@ class _Envelope(msgspec.Struct, Generic[T]):
 
 
 def _as_written(value: Any, kind: mi.Type) -> Any:
-    """A value the client read, as the venue's Struct of ``kind`` holds it."""
+    """A value the client read, as the venue's Struct of ``kind`` holds it (``X | UNSET`` is X's type here:
+    msgspec.inspect leaves UNSET out of a union)."""
     if value is msgspec.UNSET:
         return value
-    if isinstance(kind, mi.UnionType):  # X | UNSET
-        (kind,) = [k for k in kind.types if not isinstance(k, mi.UnsetType)]
     if isinstance(kind, mi.StructType):
         return kind.cls(**{f.name: _as_written(getattr(value, f.name), f.type) for f in kind.fields})
     if isinstance(kind, mi.ListType):
@@ -63,23 +64,23 @@ def _round_trip(views_: list[Any], client_type: Any, written_type: Any = None) -
     assert len(read.data) == len(views_) and all(isinstance(item, cls) for item in read.data)
 
 
-async def _traded(taker: Party, maker: Party, legs: list[dict[str, str]], pxs: list[str], **rfq: Any) -> int:
+async def _traded(taker: Party, maker: Party, legs: list[dict[str, str]], pxs: list[str], **rfq: Any) -> BlockTradeId:
     created = await create_rfq(taker, legs=legs, **rfq)
     quote = await create_quote(maker, created["rfqId"], legs=[{**leg, "px": px} for leg, px in zip(legs, pxs)])
     answer = await taker.post(EXECUTE, {"rfqId": created["rfqId"], "quoteId": quote["quoteId"]})
     assert answer["code"] == "0", answer
-    return int(answer["data"][0]["blockTdId"])
+    return BlockTradeId(int(answer["data"][0]["blockTdId"]))
 
 
 async def test_rfqs_and_quotes_round_trip_for_taker_maker_and_loser(
-    venue: Venue, taker: Party, maker1: Party, maker2: Party
+    venue: InProcessVenue, taker: Party, maker1: Party, maker2: Party
 ) -> None:
     created = await create_rfq(taker, clRfqId="mine", tag="t1", anonymous=True, legs=[SPOT_LEG, SWAP_LEG])
     legs = [{**SPOT_LEG, "px": "50000.1"}, {**SWAP_LEG, "px": "50010"}]
     await create_quote(maker1, created["rfqId"], clQuoteId="q1", anonymous=True, legs=legs)
     await create_quote(maker2, created["rfqId"], legs=legs)
     engine = venue.app.services.venue
-    rfq = engine.rfqs[int(created["rfqId"])]
+    rfq = engine.rfqs[RfqId(int(created["rfqId"]))]
     quotes = [q for q in engine.quotes.values() if q.rfq_id == rfq.rfq_id]
 
     for viewer in ("TAKER1", "MAKER1", "MAKER2"):
@@ -90,7 +91,7 @@ async def test_rfqs_and_quotes_round_trip_for_taker_maker_and_loser(
 
 
 async def test_trades_and_public_data_round_trip_for_every_kind_of_leg(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     legs = [
         {"instId": "BTC-USDT", "sz": "1000", "side": "buy", "tgtCcy": "quote_ccy"},
@@ -108,34 +109,46 @@ async def test_trades_and_public_data_round_trip_for_every_kind_of_leg(
     for leg in trade.legs:
         inst = engine.catalogue[leg.inst_id]
         _round_trip([views.public_leg(trade, leg, inst)], answers.PublicBlockTrade)
-        _round_trip([views.ticker(engine, inst, venue.clock.now_ms(), 0)], answers.BlockTicker)
+        _round_trip([views.ticker(venue.app.services.reads, inst, venue.clock.now_ms(), 0)], answers.BlockTicker)
 
 
-def test_every_instrument_and_counterparty_round_trips(venue: Venue) -> None:
+def test_every_instrument_and_counterparty_round_trips(venue: InProcessVenue) -> None:
     engine = venue.app.services.venue
 
     _round_trip([views.instrument(i) for i in engine.catalogue.values()], answers.Instrument)
     _round_trip([views.counterparty(a) for a in venue.config.accounts], wire.Counterparty)
 
 
-async def test_answers_the_routes_render_round_trip_too(venue: Venue, maker1: Party) -> None:
+async def test_answers_the_routes_render_round_trip_too(venue: InProcessVenue, maker1: Party) -> None:
     """Mark prices, server time, MMP settings, Cancel All After, currencies and the account balance: rendered by
     their routes, read by the client."""
     await maker1.post("/api/v5/rfq/mmp-config", {"timeInterval": "5000", "frozenInterval": "1000", "countLimit": "3"})
     answers_ = [
-        ("GET", "/api/v5/public/mark-price", {"instType": "SWAP"}, answers.MarkPrice, wire.MarkPrice[str, str]),
-        ("GET", "/api/v5/public/time", None, answers.Timestamp, wire.Timestamp[str]),
-        ("GET", "/api/v5/rfq/mmp-config", None, answers.MmpConfig, wire.MmpConfig[str]),
-        ("POST", "/api/v5/rfq/cancel-all-after", {"timeOut": "10"}, answers.CancelAllAfter, wire.CancelAllAfter[str]),
-        ("GET", "/api/v5/asset/currencies", None, wire.Currency, wire.Currency),
-        ("GET", "/api/v5/account/balance", None, wire.AccountBalance, wire.AccountBalance),
+        (
+            "GET",
+            "/api/v5/public/mark-price",
+            {"instType": "SWAP"},
+            _Envelope[answers.MarkPrice],
+            wire.MarkPrice[str, str],
+        ),
+        ("GET", "/api/v5/public/time", None, _Envelope[answers.Timestamp], wire.Timestamp[str]),
+        ("GET", "/api/v5/rfq/mmp-config", None, _Envelope[answers.MmpConfig], wire.MmpConfig[str]),
+        (
+            "POST",
+            "/api/v5/rfq/cancel-all-after",
+            {"timeOut": "10"},
+            _Envelope[answers.CancelAllAfter],
+            wire.CancelAllAfter[str],
+        ),
+        ("GET", "/api/v5/asset/currencies", None, _Envelope[wire.Currency], wire.Currency),
+        ("GET", "/api/v5/account/balance", None, _Envelope[wire.AccountBalance], wire.AccountBalance),
     ]
-    for method, path, params, client_type, written in answers_:
+    for method, path, params, envelope, written in answers_:
         if method == "GET":
             response = await maker1.request(method, path, params=params)
         else:
             response = await maker1.request(method, path, params)
-        read = msgspec.json.decode(response.content, type=_Envelope[client_type], strict=False)
+        read = msgspec.json.decode(response.content, type=envelope, strict=False)
 
         again = codec.ok([_as_written(item, mi.type_info(written)) for item in read.data])
         assert again == response.content, path
@@ -145,7 +158,7 @@ async def test_group_rfqs_and_their_trades_round_trip_a_failed_account_too(tmp_p
     """acctAlloc in every shape: an RFQ's (create-rfq's with sCode/sMsg, Get rfqs' without), execute-quote's, Get
     trades' and the channel's (one account filled, one failed), and a group's public data."""
     async for venue in settling_venue(tmp_path, clock, settling_config()):
-        taker, maker = venue.party("taker1"), venue.party("maker1")
+        taker, maker = venue.party("TAKER1"), venue.party("MAKER1")
         await control(venue, "POST", "/faults", {**SETTLE_FAIL, "count": 1})
         alloc = [
             {"acct": "0", "legs": [{"instId": "BTC-USDT", "sz": "0.3"}, {"instId": "BTC-USDT-SWAP", "sz": "2"}]},
@@ -156,7 +169,7 @@ async def test_group_rfqs_and_their_trades_round_trip_a_failed_account_too(tmp_p
         quote = await create_quote(maker, created["rfqId"], legs=legs)
         await taker.post(EXECUTE, {"rfqId": created["rfqId"], "quoteId": quote["quoteId"]})
         engine = venue.app.services.venue
-        rfq = engine.rfqs[int(created["rfqId"])]
+        rfq = engine.rfqs[RfqId(int(created["rfqId"]))]
         block_td_id = engine.book.trade_of_rfq[rfq.rfq_id]
         trade = engine.trades[block_td_id]
         pending = [views.execution(trade, viewer) for viewer in ("TAKER1", "MAKER1")]

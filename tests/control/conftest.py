@@ -1,4 +1,4 @@
-"""In these tests ``venue`` has its control plane on (tests/controlplane.py)."""
+"""In these tests ``venue`` has its control plane on (``venue.control(method, path, body)``)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from builders import Venue
-from controlplane import controlled_venue
 from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, open_venue
+from samples import make_config
 
 
 @pytest.fixture
-async def venue(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Venue]:
-    async for v in controlled_venue(tmp_path, clock):
+async def venue(tmp_path: Path, clock: ManualClock) -> AsyncIterator[InProcessVenue]:
+    async with open_venue(make_config(), tmp_path, clock, control=True) as v:
         yield v

@@ -3,43 +3,39 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from builders import START_MS, Party, Venue, create_quote, create_rfq, make_config
-from controlplane import control
 from openrfq.domain.clock import SystemClock
 from openrfq.runtime import build_app
+from openrfq.testing import InProcessVenue, Party, asgi_client
+from samples import START_MS, create_quote, create_rfq, make_config
 
 TOKEN = "t0ken"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-async def _control(venue: Venue, method: str, path: str, body: Any = None) -> httpx.Response:
-    return await control(venue, method, path, body)
-
-
-async def test_the_clock_reads_venue_time(venue: Venue) -> None:
-    response = await _control(venue, "GET", "/clock")
+async def test_the_clock_reads_venue_time(venue: InProcessVenue) -> None:
+    response = await venue.control("GET", "/clock")
 
     assert response.json() == {"code": "0", "msg": "", "data": [{"mode": "virtual", "ts": str(START_MS)}]}
 
 
-async def test_an_advance_answers_the_new_time_and_public_time_follows(venue: Venue) -> None:
-    advanced = await _control(venue, "POST", "/clock/advance", {"ms": 60_000})
+async def test_an_advance_answers_the_new_time_and_public_time_follows(venue: InProcessVenue) -> None:
+    advanced = await venue.control("POST", "/clock/advance", {"ms": 60_000})
     public = await venue.client.get("/api/v5/public/time")
 
     assert advanced.json()["data"] == [{"ts": str(START_MS + 60_000)}]
     assert public.json()["data"] == [{"ts": str(START_MS + 60_000)}]
 
 
-async def test_an_rfq_expires_when_venue_time_passes_its_valid_until(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_an_rfq_expires_when_venue_time_passes_its_valid_until(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"], expiresIn="120")
 
-    await _control(venue, "POST", "/clock/advance", {"ms": 120_000})
+    await venue.control("POST", "/clock/advance", {"ms": 120_000})
     rfqs = (await taker.get("/api/v5/rfq/rfqs", rfqId=rfq["rfqId"]))["data"]
     quotes = (await maker1.get("/api/v5/rfq/quotes", quoteId=quote["quoteId"]))["data"]
 
@@ -48,9 +44,9 @@ async def test_an_rfq_expires_when_venue_time_passes_its_valid_until(venue: Venu
     assert venue.app.services.committer.venue.has_changes() is False  # the expiry is durable already
 
 
-async def test_set_moves_time_forward_only(venue: Venue) -> None:
-    forward = await _control(venue, "POST", "/clock/set", {"ts": str(START_MS + 5)})
-    backward = await _control(venue, "POST", "/clock/set", {"ts": str(START_MS)})
+async def test_set_moves_time_forward_only(venue: InProcessVenue) -> None:
+    forward = await venue.control("POST", "/clock/set", {"ts": str(START_MS + 5)})
+    backward = await venue.control("POST", "/clock/set", {"ts": str(START_MS)})
 
     assert forward.json()["data"] == [{"ts": str(START_MS + 5)}]
     assert backward.status_code == 400
@@ -59,8 +55,8 @@ async def test_set_moves_time_forward_only(venue: Venue) -> None:
 
 
 @pytest.mark.parametrize("body", [{}, {"ms": -1}, {"ms": "soon"}, {"ms": 1.5}, {"ms": 10**20}])
-async def test_a_bad_advance_is_400_and_moves_nothing(venue: Venue, body: dict[str, object]) -> None:
-    response = await _control(venue, "POST", "/clock/advance", body)
+async def test_a_bad_advance_is_400_and_moves_nothing(venue: InProcessVenue, body: dict[str, object]) -> None:
+    response = await venue.control("POST", "/clock/advance", body)
 
     assert (response.status_code, response.json()["code"]) == (400, "90003")
     assert venue.clock.now_ms() == START_MS
@@ -68,8 +64,7 @@ async def test_a_bad_advance_is_400_and_moves_nothing(venue: Venue, body: dict[s
 
 async def test_a_real_clock_cannot_be_advanced(tmp_path: Path) -> None:
     app = build_app(make_config(), tmp_path, SystemClock(), admin_token=TOKEN)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 1))
-    async with httpx.AsyncClient(transport=transport, base_url="http://openrfq.test") as client:
+    async with asgi_client(app) as client:
         clock = await client.get("/openrfq/v1/clock", headers=AUTH)
         refused = await client.post("/openrfq/v1/clock/advance", json={"ms": 1}, headers=AUTH)
     await app.services.committer.close()

@@ -7,17 +7,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from builders import make_config
 from openrfq.domain.clock import ManualClock
 from openrfq.runtime import build_app
+from openrfq.testing import asgi_client
+from samples import make_config
 
 TOKEN = "s3cret-token"
 
 
 async def _get(tmp_path: Path, path: str, token: str | None, **headers: str) -> httpx.Response:
     app = build_app(make_config(), tmp_path, ManualClock(1), admin_token=token)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 1))
-    async with httpx.AsyncClient(transport=transport, base_url="http://openrfq.test") as client:
+    async with asgi_client(app) as client:
         response = await client.get(path, headers=headers)
     await app.services.committer.close()
     return response

@@ -8,22 +8,22 @@ from typing import Any
 
 import pytest
 
-from builders import START_MS, Party, Venue, create_rfq, make_config, open_venue, quote_body
-from controlplane import control, controlled_venue
 from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, Party, open_venue
+from samples import START_MS, create_rfq, make_config, quote_body
 
 CREATE_QUOTE = "/api/v5/rfq/create-quote"
 
 
-async def _fault(venue: Venue, **rule: Any) -> dict[str, Any]:
-    answer = await control(venue, "POST", "/faults", rule)
+async def _fault(venue: InProcessVenue, **rule: Any) -> dict[str, Any]:
+    answer = await venue.control("POST", "/faults", rule)
     assert answer.json()["code"] == "0", answer.json()
     data: dict[str, Any] = answer.json()["data"][0]
     return data
 
 
 async def test_an_error_rule_refuses_with_the_codes_own_status_and_message(
-    venue: Venue, taker: Party, maker1: Party
+    venue: InProcessVenue, taker: Party, maker1: Party
 ) -> None:
     rfq = await create_rfq(taker)
     added = await _fault(venue, path=CREATE_QUOTE, action="error", code="50001", count=1)
@@ -40,11 +40,11 @@ async def test_an_error_rule_refuses_with_the_codes_own_status_and_message(
     }
     assert served.json()["code"] == "0"
     assert [q["quoteId"] for q in (await maker1.get("/api/v5/rfq/quotes"))["data"]] == ["1"]  # one, not two
-    assert (await control(venue, "GET", "/faults")).json()["data"] == []  # its count is used up
+    assert (await venue.control("GET", "/faults")).json()["data"] == []  # its count is used up
 
 
 async def test_a_rule_for_an_account_spares_the_others(
-    venue: Venue, taker: Party, maker1: Party, maker2: Party
+    venue: InProcessVenue, taker: Party, maker1: Party, maker2: Party
 ) -> None:
     rfq = await create_rfq(taker)
     await _fault(venue, path=CREATE_QUOTE, action="error", code="50001", account="MAKER1")
@@ -59,7 +59,7 @@ async def test_a_probability_with_a_seed_hits_the_same_requests_every_time(tmp_p
     runs = []
     for n in range(2):
         clock = ManualClock(START_MS)
-        async for venue in controlled_venue(tmp_path / str(n), clock):
+        async with open_venue(make_config(), tmp_path / str(n), clock, control=True) as venue:
             await _fault(venue, path="/api/v5/public/time", action="error", code="50001", probability=0.5, seed=7)
             runs.append([(await venue.client.get("/api/v5/public/time")).status_code for _ in range(20)])
 
@@ -67,7 +67,7 @@ async def test_a_probability_with_a_seed_hits_the_same_requests_every_time(tmp_p
     assert 0 < runs[0].count(503) < 20
 
 
-async def test_a_delay_answers_later_and_applies_in_order(venue: Venue, taker: Party) -> None:
+async def test_a_delay_answers_later_and_applies_in_order(venue: InProcessVenue, taker: Party) -> None:
     await _fault(venue, path="/api/v5/rfq/create-rfq", action="delay", ms=300, count=1)
 
     started = time.monotonic()
@@ -77,7 +77,7 @@ async def test_a_delay_answers_later_and_applies_in_order(venue: Venue, taker: P
     assert rfq["rfqId"] == "1"
 
 
-async def test_a_drop_closes_the_connection_unanswered_and_applies_nothing(venue: Venue, taker: Party) -> None:
+async def test_a_drop_closes_the_connection_unanswered_and_applies_nothing(venue: InProcessVenue, taker: Party) -> None:
     await _fault(venue, path="/api/v5/rfq/create-rfq", action="drop", count=1)
 
     with pytest.raises(ConnectionAbortedError):  # in process; a real server aborts the TCP connection
@@ -86,7 +86,9 @@ async def test_a_drop_closes_the_connection_unanswered_and_applies_nothing(venue
     assert (await taker.get("/api/v5/rfq/rfqs"))["data"] == []
 
 
-async def test_a_skew_judges_the_accounts_timestamps_as_if_its_clock_were_off(venue: Venue, taker: Party) -> None:
+async def test_a_skew_judges_the_accounts_timestamps_as_if_its_clock_were_off(
+    venue: InProcessVenue, taker: Party
+) -> None:
     await _fault(venue, path="/api/v5/rfq/rfqs", action="skew", ms=-40_000, account="TAKER1")
 
     answer = await taker.get("/api/v5/rfq/rfqs")
@@ -94,13 +96,13 @@ async def test_a_skew_judges_the_accounts_timestamps_as_if_its_clock_were_off(ve
     assert answer == {"code": "50102", "msg": "Timestamp request expired.", "data": []}
 
 
-async def test_rules_are_listed_removed_and_durable(tmp_path: Path, clock: ManualClock, venue: Venue) -> None:
+async def test_rules_are_listed_removed_and_durable(tmp_path: Path, clock: ManualClock, venue: InProcessVenue) -> None:
     await _fault(venue, path=CREATE_QUOTE, action="error", code="50001")
     await _fault(venue, path="ws", action="close", code="4004", account="MAKER1", count=2)
-    removed = await control(venue, "DELETE", "/faults/1")
+    removed = await venue.control("DELETE", "/faults/1")
     await venue.app.services.committer.close()
 
-    async for again in open_venue(tmp_path, clock, make_config()):
+    async with open_venue(make_config(), tmp_path, clock) as again:
         kept = again.app.services.faults.listing()
 
     assert removed.json()["data"] == [{"faultId": "1"}]
@@ -121,19 +123,21 @@ async def test_rules_are_listed_removed_and_durable(tmp_path: Path, clock: Manua
         ({"path": "/api/v5/rfq/execute-quote", "action": "settle_fail", "code": "70509"}, "asynchronous settlement"),
     ],
 )
-async def test_a_bad_rule_is_400_saying_what_to_change(venue: Venue, rule: dict[str, Any], problem: str) -> None:
-    answer = await control(venue, "POST", "/faults", rule)
+async def test_a_bad_rule_is_400_saying_what_to_change(
+    venue: InProcessVenue, rule: dict[str, Any], problem: str
+) -> None:
+    answer = await venue.control("POST", "/faults", rule)
 
     assert (answer.status_code, answer.json()["code"]) == (400, "90003")
     assert problem in answer.json()["msg"]
-    assert (await control(venue, "GET", "/faults")).json()["data"] == []
+    assert (await venue.control("GET", "/faults")).json()["data"] == []
 
 
-async def test_clearing_removes_every_rule(venue: Venue) -> None:
+async def test_clearing_removes_every_rule(venue: InProcessVenue) -> None:
     await _fault(venue, path=CREATE_QUOTE, action="error", code="50001")
     await _fault(venue, path=CREATE_QUOTE, action="delay", ms=5)
 
-    cleared = await control(venue, "DELETE", "/faults")
+    cleared = await venue.control("DELETE", "/faults")
 
     assert cleared.json()["data"] == [{"removed": "2"}]
     assert not venue.app.services.faults.active

@@ -12,46 +12,33 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from builders import START_MS, make_config
 from openrfq.client import Leg
 from openrfq.control import feed
 from openrfq.domain.clock import ManualClock, SystemClock
-from openrfq.runtime import build_app
-from openrfq.serving import server_config
-from serverproc import free_port
-from wsbuilders import Live, receive
+from openrfq.testing import LiveVenue, live_venue, receive
+from samples import START_MS, make_config
 
 TOKEN = "feed-t0ken-only-the-admin-knows"
 SPOT = Leg("BTC-USDT", "1.5", "buy")
 PRICED = Leg("BTC-USDT", "1.5", "buy", "60000.5")
 
 
-async def _serve(tmp_path: Path, token: str | None, clock: ManualClock) -> AsyncIterator[Live]:
+async def _serve(tmp_path: Path, token: str | None, clock: ManualClock) -> AsyncIterator[LiveVenue]:
     # As openrfq serve runs a virtual clock: the keep-alive counts in the machine's time.
-    app = build_app(make_config(), tmp_path, clock, admin_token=token, keepalive_clock=SystemClock())
-    port = free_port()
-    server = uvicorn.Server(server_config(app, port=port))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield Live(app, port, make_config())
-    finally:
-        server.should_exit = True
-        await task
+    async with live_venue(make_config(), tmp_path, clock, token=token, keepalive_clock=SystemClock()) as live:
+        yield live
 
 
 @pytest.fixture
-async def live(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Live]:
+async def live(tmp_path: Path, clock: ManualClock) -> AsyncIterator[LiveVenue]:
     async for v in _serve(tmp_path, TOKEN, clock):
         yield v
 
 
-def _feed_url(live: Live) -> str:
+def _feed_url(live: LiveVenue) -> str:
     return f"ws://127.0.0.1:{live.port}/openrfq/v1/feed"
 
 
@@ -65,7 +52,7 @@ async def _refused(ws: ClientConnection) -> None:
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
 
 
-async def _admin(live: Live) -> tuple[ClientConnection, dict[str, Any]]:
+async def _admin(live: LiveVenue) -> tuple[ClientConnection, dict[str, Any]]:
     ws = await connect(_feed_url(live))
     await ws.send(json.dumps({"op": "auth", "token": TOKEN}))
     assert await receive(ws) == {"event": "auth", "code": "0", "msg": ""}
@@ -94,13 +81,13 @@ async def _next(ws: ClientConnection, channel: str) -> dict[str, Any]:
         "{not json",
     ],
 )
-async def test_a_missing_or_wrong_token_is_refused(live: Live, first: str) -> None:
+async def test_a_missing_or_wrong_token_is_refused(live: LiveVenue, first: str) -> None:
     async with connect(_feed_url(live)) as ws:
         await ws.send(first)
         await _refused(ws)
 
 
-async def test_a_token_in_the_url_is_not_taken(live: Live) -> None:
+async def test_a_token_in_the_url_is_not_taken(live: LiveVenue) -> None:
     async with connect(_feed_url(live) + f"?token={TOKEN}") as ws:
         await ws.send(json.dumps({"op": "auth"}))
         await _refused(ws)
@@ -113,8 +100,8 @@ async def test_without_a_control_plane_the_feed_is_refused(tmp_path: Path, clock
         assert refused.value.response.status_code == 403
 
 
-async def test_the_admin_sees_the_whole_venue_live(live: Live, clock: ManualClock) -> None:
-    async with live.rest("taker1", clock.now_ms) as taker, live.rest("maker1", clock.now_ms) as maker:
+async def test_the_admin_sees_the_whole_venue_live(live: LiveVenue, clock: ManualClock) -> None:
+    async with live.rest("TAKER1") as taker, live.rest("MAKER1") as maker:
         before = await taker.create_rfq(["MAKER1", "MAKER2"], [SPOT], cl_rfq_id="desk7")
         ws, state = await _admin(live)
 
@@ -160,10 +147,10 @@ async def test_the_admin_sees_the_whole_venue_live(live: Live, clock: ManualCloc
 
 
 async def test_the_state_holds_the_newest_of_each_kind(
-    live: Live, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+    live: LiveVenue, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(feed, "LIMIT", 2)
-    async with live.rest("taker1", clock.now_ms) as taker:
+    async with live.rest("TAKER1") as taker:
         for _ in range(3):
             await taker.create_rfq(["MAKER1"], [SPOT])
     ws, state = await _admin(live)
@@ -172,7 +159,7 @@ async def test_the_state_holds_the_newest_of_each_kind(
     assert (sorted(r["rfqId"] for r in state["rfqs"]), state["limit"]) == (["2", "3"], 2)
 
 
-async def test_the_feed_answers_ping_and_a_second_auth_changes_nothing(live: Live) -> None:
+async def test_the_feed_answers_ping_and_a_second_auth_changes_nothing(live: LiveVenue) -> None:
     ws, _ = await _admin(live)
     await ws.send("ping")
     assert await asyncio.wait_for(ws.recv(), 2) == "pong"
@@ -183,7 +170,7 @@ async def test_the_feed_answers_ping_and_a_second_auth_changes_nothing(live: Liv
 
 
 async def test_the_token_is_never_logged(
-    live: Live, caplog: pytest.LogCaptureFixture, tmp_path: Path, clock: ManualClock
+    live: LiveVenue, caplog: pytest.LogCaptureFixture, tmp_path: Path, clock: ManualClock
 ) -> None:
     caplog.set_level(logging.DEBUG)
     for token in (TOKEN, "a-wrong-token-to-look-for"):

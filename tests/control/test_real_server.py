@@ -197,7 +197,7 @@ def _scenario(venue: ServerVenue) -> list[str]:
         seen.append(json.dumps(taker.get_rfqs()))
         while True:
             try:
-                seen.append(ws.recv(timeout=0.5))
+                seen.append(str(ws.recv(timeout=0.5, decode=True)))
             except TimeoutError:
                 break
     return seen
@@ -232,6 +232,7 @@ def test_export_writes_the_history_as_json_lines(fresh: ServerVenue) -> None:
 
 def test_openrfq_admin_drives_the_control_plane(fresh: ServerVenue) -> None:
     def admin(*args: str) -> subprocess.CompletedProcess[str]:
+        assert fresh.token is not None  # the control plane is on
         env = {**os.environ, "OPENRFQ_URL": fresh.url, "OPENRFQ_ADMIN_TOKEN": fresh.token}
         return subprocess.run(
             [sys.executable, "-m", "openrfq", "admin", *args], capture_output=True, text=True, env=env

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
-from builders import START_MS, Party, Venue, create_quote, create_rfq, make_config, open_venue
-from controlplane import TOKEN, control
 from openrfq.domain.clock import ManualClock
-from openrfq.runtime import build_app
 from openrfq.store.sqlite import SqliteStore
+from openrfq.testing import InProcessVenue, Party, open_venue
+from samples import START_MS, create_quote, create_rfq, make_config
 
 
-async def test_reset_forgets_everything_and_ids_start_again_at_1(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_reset_forgets_everything_and_ids_start_again_at_1(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     rfq = await create_rfq(taker)
     await create_quote(maker1, rfq["rfqId"])
     await maker1.post("/api/v5/rfq/mmp-config", {"timeInterval": "5000", "frozenInterval": "2000", "countLimit": "1"})
 
-    answer = await control(venue, "POST", "/reset")
+    answer = await venue.control("POST", "/reset")
     again = await create_rfq(taker)
 
     assert answer.json() == {"code": "0", "msg": "", "data": [{"ts": str(START_MS)}]}
@@ -28,9 +27,9 @@ async def test_reset_forgets_everything_and_ids_start_again_at_1(venue: Venue, t
     assert (await maker1.get("/api/v5/rfq/mmp-config"))["data"][0]["countLimit"] == "0"
 
 
-async def test_a_reset_is_durable(tmp_path: Path, clock: ManualClock, venue: Venue, taker: Party) -> None:
+async def test_a_reset_is_durable(tmp_path: Path, clock: ManualClock, venue: InProcessVenue, taker: Party) -> None:
     await create_rfq(taker)
-    await control(venue, "POST", "/reset")
+    await venue.control("POST", "/reset")
     await venue.app.services.committer.close()
 
     store = SqliteStore(tmp_path / "openrfq.sqlite3")
@@ -41,26 +40,25 @@ async def test_a_reset_is_durable(tmp_path: Path, clock: ManualClock, venue: Ven
 
 
 async def test_reset_empties_the_rate_limit_windows(tmp_path: Path, clock: ManualClock) -> None:
-    app = build_app(make_config(rate_limits=True), tmp_path, clock, admin_token=TOKEN)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 1))  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://openrfq.test") as client:
-        times = [(await client.get("/api/v5/public/time")).status_code for _ in range(11)]
-        await client.post("/openrfq/v1/reset", headers={"Authorization": f"Bearer {TOKEN}"})
-        after = (await client.get("/api/v5/public/time")).status_code
-    await app.services.committer.close()
+    async with open_venue(make_config(rate_limits=True), tmp_path, clock, control=True) as venue:
+        times = [(await venue.client.get("/api/v5/public/time")).status_code for _ in range(11)]
+        await venue.control("POST", "/reset")
+        after = (await venue.client.get("/api/v5/public/time")).status_code
 
     assert times[-1] == 429 and after == 200
 
 
-async def test_a_snapshot_restores_every_entity_and_the_virtual_time(venue: Venue, taker: Party, maker1: Party) -> None:
+async def test_a_snapshot_restores_every_entity_and_the_virtual_time(
+    venue: InProcessVenue, taker: Party, maker1: Party
+) -> None:
     rfq = await create_rfq(taker)
     quote = await create_quote(maker1, rfq["rfqId"])
-    saved = await control(venue, "POST", "/snapshots", {"name": "quoted"})
+    saved = await venue.control("POST", "/snapshots", {"name": "quoted"})
     await maker1.post("/api/v5/rfq/cancel-quote", {"quoteId": quote["quoteId"]})
-    await control(venue, "POST", "/clock/advance", {"ms": 200_000})  # the RFQ expires
+    await venue.control("POST", "/clock/advance", {"ms": 200_000})  # the RFQ expires
     await create_rfq(taker)
 
-    restored = await control(venue, "POST", "/snapshots/quoted/restore")
+    restored = await venue.control("POST", "/snapshots/quoted/restore")
 
     assert saved.json()["data"][0] == {
         "name": "quoted",
@@ -78,13 +76,13 @@ async def test_a_snapshot_restores_every_entity_and_the_virtual_time(venue: Venu
     assert (await create_rfq(taker))["rfqId"] == "2"  # ids continue from the snapshot's
 
 
-async def test_snapshots_are_listed_refused_twice_and_deleted(venue: Venue, taker: Party) -> None:
+async def test_snapshots_are_listed_refused_twice_and_deleted(venue: InProcessVenue, taker: Party) -> None:
     await create_rfq(taker)
-    await control(venue, "POST", "/snapshots", {"name": "a"})
-    twice = await control(venue, "POST", "/snapshots", {"name": "a"})
-    listed = await control(venue, "GET", "/snapshots")
-    deleted = await control(venue, "DELETE", "/snapshots/a")
-    gone = await control(venue, "POST", "/snapshots/a/restore")
+    await venue.control("POST", "/snapshots", {"name": "a"})
+    twice = await venue.control("POST", "/snapshots", {"name": "a"})
+    listed = await venue.control("GET", "/snapshots")
+    deleted = await venue.control("DELETE", "/snapshots/a")
+    gone = await venue.control("POST", "/snapshots/a/restore")
 
     assert (twice.status_code, twice.json()["code"]) == (409, "90004")
     assert "DELETE /openrfq/v1/snapshots/a" in twice.json()["msg"]
@@ -93,23 +91,25 @@ async def test_snapshots_are_listed_refused_twice_and_deleted(venue: Venue, take
     assert (gone.status_code, gone.json()["code"]) == (404, "90002")
 
 
-async def test_a_bad_snapshot_name_is_400(venue: Venue) -> None:
-    response = await control(venue, "POST", "/snapshots", {"name": "no spaces"})
+async def test_a_bad_snapshot_name_is_400(venue: InProcessVenue) -> None:
+    response = await venue.control("POST", "/snapshots", {"name": "no spaces"})
 
     assert (response.status_code, response.json()["code"]) == (400, "90003")
 
 
-async def test_a_restore_survives_a_restart(tmp_path: Path, clock: ManualClock, venue: Venue, taker: Party) -> None:
+async def test_a_restore_survives_a_restart(
+    tmp_path: Path, clock: ManualClock, venue: InProcessVenue, taker: Party
+) -> None:
     await create_rfq(taker)
-    await control(venue, "POST", "/snapshots", {"name": "one"})
+    await venue.control("POST", "/snapshots", {"name": "one"})
     await create_rfq(taker)
-    await control(venue, "POST", "/clock/advance", {"ms": 5_000})
-    await control(venue, "POST", "/snapshots/one/restore")
+    await venue.control("POST", "/clock/advance", {"ms": 5_000})
+    await venue.control("POST", "/snapshots/one/restore")
     await venue.app.services.committer.close()
 
     later = ManualClock(START_MS)  # a restarted virtual venue resumes at the stored venue time
-    async for again in open_venue(tmp_path, later, make_config()):
-        rfqs = (await again.party("taker1").get("/api/v5/rfq/rfqs"))["data"]
+    async with open_venue(make_config(), tmp_path, later) as again:
+        rfqs = (await again.party("TAKER1").get("/api/v5/rfq/rfqs"))["data"]
 
         assert [r["rfqId"] for r in rfqs] == ["1"]
         assert later.now_ms() == START_MS

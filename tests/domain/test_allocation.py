@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from builders import TODAY
 from openrfq.domain import errors
 from openrfq.domain.allocation import allocations
 from openrfq.domain.commands import AllocLegRequest, AllocRequest
 from openrfq.domain.enums import Side
 from openrfq.domain.models import Allocation, AllocLeg, RfqLeg
 from openrfq.instruments.catalogue import default_instruments
+from samples import TODAY
 
 CATALOGUE = {i.inst_id: i for i in default_instruments(TODAY)}
 # OKX's own example: BTC-USDT 50 and ETH-USDT 100, split 0.6 / 0.4.

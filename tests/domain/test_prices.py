@@ -39,7 +39,9 @@ def test_option_marks_are_black76_in_coin_and_at_least_a_tick() -> None:
 
     assert call is not None and put is not None
     assert call == put  # at the money, zero rates: call and put are worth the same
-    years = (CATALOGUE["BTC-USD-251114-50000-C"].exp_time - NOW) / (365 * 24 * 3600 * 1000)  # type: ignore[operator]
+    exp_time = CATALOGUE["BTC-USD-251114-50000-C"].exp_time
+    assert exp_time is not None
+    years = (exp_time - NOW) / (365 * 24 * 3600 * 1000)
     expected = black76(50000, 50000, years, 0.5, True) / 50000
     assert abs(float(call) - expected) <= 0.0005
     assert prices.mark(far_otm, NOW) == Decimal("0.0005")  # worthless far out of the money: one tick

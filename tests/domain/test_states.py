@@ -8,6 +8,7 @@ import pytest
 
 from openrfq.domain import errors
 from openrfq.domain.enums import QuoteState, RfqState, Side
+from openrfq.domain.ids import QuoteId, RfqId
 from openrfq.domain.models import Quote, QuoteLeg, Rfq, RfqLeg
 from openrfq.domain.states import (
     QUOTE_TABLE,
@@ -21,12 +22,12 @@ from openrfq.domain.states import (
 
 def _rfq(state: RfqState = RfqState.ACTIVE) -> Rfq:
     leg = RfqLeg("BTC-USDT", Decimal("1"), Side.BUY)
-    return Rfq(1, "T", ("M",), (leg,), c_time=0, valid_until=10, state=state, u_time=0)
+    return Rfq(RfqId(1), "T", ("M",), (leg,), c_time=0, valid_until=10, state=state, u_time=0)
 
 
 def _quote(state: QuoteState = QuoteState.ACTIVE) -> Quote:
     leg = QuoteLeg("BTC-USDT", Decimal("1"), Decimal("100"), Side.BUY)
-    return Quote(7, 1, "M", Side.BUY, (leg,), c_time=0, valid_until=10, state=state, u_time=0)
+    return Quote(QuoteId(7), RfqId(1), "M", Side.BUY, (leg,), c_time=0, valid_until=10, state=state, u_time=0)
 
 
 @pytest.mark.parametrize(("edge", "target"), list(RFQ_TABLE.items()))

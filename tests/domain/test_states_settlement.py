@@ -9,17 +9,20 @@ import pytest
 
 from openrfq.domain import errors
 from openrfq.domain.enums import QuoteState, RfqState, Side
+from openrfq.domain.ids import QuoteId, RfqId
 from openrfq.domain.models import Quote, QuoteLeg, Rfq, RfqLeg
 from openrfq.domain.states import IllegalTransition, Trigger, transition_quote, transition_rfq
 
 
 def _rfq(state: RfqState) -> Rfq:
-    return Rfq(1, "T", ("M",), (RfqLeg("BTC-USDT", Decimal("1"), Side.BUY),), c_time=0, valid_until=10, state=state)
+    return Rfq(
+        RfqId(1), "T", ("M",), (RfqLeg("BTC-USDT", Decimal("1"), Side.BUY),), c_time=0, valid_until=10, state=state
+    )
 
 
 def _quote(state: QuoteState) -> Quote:
     leg = QuoteLeg("BTC-USDT", Decimal("1"), Decimal("100"), Side.BUY)
-    return Quote(7, 1, "M", Side.BUY, (leg,), c_time=0, valid_until=10, state=state)
+    return Quote(QuoteId(7), RfqId(1), "M", Side.BUY, (leg,), c_time=0, valid_until=10, state=state)
 
 
 @pytest.mark.parametrize("trigger", [Trigger.FILL, Trigger.EXECUTE])

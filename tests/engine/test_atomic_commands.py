@@ -6,13 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from builders import START_MS, TODAY
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import CreateQuote, CreateRfq, LegRequest
 from openrfq.domain.enums import QuoteState, Side
+from openrfq.domain.ids import RfqId
 from openrfq.domain.prices import Prices, StaticIndex
 from openrfq.engine import Venue
 from openrfq.instruments.catalogue import default_instruments
+from samples import START_MS, TODAY
 
 
 class _IndexFailingWhenTrading:
@@ -29,12 +30,12 @@ class _IndexFailingWhenTrading:
         return StaticIndex().index(ccy, now_ms)
 
 
-def _auto_executing_rfq(venue: Venue) -> int:
+def _auto_executing_rfq(venue: Venue) -> RfqId:
     leg = LegRequest("BTC-USDT", Decimal("0.5"), Side.BUY, lmt_px=Decimal("60000"))
     return venue.create_rfq(CreateRfq("T", ("M1",), (leg,))).rfq_id
 
 
-def _quote_within_the_limit(venue: Venue, rfq_id: int) -> None:
+def _quote_within_the_limit(venue: Venue, rfq_id: RfqId) -> None:
     leg = LegRequest("BTC-USDT", Decimal("0.5"), Side.BUY, px=Decimal("50000"))
     venue.create_quote(CreateQuote("M1", str(rfq_id), Side.SELL, (leg,)))
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from builders import START_MS
 from openrfq.domain.enums import QuoteState, RfqState, Side
 from openrfq.domain.ids import BlockTradeId, ClQuoteId, ClRfqId, QuoteId, RfqId, TradeId
 from openrfq.domain.models import BlockTrade, Quote, QuoteLeg, Rfq, RfqLeg, TradeLeg
 from openrfq.engine.book import Book, ClientIds
+from samples import START_MS
 
 
 def _rfq(rfq_id: int, taker: str = "T", cl: str = "", state: RfqState = RfqState.ACTIVE) -> Rfq:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from builders import START_MS, TODAY
 from openrfq.domain import errors
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import AllocLegRequest, AllocRequest, CreateQuote, CreateRfq, ExecuteQuote, LegRequest
@@ -14,6 +13,7 @@ from openrfq.engine import Venue
 from openrfq.engine.reads import Reads
 from openrfq.engine.timers import TimerKind, Timers
 from openrfq.instruments.catalogue import default_instruments
+from samples import START_MS, TODAY
 
 SETTLEMENT_MS = 500
 LEG = LegRequest("BTC-USDT", Decimal("1"), Side.BUY)

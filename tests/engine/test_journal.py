@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from builders import START_MS
 from openrfq.domain.enums import QuoteState, Side
 from openrfq.domain.events import QuoteChanged
 from openrfq.domain.ids import QuoteId, RfqId
 from openrfq.domain.models import Quote, QuoteLeg
 from openrfq.engine.journal import Journal
+from samples import START_MS
 
 
 def _quote() -> Quote:

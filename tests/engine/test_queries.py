@@ -8,14 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from builders import START_MS, TODAY
 from openrfq.domain import errors
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import CreateQuote, CreateRfq, LegRequest, QuoteQuery, RfqQuery
 from openrfq.domain.enums import QuoteState, RfqState, Side
+from openrfq.domain.ids import QuoteId
 from openrfq.engine import Venue, queries
 from openrfq.engine.reads import Reads
 from openrfq.instruments.catalogue import default_instruments
+from samples import START_MS, TODAY
 
 IDS = [2, 4, 6, 8, 10]
 
@@ -67,7 +68,7 @@ def test_state_filter_not_a_state_raises_51000() -> None:
     assert queries.state_filter("active", RfqState) is RfqState.ACTIVE
 
 
-def _venue_with_quotes(count: int) -> tuple[Venue, list[int]]:
+def _venue_with_quotes(count: int) -> tuple[Venue, list[QuoteId]]:
     venue = Venue(ManualClock(START_MS), default_instruments(TODAY), ["T", "M1", "M2"])
     rfq = venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal("1"), Side.BUY),)))
     leg = LegRequest("BTC-USDT", Decimal("1"), Side.BUY, px=Decimal("50000"))

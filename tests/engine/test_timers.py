@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from builders import START_MS, TODAY
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import CreateQuote, CreateRfq, LegRequest
 from openrfq.domain.enums import QuoteState, RfqState, Side
+from openrfq.domain.ids import QuoteId, RfqId
 from openrfq.engine import Venue
 from openrfq.engine.timers import TimerKind, Timers
 from openrfq.instruments.catalogue import default_instruments
+from samples import START_MS, TODAY
 
 
 def _popped(timers: Timers, now_ms: int) -> list[tuple[int, TimerKind, int | str]]:
@@ -78,7 +79,7 @@ def _venue(clock: ManualClock) -> Venue:
     return Venue(clock, default_instruments(TODAY), ["T", "M1"])
 
 
-def _rfq_and_quote(venue: Venue, quote_expires_in_s: int) -> tuple[int, int]:
+def _rfq_and_quote(venue: Venue, quote_expires_in_s: int) -> tuple[RfqId, QuoteId]:
     rfq = venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal("1"), Side.BUY),)))
     leg = LegRequest("BTC-USDT", Decimal("1"), Side.BUY, px=Decimal("50000"))
     quote = venue.create_quote(CreateQuote("M1", str(rfq.rfq_id), Side.SELL, (leg,), quote_expires_in_s))

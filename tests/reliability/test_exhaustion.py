@@ -5,6 +5,7 @@ seconds; OPENRFQ_LONG=1 for 60 s with more sockets."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import selectors
@@ -17,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
-from openrfq.client.signing import login_sign
 from openrfq.limits import WS_MAX_MESSAGE
-from serverproc import KEYS, SignedClient, make_server
+from openrfq.testing import Party, logged_in
+from samples import make_server
 
 LONG = bool(os.environ.get("OPENRFQ_LONG"))
 ATTACK_S = 60.0 if LONG else 4.0
@@ -205,27 +207,11 @@ class Attack:
             time.sleep(0.05)
 
 
-def _ws_login(ws: ClientConnection, name: str) -> None:
-    key, secret, passphrase = KEYS[name]
-    ts = str(int(time.time()))
-    ws.send(
-        json.dumps(
-            {
-                "op": "login",
-                "args": [{"apiKey": key, "passphrase": passphrase, "timestamp": ts, "sign": login_sign(secret, ts)}],
-            }
-        )
-    )
-    assert json.loads(ws.recv(timeout=5))["code"] == "0"
-    ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "rfqs"}]}))
-    assert json.loads(ws.recv(timeout=5))["event"] == "subscribe"
-
-
-def _pushed_rfq(ws: ClientConnection, rfq_id: str, timeout: float) -> float:
+async def _pushed_rfq(ws: ClientConnection, rfq_id: str, timeout: float) -> float:
     started = time.perf_counter()
     deadline = time.monotonic() + timeout
     while True:
-        text = ws.recv(timeout=max(deadline - time.monotonic(), 0.01))
+        text = await asyncio.wait_for(ws.recv(), max(deadline - time.monotonic(), 0.01))
         if text == "pong":
             continue
         message = json.loads(text)
@@ -233,56 +219,54 @@ def _pushed_rfq(ws: ClientConnection, rfq_id: str, timeout: float) -> float:
             return time.perf_counter() - started
 
 
-def test_a_trader_is_served_while_attackers_exhaust_connections_heads_and_frames(
+async def test_a_trader_is_served_while_attackers_exhaust_connections_heads_and_frames(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENRFQ_KEEP_ALIVE_TIMEOUT", str(KEEP_ALIVE_S))
     monkeypatch.setenv("OPENRFQ_REQUEST_TIMEOUT", str(REQUEST_TIMEOUT_S))
-    server = make_server(tmp_path)
-    server.start()
-    taker, maker = SignedClient(server, "taker1"), SignedClient(server, "maker1")
+    server = make_server(tmp_path).start()
+    taker, maker = server.party("TAKER1"), server.party("MAKER1")
     attack = Attack(server.port)
     threads: list[threading.Thread] = []
     latencies: list[float] = []
     answers: list[str] = []
     pushes: list[float] = []
 
-    def timed(client: SignedClient, path: str, body: dict[str, object]) -> dict[str, str]:
+    async def timed(client: Party, path: str, body: dict[str, object]) -> dict[str, str]:
         started = time.perf_counter()
-        answer = client.post(path, body)
+        answer = await client.post(path, body)
         latencies.append(time.perf_counter() - started)
         answers.append(answer["code"] if answer["code"] != "0" else answer["data"][0].get("sCode", "0"))
         item: dict[str, str] = answer["data"][0] if answer["data"] else {}
         return item
 
     try:
-        with connect(server.ws_url) as ws:
-            _ws_login(ws, "maker1")
+        async with await logged_in(server.ws_url, server.account("MAKER1"), "rfqs") as ws:
             threads = [attack.run(attack.idle), attack.run(attack.slowloris), attack.run(attack.big_messages_loop)]
             threads += [attack.run(attack.huge_headers) for _ in range(2)]
             threads += [attack.run(attack.huge_frames) for _ in range(2)]
-            time.sleep(0.5)  # the attack under way
+            await asyncio.sleep(0.5)  # wall time on purpose: the attack against a real process under way
 
             deadline = time.monotonic() + ATTACK_S
             while time.monotonic() < deadline:
-                rfq = timed(taker, "/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1"], "legs": [LEG]})
-                pushes.append(_pushed_rfq(ws, rfq["rfqId"], 5.0))
-                quote = timed(
+                rfq = await timed(taker, "/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1"], "legs": [LEG]})
+                pushes.append(await _pushed_rfq(ws, rfq["rfqId"], 5.0))
+                quote = await timed(
                     maker,
                     "/api/v5/rfq/create-quote",
                     {"rfqId": rfq["rfqId"], "quoteSide": "sell", "legs": [{**LEG, "px": "1"}]},
                 )
-                timed(maker, "/api/v5/rfq/cancel-quote", {"quoteId": quote["quoteId"]})
-                ws.send("ping")  # the venue closes a WebSocket whose client is silent for 30 s
-                time.sleep(0.05)
+                await timed(maker, "/api/v5/rfq/cancel-quote", {"quoteId": quote["quoteId"]})
+                await ws.send("ping")  # the venue closes a WebSocket whose client is silent for 30 s
+                await asyncio.sleep(0.05)
     finally:
         attack.stop.set()
         for thread in threads:
             thread.join(timeout=30)
-        taker.close()
-        maker.close()
+        await taker.aclose()
+        await maker.aclose()
         alive = server.process is not None and server.process.poll() is None
-        server.stop()
+        server.close()
 
     assert not attack.errors, attack.errors
     assert alive

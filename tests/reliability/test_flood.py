@@ -3,6 +3,7 @@ prompt answers, and the server's memory stays bounded. CI floods for a few secon
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from serverproc import SignedClient, make_server
+from samples import make_server
 
 FLOOD_S = 60.0 if os.environ.get("OPENRFQ_LONG") else 4.0
 FLOODERS = 6
@@ -24,26 +25,26 @@ def _rss_kib(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_path: Path) -> None:
-    server = make_server(tmp_path, rate_limits=True)
-    server.start()
+async def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_path: Path) -> None:
+    server = make_server(tmp_path, rate_limits=True).start()
     assert server.process is not None
-    taker, victim = SignedClient(server, "taker1"), SignedClient(server, "maker2")
+    taker, victim = server.party("TAKER1"), server.party("MAKER2")
     stop = threading.Event()
     flood_answers: dict[str, int] = {}
     lock = threading.Lock()
 
-    def flood() -> None:
-        client = SignedClient(server, "maker1")
-        try:
-            while not stop.is_set():
-                code = client.post("/api/v5/rfq/cancel-quote", {"quoteId": "1"})["code"]
-                with lock:
-                    flood_answers[code] = flood_answers.get(code, 0) + 1
-        except httpx.HTTPError:
-            pass
-        finally:
-            client.close()
+    async def cancels() -> None:  # on a connection of its own
+        async with server.party("MAKER1") as client:
+            try:
+                while not stop.is_set():
+                    code = (await client.post("/api/v5/rfq/cancel-quote", {"quoteId": "1"}))["code"]
+                    with lock:
+                        flood_answers[code] = flood_answers.get(code, 0) + 1
+            except httpx.HTTPError:
+                pass
+
+    async def flood() -> None:
+        await asyncio.gather(*(cancels() for _ in range(FLOODERS)))
 
     def distinct_public_keys() -> None:
         # Made-up instruments, each a new key for the per-IP-and-instrument limit: none may earn a window.
@@ -58,11 +59,11 @@ def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_pat
 
     public_answers: dict[str, int] = {}
     try:
-        rfq_id = taker.post("/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1", "MAKER2"], "legs": [LEG]})["data"][
-            0
-        ]["rfqId"]
+        rfq_id = (await taker.post("/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1", "MAKER2"], "legs": [LEG]}))[
+            "data"
+        ][0]["rfqId"]
         warm = [
-            victim.post(
+            await victim.post(
                 "/api/v5/rfq/create-quote", {"rfqId": rfq_id, "quoteSide": "sell", "legs": [{**LEG, "px": "1"}]}
             )
             for _ in range(3)
@@ -70,8 +71,12 @@ def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_pat
         assert all(a["code"] == "0" for a in warm)
         rss_before = _rss_kib(server.process.pid)
 
-        flooders = [threading.Thread(target=flood) for _ in range(FLOODERS)]
-        flooders.append(threading.Thread(target=distinct_public_keys))
+        # The flood's connections share a thread and its event loop: the victim's latency is the venue's, not
+        # that of a client process whose threads take turns.
+        flooders = [
+            threading.Thread(target=asyncio.run, args=(flood(),)),
+            threading.Thread(target=distinct_public_keys),
+        ]
         for t in flooders:
             t.start()
         latencies, codes = [], []
@@ -79,21 +84,21 @@ def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_pat
         while time.monotonic() < deadline:
             started = time.perf_counter()
             # The victim stays inside its own limit: 50 per 2 s on create-quote; it sends 10 per second.
-            answer = victim.post(
+            answer = await victim.post(
                 "/api/v5/rfq/create-quote", {"rfqId": rfq_id, "quoteSide": "sell", "legs": [{**LEG, "px": "1"}]}
             )
             latencies.append(time.perf_counter() - started)
             codes.append(answer["code"])
-            time.sleep(0.1)  # the RFQ lives 2 minutes, longer than the longest flood
+            await asyncio.sleep(0.1)  # the RFQ lives 2 minutes, longer than the longest flood
         stop.set()
         for t in flooders:
             t.join(timeout=10)
         rss_after = _rss_kib(server.process.pid)
     finally:
         stop.set()
-        taker.close()
-        victim.close()
-        server.stop()
+        await taker.aclose()
+        await victim.aclose()
+        server.close()
 
     # The flood hit its own limit: mostly 50011, never more than its allowance of real answers.
     assert flood_answers.get("50011", 0) > flood_answers.get("1", 0)
@@ -115,16 +120,11 @@ def test_a_flooding_user_does_not_take_another_users_allowance_or_memory(tmp_pat
 
 
 def test_a_forwarded_for_header_does_not_choose_the_ip_a_public_limit_counts(tmp_path: Path) -> None:
-    server = make_server(tmp_path, rate_limits=True)
-    server.start()
-    try:
-        with httpx.Client(base_url=server.url, timeout=5) as client:
-            codes = [
-                client.get("/api/v5/public/time", headers={"X-Forwarded-For": f"10.0.0.{n}"}).json()["code"]
-                for n in range(12)
-            ]
-    finally:
-        server.stop()
+    with make_server(tmp_path, rate_limits=True) as server, httpx.Client(base_url=server.url, timeout=5) as client:
+        codes = [
+            client.get("/api/v5/public/time", headers={"X-Forwarded-For": f"10.0.0.{n}"}).json()["code"]
+            for n in range(12)
+        ]
 
     # 10 per 2 s per IP whatever the header says; the readiness probe of start() was the first of them.
     assert codes == ["0"] * 9 + ["50011"] * 3

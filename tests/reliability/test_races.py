@@ -3,15 +3,17 @@ exactly one wins, the loser gets the matching error, and no quote ever reads bot
 
 from __future__ import annotations
 
+import asyncio
 import os
-import threading
+import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 
-from serverproc import ServerProcess, SignedClient, make_server
+from openrfq.testing import ServerVenue
+from samples import make_server
 
 # 500 races in CI (250 per variant); OPENRFQ_LONG=1 runs 10,000.
 ROUNDS = 5000 if os.environ.get("OPENRFQ_LONG") else 250
@@ -19,38 +21,35 @@ LEG = {"instId": "BTC-USDT", "sz": "1", "side": "buy"}
 
 
 @pytest.fixture(scope="module")
-def race_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = make_server(tmp_path_factory.mktemp("race"))
-    proc.start()
-    yield proc
-    proc.stop()
+def race_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerVenue]:
+    with make_server(tmp_path_factory.mktemp("race")) as proc:
+        yield proc
 
 
-def _race(*calls: Any) -> list[dict[str, Any]]:
-    barrier = threading.Barrier(len(calls))
-    answers: list[dict[str, Any]] = [{} for _ in calls]
-
-    def run(index: int) -> None:
-        barrier.wait()
-        answers[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return answers
+async def _race(rng: random.Random, *calls: Callable[[], Awaitable[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The calls sent together, each on its own connection, in an order drawn from ``rng`` (the venue serves
+    whichever arrives first); their answers in the calls' order."""
+    order = rng.sample(range(len(calls)), len(calls))
+    answers = await asyncio.gather(*(calls[n]() for n in order))
+    return [answers[order.index(n)] for n in range(len(calls))]
 
 
 @pytest.mark.parametrize("canceler", ["maker cancels the quote", "taker cancels the RFQ"])
-def test_execute_racing_a_cancel_has_exactly_one_winner(race_server: ServerProcess, canceler: str) -> None:
-    taker, maker, executor = (SignedClient(race_server, n) for n in ("taker1", "maker1", "taker1"))
+async def test_execute_racing_a_cancel_has_exactly_one_winner(race_server: ServerVenue, canceler: str) -> None:
     outcomes: Counter[str] = Counter()
-    try:
+    rng = random.Random(canceler)
+    async with (
+        race_server.party("TAKER1") as taker,
+        race_server.party("MAKER1") as maker,
+        race_server.party("TAKER1") as executor,
+    ):
         for _ in range(ROUNDS):
-            rfq = taker.post("/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1"], "legs": [LEG]})["data"][0]
-            quote = maker.post(
-                "/api/v5/rfq/create-quote", {"rfqId": rfq["rfqId"], "quoteSide": "sell", "legs": [{**LEG, "px": "100"}]}
+            rfq = (await taker.post("/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1"], "legs": [LEG]}))["data"][0]
+            quote = (
+                await maker.post(
+                    "/api/v5/rfq/create-quote",
+                    {"rfqId": rfq["rfqId"], "quoteSide": "sell", "legs": [{**LEG, "px": "100"}]},
+                )
             )["data"][0]
             ids = {"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]}
             if canceler.startswith("maker"):
@@ -58,11 +57,11 @@ def test_execute_racing_a_cancel_has_exactly_one_winner(race_server: ServerProce
             else:
                 cancel = lambda: taker.post("/api/v5/rfq/cancel-rfq", {"rfqId": rfq["rfqId"]})  # noqa: E731
 
-            executed, canceled = _race(lambda: executor.post("/api/v5/rfq/execute-quote", ids), cancel)
+            executed, canceled = await _race(rng, lambda: executor.post("/api/v5/rfq/execute-quote", ids), cancel)
 
             cancel_code = canceled["data"][0]["sCode"]
-            quote_state = maker.get(f"/api/v5/rfq/quotes?quoteId={quote['quoteId']}")["data"][0]["state"]
-            trades = taker.get(f"/api/v5/rfq/trades?rfqId={rfq['rfqId']}")["data"]
+            quote_state = await maker.quote_state(quote["quoteId"])
+            trades = (await taker.get("/api/v5/rfq/trades", rfqId=rfq["rfqId"]))["data"]
             if executed["code"] == "0":
                 # The execute won: the cancel was refused with the filled state, and the trade exists once.
                 assert cancel_code in ("70400", "70200"), canceled
@@ -78,8 +77,5 @@ def test_execute_racing_a_cancel_has_exactly_one_winner(race_server: ServerProce
                 assert quote_state == "canceled"
                 assert trades == []
                 outcomes["cancel"] += 1
-    finally:
-        for client in (taker, maker, executor):
-            client.close()
     print(canceler, dict(outcomes))
     assert sum(outcomes.values()) == ROUNDS

@@ -15,7 +15,6 @@ from typing import TypeVar
 
 import pytest
 
-from builders import START_MS, TODAY
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import CreateRfq, LegRequest
 from openrfq.domain.enums import Side
@@ -26,6 +25,7 @@ from openrfq.store import committer as committer_module
 from openrfq.store.aio import AioSync, open_aio
 from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
+from samples import START_MS, TODAY
 
 LINUX_AIO = sys.platform.startswith("linux") and platform.machine() in ("x86_64", "aarch64")
 needs_aio = pytest.mark.skipif(

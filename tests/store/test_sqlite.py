@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from builders import START_MS, TODAY
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import CancelQuote, CreateQuote, CreateRfq, LegRequest
 from openrfq.domain.enums import QuoteState, Side
 from openrfq.domain.errors import ServiceUnavailable
+from openrfq.domain.events import Event, QuoteChanged, RfqChanged
+from openrfq.domain.ids import QuoteId, RfqId
 from openrfq.engine import Venue
 from openrfq.instruments.catalogue import default_instruments
 from openrfq.store import committer as committer_module
@@ -27,6 +28,7 @@ from openrfq.store.base import Batch
 from openrfq.store.codec import decode_quote
 from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
+from samples import START_MS, TODAY
 
 
 @pytest.fixture(autouse=True, params=["aio", "thread"])
@@ -57,12 +59,12 @@ def _venue(clock: ManualClock) -> Venue:
     return Venue(clock, default_instruments(TODAY), ["T", "M1", "M2"])
 
 
-def _rfq(venue: Venue, cl: str = "") -> int:
+def _rfq(venue: Venue, cl: str = "") -> RfqId:
     leg = LegRequest("BTC-USDT", Decimal("0.5"), Side.SELL, lmt_px=Decimal("40000"))
     return venue.create_rfq(CreateRfq("T", ("M1", "M2"), (leg,), cl_rfq_id=cl, tag="tg")).rfq_id
 
 
-def _quote(venue: Venue, rfq_id: int, cl: str = "") -> int:
+def _quote(venue: Venue, rfq_id: RfqId, cl: str = "") -> QuoteId:
     leg = LegRequest("BTC-USDT", Decimal("0.5"), Side.SELL, px=Decimal("40000.1"))
     return venue.create_quote(CreateQuote("M1", str(rfq_id), Side.BUY, (leg,), cl_quote_id=cl)).quote_id
 
@@ -136,14 +138,14 @@ async def test_listeners_get_events_only_after_they_are_durable_and_in_engine_or
     committer = Committer(venue, store)
     seen: list[tuple[str, int, str]] = []
 
-    def listener(events: list[object]) -> None:
+    def listener(events: list[Event]) -> None:
         durable = _quote_ids_on_disk(tmp_path / "db")
         for event in events:
-            entity = getattr(event, "quote", None) or event.rfq
-            key = entity.quote_id if hasattr(entity, "quote_id") else entity.rfq_id
-            if hasattr(entity, "quote_id"):
-                assert key in durable  # pushed only once it is on disk
-            seen.append((type(event).__name__, key, entity.state.value))
+            if isinstance(event, QuoteChanged):
+                assert event.quote.quote_id in durable  # pushed only once it is on disk
+                seen.append((type(event).__name__, event.quote.quote_id, event.quote.state.value))
+            elif isinstance(event, RfqChanged):
+                seen.append((type(event).__name__, event.rfq.rfq_id, event.rfq.state.value))
 
     committer.listeners.append(listener)
     rfq_id = _rfq(venue)
@@ -166,7 +168,7 @@ async def test_a_failing_listener_does_not_stop_commits(tmp_path: Path) -> None:
     venue = _venue(ManualClock(START_MS))
     committer = Committer(venue, SqliteStore(tmp_path / "db"))
 
-    def broken(events: list[object]) -> None:
+    def broken(events: list[Event]) -> None:
         raise RuntimeError("boom")
 
     committer.listeners.append(broken)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from builders import START_MS, TODAY, make_config
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import CreateQuote, CreateRfq, LegRequest
 from openrfq.domain.enums import Side
@@ -26,6 +25,7 @@ from openrfq.store.base import Batch, DataDirInUse, StoreError
 from openrfq.store.codec import encode
 from openrfq.store.lock import LOCK_NAME
 from openrfq.store.sqlite import SCHEMA_VERSION, SqliteStore
+from samples import START_MS, TODAY, make_config
 
 # The previous release's database exactly as it made it (no venue identity), for the migration.
 PREVIOUS_RELEASE_SCHEMA = """

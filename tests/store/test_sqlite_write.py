@@ -31,6 +31,7 @@ def test_a_batch_is_written_whole(tmp_path: Path, quotes: int, with_rfq: bool) -
 
 def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "db")
+    # A None body, which the store's types rule out, is what makes the batch fail part-way.
     bad: list[tuple[int, bytes]] = [(i, b"q") for i in range(1, 70)] + [(70, None)]  # type: ignore[list-item]
     with pytest.raises(Exception, match="NOT NULL"):
         store.write(Batch(rfqs=[(1, b"r")], quotes=bad))

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import okx.BlockTrading as BlockTrading
 import pytest
+from okx.BlockTrading import BlockTradingAPI as Api
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -21,7 +21,6 @@ LEGS = [{"instId": "BTC-USDT", "sz": "0.5", "side": "buy"}]
 PRICED = [{"instId": "BTC-USDT", "sz": "0.5", "side": "buy", "px": "60000.5"}]
 
 WAIT_S = 15.0  # for what the page shows (it usually takes milliseconds)
-Api = BlockTrading.BlockTradingAPI
 
 
 @pytest.fixture
@@ -99,7 +98,7 @@ def test_the_admin_view_shows_rfqs_and_quotes_as_they_are_made(
     assert not page.find_elements(By.CSS_SELECTOR, "button.cancel")  # the admin view cancels nothing
     shot("admin-view")
     assert _console_errors(page) == []
-    assert venue_server.token not in venue_server.log_path.read_text()
+    assert venue_server.token is not None and venue_server.token not in venue_server.log_path.read_text()
 
 
 def test_a_maker_cancels_its_quote_by_clicking_in_its_api_key_view(

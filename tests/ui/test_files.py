@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from builders import make_config
 from openrfq.domain.clock import ManualClock
 from openrfq.runtime import build_app
+from samples import make_config
 
 
 @pytest.fixture

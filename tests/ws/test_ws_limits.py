@@ -16,22 +16,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from openrfq.access.auth import FAILURES_ALLOWED
 from openrfq.client import ApiError
 from openrfq.domain.clock import ManualClock
 from openrfq.limits import HOUR_MS, WS_MAX_ARGS, WS_MAX_FRAME, WS_MAX_MESSAGE, WS_REQUESTS_PER_HOUR
+from openrfq.testing import LiveVenue, live_venue, receive
 from openrfq.ws import protocol
-from wsbuilders import Live, live_venue, login_message, receive
+from samples import make_config
 
 TICKER = {"channel": "block-tickers", "instId": "BTC-USDT"}
 
 
 @pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    async for v in live_venue(tmp_path):
+async def live(tmp_path: Path) -> AsyncIterator[LiveVenue]:
+    async with live_venue(make_config(), tmp_path) as v:
         yield v
 
 
@@ -42,14 +43,14 @@ def _subscribe(args: list[dict[str, str]], padding: int = 0) -> str:
     return json.dumps(message)
 
 
-async def _closed(ws: object, timeout: float = 3.0) -> ConnectionClosed:
+async def _closed(ws: ClientConnection, timeout: float = 3.0) -> ConnectionClosed:
     with pytest.raises(ConnectionClosed) as closed:
         while True:
-            await asyncio.wait_for(ws.recv(), timeout)  # type: ignore[attr-defined]
+            await asyncio.wait_for(ws.recv(), timeout)
     return closed.value
 
 
-async def test_a_message_over_64_kib_is_answered_60012_then_closed_with_1009(live: Live) -> None:
+async def test_a_message_over_64_kib_is_answered_60012_then_closed_with_1009(live: LiveVenue) -> None:
     async with connect(live.ws_url, max_size=None) as ws:
         await ws.send(_subscribe([TICKER], padding=WS_MAX_MESSAGE))
         answer = await receive(ws)
@@ -60,7 +61,7 @@ async def test_a_message_over_64_kib_is_answered_60012_then_closed_with_1009(liv
     assert (closed.rcvd.code, closed.rcvd.reason) == (1009, "Request message exceeds the maximum frame length")
 
 
-async def test_a_message_of_64_kib_with_multibyte_characters_counts_bytes(live: Live) -> None:
+async def test_a_message_of_64_kib_with_multibyte_characters_counts_bytes(live: LiveVenue) -> None:
     async with connect(live.ws_url, max_size=None) as ws:
         message = json.dumps(
             {"op": "subscribe", "args": [TICKER], "id": "é" * (WS_MAX_MESSAGE // 2)}, ensure_ascii=False
@@ -73,7 +74,7 @@ async def test_a_message_of_64_kib_with_multibyte_characters_counts_bytes(live: 
     assert (answer["code"], closed.rcvd and closed.rcvd.code) == ("60012", 1009)
 
 
-async def test_a_message_just_under_64_kib_is_served(live: Live) -> None:
+async def test_a_message_just_under_64_kib_is_served(live: LiveVenue) -> None:
     async with connect(live.ws_url) as ws:
         message = _subscribe([TICKER], padding=1)
         await ws.send(_subscribe([TICKER], padding=WS_MAX_MESSAGE - len(message)))
@@ -84,7 +85,7 @@ async def test_a_message_just_under_64_kib_is_served(live: Live) -> None:
     assert (answer["event"], answer["arg"], pong) == ("subscribe", TICKER, "pong")
 
 
-async def test_a_frame_far_over_the_limit_is_closed_by_the_protocol_before_it_is_read(live: Live) -> None:
+async def test_a_frame_far_over_the_limit_is_closed_by_the_protocol_before_it_is_read(live: LiveVenue) -> None:
     async with connect(live.ws_url, max_size=None, compression=None) as ws:
         with contextlib.suppress(ConnectionClosed):  # the send may or may not see the close in time
             await ws.send("x" * (WS_MAX_FRAME * 8))
@@ -93,7 +94,7 @@ async def test_a_frame_far_over_the_limit_is_closed_by_the_protocol_before_it_is
     assert closed.rcvd is not None and closed.rcvd.code == 1009
 
 
-async def test_args_beyond_the_cap_are_refused_60013_and_the_connection_closed_with_4008(live: Live) -> None:
+async def test_args_beyond_the_cap_are_refused_60013_and_the_connection_closed_with_4008(live: LiveVenue) -> None:
     async with connect(live.ws_url) as ws:
         await ws.send(json.dumps({"id": "many", "op": "subscribe", "args": [TICKER] * (WS_MAX_ARGS + 1)}))
         answer = await receive(ws)
@@ -103,7 +104,7 @@ async def test_args_beyond_the_cap_are_refused_60013_and_the_connection_closed_w
     assert closed.rcvd is not None and closed.rcvd.code == 4008
 
 
-async def test_a_burst_of_full_subscribe_requests_is_all_answered(live: Live) -> None:
+async def test_a_burst_of_full_subscribe_requests_is_all_answered(live: LiveVenue) -> None:
     # 20 requests of WS_MAX_ARGS args sent at once: 2,000 answers, twice the session's queue; a client that reads
     # them must get them all (the receive loop lets the sender drain between requests).
     async with connect(live.ws_url) as ws:
@@ -115,13 +116,13 @@ async def test_a_burst_of_full_subscribe_requests_is_all_answered(live: Live) ->
 
 
 async def test_non_ascii_in_a_login_is_an_error_event_and_the_connection_stays(
-    live: Live, caplog: pytest.LogCaptureFixture
+    live: LiveVenue, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with connect(live.ws_url) as ws:
         with caplog.at_level(logging.ERROR, logger="openrfq.ws"):
-            await ws.send(login_message("maker1", sign="sïgn"))
+            await ws.send(live.login_message("MAKER1", sign="sïgn"))
             answer = await receive(ws)
-        await ws.send(login_message("maker1"))
+        await ws.send(live.login_message("MAKER1"))
         login = await receive(ws)
 
     assert (answer["event"], answer["code"], answer["msg"]) == ("error", "60007", "Invalid sign")
@@ -131,7 +132,7 @@ async def test_non_ascii_in_a_login_is_an_error_event_and_the_connection_stays(
 
 async def test_the_481st_login_or_subscription_request_of_an_hour_is_60014(tmp_path: Path) -> None:
     clock = ManualClock(int(time.time() * 1000))
-    async for live in live_venue(tmp_path, clock=clock):
+    async with live_venue(make_config(), tmp_path, clock=clock) as live:
         async with connect(live.ws_url) as ws:
             for _ in range(WS_REQUESTS_PER_HOUR):
                 await ws.send(_subscribe([TICKER]))
@@ -149,14 +150,14 @@ async def test_the_481st_login_or_subscription_request_of_an_hour_is_60014(tmp_p
     assert later["event"] == fresh["event"] == "subscribe"
 
 
-async def test_past_30_failed_logins_the_ip_is_refused_on_the_websocket_and_on_rest(live: Live) -> None:
+async def test_past_30_failed_logins_the_ip_is_refused_on_the_websocket_and_on_rest(live: LiveVenue) -> None:
     async with connect(live.ws_url) as ws:
         for _ in range(FAILURES_ALLOWED.count):
-            await ws.send(login_message("maker1", passphrase="guess"))
+            await ws.send(live.login_message("MAKER1", passphrase="guess"))
             assert (await receive(ws))["code"] == "60024"
-        await ws.send(login_message("maker1"))
+        await ws.send(live.login_message("MAKER1"))
         refused = await receive(ws)
-    async with live.rest("taker1") as taker:
+    async with live.rest("TAKER1") as taker:
         with pytest.raises(ApiError) as rest:
             await taker.rfqs()
 
@@ -165,7 +166,7 @@ async def test_past_30_failed_logins_the_ip_is_refused_on_the_websocket_and_on_r
 
 
 async def test_an_unexpected_failure_answers_64007_logs_one_line_and_keeps_the_connection(
-    live: Live, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    live: LiveVenue, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     event = protocol.event
 
@@ -189,7 +190,7 @@ async def test_an_unexpected_failure_answers_64007_logs_one_line_and_keeps_the_c
 
 
 @pytest.mark.parametrize("depth", [1_000, 10_000])  # 10,000 levels: 60 KB at most, under the size limit
-async def test_a_deeply_nested_message_is_60012_and_the_connection_stays(live: Live, depth: int) -> None:
+async def test_a_deeply_nested_message_is_60012_and_the_connection_stays(live: LiveVenue, depth: int) -> None:
     async with connect(live.ws_url, max_size=None) as ws:
         await ws.send("[" * depth + "]" * depth)
         nested_list = await receive(ws)
@@ -237,7 +238,7 @@ def _send_without_reading(port: int, seconds: float) -> tuple[bool, float]:
         sock.close()
 
 
-async def test_a_client_that_stops_reading_but_keeps_sending_is_really_closed(live: Live) -> None:
+async def test_a_client_that_stops_reading_but_keeps_sending_is_really_closed(live: LiveVenue) -> None:
     healthy = await connect(live.ws_url)
     closed, after_s = await asyncio.to_thread(_send_without_reading, live.port, 15.0)
     await healthy.send("ping")

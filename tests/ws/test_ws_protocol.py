@@ -14,18 +14,19 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from openrfq.client import Leg
 from openrfq.domain.clock import ManualClock
-from wsbuilders import Live, live_venue, logged_in, login_message, receive
+from openrfq.testing import LiveVenue, live_venue, receive
+from samples import make_config
 
 
 @pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    async for v in live_venue(tmp_path):
+async def live(tmp_path: Path) -> AsyncIterator[LiveVenue]:
+    async with live_venue(make_config(), tmp_path) as v:
         yield v
 
 
-async def test_login_answers_with_the_connection_id(live: Live) -> None:
+async def test_login_answers_with_the_connection_id(live: LiveVenue) -> None:
     async with connect(live.ws_url) as ws:
-        await ws.send(login_message("maker1"))
+        await ws.send(live.login_message("MAKER1"))
         answer = await receive(ws)
 
     assert answer["event"] == "login" and answer["code"] == "0" and answer["msg"] == ""
@@ -43,9 +44,9 @@ async def test_login_answers_with_the_connection_id(live: Live) -> None:
         ({"sign": ""}, "60027", "Parameter sign can not be empty."),
     ],
 )
-async def test_login_failures(live: Live, override: dict[str, str], code: str, msg: str) -> None:
+async def test_login_failures(live: LiveVenue, override: dict[str, str], code: str, msg: str) -> None:
     async with connect(live.ws_url) as ws:
-        await ws.send(login_message("maker1", **override))
+        await ws.send(live.login_message("MAKER1", **override))
         answer = await receive(ws)
         await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "rfqs"}]}))
         after = await receive(ws)
@@ -54,19 +55,19 @@ async def test_login_failures(live: Live, override: dict[str, str], code: str, m
     assert after["code"] == "60011"  # still not logged in
 
 
-async def test_a_second_login_is_60031(live: Live) -> None:
+async def test_a_second_login_is_60031(live: LiveVenue) -> None:
     async with connect(live.ws_url) as ws:
-        await ws.send(login_message("maker1"))
+        await ws.send(live.login_message("MAKER1"))
         await receive(ws)
-        await ws.send(login_message("maker1"))
+        await ws.send(live.login_message("MAKER1"))
         answer = await receive(ws)
 
     assert (answer["event"], answer["code"]) == ("error", "60031")
 
 
-async def test_subscribe_and_unsubscribe_echo_the_id_and_args(live: Live) -> None:
+async def test_subscribe_and_unsubscribe_echo_the_id_and_args(live: LiveVenue) -> None:
     async with connect(live.ws_url) as ws:
-        await ws.send(login_message("taker1"))
+        await ws.send(live.login_message("TAKER1"))
         await receive(ws)
         await ws.send(json.dumps({"id": "r1", "op": "subscribe", "args": [{"channel": "rfqs"}, {"channel": "quotes"}]}))
         first, second = await receive(ws), await receive(ws)
@@ -85,7 +86,7 @@ async def test_subscribe_and_unsubscribe_echo_the_id_and_args(live: Live) -> Non
         ({"op": "order", "args": []}, "60019"),
     ],
 )
-async def test_bad_requests_get_error_events(live: Live, message: dict[str, object], code: str) -> None:
+async def test_bad_requests_get_error_events(live: LiveVenue, message: dict[str, object], code: str) -> None:
     async with connect(live.ws_url) as ws:
         await ws.send(json.dumps({"id": "x1", **message}))
         answer = await receive(ws)
@@ -111,7 +112,7 @@ async def test_bad_requests_get_error_events(live: Live, message: dict[str, obje
         "{not json",
     ],
 )
-async def test_a_malformed_request_is_60012_echoing_it_as_sent(live: Live, request_text: str) -> None:
+async def test_a_malformed_request_is_60012_echoing_it_as_sent(live: LiveVenue, request_text: str) -> None:
     async with connect(live.ws_url) as ws:
         await ws.send(request_text)
         answer = await receive(ws)
@@ -137,7 +138,7 @@ async def test_a_malformed_request_is_60012_echoing_it_as_sent(live: Live, reque
     ],
 )
 async def test_an_unknown_channel_or_instrument_is_60018_in_okx_wording(
-    live: Live, arg: dict[str, str], wording: str
+    live: LiveVenue, arg: dict[str, str], wording: str
 ) -> None:
     async with connect(live.ws_url) as ws:
         await ws.send(
@@ -155,7 +156,7 @@ async def test_an_unknown_channel_or_instrument_is_60018_in_okx_wording(
     }
 
 
-async def test_unknown_op_and_an_oversized_login_batch(live: Live) -> None:
+async def test_unknown_op_and_an_oversized_login_batch(live: LiveVenue) -> None:
     async with connect(live.ws_url) as ws:
         await ws.send(json.dumps({"op": "order"}))
         bad_op = await receive(ws)
@@ -166,7 +167,7 @@ async def test_unknown_op_and_an_oversized_login_batch(live: Live) -> None:
     assert (two_keys["code"], two_keys["msg"]) == ("60013", "Invalid args")
 
 
-async def test_public_channels_need_no_login(live: Live) -> None:
+async def test_public_channels_need_no_login(live: LiveVenue) -> None:
     async with connect(live.ws_url) as ws:
         await ws.send(
             json.dumps({"op": "subscribe", "args": [{"channel": "public-block-trades", "instId": "BTC-USDT"}]})
@@ -178,7 +179,7 @@ async def test_public_channels_need_no_login(live: Live) -> None:
 
 async def test_ping_pong_keeps_a_connection_alive_and_30_s_of_silence_closes_it(tmp_path: Path) -> None:
     clock = ManualClock(int(time.time() * 1000))
-    async for live in live_venue(tmp_path, clock=clock):
+    async with live_venue(make_config(), tmp_path, clock=clock) as live:
         advance = live.app.services.time.advance_to
         async with connect(live.ws_url) as ws:
             for _ in range(3):  # 3 x 20 s: longer than the 30 s idle timeout in all, never idle for 30 s
@@ -214,10 +215,10 @@ async def test_pushes_keep_a_client_that_never_pings_connected_and_30_s_without_
     # OKX: a connection breaks when nothing was subscribed or nothing was pushed for 30 s (websocket-overview.md);
     # python-okx's WsPrivateAsync never pings, and stays connected while its channels push.
     clock = ManualClock(int(time.time() * 1000))
-    async for live in live_venue(tmp_path, clock=clock):
+    async with live_venue(make_config(), tmp_path, clock=clock) as live:
         advance = live.app.services.time.advance_to
-        maker = await logged_in(live, "maker1", "rfqs")
-        async with live.rest("taker1", clock_ms=clock.now_ms) as taker:
+        maker = await live.logged_in("MAKER1", "rfqs")
+        async with live.rest("TAKER1") as taker:
             for _ in range(3):  # 60 s in all without a word from the client, never 30 s without a push
                 await advance(clock.now_ms() + 20_000)
                 rfq = await taker.create_rfq(["MAKER1"], [Leg("BTC-USDT", "1", "buy")])
@@ -232,9 +233,9 @@ async def test_pushes_keep_a_client_that_never_pings_connected_and_30_s_without_
 
 async def test_a_connection_that_subscribes_nothing_is_closed_after_30_s(tmp_path: Path) -> None:
     clock = ManualClock(int(time.time() * 1000))
-    async for live in live_venue(tmp_path, clock=clock):
+    async with live_venue(make_config(), tmp_path, clock=clock) as live:
         async with connect(live.ws_url) as silent, connect(live.ws_url) as logged:
-            await logged.send(login_message("maker1"))
+            await logged.send(live.login_message("MAKER1"))
             await receive(logged)
             await live.app.services.time.advance_to(clock.now_ms() + 30_000)
 
@@ -242,7 +243,7 @@ async def test_a_connection_that_subscribes_nothing_is_closed_after_30_s(tmp_pat
             assert await _close_code(logged) == 4004  # a login answer is not a subscription's push
 
 
-async def test_other_websocket_paths_are_refused(live: Live) -> None:
+async def test_other_websocket_paths_are_refused(live: LiveVenue) -> None:
     with pytest.raises(InvalidStatus) as refused:
         async with connect(f"ws://127.0.0.1:{live.port}/ws/v5/private"):
             pass

@@ -13,33 +13,26 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from builders import make_config
 from openrfq.client import Leg
 from openrfq.domain.clock import ManualClock
-from wsbuilders import Live, live_venue, logged_in, login_message, receive
+from openrfq.testing import LiveVenue, live_venue, next_push, receive
+from samples import make_config
 
 SPOT = Leg("BTC-USDT", "1.5", "buy")
 
 
 @pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[Live]:
-    async for v in live_venue(tmp_path):
+async def live(tmp_path: Path) -> AsyncIterator[LiveVenue]:
+    async with live_venue(make_config(), tmp_path) as v:
         yield v
 
 
-async def _until(ws: ClientConnection, channel: str, timeout: float = 2.0) -> dict[str, Any]:
-    while True:
-        message = await receive(ws, timeout)
-        if message.get("arg", {}).get("channel") == channel and "data" in message:
-            return message
-
-
-async def test_a_maker_receives_an_rfq_within_100_ms(live: Live) -> None:
-    maker = await logged_in(live, "maker1", "rfqs")
-    async with live.rest("taker1") as taker:
+async def test_a_maker_receives_an_rfq_within_100_ms(live: LiveVenue) -> None:
+    maker = await live.logged_in("MAKER1", "rfqs")
+    async with live.rest("TAKER1") as taker:
         started = time.perf_counter()
         rfq = await taker.create_rfq(["MAKER1"], [SPOT], cl_rfq_id="secret1")
-        push = await _until(maker, "rfqs")
+        push = await next_push(maker, "rfqs")
         elapsed = time.perf_counter() - started
     await maker.close()
 
@@ -55,17 +48,17 @@ async def test_a_maker_receives_an_rfq_within_100_ms(live: Live) -> None:
     assert data["traderCode"] == "TAKER1"
 
 
-async def test_quotes_and_their_cancellation_as_taker_and_maker_see_them(live: Live) -> None:
-    taker_ws = await logged_in(live, "taker1", "quotes")
-    maker_ws = await logged_in(live, "maker1", "quotes")
-    async with live.rest("taker1") as taker, live.rest("maker1") as maker:
+async def test_quotes_and_their_cancellation_as_taker_and_maker_see_them(live: LiveVenue) -> None:
+    taker_ws = await live.logged_in("TAKER1", "quotes")
+    maker_ws = await live.logged_in("MAKER1", "quotes")
+    async with live.rest("TAKER1") as taker, live.rest("MAKER1") as maker:
         rfq = await taker.create_rfq(["MAKER1"], [SPOT])
         quote = await maker.create_quote(
             rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")], cl_quote_id="mine1"
         )
-        taker_new, maker_new = await _until(taker_ws, "quotes"), await _until(maker_ws, "quotes")
+        taker_new, maker_new = await next_push(taker_ws, "quotes"), await next_push(maker_ws, "quotes")
         await maker.cancel_quote(quote.quote_id)
-        taker_end, maker_end = await _until(taker_ws, "quotes"), await _until(maker_ws, "quotes")
+        taker_end, maker_end = await next_push(taker_ws, "quotes"), await next_push(maker_ws, "quotes")
     for ws in (taker_ws, maker_ws):
         await ws.close()
 
@@ -80,10 +73,10 @@ async def test_quotes_and_their_cancellation_as_taker_and_maker_see_them(live: L
     assert taker_new["arg"] == {"channel": "quotes", "uid": "100001"}
 
 
-async def test_execution_pushes_to_every_party_and_the_public(live: Live) -> None:
-    taker_ws = await logged_in(live, "taker1", "rfqs", "quotes", "struc-block-trades")
-    winner_ws = await logged_in(live, "maker1", "rfqs", "struc-block-trades")
-    loser_ws = await logged_in(live, "maker2", "rfqs")
+async def test_execution_pushes_to_every_party_and_the_public(live: LiveVenue) -> None:
+    taker_ws = await live.logged_in("TAKER1", "rfqs", "quotes", "struc-block-trades")
+    winner_ws = await live.logged_in("MAKER1", "rfqs", "struc-block-trades")
+    loser_ws = await live.logged_in("MAKER2", "rfqs")
     public = await connect(live.ws_url)
     await public.send(
         json.dumps(
@@ -99,20 +92,20 @@ async def test_execution_pushes_to_every_party_and_the_public(live: Live) -> Non
     )
     for _ in range(3):
         await receive(public)
-    async with live.rest("taker1") as taker, live.rest("maker1") as m1, live.rest("maker2") as m2:
+    async with live.rest("TAKER1") as taker, live.rest("MAKER1") as m1, live.rest("MAKER2") as m2:
         rfq = await taker.create_rfq(["MAKER1", "MAKER2"], [SPOT])
         win = await m1.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")])
         await m2.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50001")])
         trade = await taker.execute_quote(rfq.rfq_id, win.quote_id)
 
     async def states(ws: ClientConnection, count: int) -> list[str]:
-        return [(await _until(ws, "rfqs"))["data"][0]["state"] for _ in range(count)]
+        return [(await next_push(ws, "rfqs"))["data"][0]["state"] for _ in range(count)]
 
     assert await states(taker_ws, 2) == ["active", "filled"]
     assert await states(winner_ws, 2) == ["active", "filled"]
     assert await states(loser_ws, 2) == ["active", "traded_away"]
-    taker_trade = (await _until(taker_ws, "struc-block-trades"))["data"][0]
-    maker_trade = (await _until(winner_ws, "struc-block-trades"))["data"][0]
+    taker_trade = (await next_push(taker_ws, "struc-block-trades"))["data"][0]
+    maker_trade = (await next_push(winner_ws, "struc-block-trades"))["data"][0]
     assert taker_trade["blockTdId"] == maker_trade["blockTdId"] == trade.block_td_id
     assert (taker_trade["legs"][0]["feeCcy"], maker_trade["legs"][0]["feeCcy"]) == ("BTC", "USDT")
     # Every field of the channel's push data, in OKX's order (block-trading.md, "Structure block trades channel"):
@@ -134,12 +127,12 @@ async def test_execution_pushes_to_every_party_and_the_public(live: Live) -> Non
         }
     ]
     assert list(maker_trade["legs"][0]) == list(taker_trade["legs"][0])
-    structure = await _until(public, "public-struc-block-trades")
+    structure = await next_push(public, "public-struc-block-trades")
     # public-struc-block-trades pushes cTime, blockTdId, groupId and legs: no strategy (that is public-trades').
     assert list(structure["data"][0]) == ["cTime", "blockTdId", "groupId", "legs"]
     assert list(structure["data"][0]["legs"][0]) == ["instId", "px", "sz", "side", "tradeId"]
-    single = await _until(public, "public-block-trades")
-    ticker = await _until(public, "block-tickers")
+    single = await next_push(public, "public-block-trades")
+    ticker = await next_push(public, "block-tickers")
     assert structure["data"][0]["blockTdId"] == trade.block_td_id and "tTraderCode" not in structure["data"][0]
     assert single["arg"] == {"channel": "public-block-trades", "instId": "BTC-USDT"}
     assert single["data"][0]["px"] == "50000"
@@ -183,8 +176,8 @@ def _push_fields(title: str) -> dict[str, set[str]]:
     return fields
 
 
-async def test_every_push_carries_exactly_the_fields_of_its_channel_table(live: Live) -> None:
-    taker_ws = await logged_in(live, "taker1", "rfqs", "quotes", "struc-block-trades")
+async def test_every_push_carries_exactly_the_fields_of_its_channel_table(live: LiveVenue) -> None:
+    taker_ws = await live.logged_in("TAKER1", "rfqs", "quotes", "struc-block-trades")
     public = await connect(live.ws_url)
     args = [
         {"channel": "public-struc-block-trades"},
@@ -194,13 +187,13 @@ async def test_every_push_carries_exactly_the_fields_of_its_channel_table(live: 
     await public.send(json.dumps({"op": "subscribe", "args": args}))
     for _ in args:
         await receive(public)
-    async with live.rest("taker1") as taker, live.rest("maker1") as maker:
+    async with live.rest("TAKER1") as taker, live.rest("MAKER1") as maker:
         rfq = await taker.create_rfq(["MAKER1"], [SPOT])
         quote = await maker.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")])
         await taker.execute_quote(rfq.rfq_id, quote.quote_id)
 
     pushes = {
-        channel: (await _until(taker_ws if channel in ("rfqs", "quotes", "struc-block-trades") else public, channel))
+        channel: (await next_push(taker_ws if channel in ("rfqs", "quotes", "struc-block-trades") else public, channel))
         for channel in CHANNEL_SECTIONS
     }
     for ws in (taker_ws, public):
@@ -217,11 +210,11 @@ async def test_every_push_carries_exactly_the_fields_of_its_channel_table(live: 
 
 async def test_public_data_waits_out_the_public_delay_in_venue_time(tmp_path: Path) -> None:
     clock = ManualClock(int(time.time() * 1000))
-    async for live in live_venue(tmp_path, replace(make_config(), public_delay_ms=600), clock=clock):
+    async with live_venue(replace(make_config(), public_delay_ms=600), tmp_path, clock=clock) as live:
         public = await connect(live.ws_url)
         await public.send(json.dumps({"op": "subscribe", "args": [{"channel": "public-struc-block-trades"}]}))
         await receive(public)
-        async with live.rest("taker1") as taker, live.rest("maker1") as maker:
+        async with live.rest("TAKER1") as taker, live.rest("MAKER1") as maker:
             rfq = await taker.create_rfq(["MAKER1"], [SPOT])
             quote = await maker.create_quote(rfq.rfq_id, "sell", [Leg("BTC-USDT", "1.5", "buy", px="50000")])
             await taker.execute_quote(rfq.rfq_id, quote.quote_id)
@@ -229,7 +222,7 @@ async def test_public_data_waits_out_the_public_delay_in_venue_time(tmp_path: Pa
             await receive(public, timeout=0.1)  # not yet: venue time has not moved
 
         await live.app.services.time.advance_to(clock.now_ms() + 600)
-        push = await _until(public, "public-struc-block-trades", timeout=3)
+        push = await next_push(public, "public-struc-block-trades", timeout=3)
 
         assert push["data"][0]["legs"][0]["instId"] == "BTC-USDT"
         await public.close()
@@ -237,14 +230,15 @@ async def test_public_data_waits_out_the_public_delay_in_venue_time(tmp_path: Pa
 
 async def test_block_tickers_are_also_pushed_every_5_minutes_of_venue_time(tmp_path: Path) -> None:
     clock = ManualClock(int(time.time() * 1000))
-    async for live in live_venue(tmp_path, clock=clock, idle_timeout_s=3600):  # a silent client, kept open
+    # a silent client, kept open
+    async with live_venue(make_config(), tmp_path, clock=clock, idle_timeout_s=3600) as live:
         public = await connect(live.ws_url)
         await public.send(json.dumps({"op": "subscribe", "args": [{"channel": "block-tickers", "instId": "ETH-USDT"}]}))
         await receive(public)
         pushes = []
         for _ in range(2):
             await live.app.services.time.advance_to(clock.now_ms() + 300_000)
-            pushes.append(await _until(public, "block-tickers"))
+            pushes.append(await next_push(public, "block-tickers"))
 
         assert [p["data"][0]["instId"] for p in pushes] == ["ETH-USDT", "ETH-USDT"]
         assert int(pushes[1]["data"][0]["ts"]) - int(pushes[0]["data"][0]["ts"]) == 300_000
@@ -252,7 +246,7 @@ async def test_block_tickers_are_also_pushed_every_5_minutes_of_venue_time(tmp_p
 
 
 async def test_a_stalled_client_is_closed_and_delays_nobody(tmp_path: Path) -> None:
-    async for live in live_venue(tmp_path, queue_size=20):
+    async with live_venue(make_config(), tmp_path, queue_size=20) as live:
         hub = live.app.hub
         # A client whose connection stopped taking data: every send to it blocks, as a full socket's drain does.
         inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -266,20 +260,20 @@ async def test_a_stalled_client_is_closed_and_delays_nobody(tmp_path: Path) -> N
 
         for text in (
             "connect",
-            login_message("maker1"),
+            live.login_message("MAKER1"),
             json.dumps({"op": "subscribe", "args": [{"channel": "rfqs"}]}),
         ):
             inbox.put_nowait(
                 {"type": "websocket.connect"} if text == "connect" else {"type": "websocket.receive", "text": text}
             )
         stalled = asyncio.create_task(hub.serve({"type": "websocket"}, inbox.get, send))
-        healthy = await logged_in(live, "maker2", "rfqs")
+        healthy = await live.logged_in("MAKER2", "rfqs")
         delays = []
-        async with live.rest("taker1") as taker:
+        async with live.rest("TAKER1") as taker:
             for n in range(40):
                 started = time.perf_counter()
                 await taker.create_rfq(["MAKER1", "MAKER2"], [SPOT], tag=f"t{n}")
-                await _until(healthy, "rfqs")
+                await next_push(healthy, "rfqs")
                 delays.append(time.perf_counter() - started)
         await asyncio.wait_for(stalled, 3)  # the stalled connection's handler ended: it was closed
         await healthy.close()

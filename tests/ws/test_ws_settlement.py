@@ -16,8 +16,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from openrfq.client import Leg
 from openrfq.domain.clock import ManualClock
 from openrfq.faults import Rule
+from openrfq.testing import LiveVenue, live_venue, receive
 from settling import EXECUTE, SETTLEMENT_MS, settling_config
-from wsbuilders import Live, live_venue, logged_in, receive
 
 PRIVATE = ("rfqs", "quotes", "struc-block-trades")
 SPOT = Leg("BTC-USDT", "1.5", "buy")
@@ -35,8 +35,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def live(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Live]:
-    async for v in live_venue(tmp_path, settling_config(), clock=clock):
+async def live(tmp_path: Path, clock: ManualClock) -> AsyncIterator[LiveVenue]:
+    async with live_venue(settling_config(), tmp_path, clock) as v:
         yield v
 
 
@@ -54,7 +54,7 @@ async def _nothing_more(ws: ClientConnection) -> None:
         await receive(ws, timeout=0.2)
 
 
-async def _public(live: Live) -> ClientConnection:
+async def _public(live: LiveVenue) -> ClientConnection:
     ws = await connect(live.ws_url)
     args = [
         {"channel": "public-struc-block-trades"},
@@ -66,13 +66,13 @@ async def _public(live: Live) -> ClientConnection:
     return ws
 
 
-async def _settle(live: Live, clock: ManualClock) -> None:
+async def _settle(live: LiveVenue, clock: ManualClock) -> None:
     await live.app.services.time.advance_to(clock.now_ms() + SETTLEMENT_MS)
 
 
-async def _execute(live: Live, group: bool = False) -> str:
+async def _execute(live: LiveVenue, group: bool = False) -> str:
     """An RFQ quoted by MAKER1 and executed by TAKER1 (group: split by ALLOC); its id."""
-    async with live.rest("taker1") as taker, live.rest("maker1") as maker:
+    async with live.rest("TAKER1") as taker, live.rest("MAKER1") as maker:
         legs = [SPOT, SWAP] if group else [SPOT]
         rfq = await taker.create_rfq(["MAKER1"], legs, acct_alloc=ALLOC if group else None)
         quote = await maker.create_quote(rfq.rfq_id, "sell", QUOTED[: len(legs)])
@@ -80,8 +80,10 @@ async def _execute(live: Live, group: bool = False) -> str:
     return rfq.rfq_id
 
 
-async def test_nothing_is_pushed_while_settling_then_the_fill_to_both_parties(live: Live, clock: ManualClock) -> None:
-    taker_ws, maker_ws = await logged_in(live, "taker1", *PRIVATE), await logged_in(live, "maker1", *PRIVATE)
+async def test_nothing_is_pushed_while_settling_then_the_fill_to_both_parties(
+    live: LiveVenue, clock: ManualClock
+) -> None:
+    taker_ws, maker_ws = await live.logged_in("TAKER1", *PRIVATE), await live.logged_in("MAKER1", *PRIVATE)
     public = await _public(live)
     await _execute(live)
     for ws in (taker_ws, maker_ws):
@@ -105,10 +107,10 @@ async def test_nothing_is_pushed_while_settling_then_the_fill_to_both_parties(li
 
 
 async def test_a_failed_settlement_is_pushed_to_both_parties_and_published_to_nobody(
-    live: Live, clock: ManualClock
+    live: LiveVenue, clock: ManualClock
 ) -> None:
     live.app.services.faults.add(Rule(path=EXECUTE, action="settle_fail", code="70509"))
-    taker_ws, maker_ws = await logged_in(live, "taker1", *PRIVATE), await logged_in(live, "maker1", *PRIVATE)
+    taker_ws, maker_ws = await live.logged_in("TAKER1", *PRIVATE), await live.logged_in("MAKER1", *PRIVATE)
     public = await _public(live)
     await _execute(live)
     for ws in (taker_ws, maker_ws):
@@ -131,10 +133,10 @@ async def test_a_failed_settlement_is_pushed_to_both_parties_and_published_to_no
 
 
 async def test_a_group_trade_pushes_each_accounts_execution_and_public_data_at_both_levels(
-    live: Live, clock: ManualClock
+    live: LiveVenue, clock: ManualClock
 ) -> None:
-    taker_ws = await logged_in(live, "taker1", "struc-block-trades")
-    maker_ws = await logged_in(live, "maker1", "struc-block-trades")
+    taker_ws = await live.logged_in("TAKER1", "struc-block-trades")
+    maker_ws = await live.logged_in("MAKER1", "struc-block-trades")
     public = await _public(live)
     await _execute(live, group=True)
 
@@ -168,9 +170,9 @@ async def test_a_group_trade_pushes_each_accounts_execution_and_public_data_at_b
         await ws.close()
 
 
-async def test_a_group_rfq_pushes_its_allocation_to_the_taker_only(live: Live) -> None:
-    taker_ws, maker_ws = await logged_in(live, "taker1", "rfqs"), await logged_in(live, "maker1", "rfqs")
-    async with live.rest("taker1") as taker:
+async def test_a_group_rfq_pushes_its_allocation_to_the_taker_only(live: LiveVenue) -> None:
+    taker_ws, maker_ws = await live.logged_in("TAKER1", "rfqs"), await live.logged_in("MAKER1", "rfqs")
+    async with live.rest("TAKER1") as taker:
         await taker.create_rfq(["MAKER1"], [SPOT, SWAP], acct_alloc=ALLOC)
 
     (_, as_taker), (_, as_maker) = await _next(taker_ws), await _next(maker_ws)

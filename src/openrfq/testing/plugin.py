@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from openrfq.testing.server import ServerVenue
+if TYPE_CHECKING:  # imported by the fixture: pytest loads this plugin in every session, most never use it
+    from openrfq.testing.server import ServerVenue
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +32,8 @@ def openrfq_config() -> Path | None:
 @pytest.fixture(scope="session")
 def openrfq_venue(openrfq_config: Path | None) -> Iterator[ServerVenue]:
     """A real ``openrfq serve`` for the session: virtual clock, control plane on."""
+    from openrfq.testing.server import ServerVenue
+
     venue = ServerVenue(openrfq_config).start()
     try:
         yield venue
