@@ -1,8 +1,9 @@
 """A pytest plugin (``-p history_without_cache``, tests/ on the path) that runs every venue the tests build with
 no cache of ended entities: every ended RFQ, quote and trade is read back from the store once it is durable.
 
-``tests/store/test_reads_without_cache.py`` runs the API and WebSocket suites under it. It wraps
-``openrfq.runtime.build_app`` before any test module imports it, and reports what it did in the summary.
+``tests/store/test_reads_without_cache.py`` runs the API, WebSocket and control-plane suites under it. It wraps
+``openrfq.runtime.build_app`` (and the harness's copies of it: ``openrfq.testing.inprocess``, ``.live``), and
+reports what it did in the summary.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 
 import openrfq.runtime
+import openrfq.testing.inprocess
+import openrfq.testing.live
 from openrfq.store.history import SqliteHistory
 
 _built = 0
@@ -38,7 +41,9 @@ def _counted(method: Any) -> Any:
     return counted
 
 
-openrfq.runtime.build_app = _build_app  # type: ignore[assignment]
+openrfq.runtime.build_app = _build_app
+for _harness in (openrfq.testing.inprocess, openrfq.testing.live):  # open_venue, live_venue: imported it by name
+    setattr(_harness, "build_app", _build_app)  # noqa: B010 (not an attribute mypy lets a module be assigned)
 SqliteHistory._one = _counted(SqliteHistory._one)  # type: ignore[method-assign]
 SqliteHistory._many = _counted(SqliteHistory._many)  # type: ignore[method-assign]
 
