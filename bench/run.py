@@ -232,6 +232,8 @@ def scaling_suite(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "p99_ms": round(statistics.median(r.p99_ms for r in runs), 2),
                 "bad": sum(r.bad + r.non2xx + r.socket_errors for r in runs),
                 "server_cpu": round(statistics.median(r.server_cpu for r in runs), 2),
+                # The server's CPU per request of the loop: what a machine shared with other work moves least.
+                "cpu_us_per_req": round(statistics.median(r.server_cpu / r.rps * 1e6 for r in runs if r.rps), 1),
                 # RSS the loop added per quote it stored (each run starts from the restarted seed).
                 "loop_bytes_per_quote": round(
                     statistics.median(
@@ -249,6 +251,7 @@ def scaling_suite(args: argparse.Namespace) -> list[dict[str, Any]]:
     base = rows[0]["rps"] if rows else 0
     for row in rows:
         row["vs_first"] = round(row["rps"] / base, 3) if base else None
+        row["cpu_vs_first"] = round(row["cpu_us_per_req"] / rows[0]["cpu_us_per_req"], 3)
         # RSS at start per stored quote beyond the smallest size's (the nearly empty venue), after a restart.
         extra = row["quotes"] - rows[0]["quotes"]
         mb = row["rss_start_mb_exact"] - rows[0]["rss_start_mb_exact"]
@@ -346,13 +349,32 @@ def targets(
         out.append(
             (f"throughput with {stored} quotes stored vs {scaling[0]['quotes']:,}", "within 10%", sizes, worst >= 0.90)
         )
+    if len(scaling) > 1:
+        worst_cpu = max(row["cpu_vs_first"] for row in scaling[1:])
+        sizes = " / ".join(f"{row['cpu_vs_first']:.0%}" for row in scaling[1:])
+        out.append(("server CPU per loop request, same sizes", "within 110%", sizes, worst_cpu <= 1.10))
+        loop_bytes = max(row["loop_bytes_per_quote"] for row in scaling)
+        restart = max(row["restart_bytes_per_quote"] or 0 for row in scaling)
+        out.append(("RSS per quote the loop stored (worst size)", "<= 250 B", f"{loop_bytes} B", loop_bytes <= 250))
+        out.append(("RSS at start per stored quote beyond the smallest", "<= 250 B", f"{restart} B", restart <= 250))
+    if scaling:
+        largest = scaling[-1]
+        out.append(
+            (
+                f"Get quotes by quoteId, ended long ago, {largest['quotes']:,} stored: p99 at the offered rate",
+                "< 2 ms",
+                f"{largest['read_p99_ms']} ms (runs {largest['read_all_p99_ms']})",
+                largest["read_p99_ms"] < 2.0,
+            )
+        )
     if recovery is not None:
+        goal = 2.0 if recovery["quotes"] >= 10_000_000 else 10.0
         out.append(
             (
                 f"start to ready with {recovery['quotes']:,} quotes stored",
-                "<= 10 s",
+                f"<= {goal:g} s",
                 f"{recovery['median_s']} s",
-                recovery["median_s"] <= 10.0,
+                recovery["median_s"] <= goal,
             )
         )
     if ws is not None:
@@ -451,6 +473,21 @@ def markdown(
                 f"| {row['quotes']:,} | {row['rfqs']:,} | {row['trades']:,} | {row['ready_s']} | "
                 f"{row['rss_start_mb']:,} | "
                 f"{row['rss_end_mb']:,} | {row['rps']:,} | {row['p50_ms']} | {row['p99_ms']} | {row['vs_first']:.1%} |"
+            )
+        out += [
+            "",
+            "History out of memory: RSS per quote the loop stored (RSS after the loop minus at start, over the quotes "
+            "it created), RSS at start per stored quote beyond the smallest size, the server's CPU per loop request, "
+            f"and Get quotes by quoteId of quotes that ended long ago at {args.rate:,} req/s offered:",
+            "",
+            "| stored quotes | loop B/quote | start B/quote | CPU us/req | vs first | reads req/s | p50 ms | p99 ms |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for row in scaling:
+            out.append(
+                f"| {row['quotes']:,} | {row['loop_bytes_per_quote']} | {row['restart_bytes_per_quote']} | "
+                f"{row['cpu_us_per_req']} | {row['cpu_vs_first']:.1%} | {row['read_rps']:,} | {row['read_p50_ms']} | "
+                f"{row['read_p99_ms']} (runs {row['read_all_p99_ms']}) |"
             )
         out += [
             "",
