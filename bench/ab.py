@@ -8,8 +8,8 @@ latency of the fsync behind every commit), so a change is only seen against its 
 minutes. Each round runs both versions, in alternating order, each with a fresh server on core 0 and wrk on
 core 1, as run.py's closed-loop scenario does. A git revision is exported (``git archive``) to
 bench/.work/ab/<commit>/ and put first on PYTHONPATH; ``--b WORKTREE`` (the default) is the checkout's src/.
-``--pythonpath`` compares against any tree instead (e.g. a copy of a compiled
-install: its site-packages/openrfq and *__mypyc*.so).
+``--pythonpath`` (B) and ``--a-pythonpath`` (A) compare any trees instead (e.g. a compiled install made with
+``pip install --no-deps --target DIR .``: its openrfq and *__mypyc*.so).
 Revisions exported from git run as pure Python (their source): compare compiled builds with ``--pythonpath``.
 Prints every run, then the means and B/A per round; CPU is the server process's, per request.
 """
@@ -77,12 +77,16 @@ def main() -> None:
     ap.add_argument("--a", default="HEAD", help="git revision, or WORKTREE")
     ap.add_argument("--b", default=WORKTREE, help="git revision, or WORKTREE")
     ap.add_argument("--pythonpath", type=Path, help="use this tree for B instead of --b")
+    ap.add_argument("--a-pythonpath", type=Path, help="use this tree for A instead of --a")
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--duration", type=int, default=8, help="seconds per run (keep <= 20: 30 s signature window)")
     ap.add_argument("--connections", type=int, default=32)
     args = ap.parse_args()
-    paths = {"A": source(args.a), "B": args.pythonpath.resolve() if args.pythonpath else source(args.b)}
-    print(f"A = {args.a} ({paths['A']})\nB = {args.pythonpath or args.b} ({paths['B']})")
+    paths = {
+        "A": args.a_pythonpath.resolve() if args.a_pythonpath else source(args.a),
+        "B": args.pythonpath.resolve() if args.pythonpath else source(args.b),
+    }
+    print(f"A = {args.a_pythonpath or args.a} ({paths['A']})\nB = {args.pythonpath or args.b} ({paths['B']})")
     runs: dict[str, list[WrkResult]] = {"A": [], "B": []}
     for i in range(args.rounds):
         for name in ("A", "B") if i % 2 == 0 else ("B", "A"):

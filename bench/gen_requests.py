@@ -81,6 +81,28 @@ def get_quotes(reqdir: Path, port: int, rfq_ids: list[str], tag: str, ahead_ms: 
         _write(reqdir / f"conn{i + 1}.req", [raw_request(host, maker, "GET", target, "", ts)])
 
 
+def get_old_quotes(
+    reqdir: Path, port: int, connections: int, stored: int, per_conn: int = 500, ahead_ms: int = DEFAULT_AHEAD_MS
+) -> None:
+    """Connection i: its maker's GET /api/v5/rfq/quotes?quoteId=<id> for quotes of the seeded history that ended
+    long ago (the oldest half of ``stored``, spread over it), each one its maker's (bench/seed.py: quote ``q`` was
+    made by MAKER((q - 1) % 4 + 1))."""
+    reqdir.mkdir(parents=True, exist_ok=True)
+    ts = iso_ms(int(time.time() * 1000) + ahead_ms)
+    host = f"127.0.0.1:{port}"
+    makers = len(MAKERS)
+    span = max(makers, stored // 2)
+    for i in range(connections):
+        maker = maker_of(i)
+        requests = []
+        for k in range(per_conn):
+            n = (k * connections + i) * 7_919 % span  # spread over the oldest half, no two alike in a run
+            quote_id = n - n % makers + i % makers + 1
+            target = f"/api/v5/rfq/quotes?quoteId={quote_id}"
+            requests.append(raw_request(host, maker, "GET", target, "", ts))
+        _write(reqdir / f"conn{i + 1}.req", requests)
+
+
 def seed_one_quote_each(port: int, rfq_ids: list[str], tag: str) -> None:
     for i, rfq_id in enumerate(rfq_ids):
         body = {"rfqId": rfq_id, "clQuoteId": f"{tag}c{i}", "quoteSide": "sell", "legs": [QUOTE_LEG]}

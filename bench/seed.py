@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import MAKERS, TAKER, config_toml
 
-SEED_VERSION = 1
+SEED_VERSION = 3  # 3: schema version 3 (key tables, keys written in batches), history left in the store as written
 BATCH_ROWS = 50_000
 
 
@@ -37,8 +37,7 @@ def seed(data_dir: Path, quotes: int, config_path: Path | None = None, quiet: bo
     from openrfq.domain.prices import Prices
     from openrfq.engine import Venue
     from openrfq.runtime import DB_NAME, index_source
-    from openrfq.store.base import Batch
-    from openrfq.store.codec import encode
+    from openrfq.store.committer import cut
     from openrfq.store.sqlite import SqliteStore
 
     if config_path is None:
@@ -54,6 +53,7 @@ def seed(data_dir: Path, quotes: int, config_path: Path | None = None, quiet: bo
     # History ends an hour ago, one RFQ per 100 ms before that.
     start_ms = int(time.time() * 1000) - 3_600_000 - rfq_count * 100
     clock = ManualClock(start_ms)
+    store = SqliteStore(db)
     venue = Venue(
         clock,
         config.instruments,
@@ -61,8 +61,8 @@ def seed(data_dir: Path, quotes: int, config_path: Path | None = None, quiet: bo
         taker_fee_rate=config.taker_fee_rate,
         maker_fee_rate=config.maker_fee_rate,
         prices=Prices(index_source(config.prices, start_ms)),
+        history=store,  # what ended leaves memory once written, as in the server (Venue.forget)
     )
-    store = SqliteStore(db)
     taker = TAKER[0]
     makers = [m[0] for m in MAKERS]
     rfq_leg = LegRequest(inst_id="BTC-USDT", sz=Decimal(1), side=Side.BUY)
@@ -71,15 +71,10 @@ def seed(data_dir: Path, quotes: int, config_path: Path | None = None, quiet: bo
 
     def flush() -> None:
         nonlocal written
-        changes = venue.take_changes()
+        batch = cut(venue, venue.take_changes())  # the rows (and keys) as the committer cuts them
         venue.take_events()
-        batch = Batch(
-            rfqs=[(i, encode(venue.rfqs[i])) for i in changes.rfqs],
-            quotes=[(i, encode(venue.quotes[i])) for i in changes.quotes],
-            trades=[(i, encode(venue.trades[i])) for i in changes.trades],
-            makers=[(c, encode(venue.makers[c])) for c in changes.makers],
-        )
         store.write(batch)
+        venue.forget(*batch.indexed)
         written += len(batch)
 
     quote_no = 0
@@ -112,15 +107,15 @@ def seed(data_dir: Path, quotes: int, config_path: Path | None = None, quiet: bo
                     flush=True,
                 )
     flush()
+    trades = venue.book.next_trade_id - 1
     store.close()
     elapsed = time.perf_counter() - started
     if not quiet:
         print(
-            f"\r  {quote_no:>9,} quotes, {rfq_count:>8,} RFQs, {len(venue.trades):,} trades: {written:,} rows "
-            f"in {elapsed:.1f} s",
+            f"\r  {quote_no:>9,} quotes, {rfq_count:>8,} RFQs, {trades:,} trades: {written:,} rows in {elapsed:.1f} s",
             file=sys.stderr,
         )
-    return {"quotes": quote_no, "rfqs": rfq_count, "trades": len(venue.trades), "rows": written, "seconds": elapsed}
+    return {"quotes": quote_no, "rfqs": rfq_count, "trades": trades, "rows": written, "seconds": elapsed}
 
 
 def main() -> None:

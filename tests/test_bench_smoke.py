@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,19 @@ def test_request_files_hold_what_cycle_lua_reads(tmp_path: Path, monkeypatch: py
     assert sorted(p.name for p in tmp_path.iterdir()) == ["conn1.req", "conn2.req"]
 
 
+def test_old_quote_reads_ask_each_maker_for_its_own_quotes_of_the_oldest_half(tmp_path: Path) -> None:
+    gen_requests.get_old_quotes(tmp_path, 8080, 8, 1_000_000, per_conn=50)
+
+    for conn in range(8):
+        data = (tmp_path / f"conn{conn + 1}.req").read_bytes()
+        assert _parse(data.split(b"\n", 1)[1])[1].startswith("/api/v5/rfq/quotes?quoteId=")  # the first request
+        ids = [int(m) for m in re.findall(rb"quoteId=(\d+)", data)]
+        assert len(ids) == 50 and len(set(ids)) == 50
+        # bench/seed.py: quote q was made by MAKER((q - 1) % 4 + 1); connection i is MAKER(i % 4 + 1)'s
+        assert all((q - 1) % 4 == conn % 4 and 1 <= q <= 500_004 for q in ids)
+        assert f"bench-maker{conn % 4 + 1}-key".encode() in data
+
+
 def test_the_report_renders_every_section() -> None:
     def result(rps: float) -> common.WrkResult:
         return common.WrkResult(int(rps * 10), 10.0, rps, 1.0, 1.9, 5.0, 0, 0, 0, 0.97)
@@ -92,6 +106,14 @@ def test_the_report_renders_every_section() -> None:
             "bad": 0,
             "server_cpu": 0.97,
             "vs_first": rps / 10_000,
+            "cpu_us_per_req": 97.0,
+            "cpu_vs_first": 1.0,
+            "loop_bytes_per_quote": 120,
+            "restart_bytes_per_quote": None if q == 1000 else 3,
+            "read_rps": 1000,
+            "read_p50_ms": 0.3,
+            "read_p99_ms": 1.2,
+            "read_all_p99_ms": [1.2],
         }
         for q, rps in ((1000, 10_000), (1_000_000, 9_500))
     ]
@@ -129,6 +151,9 @@ def test_the_report_renders_every_section() -> None:
 
     assert "| create/cancel loop vs the raw floor | >= 30% (then 50%) | 31.2% | yes |" in report
     assert "| throughput with 1,000,000 quotes stored vs 1,000 | within 10% | 95% | yes |" in report
+    assert "| RSS per quote the loop stored (worst size) | <= 250 B | 120 B | yes |" in report
+    assert "| RSS at start per stored quote beyond the smallest | <= 250 B | 3 B | yes |" in report
+    assert "| 1,000,000 | 120 | 3 | 97.0 | 100.0% | 1,000 | 0.3 | 1.2 (runs [1.2]) |" in report
     assert "openrfq compiled by mypyc." in report  # which build the servers ran
     for section in ("## openrfq vs the raw floor", "## Scaling", "## Recovery", "## WebSocket push latency"):
         assert section in report

@@ -1,4 +1,5 @@
-"""Assemble a running venue from a config and a data directory: load the store, rebuild the engine."""
+"""Assemble a running venue from a config and a data directory: load the store's live state, rebuild the engine
+over it (the store answering for the history)."""
 
 from __future__ import annotations
 
@@ -75,11 +76,13 @@ def _restored(config: Config, clock: Clock, store: Store) -> Venue:
         prices=prices,
         settlement_ms=config.settlement_ms,
         sub_accounts={a.trader_code: a.sub_accounts for a in config.accounts},
+        history=store,
+        history_cache=config.history_cache,
     )
-    with loading() as load:  # the GC policy for a history that lives as long as the venue (gcpolicy)
-        snapshot = store.load()
+    with loading() as load:  # the GC policy for what was loaded (gcpolicy)
+        snapshot = store.load_live()  # what is live and the id counters: the store answers for the rest
         try:
-            venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades, snapshot.makers)
+            venue.restore(snapshot.rfqs, snapshot.quotes, snapshot.trades, snapshot.makers, snapshot.counters)
         except Exception as e:  # noqa: BLE001 (rows that decode but do not fit together: a damaged store)
             where = getattr(store, "path", "the store")
             raise StoreError(f"database {where}: its rows do not fit together ({e!r}); refusing to start") from None

@@ -152,6 +152,21 @@ def test_a_ws_close_rule_closes_the_accounts_sessions(fresh: ServerVenue) -> Non
         assert theirs.recv(timeout=5) == "pong"
 
 
+def test_a_ws_delay_rule_delays_the_accounts_pushes_only(fresh: ServerVenue) -> None:
+    fresh.fault(path="ws", action="delay", ms=600, account="MAKER1")
+
+    with _ws(fresh, "MAKER1", "rfqs") as slow, _ws(fresh, "MAKER2", "rfqs") as prompt, _okx(fresh, "TAKER1") as taker:
+        started = time.monotonic()
+        rfq = taker.create_rfq(counterparties=["MAKER1", "MAKER2"], legs=[LEG])["data"][0]
+        on_time = json.loads(prompt.recv(timeout=5))["data"][0]
+        with pytest.raises(TimeoutError):
+            slow.recv(timeout=0.2)  # a slow network: wall time, whatever the venue's clock
+        late = json.loads(slow.recv(timeout=5))["data"][0]
+
+        assert on_time["rfqId"] == late["rfqId"] == rfq["rfqId"]
+        assert time.monotonic() - started >= 0.6
+
+
 def test_a_reset_keeps_websocket_sessions_open_and_logged_in(fresh: ServerVenue) -> None:
     with _ws(fresh, "MAKER1", "rfqs") as ws, _okx(fresh, "TAKER1") as taker:
         fresh.reset()

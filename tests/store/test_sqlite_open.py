@@ -188,7 +188,11 @@ def _not_sqlite(path: Path) -> None:
     [
         (_empty, " is damaged: it has none of openrfq's tables"),
         (_drop_quotes, " is damaged: table quotes is missing"),
-        (_retype_quotes, " is damaged: table quotes is not (id INTEGER PRIMARY KEY, body BLOB NOT NULL)"),
+        (
+            _retype_quotes,
+            " is damaged: table quotes is not (id INTEGER PRIMARY KEY, body BLOB NOT NULL, "
+            "mem INTEGER NOT NULL DEFAULT 1)",
+        ),
         (_forget_version, " is damaged: its schema version is missing"),
         (_newer_version, f": schema version was {SCHEMA_VERSION + 1}, this openrfq reads {SCHEMA_VERSION}"),
         (_not_sqlite, " cannot be opened: file is not a database"),

@@ -97,6 +97,7 @@ def _assemble(
         clock_start_ms=file.clock.start_ms(),
         clock_auth=file.clock.auth,
         settlement_ms=file.execution.settlement_ms,
+        history_cache=file.store.history_cache,
         store_url=file.store.url,
     )
 

@@ -185,6 +185,22 @@ class Execution(Struct, frozen=True, forbid_unknown_fields=True):
     settlement_ms: Annotated[int, Meta(ge=0, le=3_600_000, description=_MS_UP_TO_AN_HOUR)] = 0
 
 
+class StoreSection(Struct, frozen=True, forbid_unknown_fields=True):
+    # Ended RFQs, quotes and trades kept in memory, besides what is live, until the store has their keys: once more
+    # than this many wait, their keys are written in one batch and they leave memory; the store answers for them
+    # from then on. 0: each leaves memory with the first batch durable after it ended.
+    history_cache: Annotated[int, Meta(ge=0, le=10_000_000, description="must be 0 to 10000000, got {value!r}")] = 1024
+    # "" (default): SQLite in the data directory; "postgresql://USER@HOST:PORT/DBNAME" (or libpq's key=value
+    # form): PostgreSQL, with standbys (openrfq.standby). --store / OPENRFQ_STORE override it.
+    url: Annotated[
+        str,
+        Meta(
+            pattern=r"\A(|postgres(ql)?://.*|.*=.*)\Z",
+            description='must be a PostgreSQL URL such as "postgresql://openrfq@db:5432/openrfq", got {value!r}',
+        ),
+    ] = ""
+
+
 class Admin(Struct, frozen=True, forbid_unknown_fields=True):
     token: str = ""  # the control plane's bearer token (/openrfq/v1); "" turns the control plane off
 
@@ -204,18 +220,6 @@ class ClockSection(Struct, frozen=True, forbid_unknown_fields=True):
             return None
         moment = datetime.datetime.fromisoformat(self.start.replace("Z", "+00:00"))
         return int(moment.timestamp() * 1000)
-
-
-class StoreSection(Struct, frozen=True, forbid_unknown_fields=True):
-    # "" (default): SQLite in the data directory; "postgresql://USER@HOST:PORT/DBNAME" (or libpq's key=value
-    # form): PostgreSQL, with standbys (openrfq.standby). --store / OPENRFQ_STORE override it.
-    url: Annotated[
-        str,
-        Meta(
-            pattern=r"\A(|postgres(ql)?://.*|.*=.*)\Z",
-            description='must be a PostgreSQL URL such as "postgresql://openrfq@db:5432/openrfq", got {value!r}',
-        ),
-    ] = ""
 
 
 class ConfigFile(Struct, frozen=True, forbid_unknown_fields=True):
@@ -271,6 +275,7 @@ class Config:
     clock_start_ms: int | None = None  # a virtual clock's first time (None: now)
     clock_auth: str = "machine"  # request and login timestamps are checked against the "machine" or "venue" clock
     settlement_ms: int = 0  # 0: executions settle at once; N: pending_fill for N ms of venue time first
+    history_cache: int = 1024  # ended entities kept in memory until the store has their keys ([store])
     store_url: str = ""  # "": SQLite in the data directory; else PostgreSQL's URL ([store] url)
 
     def account(self, trader_code: str) -> Account:

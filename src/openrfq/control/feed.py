@@ -21,7 +21,6 @@ named: quotes carry their maker's clQuoteId, trades their maker's trader code. T
 from __future__ import annotations
 
 import asyncio
-import heapq
 import hmac
 from collections.abc import Coroutine
 from typing import Any
@@ -192,12 +191,8 @@ class Feed:
         self._clients[session] = None
 
     def _state(self) -> dict[str, Any]:
-        venue = self.svc.venue  # the newest of each: the highest ids
-        return self._render(
-            {k: venue.rfqs[k] for k in heapq.nlargest(LIMIT, venue.rfqs)},
-            {k: venue.quotes[k] for k in heapq.nlargest(LIMIT, venue.quotes)},
-            [venue.trades[k] for k in heapq.nlargest(LIMIT, venue.trades)],
-        )
+        rfqs, quotes, trades = self.svc.reads.newest(LIMIT)  # the newest of each: the highest ids, in memory or stored
+        return self._render({r.rfq_id: r for r in rfqs}, {q.quote_id: q for q in quotes}, trades)
 
     def _control(self) -> dict[str, Any]:
         svc = self.svc
@@ -208,10 +203,10 @@ class Feed:
         }
 
     def _render(self, rfqs: dict[int, Rfq], quotes: dict[int, Quote], trades: list[BlockTrade]) -> dict[str, Any]:
-        known = self.svc.venue.rfqs
+        of = {q.rfq_id: rfqs.get(q.rfq_id) or self.svc.reads.rfq(q.rfq_id) for q in quotes.values()}
         return {
             "rfqs": [views.rfq(r, r.taker) for r in rfqs.values()],
-            "quotes": [_quote(q, known[q.rfq_id]) for q in quotes.values() if q.rfq_id in known],
+            "quotes": [_quote(q, rfq) for q in quotes.values() if (rfq := of[q.rfq_id]) is not None],
             "trades": [_trade(t) for t in trades],
         }
 

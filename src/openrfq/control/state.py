@@ -17,6 +17,7 @@ from openrfq.api.params import Params
 from openrfq.domain import errors
 from openrfq.domain.clock import ManualClock
 from openrfq.services import Services
+from openrfq.store.base import Batch
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 CLOCK_KEY = "clock_ms"  # the meta row of a virtual clock's time
@@ -37,10 +38,12 @@ _decode = msgspec.msgpack.Decoder(Saved).decode
 
 
 async def reset(svc: Services, p: Params, parts: tuple[str, ...]) -> list[dict[str, Any]]:
-    await svc.committer.pause()
+    store = await svc.committer.pause()
     try:
+        # The rows go first, durably, before the venue forgets: the store answers for what memory no longer holds,
+        # so nothing of the old venue may be left there once the new one runs.
+        store.write(Batch(wipe=True))
         svc.venue.reset()
-        svc.committer.wipe()
         _started_over(svc)
     finally:
         svc.committer.resume()
@@ -50,16 +53,10 @@ async def reset(svc: Services, p: Params, parts: tuple[str, ...]) -> list[dict[s
 
 async def create(svc: Services, p: Params, parts: tuple[str, ...]) -> list[dict[str, Any]]:
     name = _name(p.text("name") if p.has("name") else "")
-    venue = svc.venue
-    saved = Saved(
-        svc.time.now_ms(),
-        svc.time.now_ms() if svc.time.virtual else None,
-        len(venue.rfqs),
-        len(venue.quotes),
-        len(venue.trades),
-    )
-    store = await svc.committer.pause()
+    now_ms = svc.time.now_ms()
+    store = await svc.committer.pause()  # everything durable: the store counts it all
     try:
+        saved = Saved(now_ms, now_ms if svc.time.virtual else None, *store.counts())
         taken = not store.save_snapshot(name, _encode(saved))
     finally:
         svc.committer.resume()
@@ -89,9 +86,9 @@ async def restore(svc: Services, p: Params, parts: tuple[str, ...]) -> list[dict
         clock = svc.clock
         meta = [(CLOCK_KEY, str(found.clock_ms))] if found.clock_ms is not None and svc.time.virtual else []
         store.restore_snapshot(name, meta)
-        rows = store.load()
+        rows = store.load_live()
         svc.venue.reset()
-        svc.venue.restore(rows.rfqs, rows.quotes, rows.trades, rows.makers)
+        svc.venue.restore(rows.rfqs, rows.quotes, rows.trades, rows.makers, rows.counters)
         if meta and isinstance(clock, ManualClock) and found.clock_ms is not None:
             clock.jump(found.clock_ms)
         _started_over(svc)

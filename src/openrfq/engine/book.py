@@ -1,43 +1,45 @@
-"""The book: every RFQ, quote, block trade and maker setting the venue holds, and every index over them.
+"""The book: the RFQs, quotes, block trades and maker settings the venue holds in memory, and every index over them.
+
+What is in memory: everything live (active and pending_fill RFQs and quotes, pending trades), every maker
+setting, and the entities that ended recently: those the store cannot find by their keys yet (``unindexed_*``).
+The committer writes their keys in batches once there are ``history_cache`` of them, and once those are durable
+the venue calls ``forget_*``: the entity leaves memory. Everything older is the store's, asked through
+``history`` (engine/history.py): the lookups here (by id, by client id) try memory, then the store. Without a
+store (``NoHistory``) nothing is forgotten.
 
 Rules of this file: an entity enters the book only through ``add_*`` (or ``restore``, which is the same
-``add_*`` over stored rows), and leaves the live indexes only through ``*_ended``, called by the venue right
-after the entity's state changed; so the indexes can never disagree with the entities. The book decides
-nothing: which transition applies, what it cascades to and what is recorded for the store is the venue's.
+``add_*`` over stored rows), leaves the live indexes only through ``*_ended``, called by the venue right after
+the entity's state changed, and leaves memory only through ``forget_*``; so the indexes can never disagree with
+the entities. The book decides nothing: which transition applies, what it cascades to and what is recorded for
+the store is the venue's.
 
-Id lists are appended in id order, so they stay sorted for the queries' bisect pagination. The live indexes
-hold at most one live RFQ per (taker, clRfqId) and one live quote per (maker, clQuoteId) and per (RFQ, maker),
-so finding them never walks the earlier uses of a client id that a bot re-uses.
+Id lists hold the entities in memory, in id order, so they stay sorted for the queries' bisect pagination (and
+an id that leaves is found by bisection). The live indexes hold at most one live RFQ per (taker, clRfqId) and
+one live quote per (maker, clQuoteId) and per (RFQ, maker), so finding them never walks earlier uses.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
-from openrfq.domain.ids import (
-    BlockTradeId,
-    ClQuoteId,
-    ClRfqId,
-    QuoteId,
-    RfqId,
-    parse_id,
-    parse_quote_id,
-    parse_rfq_id,
-)
+from openrfq.domain.ids import BlockTradeId, ClQuoteId, ClRfqId, QuoteId, RfqId, parse_id
 from openrfq.domain.makers import Maker
 from openrfq.domain.models import BlockTrade, Quote, Rfq
+from openrfq.engine.history import AFTER_ALL, BEFORE_ALL, Counters, History, NoHistory
 
-K = TypeVar("K")  # a venue id type: RfqId, QuoteId
+K = TypeVar("K", bound=int)  # a venue id type: RfqId, QuoteId
 C = TypeVar("C")  # its client id type: ClRfqId, ClQuoteId
-T = TypeVar("T")  # the entity: Rfq, Quote
+T = TypeVar("T")
+DEFAULT_CACHE = 1024  # ended entities kept in memory until their keys are written ([store] history_cache)
 
 
 class ClientIds(Generic[K, C]):
-    """The client ids of one kind of entity, per owner: every entity that used one, and the live one."""
+    """The client ids of one kind of entity, per owner: the entities in memory that used one, and the live one."""
 
     def __init__(self) -> None:
-        self.uses: dict[tuple[str, C], list[K]] = {}  # (owner, client id) -> ids, oldest first
+        self.uses: dict[tuple[str, C], list[K]] = {}  # (owner, client id) -> ids in memory, oldest first
         self.live: dict[tuple[str, C], K] = {}  # (owner, client id) -> the live entity's id
 
     def add(self, owner: str, cl_id: C, key: K, live: bool) -> None:
@@ -50,12 +52,18 @@ class ClientIds(Generic[K, C]):
         if cl_id and self.live.get((owner, cl_id)) == key:
             del self.live[(owner, cl_id)]
 
+    def forget(self, owner: str, cl_id: C, key: K) -> None:
+        if cl_id:
+            ids = self.uses.get((owner, cl_id))
+            if ids is not None and discard(ids, key) and not ids:
+                del self.uses[(owner, cl_id)]
+
     def of(self, owner: str, cl_id: C) -> list[K]:
-        """Every id that used ``cl_id``, oldest first."""
+        """The ids in memory that used ``cl_id``, oldest first."""
         return self.uses.get((owner, cl_id), [])
 
     def latest(self, owner: str, cl_id: C) -> K | None:
-        """The live one, else the newest use."""
+        """Of those in memory: the live one, else the newest use."""
         found = self.live.get((owner, cl_id))
         if found is None:
             ids = self.uses.get((owner, cl_id))
@@ -63,36 +71,46 @@ class ClientIds(Generic[K, C]):
         return found
 
 
-def own(
-    entities: dict[K, T],
-    client_ids: ClientIds[K, C],
-    parse: Callable[[str], K | None],
-    owner_of: Callable[[T], str],
-    owner: str,
-    id_text: str,
-    cl_id: C,
-) -> T | None:
-    """The ``owner``'s entity named by venue id (which wins when sent) or by client id (the live one, else the
-    latest); None when there is none, or when it is someone else's (whose entities do not exist for you)."""
-    key = parse(id_text) if id_text else client_ids.latest(owner, cl_id)
-    found = entities.get(key) if key is not None else None
-    return found if found is not None and owner_of(found) == owner else None
+def discard(ids: list[K], key: K) -> bool:
+    """Take ``key`` out of the sorted list ``ids``; whether it was there."""
+    at = bisect_left(ids, key)
+    if at < len(ids) and ids[at] == key:
+        del ids[at]
+        return True
+    return False
 
 
-def _taker(rfq: Rfq) -> str:
-    return rfq.taker
+def drop(ids: list[K] | None, gone: set[K]) -> bool:
+    """Take the ids in ``gone`` out of the sorted list ``ids`` (each found by bisection when they are few, else in
+    one pass); whether any was there."""
+    if not ids or not gone:
+        return False
+    if len(gone) * 8 < len(ids):
+        found = False
+        for key in gone:
+            found = discard(ids, key) or found
+        return found
+    before = len(ids)
+    ids[:] = [i for i in ids if i not in gone]
+    return len(ids) < before
 
 
-def _maker(quote: Quote) -> str:
-    return quote.maker
+def _first(found: list[T]) -> T | None:
+    return found[0] if found else None
 
 
 class Book:
-    def __init__(self) -> None:
+    def __init__(self, history: History | None = None, history_cache: int = DEFAULT_CACHE) -> None:
+        self.history: History = history if history is not None else NoHistory()
+        self.history_cache = history_cache
         self.rfqs: dict[RfqId, Rfq] = {}
         self.quotes: dict[QuoteId, Quote] = {}
         self.trades: dict[BlockTradeId, BlockTrade] = {}
         self.makers: dict[str, Maker] = {}  # only traders that set quote products, MMP or Cancel All After
+        # Ended (trades: settled) and written, not yet findable by their keys in the store: oldest first.
+        self.unindexed_rfqs: dict[RfqId, None] = {}
+        self.unindexed_quotes: dict[QuoteId, None] = {}
+        self.unindexed_trades: dict[BlockTradeId, None] = {}
         self.next_rfq_id = RfqId(1)
         self.next_quote_id = QuoteId(1)
         self.next_trade_id = BlockTradeId(1)
@@ -100,7 +118,7 @@ class Book:
         self.next_group_id = 1
         self.rfqs_of: dict[str, list[RfqId]] = {}  # taker and every counterparty -> RFQ ids they can see
         self.quotes_of: dict[str, list[QuoteId]] = {}  # maker and the RFQ's taker -> quote ids they can see
-        self.rfq_quotes: dict[RfqId, list[QuoteId]] = {}  # RFQ id -> ids of every quote on it
+        self.rfq_quotes: dict[RfqId, list[QuoteId]] = {}  # RFQ id -> ids of its quotes
         self.cl_rfqs: ClientIds[RfqId, ClRfqId] = ClientIds()
         self.cl_quotes: ClientIds[QuoteId, ClQuoteId] = ClientIds()
         self.live_rfqs_of: dict[str, dict[RfqId, None]] = {}  # taker -> its live RFQs (insertion-ordered set)
@@ -117,7 +135,8 @@ class Book:
     def add_rfq(self, rfq: Rfq) -> None:
         rfq_id = rfq.rfq_id
         self.rfqs[rfq_id] = rfq
-        self.next_rfq_id = RfqId(rfq_id + 1)
+        if rfq_id >= self.next_rfq_id:
+            self.next_rfq_id = RfqId(rfq_id + 1)
         for party in (rfq.taker, *rfq.counterparties):
             self.rfqs_of.setdefault(party, []).append(rfq_id)
         self.rfq_quotes.setdefault(rfq_id, [])
@@ -131,7 +150,8 @@ class Book:
     def add_quote(self, quote: Quote) -> None:
         quote_id, taker = quote.quote_id, self.rfqs[quote.rfq_id].taker
         self.quotes[quote_id] = quote
-        self.next_quote_id = QuoteId(quote_id + 1)
+        if quote_id >= self.next_quote_id:
+            self.next_quote_id = QuoteId(quote_id + 1)
         self.quotes_of.setdefault(quote.maker, []).append(quote_id)
         self.quotes_of.setdefault(taker, []).append(quote_id)
         self.rfq_quotes.setdefault(quote.rfq_id, []).append(quote_id)
@@ -144,7 +164,9 @@ class Book:
     def add_trade(self, trade: BlockTrade) -> None:
         block_td_id = trade.block_td_id
         self.trades[block_td_id] = trade
-        self.next_trade_id = BlockTradeId(trade.last_block_td_id() + 1)  # a group's children take ids too
+        last = trade.last_block_td_id()  # a group's children take ids too
+        if last >= self.next_trade_id:
+            self.next_trade_id = BlockTradeId(last + 1)
         for party in dict.fromkeys((trade.taker, trade.maker)):
             self.trades_of.setdefault(party, []).append(block_td_id)
         self.trade_of_rfq[trade.rfq_id] = block_td_id
@@ -170,14 +192,75 @@ class Book:
         self.cl_quotes.ended(quote.maker, quote.cl_quote_id, quote.quote_id)
         self.live_quotes_of.get(quote.maker, {}).pop(quote.quote_id, None)
 
+    def unindexed(self) -> int:
+        return len(self.unindexed_rfqs) + len(self.unindexed_quotes) + len(self.unindexed_trades)
+
+    def forget(self, rfq_ids: Iterable[RfqId], quote_ids: Iterable[QuoteId], trade_ids: Iterable[BlockTradeId]) -> None:
+        """Ended entities the store can find by their keys (durably) leave memory, and every index of what is in
+        memory; a quote before its RFQ (its taker is its RFQ's)."""
+        gone_quotes: set[QuoteId] = set()
+        parties: set[str] = set()
+        rfqs: dict[RfqId, str] = {}  # the RFQs of the quotes that leave, and their takers
+        for quote_id in quote_ids:
+            quote = self.quotes.pop(quote_id, None)
+            if quote is not None:
+                gone_quotes.add(quote_id)
+                taker = rfqs.get(quote.rfq_id)
+                if taker is None:
+                    taker = rfqs[quote.rfq_id] = self.taker_of(quote.rfq_id)
+                parties.add(quote.maker)
+                parties.add(taker)
+                self.cl_quotes.forget(quote.maker, quote.cl_quote_id, quote_id)
+        for party in parties:
+            drop(self.quotes_of.get(party), gone_quotes)
+        for rfq_id in rfqs:
+            on_rfq = self.rfq_quotes.get(rfq_id)
+            if on_rfq is not None and drop(on_rfq, gone_quotes) and not on_rfq and rfq_id not in self.rfqs:
+                del self.rfq_quotes[rfq_id]
+        gone_rfqs: set[RfqId] = set()
+        parties = set()
+        for rfq_id in rfq_ids:
+            rfq = self.rfqs.pop(rfq_id, None)
+            if rfq is not None:
+                gone_rfqs.add(rfq_id)
+                parties.update((rfq.taker, *rfq.counterparties))
+                if not self.rfq_quotes.get(rfq_id, True):
+                    del self.rfq_quotes[rfq_id]
+                self.cl_rfqs.forget(rfq.taker, rfq.cl_rfq_id, rfq_id)
+        for party in parties:
+            drop(self.rfqs_of.get(party), gone_rfqs)
+        gone_trades: set[BlockTradeId] = set()
+        parties = set()
+        insts: set[str] = set()
+        for block_td_id in trade_ids:
+            trade = self.trades.pop(block_td_id, None)
+            if trade is not None:
+                gone_trades.add(block_td_id)
+                parties.update((trade.taker, trade.maker))
+                if self.trade_of_rfq.get(trade.rfq_id) == block_td_id:
+                    del self.trade_of_rfq[trade.rfq_id]
+                insts.update(leg.inst_id for _, _, leg in trade.every_leg())
+        for party in parties:
+            drop(self.trades_of.get(party), gone_trades)
+        for inst_id in insts:
+            legs = self.legs_of.get(inst_id)
+            if legs:
+                legs[:] = [leg for leg in legs if leg[0] not in gone_trades]
+
     def restore(
         self,
         rfqs: Iterable[Rfq],
         quotes: Iterable[Quote],
         trades: Iterable[BlockTrade],
         makers: Iterable[Maker] = (),
+        counters: Counters | None = None,
     ) -> None:
-        """Rebuild the entities and indexes from stored rows, in any order."""
+        """Rebuild the entities and indexes from stored rows, in any order: every row, or (with the store's
+        ``counters``) those it held in memory; the ended ones among them wait for their keys again."""
+        if counters is not None:
+            self.next_rfq_id, self.next_quote_id = RfqId(counters.next_rfq_id), QuoteId(counters.next_quote_id)
+            self.next_trade_id = BlockTradeId(counters.next_trade_id)
+            self.next_leg_trade_id, self.next_group_id = counters.next_leg_trade_id, counters.next_group_id
         for rfq in sorted(rfqs, key=lambda r: r.rfq_id):
             self.add_rfq(rfq)
         for quote in sorted(quotes, key=lambda q: q.quote_id):
@@ -186,24 +269,71 @@ class Book:
             self.add_trade(trade)
         for maker in makers:
             self.makers[maker.trader_code] = maker
+        if counters is not None:
+            self.unindexed_rfqs = {i: None for i, r in self.rfqs.items() if ended(r)}
+            self.unindexed_quotes = {i: None for i, q in self.quotes.items() if ended(q)}
+            self.unindexed_trades = {i: None for i, t in self.trades.items() if not t.pending}
 
-    # --- finding -----------------------------------------------------------------------------------------------
+    # --- finding: memory, then the store ------------------------------------------------------------------------
+
+    def rfq_by_id(self, rfq_id: int) -> Rfq | None:
+        found = self.rfqs.get(RfqId(rfq_id))
+        if found is None and BEFORE_ALL < rfq_id < self.next_rfq_id:
+            found = self.history.rfq(rfq_id)
+        return found
+
+    def quote_by_id(self, quote_id: int) -> Quote | None:
+        found = self.quotes.get(QuoteId(quote_id))
+        if found is None and BEFORE_ALL < quote_id < self.next_quote_id:
+            found = self.history.quote(quote_id)
+        return found
 
     def rfq(self, rfq_id: str) -> Rfq | None:
         """The RFQ a wire rfqId names, whoever's it is."""
         parsed = parse_id(rfq_id)
-        return self.rfqs.get(RfqId(parsed)) if parsed is not None else None
+        return self.rfq_by_id(parsed) if parsed is not None else None
 
     def quote(self, quote_id: str) -> Quote | None:
         """The quote a wire quoteId names, whoever's it is."""
         parsed = parse_id(quote_id)
-        return self.quotes.get(QuoteId(parsed)) if parsed is not None else None
+        return self.quote_by_id(parsed) if parsed is not None else None
+
+    def taker_of(self, rfq_id: RfqId) -> str:
+        rfq = self.rfq_by_id(rfq_id)
+        return rfq.taker if rfq is not None else ""
+
+    def latest_rfq_id(self, taker: str, cl_rfq_id: ClRfqId) -> RfqId | None:
+        """The taker's RFQ that used ``cl_rfq_id``: the live one, else the newest use."""
+        found = self.cl_rfqs.live.get((taker, cl_rfq_id))
+        if found is None and cl_rfq_id:
+            in_memory = self.cl_rfqs.of(taker, cl_rfq_id)
+            above = in_memory[-1] if in_memory else BEFORE_ALL
+            stored = _first(self.history.rfqs_by_cl(taker, cl_rfq_id, above, AFTER_ALL, 1))
+            found = stored.rfq_id if stored is not None else in_memory[-1] if in_memory else None
+        return found
+
+    def latest_quote_id(self, maker: str, cl_quote_id: ClQuoteId) -> QuoteId | None:
+        """The maker's quote that used ``cl_quote_id``: the live one, else the newest use."""
+        found = self.cl_quotes.live.get((maker, cl_quote_id))
+        if found is None and cl_quote_id:
+            in_memory = self.cl_quotes.of(maker, cl_quote_id)
+            above = in_memory[-1] if in_memory else BEFORE_ALL
+            stored = _first(self.history.quotes_by_cl(maker, cl_quote_id, above, AFTER_ALL, 1))
+            found = stored.quote_id if stored is not None else in_memory[-1] if in_memory else None
+        return found
 
     def own_rfq(self, taker: str, rfq_id: str, cl_rfq_id: ClRfqId) -> Rfq | None:
-        return own(self.rfqs, self.cl_rfqs, parse_rfq_id, _taker, taker, rfq_id, cl_rfq_id)
+        """The taker's RFQ named by venue id (which wins when sent) or by client id (the live one, else the
+        latest); None when there is none, or when it is someone else's (whose RFQs do not exist for you)."""
+        found = self.rfq(rfq_id) if rfq_id else _by(self.rfq_by_id, self.latest_rfq_id(taker, cl_rfq_id))
+        return found if found is not None and found.taker == taker else None
 
     def own_quote(self, maker: str, quote_id: str, cl_quote_id: ClQuoteId) -> Quote | None:
-        return own(self.quotes, self.cl_quotes, parse_quote_id, _maker, maker, quote_id, cl_quote_id)
+        """The maker's quote named by venue id or client id, as ``own_rfq``."""
+        found = self.quote(quote_id) if quote_id else _by(self.quote_by_id, self.latest_quote_id(maker, cl_quote_id))
+        return found if found is not None and found.maker == maker else None
+
+    # --- the live state ------------------------------------------------------------------------------------------
 
     def live_rfq_by_cl(self, taker: str, cl_rfq_id: ClRfqId) -> Rfq | None:
         rfq_id = self.cl_rfqs.live.get((taker, cl_rfq_id))
@@ -231,3 +361,12 @@ class Book:
 
     def live_quote_count(self) -> int:
         return sum(len(ids) for ids in self.live_quotes_of.values())
+
+
+def _by(find: Callable[[int], T | None], key: int | None) -> T | None:
+    return find(key) if key is not None else None
+
+
+def ended(entity: Rfq | Quote) -> bool:
+    """Whether an RFQ or quote reached a final state (it never changes again)."""
+    return not entity.state.is_active and not entity.state.is_momentary

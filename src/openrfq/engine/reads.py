@@ -1,5 +1,5 @@
 """The read side as the handlers and the hub call it: every read first fires the timers that came due (nobody is
-shown a quote that should have expired), then asks ``queries`` over the venue's book."""
+shown a quote that should have expired), then asks ``queries`` over the venue's book (memory, then the store)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,25 @@ class Reads:
     def find_quotes(self, q: QuoteQuery) -> list[Quote]:
         self._venue.advance()
         return queries.find_quotes(self._venue.book, q)
+
+    def rfqs_of(self, quotes: list[Quote]) -> dict[int, Rfq]:
+        """The RFQs of ``quotes``, by id: what rendering them needs."""
+        return queries.rfqs_of(self._venue.book, quotes)
+
+    def rfq(self, rfq_id: int) -> Rfq | None:
+        """An RFQ by id, whether in memory or stored (the WebSocket hub renders a quote with its RFQ)."""
+        return self._venue.book.rfq_by_id(rfq_id)
+
+    def rfq_of(self, quote: Quote) -> Rfq:
+        """The RFQ ``quote`` was made on (in memory or stored)."""
+        rfq = self._venue.book.rfq_by_id(quote.rfq_id)
+        assert rfq is not None, f"quote {quote.quote_id}: RFQ {quote.rfq_id} is missing"
+        return rfq
+
+    def newest(self, limit: int) -> tuple[list[Rfq], list[Quote], list[BlockTrade]]:
+        """The newest RFQs, quotes and block trades, whoever's (the admin feed's first state)."""
+        self._venue.advance()
+        return queries.newest(self._venue.book, limit)
 
     def find_trades(self, q: TradeQuery) -> list[BlockTrade]:
         self._venue.advance()

@@ -5,7 +5,8 @@ A timer is ``(due ms, kind, key)`` in a min-heap, so timers pop in due order, an
 millisecond in the order of their kinds (an RFQ's expiry before a quote's: the RFQ's ends its quotes first),
 then of their keys (ids are increasing: the oldest first). Timers are never taken out: when one pops, the venue
 checks that what it was armed for still holds (the quote is still live and still valid until then; the
-countdown was not reset; the trade still pending), so cancelling or re-arming costs nothing here. Time is the
+countdown was not reset; the trade still pending), so cancelling or re-arming costs nothing here; ``compact``
+drops, now and then, those that no longer hold. Time is the
 venue clock's; the queue only compares numbers. The ``add_*`` helpers know which field of an entity a kind of
 timer waits for.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import heapq
 from enum import IntEnum
 
+from openrfq.domain.ids import BlockTradeId, QuoteId, RfqId
 from openrfq.domain.makers import Maker
 from openrfq.domain.models import BlockTrade, Quote, Rfq
 from openrfq.engine.book import Book
@@ -30,11 +32,13 @@ class TimerKind(IntEnum):
 
 
 Timer = tuple[int, TimerKind, int | str]  # (due ms, kind, id or trader code)
+SLACK = 4096  # timers beyond twice those that still hold, before the queue drops those that do not
 
 
 class Timers:
     def __init__(self) -> None:
         self._heap: list[Timer] = []
+        self._limit = SLACK  # how many timers before ``prune`` compacts
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -69,6 +73,19 @@ class Timers:
         for block_td_id in book.pending_trades:
             self.add_settlement(book.trades[block_td_id])
 
+    def prune(self, book: Book) -> None:
+        """Compact once the queue has grown past twice what held at the last compaction (timers are never taken
+        out: what ended leaves its timers behind)."""
+        if len(self._heap) > self._limit:
+            self.compact(book)
+            self._limit = 2 * len(self._heap) + SLACK
+
+    def compact(self, book: Book) -> None:
+        """Drop the timers that can no longer do anything (``holds``): what the venue calls once the queue holds
+        many of those, so that it grows with what is live, not with what happened."""
+        self._heap = [timer for timer in self._heap if holds(book, *timer)]
+        heapq.heapify(self._heap)
+
     def next_due(self) -> int | None:
         """When the earliest timer comes due, if any."""
         return self._heap[0][0] if self._heap else None
@@ -79,3 +96,17 @@ class Timers:
         if heap and heap[0][0] <= now_ms:
             return heapq.heappop(heap)
         return None
+
+
+def holds(book: Book, due: int, kind: TimerKind, key: int | str) -> bool:
+    """Whether a timer can still do something when it fires (what ``Venue.advance`` checks then)."""
+    if kind is TimerKind.RFQ_EXPIRY:
+        rfq = book.rfqs.get(RfqId(int(key)))
+        return rfq is not None and rfq.state.is_active
+    if kind is TimerKind.QUOTE_EXPIRY:
+        quote = book.quotes.get(QuoteId(int(key)))
+        return quote is not None and quote.state.is_active
+    if kind is TimerKind.SETTLEMENT:
+        return BlockTradeId(int(key)) in book.pending_trades
+    maker = book.makers.get(str(key))
+    return maker is not None and maker.cancel_all_after == due

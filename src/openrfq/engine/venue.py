@@ -45,7 +45,8 @@ from openrfq.domain.states import (
     transition_quote,
     transition_rfq,
 )
-from openrfq.engine.book import Book
+from openrfq.engine.book import DEFAULT_CACHE, Book
+from openrfq.engine.history import Counters, History
 from openrfq.engine.journal import Changes, Journal
 from openrfq.engine.timers import TimerKind, Timers
 
@@ -61,10 +62,16 @@ class Venue:
         prices: Prices | None = None,
         settlement_ms: int = 0,
         sub_accounts: Mapping[str, Iterable[str]] | None = None,
+        history: History | None = None,
+        history_cache: int = DEFAULT_CACHE,
     ) -> None:
         """``settlement_ms``: 0 settles every execution at once; N > 0 settles it N ms of venue time later.
-        ``sub_accounts``: each trader's sub-account names, which its group RFQs may allocate to."""
+        ``sub_accounts``: each trader's sub-account names, which its group RFQs may allocate to. ``history``: the
+        store's read side, which answers for the entities ``forget`` let go of (none: nothing is forgotten);
+        ``history_cache``: how many ended entities stay in memory before the store indexes them (book.py)."""
         self.clock = clock
+        self.history = history
+        self.history_cache = history_cache
         self.settlement_ms = settlement_ms
         # Told the due time of each settlement armed: what fires the engine's timers off requests (asgi's tick)
         # may be waiting longer than that.
@@ -79,9 +86,9 @@ class Venue:
     def reset(self) -> None:
         """Forget everything that happened: entities, maker settings, timers, unsaved changes; ids start at 1
         again. The catalogue, the traders and the prices stay (the control plane's reset)."""
-        book = self.book = Book()
+        book = self.book = Book(self.history, self.history_cache)
         self.timers = Timers()
-        # The book's entities by id, as the store, the views and the WebSocket read them.
+        # The book's entities in memory by id, as the store and the WebSocket read them.
         self.rfqs, self.quotes, self.trades, self.makers = book.rfqs, book.quotes, book.trades, book.makers
         self.journal = Journal()
 
@@ -102,10 +109,18 @@ class Venue:
         quotes: Iterable[Quote],
         trades: Iterable[BlockTrade],
         makers: Iterable[Maker] = (),
+        counters: Counters | None = None,
     ) -> None:
-        """Rebuild state from stored rows (any order); timers that came due fire on the next advance."""
-        self.book.restore(rfqs, quotes, trades, makers)
+        """Rebuild state from stored rows (any order): every row, or the live ones and the store's ``counters``;
+        timers that came due fire on the next advance."""
+        self.book.restore(rfqs, quotes, trades, makers, counters)
         self.timers.add_restored(self.book)
+
+    def forget(self, rfq_ids: Iterable[RfqId], quote_ids: Iterable[QuoteId], trade_ids: Iterable[BlockTradeId]) -> None:
+        """Ended entities (trades: settled) whose keys are durable in the store leave memory: the store answers for
+        them from now on. Called by the committer."""
+        self.book.forget(rfq_ids, quote_ids, trade_ids)
+        self.timers.prune(self.book)
 
     # --- time ------------------------------------------------------------------------------------------------------
 
@@ -114,17 +129,18 @@ class Venue:
         now = self.clock.now_ms()
         while (timer := self.timers.pop_due(now)) is not None:
             due, kind, key = timer
+            # What a timer was armed for may have ended and left memory since (Venue.forget): nothing to do.
             if kind is TimerKind.RFQ_EXPIRY:
-                rfq = self.rfqs[RfqId(int(key))]
-                if rfq.state.is_active and rfq.valid_until <= now:
+                rfq = self.rfqs.get(RfqId(int(key)))
+                if rfq is not None and rfq.state.is_active and rfq.valid_until <= now:
                     self._end_rfq(rfq, Trigger.EXPIRE, now)
             elif kind is TimerKind.QUOTE_EXPIRY:
-                quote = self.quotes[QuoteId(int(key))]
-                if quote.state.is_active and quote.valid_until <= now:
+                quote = self.quotes.get(QuoteId(int(key)))
+                if quote is not None and quote.state.is_active and quote.valid_until <= now:
                     self._end_quote(quote, Trigger.EXPIRE, now)
             elif kind is TimerKind.SETTLEMENT:
-                trade = self.trades[BlockTradeId(int(key))]
-                if trade.pending and trade.settle_at == due:
+                trade = self.trades.get(BlockTradeId(int(key)))
+                if trade is not None and trade.pending and trade.settle_at == due:
                     self._settle(trade, due)  # at its due time, however late the clock was read
             else:
                 maker = self.makers[str(key)]
@@ -289,25 +305,10 @@ class Venue:
         return trade
 
     def _trade(
-        self, rfq: Rfq, quote: Quote, sizes: tuple[Decimal, ...], now: int, settle_fail: SettleFail | None
+        self, rfq: Rfq, quote: Quote, sizes: tuple[Decimal, ...], now: int, fail: SettleFail | None
     ) -> BlockTrade:
-        """The trade an execution of ``sizes`` makes, built before anything changes; with asynchronous settlement
-        pending, with what each execution (each allocated account's) is to end as: ``settle_fail`` is asked here,
-        once the execution is accepted."""
         settle_at = now + self.settlement_ms if self.settlement_ms else 0
-        book = self.book
-        if rfq.acct_alloc:
-            codes = [self._outcome(settle_at, settle_fail) for _ in rfq.acct_alloc]
-            return execution.group_trade(
-                self.market, rfq, quote, book.next_trade_id, book.next_leg_trade_id, now, settle_at, codes
-            )
-        legs = execution.trade_legs(self.market, rfq, quote, sizes, book.next_leg_trade_id, now)
-        return execution.block_trade(
-            book.next_trade_id, rfq, quote, legs, now, settle_at, self._outcome(settle_at, settle_fail)
-        )
-
-    def _outcome(self, settle_at: int, settle_fail: SettleFail | None) -> str:
-        return settle_fail() if settle_at and settle_fail is not None else ""
+        return build_trade(self.market, self.book, rfq, quote, sizes, now, settle_at, fail)
 
     def _execute(self, rfq: Rfq, quote: Quote, trade: BlockTrade, now: int, counted: bool = False) -> None:
         """Apply an execution whose trade is built; nothing here raises, so it applies all or nothing."""
@@ -397,6 +398,32 @@ class Venue:
         transition_quote(quote, trigger, now, reason)
         self.book.quote_ended(quote)
         self.journal.quote(quote)
+
+
+def build_trade(
+    market: execution.Market,
+    book: Book,
+    rfq: Rfq,
+    quote: Quote,
+    sizes: tuple[Decimal, ...],
+    now: int,
+    settle_at: int,
+    settle_fail: SettleFail | None,
+) -> BlockTrade:
+    """The trade an execution of ``sizes`` makes, built before anything changes; with asynchronous settlement
+    (``settle_at``) pending, with what each execution (each allocated account's) is to end as: ``settle_fail`` is
+    asked here, once the execution is accepted."""
+
+    def outcome() -> str:
+        return settle_fail() if settle_at and settle_fail is not None else ""
+
+    if rfq.acct_alloc:
+        codes = [outcome() for _ in rfq.acct_alloc]
+        return execution.group_trade(
+            market, rfq, quote, book.next_trade_id, book.next_leg_trade_id, now, settle_at, codes
+        )
+    legs = execution.trade_legs(market, rfq, quote, sizes, book.next_leg_trade_id, now)
+    return execution.block_trade(book.next_trade_id, rfq, quote, legs, now, settle_at, outcome())
 
 
 def _nothing(due_ms: int) -> None:

@@ -1,17 +1,21 @@
-"""The storage interface: rows of encoded entities, written a batch per transaction.
+"""The storage interface: rows of encoded entities, written a batch per transaction, and read back two ways: the
+live ones at start-up (``load_live``: what rebuilds the venue), the rest on demand (``History``, the engine's
+read interface: engine/history.py).
 
-Entities are stored whole (one row per RFQ, quote and block trade, keyed by id) and rewritten when they
-change; loading them all back rebuilds the venue. A batch is everything a group of commands changed.
+Entities are stored whole (one row per RFQ, quote and block trade, keyed by id) and rewritten when they change;
+an ended one is found by its keys (store/codec.py). A batch is everything a group of commands changed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
+from openrfq.domain.ids import BlockTradeId, QuoteId, RfqId
 from openrfq.domain.makers import Maker
 from openrfq.domain.models import BlockTrade, Quote, Rfq
+from openrfq.engine.history import Counters, History
 
 
 class StoreError(Exception):
@@ -27,12 +31,27 @@ class DataDirInUse(StoreError):
         self.pid = pid
 
 
+class Indexed(NamedTuple):
+    """Ended entities whose keys a batch writes: once it is durable, the store finds them (they may leave memory)."""
+
+    rfqs: list[RfqId]
+    quotes: list[QuoteId]
+    trades: list[BlockTradeId]
+
+
 @dataclass(slots=True)
 class Batch:
+    """Entity rows (id, body: a new row is held in memory, store/schema.py), and the keys of ended entities with
+    the ids they index (those rows are then no longer in memory)."""
+
     rfqs: list[tuple[int, bytes]] = field(default_factory=list)
     quotes: list[tuple[int, bytes]] = field(default_factory=list)
     trades: list[tuple[int, bytes]] = field(default_factory=list)
     makers: list[tuple[str, bytes]] = field(default_factory=list)  # keyed by trader code
+    rfq_keys: list[tuple[str, int]] = field(default_factory=list)  # (key, id): store/codec.py
+    quote_keys: list[tuple[str, int]] = field(default_factory=list)
+    trade_keys: list[tuple[str, int]] = field(default_factory=list)
+    indexed: Indexed = field(default_factory=lambda: Indexed([], [], []))
     wipe: bool = False  # the venue was reset: every entity row goes first (the control plane's reset)
     meta: list[tuple[str, str]] = field(default_factory=list)  # e.g. a virtual clock's time
     faults: list[tuple[int, bytes | None]] = field(default_factory=list)  # the control plane's rules (None: gone)
@@ -47,11 +66,20 @@ class Snapshot:
     quotes: list[Quote]
     trades: list[BlockTrade]
     makers: list[Maker] = field(default_factory=list)
+    counters: Counters | None = None  # the next ids, with a load of the live entities only
 
 
-class Store(Protocol):
+class Store(History, Protocol):
     def load(self) -> Snapshot:
         """Every stored entity; raises StoreError when a row cannot be read or decoded."""
+
+    def load_live(self) -> Snapshot:
+        """What start-up reads: the entities the venue held in memory (live, or ended without their keys yet),
+        every maker's settings, and the id counters; raises StoreError when one of those rows cannot be read or
+        decoded."""
+
+    def counts(self) -> tuple[int, int, int]:
+        """How many RFQs, quotes and block trades are stored."""
 
     def write(self, batch: Batch) -> None:
         """Write the whole batch in one transaction; return only once it is durable. Blocking."""

@@ -6,7 +6,8 @@ changed so far becomes one batch (encoded here, on the loop, so the rows are exa
 it is written (below), and once it is durable every waiter of that batch is released. Commands that arrive
 while a batch is being written form the next one (a busy server lets it gather a little longer: see LINGER_S).
 A reader that saw state still being written waits for that write as well, so nobody is ever shown something a
-crash could take back.
+crash could take back. Once a batch that wrote the keys of ended entities is durable, those leave the venue's
+memory (``Venue.forget``): from then on the store's read side finds them, durably (``cut`` says when).
 
 Each waiter has its own future (a cancelled request cancels only its own wait). How a batch gets written:
 a store that is durable once one file is synced (``FileStore``: SQLite) is written on the loop, and the kernel
@@ -29,13 +30,15 @@ from typing import Any
 
 from openrfq.domain import errors
 from openrfq.domain.events import Event
-from openrfq.engine import Venue
+from openrfq.engine import Changes, Venue
+from openrfq.engine.book import ended
 from openrfq.store.aio import AioSync, open_aio
-from openrfq.store.base import Batch, FileStore, Store
-from openrfq.store.codec import encode
+from openrfq.store.base import Batch, FileStore, Indexed, Store
+from openrfq.store.codec import encode, quote_keys, rfq_keys, trade_keys
 
 log = logging.getLogger("openrfq.store")
 
+_NOTHING = Indexed([], [], [])
 _Job = tuple[Batch, list[Event]]
 # When the batch just written released several requests, the server is busy: the next batch then gathers for
 # LINGER_S more before it is cut (fewer, larger commits: each one costs the core the loop needs a fixed amount,
@@ -58,8 +61,7 @@ class Committer:
         self._writer: threading.Thread | None = None
         self._aio: tuple[AioSync, FileStore] | None = None  # set once, at the first batch, where AIO works
         self._aio_tried = False
-        self._syncing: tuple[list[Event], int, float] | None = None  # the batch whose file sync is in flight
-        self._wipe = False  # the venue was reset: its next batch deletes every entity row first
+        self._syncing: tuple[list[Event], Indexed, int, float] | None = None  # the batch whose file sync is in flight
         self._meta: list[tuple[str, str]] = []  # meta rows for the next batch (a virtual clock's time)
         self._faults: list[tuple[int, bytes | None]] = []  # fault rules for the next batch (None: removed)
         self._paused = False  # a control-plane operation has the store: batches wait (pause/resume)
@@ -75,7 +77,7 @@ class Committer:
         """Return once every change the venue has made so far is durable."""
         if self._failure is not None:
             raise errors.ServiceUnavailable()
-        if self.venue.has_changes() or self._wipe or self._meta or self._faults:
+        if self.venue.has_changes() or self._meta or self._faults:
             loop = asyncio.get_running_loop()
             waiter = loop.create_future()
             self._waiting.append(waiter)
@@ -89,10 +91,6 @@ class Committer:
         else:
             return
         await waiter
-
-    def wipe(self) -> None:
-        """The venue was reset: its next batch deletes every stored entity before writing what came since."""
-        self._wipe = True
 
     def set_meta(self, key: str, value: str) -> None:
         """A meta row (e.g. a virtual clock's time) for the next batch."""
@@ -129,19 +127,10 @@ class Committer:
                     waiter.set_result(None)
 
     def _cut(self) -> _Job:
-        changes = self.venue.take_changes()
-        venue = self.venue
-        batch = Batch(
-            rfqs=[(i, encode(venue.rfqs[i])) for i in changes.rfqs],
-            quotes=[(i, encode(venue.quotes[i])) for i in changes.quotes],
-            trades=[(i, encode(venue.trades[i])) for i in changes.trades],
-            makers=[(code, encode(venue.makers[code])) for code in changes.makers],
-            wipe=self._wipe,
-            meta=self._meta,
-            faults=self._faults,
-        )
-        self._wipe, self._meta, self._faults = False, [], []
-        return batch, venue.take_events()
+        batch = cut(self.venue, self.venue.take_changes())
+        batch.meta, batch.faults = self._meta, self._faults
+        self._meta, self._faults = [], []
+        return batch, self.venue.take_events()
 
     def _start(self) -> None:
         """On the loop: cut the next batch and get it written."""
@@ -149,7 +138,7 @@ class Committer:
         try:
             job = self._cut()
         except Exception as e:  # noqa: BLE001 (nothing can be written: refuse, as for a failed write)
-            self._written([], 0, 0.0, e)
+            self._written([], _NOTHING, 0, 0.0, e)
             return
         if not self._aio_tried:
             self._aio_tried = True
@@ -174,9 +163,9 @@ class Committer:
             store.write_unsynced(batch)
             aio.submit(store.sync_fd())
         except Exception as e:  # noqa: BLE001 (as a failed write on the thread: refuse from now on)
-            self._written([], 0, 0.0, e)
+            self._written([], _NOTHING, 0, 0.0, e)
             return
-        self._syncing = (events, len(batch), started)
+        self._syncing = (events, batch.indexed, len(batch), started)
 
     def _synced(self) -> None:
         """On the loop, when the eventfd says the sync in flight has finished: its batch is durable (or failed)."""
@@ -188,9 +177,9 @@ class Committer:
             result = -(e.errno or errno.EIO)
         if result is None or self._syncing is None:
             return
-        (events, rows, started), self._syncing = self._syncing, None
+        (events, indexed, rows, started), self._syncing = self._syncing, None
         failure = None if result == 0 else OSError(-result, f"fdatasync: {os.strerror(-result)}")
-        self._written(events, rows, time.perf_counter() - started, failure)
+        self._written(events, indexed, rows, time.perf_counter() - started, failure)
 
     def _write_forever(self) -> None:
         """The writer thread: one batch at a time, each result handed back to the loop."""
@@ -205,12 +194,15 @@ class Committer:
             elapsed = time.perf_counter() - started
             assert self._loop is not None
             try:
-                self._loop.call_soon_threadsafe(self._written, events, len(batch), elapsed, failure)
+                self._loop.call_soon_threadsafe(self._written, events, batch.indexed, len(batch), elapsed, failure)
             except RuntimeError:  # the loop is closed: nobody is waiting any more
                 return
 
-    def _written(self, events: list[Event], rows: int, seconds: float, failure: BaseException | None) -> None:
-        """On the loop: the batch in flight is durable (or failed); release its waiters, then start the next."""
+    def _written(
+        self, events: list[Event], indexed: Indexed, rows: int, seconds: float, failure: BaseException | None
+    ) -> None:
+        """On the loop: the batch in flight is durable (or failed); release its waiters, hand its events to the
+        listeners, let what the store now finds leave memory, then start the next."""
         waiters, self._in_flight = self._in_flight or [], None
         if failure is not None:  # a store that cannot write must not acknowledge anything again
             log.critical("store write failed; refusing further requests", exc_info=failure)
@@ -236,6 +228,7 @@ class Committer:
                 listener(events)
             except Exception:  # a broken listener must not stop commits
                 log.exception("event listener failed")
+        self.venue.forget(indexed.rfqs, indexed.quotes, indexed.trades)
         if not self._waiting or self._paused:
             self._writing = False
             self._release_idle()
@@ -267,3 +260,40 @@ class Committer:
             self._writer.join()
             self._writer = None
         self.store.close()
+
+
+def cut(venue: Venue, changes: Changes) -> Batch:
+    """The rows of what ``changes`` names, as the venue holds it now (encoded here: exactly the state at the cut);
+    and once ``history_cache`` entities ended that the store cannot find yet, their keys (store/codec.py): after
+    this batch is durable they may leave memory (``Venue.forget``). Keys written for many entities at once touch
+    each key range's last page once, not once per commit (store/schema.py)."""
+    book = venue.book
+    batch = Batch(
+        rfqs=[(i, encode(venue.rfqs[i])) for i in changes.rfqs],
+        quotes=[(i, encode(venue.quotes[i])) for i in changes.quotes],
+        trades=[(i, encode(venue.trades[i])) for i in changes.trades],
+        makers=[(code, encode(venue.makers[code])) for code in changes.makers],
+    )
+    for rfq_id in changes.rfqs:
+        if ended(venue.rfqs[rfq_id]):
+            book.unindexed_rfqs[rfq_id] = None
+    for quote_id in changes.quotes:
+        if ended(venue.quotes[quote_id]):
+            book.unindexed_quotes[quote_id] = None
+    for block_td_id in changes.trades:
+        if not venue.trades[block_td_id].pending:
+            book.unindexed_trades[block_td_id] = None
+    if book.unindexed() > book.history_cache:
+        rfqs, quotes, trades = list(book.unindexed_rfqs), list(book.unindexed_quotes), list(book.unindexed_trades)
+        book.unindexed_rfqs, book.unindexed_quotes, book.unindexed_trades = {}, {}, {}
+        batch.rfq_keys = [key for i in rfqs for key in rfq_keys(venue.rfqs[i])]
+        takers: dict[int, str] = {}
+        for quote_id in quotes:
+            quote = venue.quotes[quote_id]
+            taker = takers.get(quote.rfq_id)
+            if taker is None:
+                taker = takers[quote.rfq_id] = book.taker_of(quote.rfq_id)
+            batch.quote_keys += quote_keys(quote, taker)
+        batch.trade_keys = [key for i in trades for key in trade_keys(venue.trades[i])]
+        batch.indexed = Indexed(rfqs, quotes, trades)
+    return batch

@@ -3,9 +3,10 @@ survive its machine, with a standby openrfq ready to take over (store/lease.py, 
 
 Synchronous on purpose: the committer (store/committer.py) writes a store that is not a ``FileStore`` from its
 writer thread, a batch at a time, and ``write`` returns once the batch's transaction is committed, which is what
-group commit needs; an async driver would add a hop to another loop for nothing. A batch is one round trip: its
-statements are pipelined (psycopg's pipeline mode) and each table's rows go in one ``INSERT ... SELECT FROM
-unnest(ids, bodies)``, one prepared statement whatever the batch's size.
+group commit needs; an async driver would add a hop to another loop for nothing. Nearly every batch is one
+statement (``WRITE``: one round trip, one commit) whose rows go as arrays (``unnest(ids, bodies)``, built in
+PostgreSQL's binary format: store/pgarrays.py), one prepared statement whatever the batch's size. History is read
+on a connection of its own (store/pghistory.py).
 
 Commits run with ``synchronous_commit = on`` (or the server's stronger ``remote_apply``): on a primary with a
 synchronous standby, a batch is acknowledged once it is on disk on two machines. Each transaction begins with
@@ -14,34 +15,41 @@ the fence (``FENCE``): it fails, and so does the whole transaction, when another
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
-import msgspec
 import psycopg
 
-from openrfq.store import pgarrays
+from openrfq.store import pgarrays, pgschema
 from openrfq.store.base import Batch, Snapshot, StoreError
 from openrfq.store.codec import decode_maker, decode_quote, decode_rfq, decode_trade
 from openrfq.store.lease import Lease, LeaseLost, connect, shown
-from openrfq.store.pgschema import ENTITIES
+from openrfq.store.pghistory import PostgresHistory, decoded
+from openrfq.store.pgschema import ENTITIES, KEYS
 
-T = TypeVar("T")
 Db = psycopg.Connection[tuple[Any, ...]]
 
 # Fails (division by zero) unless this process's epoch is still the lease's: the whole transaction then rolls
 # back. An error, not a row count to look at, so that a batch's statements can all be sent before any answer.
 FENCE = "WITH fenced AS (UPDATE lease SET epoch = epoch WHERE epoch = %s RETURNING 1) SELECT 1 / count(*) FROM fenced"
 _KIND = {"rfqs": "bigint", "quotes": "bigint", "trades": "bigint", "makers": "text"}
-_UPSERTS = ", ".join(  # (ids, bodies) per table
-    f"put_{table} AS (INSERT INTO {table} (id, body) SELECT * FROM unnest(%b, %b)"
-    " ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body)"
-    for table in _KIND
+# (ids, bodies) per entity table: a row written again changes only its body (not ``mem``); (keys, ids) per key
+# table, a key written twice kept once.
+_UPSERTS = ", ".join(
+    [
+        f"put_{table} AS (INSERT INTO {table} (id, body) SELECT * FROM unnest(%b, %b)"
+        " ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body)"
+        for table in _KIND
+    ]
+    + [
+        f"put_{keys} AS (INSERT INTO {keys} SELECT * FROM unnest(%b, %b) ON CONFLICT DO NOTHING)"
+        for keys in KEYS.values()
+    ]
 )
-# A batch of entity rows (nearly every batch) in one statement, so one round trip and one commit: autocommit
-# makes a statement its own transaction, and every data-modifying part of a WITH runs to completion whatever
-# the outer query reads. The fence's division by zero then fails the whole statement.
+# A batch of rows (nearly every batch) in one statement, so one round trip and one commit: autocommit makes a
+# statement its own transaction, and every data-modifying part of a WITH runs to completion whatever the outer
+# query reads. The fence's division by zero then fails the whole statement.
 WRITE = (
     f"WITH fenced AS (UPDATE lease SET epoch = epoch WHERE epoch = %s RETURNING 1), {_UPSERTS}"
     " SELECT 1 / count(*) FROM fenced"
@@ -50,7 +58,7 @@ PUT = f"WITH {_UPSERTS} SELECT 1"  # the same rows, in a fenced transaction of o
 _STRONG_ENOUGH = ("on", "remote_apply")
 
 
-class PostgresStore:
+class PostgresStore(PostgresHistory):
     """Writes as the leader at ``lease.epoch``; owns the lease from now on (``close`` releases it, last)."""
 
     def __init__(self, lease: Lease) -> None:
@@ -62,7 +70,10 @@ class PostgresStore:
         self._lease = lease
         try:
             self._db = connect(lease.url, "writer")
+            self._reader = connect(lease.url, "reader")
         except BaseException:
+            if hasattr(self, "_db"):
+                self._db.close()
             lease.close()
             raise
         pgarrays.register(self._db.adapters)
@@ -77,38 +88,36 @@ class PostgresStore:
         return self._lease
 
     def load(self) -> Snapshot:
+        """Every stored entity (the whole history: tests, tools); StoreError naming a row that does not decode."""
+        db, path = self._reader, self.path
         return Snapshot(
-            rfqs=self._decoded("rfqs", decode_rfq),
-            quotes=self._decoded("quotes", decode_quote),
-            trades=self._decoded("trades", decode_trade),
-            makers=self._decoded("makers", decode_maker),
+            rfqs=decoded(db, path, "rfqs", decode_rfq),
+            quotes=decoded(db, path, "quotes", decode_quote),
+            trades=decoded(db, path, "trades", decode_trade),
+            makers=decoded(db, path, "makers", decode_maker),
         )
 
-    def _decoded(self, table: str, decode: Callable[[bytes], T]) -> list[T]:
-        damaged = f"store {self.path} is damaged: table {table}"
-        with self._db.cursor(binary=True) as cursor:
-            try:
-                cursor.execute(f"SELECT id, body FROM {table} ORDER BY id")
-                rows = cursor.fetchall()
-            except psycopg.Error as e:
-                raise StoreError(f"store {self.path}: table {table} cannot be read ({e})") from None
-        found = []
-        for row_id, body in rows:
-            try:
-                found.append(decode(body))
-            except (msgspec.DecodeError, TypeError, ValueError) as e:
-                raise StoreError(f"{damaged}, row {row_id!r} does not decode ({e})") from None
-        return found
+    def load_live(self) -> Snapshot:
+        """What start-up reads: the rows held in memory, every maker's settings, the id counters (store/base.py)."""
+        try:
+            counters = self.counters()
+        except psycopg.Error as e:
+            raise StoreError(f"store {self.path}: it cannot be read ({e})") from None
+        return Snapshot(
+            rfqs=self.in_memory("rfqs", decode_rfq),
+            quotes=self.in_memory("quotes", decode_quote),
+            trades=self.in_memory("trades", decode_trade),
+            makers=decoded(self._reader, self.path, "makers", decode_maker),
+            counters=counters,
+        )
 
     def write(self, batch: Batch) -> None:
         """The batch in one transaction, committed (and so durable) when this returns; LeaseLost if another
         process leads now, another psycopg error if the database cannot be reached."""
-        if (
-            batch.wipe or batch.meta or batch.faults
-        ):  # a reset, a moved clock, a fault rule: rare, statement by statement
+        if batch.wipe or batch.meta or batch.faults or any(batch.indexed):  # rare: statement by statement
             self._write_all(batch)
             return
-        if not len(batch):
+        if not (len(batch) or batch.rfq_keys or batch.quote_keys or batch.trade_keys):
             return
         try:
             self._db.execute(WRITE, (self.epoch, *_arrays(batch)), prepare=True)
@@ -118,7 +127,7 @@ class PostgresStore:
     def _write_all(self, batch: Batch) -> None:
         with self._transaction() as db:
             if batch.wipe:
-                for table in ENTITIES:
+                for table in (*ENTITIES, *KEYS.values()):
                     db.execute(f"DELETE FROM {table}")
             with db.cursor() as cursor:
                 if batch.meta:
@@ -136,15 +145,26 @@ class PostgresStore:
                         kept,
                     )
             db.execute(PUT, _arrays(batch))
+            # Their keys are in: no longer held in memory. A statement of its own, after PUT: one statement may
+            # not both write a row and update it.
+            indexed = batch.indexed
+            for table, ids in (("rfqs", indexed.rfqs), ("quotes", indexed.quotes), ("trades", indexed.trades)):
+                if ids:
+                    db.execute(f"UPDATE {table} SET mem = false WHERE id = ANY(%b)", (pgarrays.int8s(ids),))
 
     @contextmanager
-    def _transaction(self) -> Iterator[Db]:
-        """One fenced transaction, its statements pipelined; committed when the block ends."""
+    def _transaction(self, pipelined: bool = True) -> Iterator[Db]:
+        """One fenced transaction (its statements pipelined: nothing read in it); committed when the block ends."""
         db = self._db
         try:
-            with db.pipeline(), db.transaction():
-                db.execute(FENCE, (self.epoch,))
-                yield db
+            if pipelined:
+                with db.pipeline(), db.transaction():
+                    db.execute(FENCE, (self.epoch,))
+                    yield db
+            else:
+                with db.transaction():
+                    db.execute(FENCE, (self.epoch,))
+                    yield db
         except psycopg.errors.DivisionByZero:
             raise LeaseLost(f"store {self.path}: another openrfq process leads it now") from None
 
@@ -162,10 +182,7 @@ class PostgresStore:
         with self._transaction() as db:
             db.execute("INSERT INTO snapshots VALUES (%s, %s)", (name, body))
             for table in ENTITIES:
-                db.execute(
-                    f"INSERT INTO snapshot_rows SELECT %s, %s, id::text, body FROM {table}",
-                    (name, table),
-                )
+                db.execute(f"INSERT INTO snapshot_rows SELECT %s, %s, id::text, body FROM {table}", (name, table))
         return True
 
     def snapshots(self) -> list[tuple[str, bytes]]:
@@ -176,14 +193,16 @@ class PostgresStore:
         row = self._db.execute("SELECT body FROM snapshots WHERE name = %s", (name,)).fetchone()
         if row is None:
             return None
-        with self._transaction() as db:
-            for table in ENTITIES:
+        with self._transaction(pipelined=False) as db:
+            for table in (*ENTITIES, *KEYS.values()):
                 db.execute(f"DELETE FROM {table}")
+            for table in ENTITIES:
                 db.execute(
-                    f"INSERT INTO {table} SELECT id::{_KIND[table]}, body FROM snapshot_rows"
+                    f"INSERT INTO {table} (id, body) SELECT id::{_KIND[table]}, body FROM snapshot_rows"
                     " WHERE name = %s AND tbl = %s",
                     (name, table),
                 )
+            pgschema.index(db)  # the ended entities' keys, from their bodies
             with db.cursor() as cursor:
                 if meta:
                     cursor.executemany(
@@ -203,16 +222,19 @@ class PostgresStore:
         return [(int(i), bytes(b)) for i, b in rows]
 
     def close(self) -> None:
-        """Both connections closed (a second call does nothing): the lease's last, so that no other process may
+        """Every connection closed (a second call does nothing): the lease's last, so that no other process may
         lead while this one can still write."""
+        self._reader.close()
         self._db.close()
         self._lease.close()
 
 
 def _arrays(batch: Batch) -> tuple[bytes, ...]:
-    """Each table's (ids, bodies), in _KIND's order, as WRITE and PUT take them."""
+    """Each table's arrays, in _UPSERTS' order, as WRITE and PUT take them."""
     found: list[bytes] = []
     for rows in (batch.rfqs, batch.quotes, batch.trades):
         found += [pgarrays.int8s([i for i, _ in rows]), pgarrays.byteas([b for _, b in rows])]
     found += [pgarrays.texts([code for code, _ in batch.makers]), pgarrays.byteas([b for _, b in batch.makers])]
+    for keys in (batch.rfq_keys, batch.quote_keys, batch.trade_keys):
+        found += [pgarrays.texts([k for k, _ in keys]), pgarrays.int8s([i for _, i in keys])]
     return tuple(found)

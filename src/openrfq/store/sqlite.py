@@ -9,9 +9,10 @@ Opening never guesses. The data directory is locked first (store/lock.py). A new
 (tables, schema version, venue identity) under a temporary name and only then renamed into place, so a
 database file that exists was complete once: one that is empty, lacks a table, its schema version or cannot be
 read is damaged, and opening it raises StoreError instead of starting a venue with ids from 1 that would
-overwrite its history. The checks read the schema only; the full scan that proves the rows is ``load()``
-itself, which turns a page SQLite cannot read or a row that does not decode into the same StoreError
-(``PRAGMA quick_check`` would scan everything a second time: bench/README.md).
+overwrite its history. The checks read the schema only (store/schema.py, which also migrates an older database
+forward); start-up then reads the live rows (``load_live``), which turns a page SQLite cannot read or a row that
+does not decode into the same StoreError. It never scans the history: the rest is read on demand, on a
+connection of its own (store/history.py).
 """
 
 from __future__ import annotations
@@ -23,49 +24,36 @@ import stat
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
 
-import msgspec
-
+from openrfq.store import schema
 from openrfq.store.base import Batch, Snapshot, StoreError
 from openrfq.store.codec import decode_maker, decode_quote, decode_rfq, decode_trade
+from openrfq.store.history import SqliteHistory, decoded, reader
 from openrfq.store.lock import lock_directory
+from openrfq.store.schema import ENTITIES, KEYS
 
-SCHEMA_VERSION = 2
-_ENTITIES = ("rfqs", "quotes", "trades", "makers")  # the venue's state: what a reset empties, a snapshot copies
-# Every table with its columns as ``PRAGMA table_info`` reports them: (name, type, NOT NULL, primary key).
-_SCHEMA: dict[str, list[tuple[str, str, int, int]]] = {
-    **{table: [("id", "INTEGER", 0, 1), ("body", "BLOB", 1, 0)] for table in ("rfqs", "quotes", "trades")},
-    "makers": [("id", "TEXT", 0, 1), ("body", "BLOB", 1, 0)],
-    "meta": [("key", "TEXT", 0, 1), ("value", "TEXT", 1, 0)],
-    # Version 2: the control plane's snapshots (their entity rows copied whole) and fault rules.
-    "snapshots": [("name", "TEXT", 0, 1), ("body", "BLOB", 1, 0)],
-    "snapshot_rows": [("name", "TEXT", 1, 1), ("tbl", "TEXT", 1, 2), ("id", "", 1, 3), ("body", "BLOB", 1, 0)],
-    "faults": [("id", "INTEGER", 0, 1), ("body", "BLOB", 1, 0)],
-}
-_ADDED_IN_2 = ("snapshots", "snapshot_rows", "faults")
+SCHEMA_VERSION = schema.SCHEMA_VERSION
 _CHUNK = 64  # rows per INSERT statement: one statement per table for a typical batch, few distinct statements
-_T = TypeVar("_T")
 
 
+@lru_cache(maxsize=1024)
 def _insert(table: str, rows: int) -> str:
-    return f"INSERT OR REPLACE INTO {table} (id, body) VALUES " + ",".join(("(?,?)",) * rows)
-
-
-def _columns(table: str) -> str:
-    columns = _SCHEMA[table]
-    keys = [name for name, _, _, pk in sorted(columns, key=lambda c: c[3]) if pk]
-    one_key = len(keys) == 1
-    text = ", ".join(
-        f"{name}{' ' + kind if kind else ''}{' PRIMARY KEY' * (pk > 0 and one_key)}{' NOT NULL' * not_null}"
-        for name, kind, not_null, pk in columns
+    """``rows`` rows of (id, body): an entity or maker row written again changes only its body (not ``mem``)."""
+    return (
+        f"INSERT INTO {table} (id, body) VALUES {','.join(('(?,?)',) * rows)} "
+        "ON CONFLICT (id) DO UPDATE SET body = excluded.body"
     )
-    return text if one_key else f"{text}, PRIMARY KEY ({', '.join(keys)})"
 
 
-class SqliteStore:
+@lru_cache(maxsize=1024)
+def _insert_keys(table: str, rows: int) -> str:
+    return f"INSERT OR IGNORE INTO {table} VALUES " + ",".join(("(?,?)",) * rows)
+
+
+class SqliteStore(SqliteHistory):
     def __init__(self, path: Path) -> None:
         self.path = path
         shown = path.absolute()
@@ -79,6 +67,7 @@ class SqliteStore:
         _make_private(path)
         try:
             self._db, self._wal, self.venue_id = _open(path)
+            self._reader = reader(path)
         except (OSError, sqlite3.Error) as e:  # making or opening it: no permission, disk full, ...
             self._unlock()
             reason = e.strerror if isinstance(e, OSError) and e.strerror else e
@@ -88,28 +77,29 @@ class SqliteStore:
             raise
 
     def load(self) -> Snapshot:
-        """Every stored entity; a row that cannot be read or decoded raises StoreError."""
+        """Every stored entity (the whole history: tests, tools); a row that cannot be read or decoded raises
+        StoreError."""
+        db, path = self._reader, self.path
         return Snapshot(
-            rfqs=self._decoded("rfqs", decode_rfq),
-            quotes=self._decoded("quotes", decode_quote),
-            trades=self._decoded("trades", decode_trade),
-            makers=self._decoded("makers", decode_maker),
+            rfqs=decoded(db, path, "rfqs", decode_rfq),
+            quotes=decoded(db, path, "quotes", decode_quote),
+            trades=decoded(db, path, "trades", decode_trade),
+            makers=decoded(db, path, "makers", decode_maker),
         )
 
-    def _decoded(self, table: str, decode: Callable[[bytes], _T]) -> list[_T]:
-        """The table's entities, decoded straight from the cursor (no list of a million row bodies in between)."""
-        damaged = f"database {self.path.absolute()} is damaged: table {table}"
+    def load_live(self) -> Snapshot:
+        """What start-up reads: the rows held in memory, every maker's settings, the id counters (store/base.py)."""
         try:
-            return list(map(decode, (body for (body,) in self._db.execute(f"SELECT body FROM {table} ORDER BY id"))))
+            counters = self.counters()
         except sqlite3.Error as e:
-            raise StoreError(f"{damaged} cannot be read ({e})") from None
-        except (msgspec.DecodeError, TypeError, ValueError) as e:  # not msgpack, not this entity, not bytes at all
-            for row_id, body in self._db.execute(f"SELECT id, body FROM {table} ORDER BY id"):
-                try:
-                    decode(body)
-                except (msgspec.DecodeError, TypeError, ValueError):
-                    raise StoreError(f"{damaged}, row {row_id!r} does not decode ({e})") from None
-            raise StoreError(f"{damaged}: a row does not decode ({e})") from None
+            raise StoreError(f"database {self.path.absolute()} is damaged: it cannot be read ({e})") from None
+        return Snapshot(
+            rfqs=self.in_memory("rfqs", decode_rfq),
+            quotes=self.in_memory("quotes", decode_quote),
+            trades=self.in_memory("trades", decode_trade),
+            makers=decoded(self._reader, self.path, "makers", decode_maker),
+            counters=counters,
+        )
 
     def write(self, batch: Batch) -> None:
         """The batch in one transaction, durable when this returns."""
@@ -127,7 +117,7 @@ class SqliteStore:
             db.execute("BEGIN IMMEDIATE")
             try:
                 if batch.wipe:
-                    for table in _ENTITIES:
+                    for table in (*ENTITIES, *KEYS.values()):
                         db.execute(f"DELETE FROM {table}")
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", batch.meta)
                 db.executemany("DELETE FROM faults WHERE id = ?", [(i,) for i, body in batch.faults if body is None])
@@ -140,22 +130,13 @@ class SqliteStore:
                 db.execute("ROLLBACK")
                 raise
             return
-        tables: list[tuple[str, list[tuple[int, bytes]] | list[tuple[str, bytes]]]] = [
-            (table, items)
-            for table, items in (
-                ("rfqs", batch.rfqs),
-                ("quotes", batch.quotes),
-                ("trades", batch.trades),
-                ("makers", batch.makers),
-            )
-            if items
-        ]
+        tables = [(table, items) for table, items in _tables(batch) if items]
         if not tables:
             return
-        if len(tables) == 1 and len(tables[0][1]) <= _CHUNK:
+        if len(tables) == 1 and len(tables[0][1]) <= _CHUNK and not any(batch.indexed):
             # A single statement outside BEGIN is its own transaction: atomic, and durable when it returns.
             table, items = tables[0]
-            db.execute(_insert(table, len(items)), [value for row in items for value in row])
+            db.execute(_statement(table, len(items)), [value for row in items for value in row])
             return
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -166,15 +147,17 @@ class SqliteStore:
             raise
 
     def _insert_all(self, batch: Batch) -> None:
-        for table, items in (
-            ("rfqs", batch.rfqs),
-            ("quotes", batch.quotes),
-            ("trades", batch.trades),
-            ("makers", batch.makers),
-        ):
+        db = self._db
+        for table, items in _tables(batch):
             for start in range(0, len(items), _CHUNK):
                 chunk = items[start : start + _CHUNK]
-                self._db.execute(_insert(table, len(chunk)), [value for row in chunk for value in row])
+                db.execute(_statement(table, len(chunk)), [value for row in chunk for value in row])
+        indexed = batch.indexed
+        done: Sequence[int]
+        for entities, done in (("rfqs", indexed.rfqs), ("quotes", indexed.quotes), ("trades", indexed.trades)):
+            for start in range(0, len(done), _CHUNK * 8):  # their keys are in: no longer held in memory
+                ids = done[start : start + _CHUNK * 8]
+                db.execute(f"UPDATE {entities} SET mem = 0 WHERE id IN ({','.join('?' * len(ids))})", ids)
 
     # --- the control plane's: called by the committer with no batch in flight, each durable when it returns ---
 
@@ -188,7 +171,7 @@ class SqliteStore:
             if db.execute("SELECT 1 FROM snapshots WHERE name = ?", (name,)).fetchone():
                 return False
             db.execute("INSERT INTO snapshots VALUES (?, ?)", (name, body))
-            for table in _ENTITIES:
+            for table in ENTITIES:
                 db.execute(f"INSERT INTO snapshot_rows SELECT ?, ?, id, body FROM {table}", (name, table))
         return True
 
@@ -201,11 +184,14 @@ class SqliteStore:
             row = db.execute("SELECT body FROM snapshots WHERE name = ?", (name,)).fetchone()
             if row is None:
                 return None
-            for table in _ENTITIES:
+            for table in (*ENTITIES, *KEYS.values()):
                 db.execute(f"DELETE FROM {table}")
+            for table in ENTITIES:
                 db.execute(
-                    f"INSERT INTO {table} SELECT id, body FROM snapshot_rows WHERE name = ? AND tbl = ?", (name, table)
+                    f"INSERT INTO {table} (id, body) SELECT id, body FROM snapshot_rows WHERE name = ? AND tbl = ?",
+                    (name, table),
                 )
+            schema.index(db)  # the ended entities' keys, from their bodies
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta)
         return bytes(row[0])
 
@@ -233,6 +219,7 @@ class SqliteStore:
     def close(self) -> None:
         if self._wal < 0:  # closed already
             return
+        self._reader.close()
         self._db.close()
         os.close(self._wal)
         self._wal = -1
@@ -254,15 +241,7 @@ def _open(path: Path) -> tuple[sqlite3.Connection, int, str]:
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=512)
     try:
         # Read before anything is written: a damaged file is left as it was found.
-        found = {t: [(c[1], c[2], c[3], c[5]) for c in db.execute(f"PRAGMA table_info({t})")] for t in _SCHEMA}
-        if not any(found.values()):
-            raise StoreError(f"database {shown} is damaged: it has none of openrfq's tables")
-        if not any(found[t] for t in _ADDED_IN_2):  # a version 1 database (checked below): migrated after
-            found = {t: columns for t, columns in found.items() if t not in _ADDED_IN_2}
-        for table, columns in found.items():
-            if columns != _SCHEMA[table]:
-                what = f"is not ({_columns(table)})" if columns else "is missing"
-                raise StoreError(f"database {shown} is damaged: table {table} {what}")
+        layout = schema.check(db, shown)
         # Every database openrfq made is in WAL mode already (its header says so): this writes nothing.
         mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode != "wal":  # SQLite keeps the old mode when it cannot switch, e.g. on a read-only file
@@ -271,15 +250,21 @@ def _open(path: Path) -> tuple[sqlite3.Connection, int, str]:
         version = meta.get("schema_version")
         if version is None:
             raise StoreError(f"database {shown} is damaged: its schema version is missing")
-        if version not in ("1", str(SCHEMA_VERSION)):
+        if version not in ("1", "2", str(SCHEMA_VERSION)):
             raise StoreError(f"database {shown}: schema version was {version}, this openrfq reads {SCHEMA_VERSION}")
+        if int(version) != layout:
+            raise StoreError(
+                f"database {shown} is damaged: schema version {version}, but the tables of version {layout}"
+            )
         db.execute("PRAGMA synchronous=FULL")  # until what a migration writes is synced
-        if version == "1":  # forward: version 2 adds the control plane's tables, nothing else changes
+        if layout < SCHEMA_VERSION:  # forward, in one transaction: store/schema.py says what each version adds
             db.execute("BEGIN IMMEDIATE")
-            for table in _ADDED_IN_2:
-                db.execute(f"CREATE TABLE {table} ({_columns(table)})")
-            db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
-            db.execute("COMMIT")
+            try:
+                schema.migrate(db, layout)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
         venue_id = meta.get("venue_id")
         if venue_id is None:
             # A database of openrfq from before stores had an identity (every one created since has it from
@@ -322,8 +307,7 @@ def _create(path: Path) -> None:
     try:
         db.execute("PRAGMA synchronous=FULL")  # the commit syncs the file (rollback journal mode)
         db.execute("BEGIN")
-        for table in _SCHEMA:
-            db.execute(f"CREATE TABLE {table} ({_columns(table)})")
+        schema.create(db)
         db.executemany("INSERT INTO meta VALUES (?, ?)", [("schema_version", str(SCHEMA_VERSION)), *_identity()])
         db.execute("COMMIT")
         db.execute("PRAGMA journal_mode=WAL")  # in the header: opening it later writes nothing before its checks
@@ -340,3 +324,20 @@ def _create(path: Path) -> None:
 def _identity() -> list[tuple[str, str]]:
     """A new venue id and the moment it was made: the wall clock's, as for a file's date (not venue time)."""
     return [("venue_id", uuid.uuid4().hex), ("created_ms", str(time.time_ns() // 1_000_000))]
+
+
+def _tables(batch: Batch) -> list[tuple[str, Sequence[tuple[object, object]]]]:
+    """The batch's rows by table, in the order they are written."""
+    return [
+        ("rfqs", batch.rfqs),
+        ("quotes", batch.quotes),
+        ("trades", batch.trades),
+        ("makers", batch.makers),
+        ("rfq_keys", batch.rfq_keys),
+        ("quote_keys", batch.quote_keys),
+        ("trade_keys", batch.trade_keys),
+    ]
+
+
+def _statement(table: str, rows: int) -> str:
+    return _insert_keys(table, rows) if table.endswith("_keys") else _insert(table, rows)

@@ -259,7 +259,7 @@ class Hub:
             elif isinstance(event, QuoteChanged):
                 quote = event.quote
                 if not quote.state.is_momentary:
-                    rfq = self.svc.venue.rfqs[quote.rfq_id]
+                    rfq = self.svc.reads.rfq_of(quote)
                     self._push_private("quotes", (quote.maker, rfq.taker), partial(views.quote, quote, rfq))
             elif isinstance(event, TradeExecuted):
                 trade = event.trade

@@ -23,7 +23,7 @@ def create_quote(svc: Services, caller: Caller, p: Params) -> bytes:
         anonymous=p.flag("anonymous"),
     )
     quote = svc.venue.create_quote(cmd)
-    return codec.ok([views.quote(quote, svc.venue.rfqs[quote.rfq_id], caller.trader_code)])
+    return codec.ok([views.quote(quote, svc.reads.rfq_of(quote), caller.trader_code)])
 
 
 def cancel_quote(svc: Services, caller: Caller, p: Params) -> bytes:
@@ -67,6 +67,6 @@ def quotes(svc: Services, caller: Caller, p: Params) -> bytes:
         end_id=p.optional_integer("endId"),
         limit=p.limit(),
     )
-    venue = svc.venue
     found = svc.reads.find_quotes(query)
-    return codec.ok([views.quote(q, venue.rfqs[q.rfq_id], caller.trader_code) for q in found])
+    rfqs = svc.reads.rfqs_of(found)
+    return codec.ok([views.quote(q, rfqs[q.rfq_id], caller.trader_code) for q in found])
