@@ -1,6 +1,6 @@
 """The create/cancel loop on PostgreSQL beside SQLite, in the same run: alternating rounds of three stores.
 
-    .venv/bin/python bench/pg.py [--rounds 5] [--duration 8]
+    .venv/bin/python bench/pg.py [--rounds 5] [--duration 8] [--history-cache N]
 
 - ``sqlite``: the default store, a fresh data directory per run (group commit, the WAL fdatasync'ed);
 - ``pg``: PostgreSQL on this machine (a cluster of its own in a temporary directory, fsync on, a fresh
@@ -33,10 +33,11 @@ from openrfq.testing.postgres import Cluster, replicated
 STORES = ("sqlite", "pg", "pg-sync")
 
 
-def run_once(store_url: str | None, connections: int, duration_s: int) -> WrkResult:
+def run_once(store_url: str | None, connections: int, duration_s: int, history_cache: int | None) -> WrkResult:
     with tempfile.TemporaryDirectory(prefix="openrfq-pg-", dir=BENCH) as tmp:
         work = Path(tmp)
-        (work / "openrfq.toml").write_text(config_toml())
+        cache = "" if history_cache is None else f"\n[store]\nhistory_cache = {history_cache}\n"
+        (work / "openrfq.toml").write_text(config_toml() + cache)
         server = openrfq_server(work / "data", work / "openrfq.toml", work / "server.log")
         if store_url is not None:
             server.argv += ["--store", store_url]
@@ -64,6 +65,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--duration", type=int, default=8, help="seconds per run (keep <= 20: 30 s signature window)")
     ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--history-cache", type=int, help="[store] history_cache for every store (default: the default)")
     args = ap.parse_args()
     runs: dict[str, list[WrkResult]] = {name: [] for name in STORES}
     with Cluster() as local, replicated() as (primary, _replica):
@@ -80,7 +82,7 @@ def main() -> None:
         for i in range(args.rounds):
             order = STORES[i % 3 :] + STORES[: i % 3]  # each store first, second and third in turn
             for name in order:
-                result = run_once(url(name), args.connections, args.duration)
+                result = run_once(url(name), args.connections, args.duration, args.history_cache)
                 runs[name].append(result)
                 print(f"round {i + 1} {line(name, result)}", flush=True)
     for name in STORES:

@@ -178,3 +178,11 @@ def test_hotpath_drives_the_real_app_and_every_answer_is_a_success() -> None:
 
     assert summary["requests"] == 30 and summary["bad"] == 0
     assert 1 <= summary["commits"] <= 30
+
+
+def test_the_postgresql_bench_parses_its_options() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "pg.py"), "--help"], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--history-cache" in done.stdout
