@@ -223,6 +223,12 @@ def floor_server(log_path: Path) -> Server:
     return Server("floor", argv, port, log_path)
 
 
+def protocol_floor_server(log_path: Path) -> Server:
+    """The floor without ASGI (floor_protocol.py): an asyncio Protocol with httptools on uvloop."""
+    port = free_port()
+    return Server("floor-protocol", [PYTHON, str(BENCH / "floor_protocol.py"), str(port)], port, log_path)
+
+
 @dataclass
 class WrkResult:
     requests: int
