@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -89,7 +90,8 @@ async def test_a_standby_answers_503_50001_and_its_health_says_standby(url: str,
         with pytest.raises(websockets.InvalidStatus) as refused:
             async with websockets.connect(b.ws_url()):
                 pass
-        assert refused.value.response.status_code == 403
+        assert refused.value.response.status_code == 503  # a handshake is refused as a request is
+        assert json.loads(refused.value.response.body or b"") == {**UNAVAILABLE, "data": []}
 
 
 async def test_a_standby_takes_over_with_every_acknowledged_change(url: str, tmp_path: Path) -> None:

@@ -79,7 +79,7 @@ class RoleApp:
         if app is not None:
             return app(scope, receive, send)
         if scope["type"] == "websocket":
-            return _refuse(receive, send)
+            return self._refuse(scope, receive, send)
         return self._standby(scope, send)
 
     async def _standby(self, scope: dict[str, Any], send: Any) -> None:
@@ -87,6 +87,18 @@ class RoleApp:
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": 503, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    async def _refuse(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """A WebSocket handshake gets what a REST request gets (503, 50001) where the server can answer it over
+        HTTP (uvicorn's ``websocket.http.response`` extension); else a plain refusal (403). The client reconnects,
+        through the load balancer, to the leader."""
+        await receive()  # websocket.connect
+        if "websocket.http.response" not in scope.get("extensions", {}):
+            await send({"type": "websocket.close", "code": 1013})
+            return
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(self._body))]
+        await send({"type": "websocket.http.response.start", "status": 503, "headers": headers})
+        await send({"type": "websocket.http.response.body", "body": self._body})
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -210,9 +222,3 @@ async def _stop(app: VenueApp) -> None:
         pass
     except Exception:
         log.exception("closing the store after stepping down")
-
-
-async def _refuse(receive: Any, send: Any) -> None:
-    """A standby refuses WebSocket handshakes: the client reconnects, through the load balancer, to the leader."""
-    await receive()
-    await send({"type": "websocket.close", "code": 1013})
