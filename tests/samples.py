@@ -4,6 +4,7 @@ in-process venues, and sample RFQ and quote bodies. The harness itself is ``open
 from __future__ import annotations
 
 import datetime
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ from openrfq.testing import Party, ServerVenue
 ACCOUNTS = Path(__file__).with_name("accounts.toml")
 START_MS = 1_763_000_000_000  # 2025-11-13, a fixed "now" for in-process tests
 TODAY = datetime.date(2025, 11, 13)
-STORES = ["sqlite", "postgresql"]  # every in-process venue test runs on both (conftest.py's ``store``)
+# Every in-process venue test runs on both (conftest.py's ``store``); OPENRFQ_TEST_STORES=sqlite narrows a run
+# (the suites' rerun without a history cache, tests/store/test_reads_without_cache.py).
+STORES = os.environ.get("OPENRFQ_TEST_STORES", "sqlite,postgresql").split(",")
 
 
 def make_config(rate_limits: bool = False) -> Config:
