@@ -15,6 +15,7 @@ the new leader, which loads the state after it, sees it) or after (and fails, un
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -107,8 +108,14 @@ class Lease:
         if row is None or row[0] != self.epoch:
             raise LeaseLost(f"store {shown(self.url)}: another openrfq process took the lease (epoch {row})")
 
-    def close(self) -> None:
-        """The session ends: PostgreSQL releases the lock."""
+    def close(self, release: bool = True) -> None:
+        """The lock released, then the session ended. Released first, on purpose: a closed connection's backend
+        lets its locks go only once it has exited, a moment after ``close()`` returns, and a standby (or the next
+        process) should find the lease free as soon as this one is done with it. ``release=False``: the store's
+        connection broke, so the lease's may hang too; the session's end lets the lock go."""
+        if release and self.epoch is not None and not self._db.broken and not self._db.closed:
+            with contextlib.suppress(psycopg.Error):  # the connection is gone already: so is the lock
+                self._db.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
         self._db.close()
 
 

@@ -224,9 +224,10 @@ class PostgresStore(PostgresHistory):
     def close(self) -> None:
         """Every connection closed (a second call does nothing): the lease's last, so that no other process may
         lead while this one can still write."""
+        healthy = not (self._db.broken or self._reader.broken)
         self._reader.close()
         self._db.close()
-        self._lease.close()
+        self._lease.close(release=healthy)
 
 
 def _arrays(batch: Batch) -> tuple[bytes, ...]:
