@@ -22,10 +22,9 @@ from typing import Any
 import psycopg
 
 from openrfq.store import pgarrays, pgschema
-from openrfq.store.base import Batch, Snapshot, StoreError
-from openrfq.store.codec import decode_maker, decode_quote, decode_rfq, decode_trade
+from openrfq.store.base import Batch
 from openrfq.store.lease import Lease, LeaseLost, connect, shown
-from openrfq.store.pghistory import PostgresHistory, decoded
+from openrfq.store.pghistory import PostgresHistory
 from openrfq.store.pgschema import ENTITIES, KEYS
 
 Db = psycopg.Connection[tuple[Any, ...]]
@@ -86,30 +85,6 @@ class PostgresStore(PostgresHistory):
     @property
     def lease(self) -> Lease:
         return self._lease
-
-    def load(self) -> Snapshot:
-        """Every stored entity (the whole history: tests, tools); StoreError naming a row that does not decode."""
-        db, path = self._reader, self.path
-        return Snapshot(
-            rfqs=decoded(db, path, "rfqs", decode_rfq),
-            quotes=decoded(db, path, "quotes", decode_quote),
-            trades=decoded(db, path, "trades", decode_trade),
-            makers=decoded(db, path, "makers", decode_maker),
-        )
-
-    def load_live(self) -> Snapshot:
-        """What start-up reads: the rows held in memory, every maker's settings, the id counters (store/base.py)."""
-        try:
-            counters = self.counters()
-        except psycopg.Error as e:
-            raise StoreError(f"store {self.path}: it cannot be read ({e})") from None
-        return Snapshot(
-            rfqs=self.in_memory("rfqs", decode_rfq),
-            quotes=self.in_memory("quotes", decode_quote),
-            trades=self.in_memory("trades", decode_trade),
-            makers=decoded(self._reader, self.path, "makers", decode_maker),
-            counters=counters,
-        )
 
     def write(self, batch: Batch) -> None:
         """The batch in one transaction, committed (and so durable) when this returns; LeaseLost if another

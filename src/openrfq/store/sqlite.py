@@ -29,9 +29,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from openrfq.store import schema
-from openrfq.store.base import Batch, Snapshot, StoreError
-from openrfq.store.codec import decode_maker, decode_quote, decode_rfq, decode_trade
-from openrfq.store.history import SqliteHistory, decoded, reader
+from openrfq.store.base import Batch, StoreError
+from openrfq.store.history import SqliteHistory, reader
 from openrfq.store.lock import lock_directory
 from openrfq.store.schema import ENTITIES, KEYS
 
@@ -75,31 +74,6 @@ class SqliteStore(SqliteHistory):
         except BaseException:
             self._unlock()
             raise
-
-    def load(self) -> Snapshot:
-        """Every stored entity (the whole history: tests, tools); a row that cannot be read or decoded raises
-        StoreError."""
-        db, path = self._reader, self.path
-        return Snapshot(
-            rfqs=decoded(db, path, "rfqs", decode_rfq),
-            quotes=decoded(db, path, "quotes", decode_quote),
-            trades=decoded(db, path, "trades", decode_trade),
-            makers=decoded(db, path, "makers", decode_maker),
-        )
-
-    def load_live(self) -> Snapshot:
-        """What start-up reads: the rows held in memory, every maker's settings, the id counters (store/base.py)."""
-        try:
-            counters = self.counters()
-        except sqlite3.Error as e:
-            raise StoreError(f"database {self.path.absolute()} is damaged: it cannot be read ({e})") from None
-        return Snapshot(
-            rfqs=self.in_memory("rfqs", decode_rfq),
-            quotes=self.in_memory("quotes", decode_quote),
-            trades=self.in_memory("trades", decode_trade),
-            makers=decoded(self._reader, self.path, "makers", decode_maker),
-            counters=counters,
-        )
 
     def write(self, batch: Batch) -> None:
         """The batch in one transaction, durable when this returns."""
