@@ -45,6 +45,7 @@ class _Rfq:
     rfq: Rfq
     task: asyncio.Task[None] | None = None
     quote_id: str = ""
+    quoted_ms: int = 0  # the current quote's cTime (venue time)
     requote_now: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -212,7 +213,9 @@ class LiquidityProvider:
         """No replacing: a fading maker cancels its quote ``fade_after_ms`` after quoting; either way it is done."""
         self._done.add(state.rfq.rfq_id)
         if self.settings.fade_after_ms:
-            await self.time.sleep(self.settings.fade_after_ms)
+            # From the quote's cTime, not from now: this task may run after venue time has moved on (advanced by
+            # the control plane while the bot was still reading its answer), and the fade is the quote's.
+            await self.time.sleep_until(state.quoted_ms + self.settings.fade_after_ms)
             with contextlib.suppress(ApiError):  # already ended: filled, expired, the RFQ gone
                 await self.rest.cancel_quote(quote_id=state.quote_id)
 
@@ -239,7 +242,7 @@ class LiquidityProvider:
             log.warning("bot %s: no price for %s, not quoting RFQ %s", self.trader_code, e, rfq.rfq_id)
             self._drop(rfq.rfq_id)
             return now
-        state.quote_id = quote.quote_id
+        state.quote_id, state.quoted_ms = quote.quote_id, quote.c_time
         self.stats.quotes += 1
         requote_at = quote.valid_until - self.settings.requote_before_s * 1000
         return max(requote_at, self.time.now_ms() + MIN_WAIT_MS)
