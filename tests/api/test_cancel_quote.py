@@ -1,4 +1,4 @@
-"""POST /api/v5/rfq/cancel-quote, exactly as ../shared/seed/cancel-quote.md and NOTES.md describe it."""
+"""POST /api/v5/rfq/cancel-quote, exactly as tests/reference/okx/cancel-quote.md and NOTES.md describe it."""
 
 from __future__ import annotations
 
