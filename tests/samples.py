@@ -9,6 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import ccxt
+import okx.BlockTrading as BlockTrading
+
 from openrfq.config import Config, load_config
 from openrfq.testing import Party, ServerVenue
 
@@ -63,3 +66,17 @@ async def create_quote(maker: Party, rfq_id: str, **overrides: Any) -> dict[str,
     assert answer["code"] == "0", answer
     data: dict[str, Any] = answer["data"][0]
     return data
+
+
+def okx_api(venue: ServerVenue, code: str) -> BlockTrading.BlockTradingAPI:
+    """python-okx's block-trading API as the venue's account ``code``, unchanged but for its domain."""
+    key = venue.accounts[code]
+    return BlockTrading.BlockTradingAPI(key.api_key, key.secret_key, key.passphrase, False, "1", domain=venue.url)
+
+
+def ccxt_okx(venue: ServerVenue, code: str) -> Any:
+    """ccxt's okx as the venue's account ``code``, unchanged but for its REST URL."""
+    key = venue.accounts[code]
+    exchange = ccxt.okx({"apiKey": key.api_key, "secret": key.secret_key, "password": key.passphrase})
+    exchange.urls["api"]["rest"] = venue.url
+    return exchange

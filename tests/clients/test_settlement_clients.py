@@ -21,6 +21,7 @@ from websockets.sync.client import ClientConnection, connect
 from openrfq.client.signing import Key, login_sign, signed_headers
 from openrfq.config.loader import DEMO_CONFIG_TOML
 from openrfq.testing import ServerVenue
+from samples import ccxt_okx, okx_api
 
 SETTLEMENT_S = 0.5
 EXECUTE = "/api/v5/rfq/execute-quote"
@@ -54,18 +55,6 @@ def fresh(venue: ServerVenue) -> ServerVenue:
     return venue
 
 
-def _okx(venue: ServerVenue, code: str) -> BlockTrading.BlockTradingAPI:
-    key = venue.accounts[code]
-    return BlockTrading.BlockTradingAPI(key.api_key, key.secret_key, key.passphrase, False, "1", domain=venue.url)
-
-
-def _ccxt(venue: ServerVenue, code: str) -> Any:
-    key = venue.accounts[code]
-    exchange = ccxt.okx({"apiKey": key.api_key, "secret": key.secret_key, "password": key.passphrase})
-    exchange.urls["api"]["rest"] = venue.url
-    return exchange
-
-
 def _signed(venue: ServerVenue, code: str, method: str, path: str, body: Any = None) -> dict[str, Any]:
     """A raw signed request, as any OKX client makes it."""
     account = venue.accounts[code]
@@ -83,7 +72,7 @@ def _quoted(taker: BlockTrading.BlockTradingAPI, maker: BlockTrading.BlockTradin
 
 
 def test_python_okx_sees_pending_fill_until_the_settlement_then_filled(fresh: ServerVenue) -> None:
-    with _okx(fresh, "TAKER1") as taker, _okx(fresh, "MAKER1") as maker:
+    with okx_api(fresh, "TAKER1") as taker, okx_api(fresh, "MAKER1") as maker:
         rfq_id, quote_id = _quoted(taker, maker)
 
         executed = taker.execute_quote(rfqId=rfq_id, quoteId=quote_id)
@@ -103,7 +92,7 @@ def test_python_okx_sees_pending_fill_until_the_settlement_then_filled(fresh: Se
 
 def test_ccxt_lists_a_failed_settlement_with_is_successful_false(fresh: ServerVenue) -> None:
     fresh.fault(path=EXECUTE, action="settle_fail", code="70509", count=1)
-    taker, maker = _ccxt(fresh, "TAKER1"), _ccxt(fresh, "MAKER1")
+    taker, maker = ccxt_okx(fresh, "TAKER1"), ccxt_okx(fresh, "MAKER1")
     rfq = taker.privatePostRfqCreateRfq({"counterparties": ["MAKER1"], "legs": [LEG]})["data"][0]
     quote = maker.privatePostRfqCreateQuote({"rfqId": rfq["rfqId"], "quoteSide": "sell", "legs": QUOTED})["data"][0]
     taker.privatePostRfqExecuteQuote({"rfqId": rfq["rfqId"], "quoteId": quote["quoteId"]})
@@ -123,7 +112,7 @@ def test_ccxt_lists_a_failed_settlement_with_is_successful_false(fresh: ServerVe
 
 def test_a_group_rfq_through_ccxt_and_a_raw_client_one_account_failing(fresh: ServerVenue) -> None:
     fresh.fault(path=EXECUTE, action="settle_fail", count=1)  # the first account's execution fails
-    taker, maker = _ccxt(fresh, "TAKER1"), _ccxt(fresh, "MAKER1")
+    taker, maker = ccxt_okx(fresh, "TAKER1"), ccxt_okx(fresh, "MAKER1")
     alloc = [
         {"acct": "0", "legs": [{"instId": "BTC-USDT", "sz": "0.25"}]},
         {"acct": "alpha-2", "legs": [{"instId": "BTC-USDT", "sz": "0.75"}]},
@@ -165,7 +154,7 @@ def test_settlements_pending_at_a_kill_9_complete_as_scheduled_after_the_restart
     try:
         venue.advance(0)  # venue time is stored: the restarted venue resumes there (README, "Venue time")
         venue.fault(path=EXECUTE, action="settle_fail", count=1)
-        with _okx(venue, "TAKER1") as taker, _okx(venue, "MAKER1") as maker:
+        with okx_api(venue, "TAKER1") as taker, okx_api(venue, "MAKER1") as maker:
             failing = _quoted(taker, maker)
             filling = _quoted(taker, maker)
             for rfq_id, quote_id in (failing, filling):
@@ -175,11 +164,11 @@ def test_settlements_pending_at_a_kill_9_complete_as_scheduled_after_the_restart
         venue.kill9()
         venue.start()
 
-        with _okx(venue, "TAKER1") as taker:
+        with okx_api(venue, "TAKER1") as taker:
             states_after_restart = [taker.get_rfqs(rfqId=r)["data"][0]["state"] for r, _ in (failing, filling)]
             venue.advance(SETTLEMENT_S)
             states_settled = [taker.get_rfqs(rfqId=r)["data"][0] for r, _ in (failing, filling)]
-            ccxt_taker = _ccxt(venue, "TAKER1")
+            ccxt_taker = ccxt_okx(venue, "TAKER1")
             failed = ccxt_taker.privateGetRfqTrades({"isSuccessful": "false"})["data"]
             ccxt_taker.session.close()
     finally:
@@ -224,7 +213,7 @@ def _pushes(ws: ClientConnection, count: int) -> list[tuple[str, dict[str, Any]]
 def test_a_maker_is_pushed_the_failure_not_the_pending_state(fresh: ServerVenue) -> None:
     fresh.fault(path=EXECUTE, action="settle_fail", code="70509")
     with _ws(fresh, "MAKER1", "rfqs", "quotes", "struc-block-trades") as ws:
-        with _okx(fresh, "TAKER1") as taker, _okx(fresh, "MAKER1") as maker:
+        with okx_api(fresh, "TAKER1") as taker, okx_api(fresh, "MAKER1") as maker:
             rfq_id, quote_id = _quoted(taker, maker)
             created = _pushes(ws, 2)
             taker.execute_quote(rfqId=rfq_id, quoteId=quote_id)
@@ -246,7 +235,7 @@ def test_a_maker_is_pushed_the_failure_not_the_pending_state(fresh: ServerVenue)
 def test_expiry_passing_while_settling_ends_nothing(tmp_path: Path) -> None:
     venue = ServerVenue(_config(tmp_path, settlement_ms=300_000)).start()
     try:
-        with _okx(venue, "TAKER1") as taker, _okx(venue, "MAKER1") as maker:
+        with okx_api(venue, "TAKER1") as taker, okx_api(venue, "MAKER1") as maker:
             rfq_id, quote_id = _quoted(taker, maker)
             taker.execute_quote(rfqId=rfq_id, quoteId=quote_id)
             venue.advance(200)  # past the quote's 60 s and the RFQ's 120 s
@@ -271,7 +260,7 @@ def test_expiry_passing_while_settling_ends_nothing(tmp_path: Path) -> None:
 def test_python_okx_clients_are_told_each_allocation_error(
     fresh: ServerVenue, alloc: list[dict[str, Any]], code: str
 ) -> None:
-    with _okx(fresh, "TAKER1") as taker:
+    with okx_api(fresh, "TAKER1") as taker:
         # python-okx's create_rfq has no acctAlloc: its signed request is sent with the parameter added.
         params = {"counterparties": ["MAKER1"], "legs": [LEG], "acctAlloc": alloc}
         answer = taker._request_with_params("POST", "/api/v5/rfq/create-rfq", params)
@@ -285,7 +274,7 @@ def test_python_okx_sees_70515_for_unequal_ratios(fresh: ServerVenue) -> None:
         {"acct": "0", "legs": [{"instId": "BTC-USDT", "sz": "0.5"}, {"instId": "ETH-USDT", "sz": "4"}]},
         {"acct": "alpha-1", "legs": [{"instId": "BTC-USDT", "sz": "0.5"}, {"instId": "ETH-USDT", "sz": "6"}]},
     ]
-    with _okx(fresh, "TAKER1") as taker:
+    with okx_api(fresh, "TAKER1") as taker:
         answer = taker._request_with_params(
             "POST", "/api/v5/rfq/create-rfq", {"counterparties": ["MAKER1"], "legs": legs, "acctAlloc": alloc}
         )

@@ -23,6 +23,7 @@ from websockets.sync.client import ClientConnection, connect
 from openrfq.client.signing import login_sign
 from openrfq.config.loader import DEMO_CONFIG_TOML
 from openrfq.testing import ServerVenue
+from samples import ccxt_okx, okx_api
 
 LEG = {"instId": "BTC-USDT", "sz": "1", "side": "buy"}
 
@@ -39,18 +40,6 @@ def fresh(venue: ServerVenue) -> ServerVenue:
     venue.reset()
     venue.clear_faults()
     return venue
-
-
-def _okx(venue: ServerVenue, code: str) -> BlockTrading.BlockTradingAPI:
-    key = venue.accounts[code]
-    return BlockTrading.BlockTradingAPI(key.api_key, key.secret_key, key.passphrase, False, "1", domain=venue.url)
-
-
-def _ccxt(venue: ServerVenue, code: str) -> Any:
-    key = venue.accounts[code]
-    exchange = ccxt.okx({"apiKey": key.api_key, "secret": key.secret_key, "password": key.passphrase})
-    exchange.urls["api"]["rest"] = venue.url
-    return exchange
 
 
 def _login(ws: ClientConnection, venue: ServerVenue, code: str) -> dict[str, Any]:
@@ -73,7 +62,7 @@ def _ws(venue: ServerVenue, code: str, *channels: str) -> Iterator[ClientConnect
 
 
 def test_a_quote_expires_in_venue_time_and_its_pushes_arrive_before_the_advance_answers(fresh: ServerVenue) -> None:
-    with _okx(fresh, "TAKER1") as taker, _okx(fresh, "MAKER1") as maker, _ws(fresh, "MAKER1", "quotes") as ws:
+    with okx_api(fresh, "TAKER1") as taker, okx_api(fresh, "MAKER1") as maker, _ws(fresh, "MAKER1", "quotes") as ws:
         rfq = taker.create_rfq(counterparties=["MAKER1"], legs=[LEG])["data"][0]
         quote = maker.create_quote(rfqId=rfq["rfqId"], quoteSide="sell", expiresIn="10", legs=[{**LEG, "px": "50000"}])[
             "data"
@@ -95,7 +84,7 @@ def test_a_quote_expires_in_venue_time_and_its_pushes_arrive_before_the_advance_
 
 def test_ccxt_meets_an_injected_50001_then_is_served(fresh: ServerVenue) -> None:
     fresh.fault(path="/api/v5/rfq/create-rfq", action="error", code="50001", count=1)
-    exchange = _ccxt(fresh, "TAKER1")
+    exchange = ccxt_okx(fresh, "TAKER1")
     body = {"counterparties": ["MAKER1"], "legs": [LEG]}
 
     with pytest.raises(ccxt.BaseError) as refused:
@@ -109,7 +98,7 @@ def test_ccxt_meets_an_injected_50001_then_is_served(fresh: ServerVenue) -> None
 def test_a_drop_closes_the_connection_unanswered(fresh: ServerVenue) -> None:
     fresh.fault(path="/api/v5/rfq/create-rfq", action="drop", count=1)
 
-    with _okx(fresh, "TAKER1") as taker:
+    with okx_api(fresh, "TAKER1") as taker:
         with pytest.raises(httpx.RemoteProtocolError):
             taker.create_rfq(counterparties=["MAKER1"], legs=[LEG])
         rfqs = taker.get_rfqs()["data"]
@@ -120,7 +109,7 @@ def test_a_drop_closes_the_connection_unanswered(fresh: ServerVenue) -> None:
 def test_a_delay_answers_later(fresh: ServerVenue) -> None:
     fresh.fault(path="/api/v5/rfq/rfqs", action="delay", ms=400, count=1)
 
-    with _okx(fresh, "TAKER1") as taker:
+    with okx_api(fresh, "TAKER1") as taker:
         started = time.monotonic()
         answer = taker.get_rfqs()
 
@@ -133,7 +122,7 @@ def test_a_skewed_clock_is_50102_on_rest_and_60006_on_the_websocket(fresh: Serve
     fresh.fault(path="ws", action="skew", ms=-40_000, account="MAKER1")
 
     with pytest.raises(ccxt.InvalidNonce) as refused:  # ccxt's name for OKX's 50102
-        _ccxt(fresh, "TAKER1").privateGetRfqRfqs()
+        ccxt_okx(fresh, "TAKER1").privateGetRfqRfqs()
     with connect(fresh.ws_url) as ws:
         login = _login(ws, fresh, "MAKER1")
 
@@ -155,7 +144,11 @@ def test_a_ws_close_rule_closes_the_accounts_sessions(fresh: ServerVenue) -> Non
 def test_a_ws_delay_rule_delays_the_accounts_pushes_only(fresh: ServerVenue) -> None:
     fresh.fault(path="ws", action="delay", ms=600, account="MAKER1")
 
-    with _ws(fresh, "MAKER1", "rfqs") as slow, _ws(fresh, "MAKER2", "rfqs") as prompt, _okx(fresh, "TAKER1") as taker:
+    with (
+        _ws(fresh, "MAKER1", "rfqs") as slow,
+        _ws(fresh, "MAKER2", "rfqs") as prompt,
+        okx_api(fresh, "TAKER1") as taker,
+    ):
         started = time.monotonic()
         rfq = taker.create_rfq(counterparties=["MAKER1", "MAKER2"], legs=[LEG])["data"][0]
         on_time = json.loads(prompt.recv(timeout=5))["data"][0]
@@ -168,7 +161,7 @@ def test_a_ws_delay_rule_delays_the_accounts_pushes_only(fresh: ServerVenue) -> 
 
 
 def test_a_reset_keeps_websocket_sessions_open_and_logged_in(fresh: ServerVenue) -> None:
-    with _ws(fresh, "MAKER1", "rfqs") as ws, _okx(fresh, "TAKER1") as taker:
+    with _ws(fresh, "MAKER1", "rfqs") as ws, okx_api(fresh, "TAKER1") as taker:
         fresh.reset()
         rfq = taker.create_rfq(counterparties=["MAKER1"], legs=[LEG])["data"][0]
         pushed = json.loads(ws.recv(timeout=5))
@@ -180,7 +173,7 @@ def test_a_reset_keeps_websocket_sessions_open_and_logged_in(fresh: ServerVenue)
 def test_a_restore_survives_a_kill_9_right_after_it(tmp_path: Path) -> None:
     venue = ServerVenue(data_dir=tmp_path / "data").start()
     try:
-        with _okx(venue, "TAKER1") as taker:
+        with okx_api(venue, "TAKER1") as taker:
             taker.create_rfq(counterparties=["MAKER1"], legs=[LEG])
             venue.snapshot("one")
             at = venue.now_ms()
@@ -200,7 +193,11 @@ def test_a_restore_survives_a_kill_9_right_after_it(tmp_path: Path) -> None:
 def _scenario(venue: ServerVenue) -> list[str]:
     """A whole lifecycle; every REST answer and every push, as bytes."""
     seen: list[str] = []
-    with _okx(venue, "TAKER1") as taker, _okx(venue, "MAKER1") as maker, _ws(venue, "MAKER1", "rfqs", "quotes") as ws:
+    with (
+        okx_api(venue, "TAKER1") as taker,
+        okx_api(venue, "MAKER1") as maker,
+        _ws(venue, "MAKER1", "rfqs", "quotes") as ws,
+    ):
         rfq = taker.create_rfq(counterparties=["MAKER1", "MAKER2"], legs=[LEG], clRfqId="r1")
         seen.append(json.dumps(rfq))
         quote = maker.create_quote(rfqId="1", quoteSide="sell", legs=[{**LEG, "px": "50000"}], expiresIn="30")
@@ -229,7 +226,7 @@ def test_the_same_scenario_gives_the_same_bytes_twice(fresh: ServerVenue) -> Non
 
 
 def test_export_writes_the_history_as_json_lines(fresh: ServerVenue) -> None:
-    with _okx(fresh, "TAKER1") as taker:
+    with okx_api(fresh, "TAKER1") as taker:
         taker.create_rfq(counterparties=["MAKER1"], legs=[LEG])
         taker.cancel_rfq(rfqId="1")
 
@@ -276,7 +273,7 @@ def test_the_lp_bot_starts_over_after_a_reset(tmp_path: Path) -> None:
     config.write_text(DEMO_CONFIG_TOML + '\n[[bots]]\ntrader_code = "WAGMI"\n\n[rate_limits]\nenabled = false\n')
     venue = ServerVenue(config).start()
     try:
-        with _okx(venue, "TAKER1") as taker:
+        with okx_api(venue, "TAKER1") as taker:
             first = taker.create_rfq(counterparties=["WAGMI"], legs=[LEG])["data"][0]
             before = _quoted(taker, first["rfqId"])
             venue.reset()
