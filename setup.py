@@ -44,6 +44,7 @@ COMPILED = [
     "openrfq/api/endpoint.py",
     "openrfq/api/routes/quote.py",
     "openrfq/api/routes/rfq.py",
+    "openrfq/api/request.py",
     "openrfq/api/app.py",
     "openrfq/logs.py",
     "openrfq/metrics.py",

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from openrfq.edge import ConnectionTable, EdgeConfig
+from openrfq.connections import ConnectionTable
+from openrfq.edge import EdgeConfig
 from openrfq.limits import MAX_HEAD, EdgeLimits
 from openrfq.serving import Running
 from openrfq.testing import live_venue

@@ -56,6 +56,13 @@ class VenueApp:
             return _refuse(receive, send)
         return self._lifespan(receive, send)
 
+    def direct(self, path: str) -> OkxApi | None:
+        """The REST API, for openrfq's HTTP protocol to answer a request for ``path`` straight (openrfq.http1);
+        None where ``__call__`` sends the request elsewhere."""
+        if path.startswith(CONTROL_PREFIX) or path.startswith(UI_PREFIX) or path == UI_PATH:
+            return None
+        return self.http
+
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
             message = await receive()

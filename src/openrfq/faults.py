@@ -67,25 +67,25 @@ _decode = msgspec.msgpack.Decoder(Rule).decode
 class Faults:
     def __init__(self) -> None:
         self._rules: dict[int, Active] = {}
+        # Whether any rule exists (the request path asks nothing more when none does): an attribute, not a
+        # property, because every request reads it and this module is not compiled.
+        self.active = False
         self._next_id = 1
         # Told of every change (the rule's new row, None when it is gone): the committer writes it (runtime).
         self.on_change: Callable[[int, bytes | None], None] = lambda fault_id, body: None
         # Told of each new rule: what acts at once on what exists (the hub closes the account's sessions).
         self.on_added: list[Callable[[Rule], None]] = []
 
-    @property
-    def active(self) -> bool:
-        """Whether any rule exists (the request path asks nothing more when none does)."""
-        return bool(self._rules)
-
     def load(self, rows: list[tuple[int, bytes]]) -> None:
         """The stored rules, as a restarted venue finds them."""
         for fault_id, body in rows:
             self._rules[fault_id] = Active(fault_id, _decode(body), _rng(_decode(body)))
+            self.active = True
             self._next_id = max(self._next_id, fault_id + 1)
 
     def add(self, rule: Rule) -> Active:
         active = self._rules[self._next_id] = Active(self._next_id, rule, _rng(rule))
+        self.active = True
         self._next_id += 1
         self.on_change(active.fault_id, _encode(rule))
         for listener in self.on_added:
@@ -95,6 +95,7 @@ class Faults:
     def remove(self, fault_id: int) -> bool:
         if self._rules.pop(fault_id, None) is None:
             return False
+        self.active = bool(self._rules)
         self.on_change(fault_id, None)
         return True
 

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from openrfq.api import codec
+from openrfq.api.app import OkxApi
 from openrfq.asgi import VenueApp
 from openrfq.control.api import PREFIX
 from openrfq.domain import errors
@@ -81,6 +82,12 @@ class RoleApp:
         if scope["type"] == "websocket":
             return self._refuse(scope, receive, send)
         return self._standby(scope, send)
+
+    def direct(self, path: str) -> OkxApi | None:
+        """While leading, the venue's REST API for openrfq's HTTP protocol (VenueApp.direct); a standby's answers
+        go through ``__call__``."""
+        app = self.app
+        return app.direct(path) if app is not None else None
 
     async def _standby(self, scope: dict[str, Any], send: Any) -> None:
         body = self._health if scope["path"] == HEALTH else self._body

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from openrfq.api.app import MAX_BODY, check_exp_time, parse, read_body
+from openrfq.api.request import Request
 from openrfq.api.routes import ROUTES
 from openrfq.domain import errors
 
@@ -40,24 +41,28 @@ async def test_read_body_refuses_chunks_that_add_up_past_the_limit() -> None:
         await read_body({}, _receiver(b"x" * MAX_BODY, b"x", b"never read"))
 
 
+def _request(headers: dict[bytes, bytes] | None = None, body: bytes = b"", query: bytes = b"") -> Request:
+    return Request("POST", "/", b"/", query, headers or {}, body, "127.0.0.1")
+
+
 def test_parse_reads_a_get_query_keeping_blank_values() -> None:
-    params = parse(RFQS, {"query_string": b"state=active&rfqId="}, {}, b"")
+    params = parse(RFQS, _request(query=b"state=active&rfqId="))
 
     assert (params.text("state"), params.has("rfqId")) == ("active", False)
 
 
 def test_parse_reads_a_json_object_body() -> None:
-    params = parse(CREATE_RFQ, {}, JSON, b'{"clRfqId":"r1"}')
+    params = parse(CREATE_RFQ, _request(JSON, b'{"clRfqId":"r1"}'))
 
     assert params.text("clRfqId") == "r1"
 
 
 def test_parse_takes_an_array_body_only_where_the_endpoint_does() -> None:
-    items = parse(SETTINGS, {}, JSON, b'[{"instType":"SPOT"}]')
+    items = parse(SETTINGS, _request(JSON, b'[{"instType":"SPOT"}]'))
 
     assert [p.text("instType") for p in items.objects("items")] == ["SPOT"]
     with pytest.raises(errors.JsonSyntaxError):
-        parse(CREATE_RFQ, {}, JSON, b"[1]")
+        parse(CREATE_RFQ, _request(JSON, b"[1]"))
 
 
 @pytest.mark.parametrize(
@@ -70,11 +75,11 @@ def test_parse_takes_an_array_body_only_where_the_endpoint_does() -> None:
 )
 def test_parse_refusals(endpoint: Any, headers: dict[bytes, bytes], raw: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
-        parse(endpoint, {}, headers, raw)
+        parse(endpoint, _request(headers, raw))
 
 
 def test_parse_lets_a_post_without_parameters_have_no_body() -> None:
-    assert not parse(CANCEL_ALL, {}, {}, b"").has("anything")
+    assert not parse(CANCEL_ALL, _request()).has("anything")
 
 
 @pytest.mark.parametrize(("value", "error"), [(b"999", errors.RequestExpired), (b"soon", errors.ParameterError)])

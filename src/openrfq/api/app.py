@@ -22,6 +22,7 @@ from openrfq.access.auth import Caller, require
 from openrfq.api import codec
 from openrfq.api.endpoint import Endpoint, Private, Public
 from openrfq.api.params import Params
+from openrfq.api.request import DROP, Headers, Reply, Request
 from openrfq.api.routes import ROUTES
 from openrfq.domain import errors
 from openrfq.domain.commands import SettleFail
@@ -40,7 +41,7 @@ SKEW = frozenset({"skew"})
 _BEFORE_APPLYING = frozenset({"error", "drop", "delay"})
 
 Scope = dict[str, Any]
-Headers = dict[bytes, bytes]
+JSON = b"application/json"
 
 
 class OkxApi:
@@ -52,74 +53,98 @@ class OkxApi:
         services.metrics.add_endpoints(e.path for e in routes)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        # Written out in this one coroutine, the steps called from it: every await level costs on each resumption.
+        """The ASGI app: the request read, then ``respond``. (openrfq's own HTTP protocol calls ``respond``
+        straight, with the request it parsed: openrfq.http1.)"""
+        headers: Headers = dict(scope["headers"])
+        if (scope["method"], scope["path"]) in self._routes:
+            try:
+                raw = await read_body(headers, receive)
+            except errors.OkxError as e:
+                await answer(send, e.http_status, codec.error(e))
+                return
+        else:
+            raw = b""  # not read: nothing here takes it
+        client = scope.get("client")
+        request = Request(
+            scope["method"],
+            scope["path"],
+            scope.get("raw_path") or scope["path"].encode(),
+            scope["query_string"],
+            headers,
+            raw,
+            client[0] if client else "",
+        )
+        answered: asyncio.Future[tuple[int, bytes, bytes]] = asyncio.get_running_loop().create_future()
+        self.respond(request, lambda status, body, kind: answered.set_result((status, body, kind)))
+        status, body, content_type = await answered
+        if status == DROP:
+            _drop(scope)
+            return
+        await answer(send, status, body, content_type)
+
+    def respond(self, request: Request, reply: Reply) -> None:
+        """Answer ``request`` through ``reply(status, body, content_type)``, at once or once what it changed is
+        durable; ``reply(DROP, ...)``: close the connection unanswered (a fault rule)."""
         started = time.perf_counter()
-        endpoint = self.route(scope)
+        endpoint = self._routes.get((request.method, request.path))
         if endpoint is None:
-            await self._unrouted(scope, send, started)
+            self._unrouted(request, reply, started)
             return
         svc = self.services
         delay_ms = 0
+        status, body = 0, b""
+        failure: errors.OkxError | None = None
         try:
-            headers: Headers = dict(scope["headers"])
-            raw = await read_body(headers, receive)
             if isinstance(endpoint, Private):
-                caller = self.authenticate(endpoint, scope, headers, raw)
+                caller = self.authenticate(endpoint, request)
                 require(caller, endpoint.permission)
                 if svc.faults.active:
                     delay_ms = self.fault(endpoint, caller.trader_code)
-                self.limit_caller(endpoint, caller, headers)
-                params = parse(endpoint, scope, headers, raw)
+                self.limit_caller(endpoint, caller, request.headers)
+                params = parse(endpoint, request)
                 if endpoint.settles and svc.faults.active and svc.venue.settlement_ms:
                     params.settle_fail = self.settle_fault(endpoint, caller.trader_code)
-                try:
-                    status, body = 200, endpoint.handler(svc, caller, params)
-                finally:  # whatever the command did (a refusal after firing due timers too) is durable first
-                    await svc.committer.durable()
+                status, body = 200, endpoint.handler(svc, caller, params)
             else:
                 if svc.faults.active:
                     delay_ms = self.fault(endpoint, "")
-                self.limit_ip(endpoint, scope)
-                params = parse(endpoint, scope, headers, raw)
-                try:
-                    status, body = 200, endpoint.handler(svc, params)
-                finally:
-                    await svc.committer.durable()
+                self.limit_ip(endpoint, request)
+                params = parse(endpoint, request)
+                status, body = 200, endpoint.handler(svc, params)
         except Dropped:
-            await svc.committer.durable()  # a fault rule's count
-            _drop(scope)
-            return
+            status = DROP  # a fault rule's count is durable first
         except errors.OkxError as e:
-            status, body = e.http_status, codec.error(e)
+            failure = e
         except Exception:
-            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
-            exc = errors.ServiceUnavailable()
-            status, body = exc.http_status, codec.error(exc)
-        if delay_ms:  # an injected delay: applied in order, answered later; nobody else waits
-            await asyncio.sleep(delay_ms / 1000)
-        await answer(send, status, body)
-        svc.metrics.observe_request(endpoint.path, _code_of(body), time.perf_counter() - started)
-        if log.isEnabledFor(logging.DEBUG):
-            self._log_request(scope["method"], endpoint.path, status, body, started)
+            log.exception("unexpected error on %s %s", request.method, request.path)
+            failure = errors.ServiceUnavailable()
+        if failure is not None:
+            status, body = failure.http_status, codec.error(failure)
+        # Whatever the command did (a refusal after firing due timers too) is durable before the answer leaves.
+        answer_ = _Answer(self, request, reply, endpoint.path, status, body, delay_ms, started)
+        try:
+            if svc.committer.when_durable(answer_):
+                return
+        except errors.OkxError as e:
+            answer_.status, answer_.body = e.http_status, codec.error(e)
+        answer_(None)
 
     # --- the steps -------------------------------------------------------------------------------------------
 
-    def route(self, scope: Scope) -> Endpoint | None:
-        return self._routes.get((scope["method"], scope["path"]))
-
-    def authenticate(self, endpoint: Private, scope: Scope, headers: Headers, raw: bytes) -> Caller:
+    def authenticate(self, endpoint: Private, request: Request) -> Caller:
         """The signature covers the request target exactly as sent: the raw path and query, the raw body. The
         timestamp is judged against the auth clock, as if the account's clock were off by a skew fault's ms."""
-        target = scope.get("raw_path") or scope["path"].encode()
-        if scope["query_string"]:
-            target += b"?" + scope["query_string"]
+        target = request.raw_path
+        if request.query:
+            target += b"?" + request.query
+        headers = request.headers
         svc = self.services
         now = svc.auth_clock.now_ms()
         if svc.faults.active:
             known = svc.auth.caller(headers.get(b"ok-access-key", b"").decode("latin-1"))
             skew = svc.faults.match(endpoint.path, known.trader_code if known else "", SKEW)
             now -= skew.ms if skew is not None else 0
-        return svc.auth.authenticate(headers, scope["method"], target, raw, now, _ip(scope))
+        return svc.auth.authenticate(headers, request.method, target, request.body, now, request.ip)
 
     def fault(self, endpoint: Endpoint, account: str) -> int:
         """An injected fault, before anything is applied: an error raised, a drop, or a delay's ms (else 0)."""
@@ -151,30 +176,30 @@ class OkxApi:
         if endpoint.permission == "trade" and b"exptime" in headers:
             check_exp_time(headers[b"exptime"], svc.auth_clock.now_ms())
 
-    def limit_ip(self, endpoint: Public, scope: Scope) -> None:
+    def limit_ip(self, endpoint: Public, request: Request) -> None:
         """Per client IP, and per instrument (type) where OKX counts so; values naming nothing share a window
         (made-up values get no allowance, or memory, of their own)."""
-        who = _ip(scope)
+        who = request.ip
         if endpoint.limit_by:
-            value = dict(parse_qsl(scope["query_string"].decode("latin-1"))).get(endpoint.limit_by, "")
+            value = dict(parse_qsl(request.query.decode("latin-1"))).get(endpoint.limit_by, "")
             known = value in self.services.venue.catalogue if endpoint.limit_by == "instId" else value in _INST_TYPES
             who += "|" + (value if known else "?")
         self.services.limiter.check(who, endpoint.method, endpoint.path, endpoint.limits)
 
     # --- what is not an endpoint -----------------------------------------------------------------------------
 
-    async def _unrouted(self, scope: Scope, send: Any, started: float) -> None:
-        if scope["path"] == "/metrics" and scope["method"] == "GET":
-            await answer(send, 200, self.services.metrics.render(), CONTENT_TYPE.encode())
+    def _unrouted(self, request: Request, reply: Reply, started: float) -> None:
+        if request.path == "/metrics" and request.method == "GET":
+            reply(200, self.services.metrics.render(), CONTENT_TYPE.encode())
             return
-        if scope["path"] in self._paths:
+        if request.path in self._paths:
             wrong_method = errors.InvalidRequestMethod()
             status, body = wrong_method.http_status, codec.error(wrong_method)
         else:
             status, body = 404, _NOT_FOUND
-        await answer(send, status, body)
+        reply(status, body, JSON)
         if log.isEnabledFor(logging.DEBUG):  # a typo'd path is the first thing a new user needs to see
-            self._log_request(scope["method"], scope["path"][:MAX_LOGGED_PATH], status, body, started)
+            self._log_request(request.method, request.path[:MAX_LOGGED_PATH], status, body, started)
 
     def _log_request(self, method: str, path: str, status: int, body: bytes, started: float) -> None:
         log.debug(
@@ -219,13 +244,14 @@ def check_exp_time(value: bytes, now_ms: int) -> None:
         raise errors.RequestExpired()
 
 
-def parse(endpoint: Endpoint, scope: Scope, headers: Headers, raw: bytes) -> Params:
+def parse(endpoint: Endpoint, request: Request) -> Params:
     """A GET's query string, or a POST's JSON body (an object; an array where the endpoint takes one)."""
     if endpoint.method == "GET":
-        query = scope["query_string"].decode("latin-1")
+        query = request.query.decode("latin-1")
         return Params(dict(parse_qsl(query, keep_blank_values=True)))
+    raw = request.body
     if raw.strip():
-        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        content_type = request.headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if content_type != b"application/json":
             raise errors.InvalidContentType()
         try:
@@ -242,10 +268,47 @@ def parse(endpoint: Endpoint, scope: Scope, headers: Headers, raw: bytes) -> Par
     return Params({})
 
 
-async def answer(send: Any, status: int, body: bytes, content_type: bytes = b"application/json") -> None:
+async def answer(send: Any, status: int, body: bytes, content_type: bytes = JSON) -> None:
     headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class _Answer:
+    """A request's answer, sent once what it changed is durable (the committer calls it then, or ``respond`` at
+    once); an injected delay applied in order, answered later: nobody else waits."""
+
+    def __init__(
+        self,
+        api: OkxApi,
+        request: Request,
+        reply: Reply,
+        path: str,
+        status: int,
+        body: bytes,
+        delay_ms: int,
+        started: float,
+    ) -> None:
+        self.api, self.request, self.reply, self.path = api, request, reply, path
+        self.status, self.body, self.delay_ms, self.started = status, body, delay_ms, started
+
+    def __call__(self, error: BaseException | None) -> None:
+        if error is not None:  # the commit failed: nothing is acknowledged
+            refusal = errors.ServiceUnavailable()
+            self.status, self.body = refusal.http_status, codec.error(refusal)
+        if self.status == DROP:
+            self.reply(DROP, b"", b"")
+        elif self.delay_ms:
+            asyncio.get_running_loop().call_later(self.delay_ms / 1000, self.send)
+        else:
+            self.send()
+
+    def send(self) -> None:
+        self.reply(self.status, self.body, JSON)
+        api, started = self.api, self.started
+        api.services.metrics.observe_request(self.path, _code_of(self.body), time.perf_counter() - started)
+        if log.isEnabledFor(logging.DEBUG):
+            api._log_request(self.request.method, self.path, self.status, self.body, started)
 
 
 class Dropped(Exception):
@@ -257,11 +320,6 @@ def _drop(scope: Scope) -> None:
     if drop is None:  # served by something other than openrfq's edge (an in-process test): fail the request
         raise ConnectionAbortedError("dropped by a fault rule")
     drop["abort"]()
-
-
-def _ip(scope: Scope) -> str:
-    client = scope.get("client")
-    return client[0] if client else ""
 
 
 def _code_of(body: bytes) -> str:

@@ -9,7 +9,8 @@ A reader that saw state still being written waits for that write as well, so nob
 crash could take back. Once a batch that wrote the keys of ended entities is durable, those leave the venue's
 memory (``Venue.forget``): from then on the store's read side finds them, durably (``cut`` says when).
 
-Each waiter has its own future (a cancelled request cancels only its own wait). How a batch gets written:
+A waiter is a callback (``when_durable``; ``durable()`` wraps one around a future, so a cancelled request
+cancels only its own wait). How a batch gets written:
 a store that is durable once one file is synced (``FileStore``: SQLite) is written on the loop, and the kernel
 syncs that file meanwhile (Linux AIO, store/aio.py), the loop hearing of it through an eventfd: no thread, no
 GIL hand-over per batch. Elsewhere, one writer thread fed through a queue does the whole write and hands each
@@ -39,6 +40,7 @@ from openrfq.store.codec import encode, quote_keys, rfq_keys, trade_keys
 log = logging.getLogger("openrfq.store")
 
 _NOTHING = Indexed([], [], [])
+Done = Callable[[BaseException | None], None]
 _Job = tuple[Batch, list[Event]]
 # When the batch just written released several requests, the server is busy: the next batch then gathers for
 # LINGER_S more before it is cut (fewer, larger commits: each one costs the core the loop needs a fixed amount,
@@ -52,8 +54,8 @@ class Committer:
     def __init__(self, venue: Venue, store: Store) -> None:
         self.venue = venue
         self.store = store
-        self._waiting: list[asyncio.Future[None]] = []  # released when the changes not yet cut are durable
-        self._in_flight: list[asyncio.Future[None]] | None = None  # released when the batch being written is
+        self._waiting: list[Done] = []  # told when the changes not yet cut are durable
+        self._in_flight: list[Done] | None = None  # told when the batch being written is
         self._writing = False  # a batch is scheduled or being written
         self._failure: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -75,22 +77,28 @@ class Committer:
 
     async def durable(self) -> None:
         """Return once every change the venue has made so far is durable."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        if self.when_durable(_Settle(waiter)):
+            await waiter
+
+    def when_durable(self, done: Done) -> bool:
+        """Call ``done(None)`` once every change the venue has made so far is durable (``done(error)`` if it
+        cannot be), and return True; or return False if it is already (``done`` is not called). Raises
+        ServiceUnavailable once a write has failed. The request path's own wait: a callback, no future or task."""
         if self._failure is not None:
             raise errors.ServiceUnavailable()
         if self.venue.has_changes() or self._meta or self._faults:
-            loop = asyncio.get_running_loop()
-            waiter = loop.create_future()
-            self._waiting.append(waiter)
+            self._waiting.append(done)
             if not self._writing and not self._paused:
                 self._writing = True
-                self._loop = loop
-                loop.call_soon(self._start)
-        elif self._in_flight is not None:
-            waiter = asyncio.get_running_loop().create_future()
-            self._in_flight.append(waiter)
-        else:
-            return
-        await waiter
+                self._loop = asyncio.get_running_loop()
+                self._loop.call_soon(self._start)
+            return True
+        if self._in_flight is not None:
+            self._in_flight.append(done)
+            return True
+        return False
 
     def set_meta(self, key: str, value: str) -> None:
         """A meta row (e.g. a virtual clock's time) for the next batch."""
@@ -213,21 +221,19 @@ class Committer:
             self._waiting = []
             self._writing = False
             self._release_idle()
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_exception(errors.ServiceUnavailable())
+            for done in waiters:
+                _tell(done, errors.ServiceUnavailable())
             return
         self.batches += 1
         if self.on_commit is not None:
             self.on_commit(rows, seconds)
-        for waiter in waiters:
-            if not waiter.done():  # its request may have been cancelled meanwhile
-                waiter.set_result(None)
-        for listener in self.listeners:
+        for listener in self.listeners:  # first, as when the waiters were futures resumed on the loop's next turn
             try:
                 listener(events)
             except Exception:  # a broken listener must not stop commits
                 log.exception("event listener failed")
+        for done in waiters:
+            _tell(done, None)
         self.venue.forget(indexed.rfqs, indexed.quotes, indexed.trades)
         if not self._waiting or self._paused:
             self._writing = False
@@ -260,6 +266,27 @@ class Committer:
             self._writer.join()
             self._writer = None
         self.store.close()
+
+
+class _Settle:
+    """``durable()``'s waiter told the outcome (unless its request was cancelled meanwhile)."""
+
+    def __init__(self, waiter: asyncio.Future[None]) -> None:
+        self.waiter = waiter
+
+    def __call__(self, error: BaseException | None) -> None:
+        if not self.waiter.done():
+            if error is None:
+                self.waiter.set_result(None)
+            else:
+                self.waiter.set_exception(error)
+
+
+def _tell(done: Done, error: BaseException | None) -> None:
+    try:
+        done(error)
+    except Exception:  # one request's answer failing must not keep the others waiting
+        log.exception("a commit's waiter failed")
 
 
 def cut(venue: Venue, changes: Changes) -> Batch:
