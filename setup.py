@@ -51,6 +51,8 @@ COMPILED = [
     "openrfq/store/committer.py",
     "openrfq/store/codec.py",
     "openrfq/ws/hub.py",
+    "openrfq/http1.py",
+    "openrfq/http1_asgi.py",
 ]
 
 

@@ -156,7 +156,7 @@ def upgrade(
 
 
 class EdgeWebSocketProtocol(WebSocketsSansIOProtocol):
-    """A connection upgraded by ``EdgeHttpProtocol``: counted in the caps until it ends, never left half-closed."""
+    """A connection upgraded by ``http1.HttpProtocol``: counted in the caps until it ends, never left half-closed."""
 
     def __init__(
         self,

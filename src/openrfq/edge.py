@@ -27,7 +27,8 @@ class EdgeConfig(uvicorn.Config):
     one raises the process's soft limit on open files to the hard limit (the total cap is kept below it)."""
 
     def __init__(self, app: Any, limits: EdgeLimits | None = None, **kwargs: Any) -> None:
-        super().__init__(app, http=HttpProtocol, ws=EdgeWebSocketProtocol, ws_max_size=WS_MAX_FRAME, **kwargs)
+        http: Any = HttpProtocol  # an asyncio protocol by its methods, not by its base (openrfq.http1)
+        super().__init__(app, http=http, ws=EdgeWebSocketProtocol, ws_max_size=WS_MAX_FRAME, **kwargs)
         self.limits = limits or EdgeLimits()
         fd_limit = raise_fd_limit()
         cap = min(self.limits.max_connections, max(fd_limit - FD_RESERVE, 1))

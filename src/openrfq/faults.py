@@ -20,7 +20,8 @@ import msgspec
 from openrfq.domain import errors
 
 WS = "ws"
-# scope["extensions"][DROP_EXTENSION]["abort"]() closes the request's connection unanswered (openrfq.edge sets it).
+# scope["extensions"][DROP_EXTENSION]["abort"]() closes the request's connection unanswered (openrfq.http1_asgi sets it;
+# a request openrfq.http1 answers straight is dropped by OkxApi.respond's reply).
 DROP_EXTENSION = "openrfq.drop"
 REST_ACTIONS = frozenset({"error", "delay", "drop", "skew", "settle_fail"})
 SETTLE_FAIL = frozenset({"settle_fail"})  # an execution fails at settlement (api/app.py asks, the venue applies)

@@ -17,7 +17,7 @@ connection. What a connection gets either way:
 - a WebSocket upgrade handed to uvicorn's WebSocket protocol (``connections.EdgeWebSocketProtocol``);
 - uvicorn's response bytes: its status lines and default headers (``date``, ``server``), lower-case names.
 
-Not compiled by mypyc: httptools calls back into it by name, and uvicorn's server drives it.
+Compiled by mypyc, as the request path is (setup.py).
 """
 
 from __future__ import annotations
@@ -71,7 +71,9 @@ class Message:
         self.refused = refused  # the body is over MAX_BODY: answered 413, and the connection closed
 
 
-class HttpProtocol(asyncio.Protocol):
+class HttpProtocol:
+    """An asyncio protocol (not its subclass: mypyc compiles this class, and a compiled class has no Python base)."""
+
     def __init__(
         self,
         config: uvicorn.Config,
@@ -147,6 +149,9 @@ class HttpProtocol(asyncio.Protocol):
         if exc is None:
             self.transport.close()
 
+    def eof_received(self) -> bool | None:
+        return None  # the transport closes itself
+
     def data_received(self, data: bytes) -> None:
         if self._head_open:
             self._head_bytes += len(data)
@@ -202,8 +207,10 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._head_open = False
-        if self._head_bytes > MAX_HEADER_LINE or not self._head_exact:
-            self._check_head()
+        if self._head_bytes > MAX_HEADER_LINE or not self._head_exact:  # may be over a limit: the exact sizes
+            self._refusal = head_refusal(self._url, self._headers)
+            if self._refusal:
+                raise _HeadRefused
         parser = self.parser
         method = parser.get_method()
         self._method = _METHODS.get(method) or method.decode("ascii")
@@ -217,13 +224,6 @@ class HttpProtocol(asyncio.Protocol):
         elif self._expect and not self._busy and not self._queue:
             self._expect = False
             self.transport.write(_CONTINUE)
-
-    def _check_head(self) -> None:
-        """The exact sizes of a head that may be over a limit (the rare case: small heads skip this)."""
-        status = head_refusal(self._url, self._headers)
-        if status:
-            self._refusal = status
-            raise _HeadRefused
 
     def on_body(self, body: bytes) -> None:
         if self._too_large or self._upgrading:
@@ -244,13 +244,16 @@ class HttpProtocol(asyncio.Protocol):
 
     def _read(self) -> None:
         """The request read (or refused: answered 413, its body not read), in line to be answered."""
-        url = httptools.parse_url(self._url)
-        raw_path = url.path
+        url: Any = httptools.parse_url(self._url)  # its path (CONNECT's target) or query may be None
+        raw_path: bytes | None = url.path
+        query: bytes | None = url.query
+        if raw_path is None:
+            raise ValueError("no path")  # a 400
         path = raw_path.decode("ascii")  # not ASCII: a 400 (httptools turns the error into HttpParserError)
         if "%" in path:
             path = urllib.parse.unquote(path)
         headers = self._headers
-        request = Request(self._method, path, raw_path, url.query or b"", dict(headers), self._body, self._ip or "")
+        request = Request(self._method, path, raw_path, query or b"", dict(headers), self._body, self._ip or "")
         self._queue.append(Message(request, headers, self._version, self._keep_alive, self._too_large))
         if self._busy:
             if len(self._queue) > PIPELINE:

@@ -2,7 +2,7 @@
 
 Each bounds what one client can cost everyone else: a request head is read into memory and parsed before the
 app sees it, a connection holds a file descriptor, a WebSocket message is decoded whole. The HTTP numbers are
-enforced by ``openrfq.edge`` (uvicorn's protocol classes, subclassed), the WebSocket ones by ``openrfq.ws``.
+enforced by openrfq's HTTP protocol (``openrfq.http1``), the WebSocket ones by ``openrfq.ws``.
 The timeouts and connection caps can be changed per venue (``openrfq serve --help``: ``EdgeLimits`` below); the
 sizes cannot.
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from openrfq.api import codec
 from openrfq.api.app import OkxApi
@@ -168,7 +168,7 @@ class RoleApp:
         """Lead if the lease is free: load the venue from the store and start it."""
         try:
             if self._lease is None:
-                self._lease = await asyncio.to_thread(pgopen.lease, self.url)
+                self._lease = await _unless_cancelled(pgopen.lease, self.url, undo=lambda lease: lease.close())
             epoch = await asyncio.to_thread(self._lease.acquire)
         except Exception as e:  # noqa: BLE001 (the store is unreachable: stand by, ask again later)
             log.warning("standby: the store cannot be reached (%s); asking again in %s s", e, RETRY_S)
@@ -179,7 +179,7 @@ class RoleApp:
             return
         lease, self._lease = self._lease, None
         try:
-            app = await asyncio.to_thread(self._leader, lease)
+            app = await _unless_cancelled(self._leader, lease, undo=_close_store, failed=lease.close)
         except Exception as e:  # noqa: BLE001 (the store failed while loading: stand by again)
             log.error("could not take over: %s", e)
             await asyncio.to_thread(lease.close)
@@ -220,6 +220,35 @@ class RoleApp:
         for callback in self.on_step_down:
             callback()
         self._stepping_down = asyncio.get_running_loop().create_task(_stop(app))
+
+
+T = TypeVar("T")
+A = TypeVar("A")
+
+
+async def _unless_cancelled(
+    work: Callable[[A], T], arg: A, undo: Callable[[T], None], failed: Callable[[], None] | None = None
+) -> T:
+    """``work(arg)`` on a thread. If the caller is cancelled meanwhile (the process stops), the thread still
+    finishes: what it opened is closed then (``undo`` its result; ``failed``, if it raised), not left to the GC."""
+    done = asyncio.ensure_future(asyncio.to_thread(work, arg))
+    try:
+        return await asyncio.shield(done)
+    except asyncio.CancelledError:
+
+        def tidy(finished: asyncio.Future[T]) -> None:
+            if finished.cancelled() or finished.exception() is not None:
+                if failed is not None:
+                    failed()
+            else:
+                undo(finished.result())
+
+        done.add_done_callback(tidy)
+        raise
+
+
+def _close_store(app: VenueApp) -> None:
+    app.services.committer.store.close()
 
 
 async def _stop(app: VenueApp) -> None:

@@ -41,14 +41,14 @@ def test_a_submitted_fdatasync_finishes_on_the_eventfd(tmp_path: Path) -> None:
     assert aio is not None  # on this platform the committer must not silently fall back to a thread
     fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT)
     try:
-        assert aio.result() is None  # nothing submitted: nothing finished
+        assert aio.finished() == []  # nothing submitted: nothing finished
         for round_ in range(3):  # one context serves one sync after another
             os.pwrite(fd, b"x" * 4096, round_ * 4096)
-            aio.submit(fd)
+            aio.submit(fd, round_ + 7)
             readable, _, _ = select.select([aio.eventfd], [], [], 5)
             assert readable == [aio.eventfd]
-            assert aio.result() == 0
-            assert aio.result() is None  # read once
+            assert aio.finished() == [(round_ + 7, 0)]
+            assert aio.finished() == []  # read once
     finally:
         os.close(fd)
         aio.close()
@@ -81,16 +81,16 @@ class _HeldSync:
     def __init__(self, real: AioSync) -> None:
         self.real = real
         self.eventfd = real.eventfd
-        self.held: list[int] = []
+        self.held: list[tuple[int, int]] = []
 
-    def submit(self, fd: int) -> None:
-        self.held.append(fd)
+    def submit(self, fd: int, tag: int = 0) -> None:
+        self.held.append((fd, tag))
 
     def release(self) -> None:
-        self.real.submit(self.held.pop())
+        self.real.submit(*self.held.pop(0))
 
-    def result(self) -> int | None:
-        return self.real.result()
+    def finished(self) -> list[tuple[int, int]]:
+        return self.real.finished()
 
     def close(self) -> None:
         self.real.close()
@@ -106,7 +106,7 @@ def _one_change_to_commit(
     real = open_aio()
     assert real is not None
     sync = double(real)
-    monkeypatch.setattr(committer_module, "open_aio", lambda: sync)
+    monkeypatch.setattr(committer_module, "open_aio", lambda depth: sync)
     venue = Venue(ManualClock(START_MS), default_instruments(TODAY), ["T", "M1"])
     store = SqliteStore(tmp_path / "db")
     committer = Committer(venue, store)
@@ -126,7 +126,7 @@ async def test_the_committer_releases_nobody_before_the_wal_is_synced(
     for _ in range(20):
         await asyncio.sleep(0)
 
-    assert held.held == [store.sync_fd()]  # the sync asked for is the WAL's...
+    assert [fd for fd, _ in held.held] == [store.sync_fd()]  # the sync asked for is the WAL's...
     assert os.fstat(store.sync_fd()).st_ino == os.stat(f"{tmp_path / 'db'}-wal").st_ino
     assert not waiting.done() and seen == [] and committer.batches == 0  # ...and until it is done, nothing
     held.release()
@@ -138,11 +138,11 @@ async def test_the_committer_releases_nobody_before_the_wal_is_synced(
 class _BrokenSync(_HeldSync):
     """Its sync finishes, but reading the outcome fails."""
 
-    def submit(self, fd: int) -> None:
-        self.real.submit(fd)
+    def submit(self, fd: int, tag: int = 0) -> None:
+        self.real.submit(fd, tag)
 
-    def result(self) -> int | None:
-        self.real.result()
+    def finished(self) -> list[tuple[int, int]]:
+        self.real.finished()
         raise OSError(errno.EFAULT, "io_getevents failed")
 
 
@@ -157,3 +157,43 @@ async def test_a_sync_whose_outcome_cannot_be_read_refuses_instead_of_hanging(
     assert committer.batches == 0 and seen == []
     broken.close()
     store.close()
+
+
+@needs_aio
+async def test_the_next_batch_is_written_while_the_last_ones_sync_is_in_flight_and_released_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two batches in flight: the second's sync, submitted after both were written, makes both durable, whichever
+    finishes first; the waiters of the first are told first; a third waits until one of the two is done."""
+    held, _, committer, seen = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
+    told: list[str] = []
+
+    async def wait(name: str) -> None:
+        await committer.durable()
+        told.append(name)
+
+    first = asyncio.ensure_future(wait("first"))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    committer.venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal("2"), Side.BUY),)))
+    second = asyncio.ensure_future(wait("second"))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert len(held.held) == committer_module.AIO_DEPTH == 2  # both written, neither synced
+    committer.venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal("3"), Side.BUY),)))
+    third = asyncio.ensure_future(wait("third"))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert len(held.held) == 2 and told == [] and committer.batches == 0  # the third is not written yet
+
+    held.real.submit(*held.held.pop(1))  # the second batch's sync finishes first
+    await asyncio.wait_for(asyncio.gather(first, second), 5)
+    assert told == ["first", "second"] and committer.batches == 2 and len(seen) == 2
+    held.release()  # the first batch's own sync, late: nothing more to tell
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not third.done()
+    held.release()  # the third batch's
+    await asyncio.wait_for(third, 5)
+    assert told == ["first", "second", "third"] and committer.batches == 3
+    await committer.close()

@@ -41,7 +41,7 @@ def writer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
             pytest.skip("no Linux AIO on this machine: the committer never takes this path (the thread variant runs)")
         probe.close()
     else:
-        monkeypatch.setattr(committer_module, "open_aio", lambda: None)
+        monkeypatch.setattr(committer_module, "open_aio", lambda depth: None)
     yield request.param
 
 

@@ -11,6 +11,7 @@ import binascii
 import hmac
 import logging
 import re
+from _hashlib import hmac_digest  # CPython's OpenSSL binding, what hmac.digest calls
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,8 +43,9 @@ _MS = timedelta(milliseconds=1)
 
 
 def _signature(secret: bytes, prehash: bytes) -> bytes:
-    # hmac.digest is the one-shot C path; hmac.new builds a Python HMAC object per request.
-    return binascii.b2a_base64(hmac.digest(secret, prehash, "sha256"), newline=False)
+    # OpenSSL's one-shot HMAC, called straight: hmac.digest is a Python function around it (a frame per
+    # request), hmac.new a Python HMAC object per request.
+    return binascii.b2a_base64(hmac_digest(secret, prehash, "sha256"), newline=False)
 
 
 def parse_timestamp_ms(value: str) -> int:

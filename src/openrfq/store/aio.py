@@ -45,52 +45,63 @@ class _Event(ctypes.Structure):  # struct io_event
 
 
 class AioSync:
-    """One fdatasync in flight at a time: ``submit(fd)``, then when ``eventfd`` is readable, ``result()``."""
+    """Up to ``depth`` fdatasyncs in flight: ``submit(fd, tag)``, then when ``eventfd`` is readable, ``finished()``
+    says which (by tag) have finished, and how."""
 
-    def __init__(self, numbers: tuple[int, int, int, int]) -> None:
+    def __init__(self, numbers: tuple[int, int, int, int], depth: int = 1) -> None:
         self._setup, self._destroy, self._getevents, self._submit = numbers
         self._syscall = ctypes.CDLL(None, use_errno=True).syscall
         self._syscall.restype = ctypes.c_long
         self._ctx = ctypes.c_ulong(0)
-        if self._syscall(ctypes.c_long(self._setup), ctypes.c_uint(1), ctypes.byref(self._ctx)) != 0:
+        self.depth = depth
+        if self._syscall(ctypes.c_long(self._setup), ctypes.c_uint(depth), ctypes.byref(self._ctx)) != 0:
             raise _os_error()
         self.eventfd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self._iocb = _Iocb(aio_lio_opcode=_IOCB_CMD_FDSYNC, aio_flags=_IOCB_FLAG_RESFD, aio_resfd=self.eventfd)
         self._iocbs = (ctypes.POINTER(_Iocb) * 1)(ctypes.pointer(self._iocb))
-        self._events = (_Event * 1)()
+        self._events = (_Event * depth)()
         self._no_wait = (ctypes.c_long * 2)(0, 0)  # struct timespec {0, 0}: io_getevents never blocks
         # Released by close(), or when garbage (a venue a test never closed): contexts and fds are limited.
         self._release = weakref.finalize(self, _release, self._syscall, self._destroy, self._ctx, self.eventfd)
 
-    def submit(self, fd: int) -> None:
+    def submit(self, fd: int, tag: int = 0) -> None:
+        """An fdatasync of ``fd``, told apart by ``tag`` when it finishes (the kernel copies the iocb: reused)."""
         self._iocb.aio_fildes = fd
+        self._iocb.aio_data = tag
         if self._syscall(ctypes.c_long(self._submit), self._ctx, ctypes.c_long(1), self._iocbs) != 1:
             raise _os_error()
 
-    def result(self) -> int | None:
-        """The finished fdatasync's result (0, or -errno), or None when nothing has finished (a spurious wake)."""
+    def finished(self) -> list[tuple[int, int]]:
+        """(tag, result: 0 or -errno) of each fdatasync finished since the last call; none on a spurious wake."""
         try:
-            os.eventfd_read(self.eventfd)
+            count = os.eventfd_read(self.eventfd)
         except BlockingIOError:
-            return None
-        n = self._syscall(
-            ctypes.c_long(self._getevents), self._ctx, ctypes.c_long(1), ctypes.c_long(1), self._events, self._no_wait
-        )
-        if n < 0:  # the eventfd said done, so the event is there: an error here would lose it silently
-            raise _os_error()
-        return int(self._events[0].res) if n == 1 else None
+            return []
+        done: list[tuple[int, int]] = []
+        wait: Any = self._no_wait
+        while len(done) < count:  # the eventfd counted them: each is there, if not always in the first read
+            want = min(count - len(done), self.depth)
+            n = self._syscall(
+                ctypes.c_long(self._getevents), self._ctx, ctypes.c_long(1), ctypes.c_long(want), self._events, wait
+            )
+            if n < 0:  # an error here would lose finished syncs silently
+                raise _os_error()
+            done += [(int(self._events[i].data), int(self._events[i].res)) for i in range(n)]
+            wait = None  # then wait for the rest: the kernel has finished them
+        return done
 
     def close(self) -> None:
         self._release()
 
 
-def open_aio() -> AioSync | None:
-    """An AIO context, or None where Linux AIO cannot be used (the caller then syncs from a thread)."""
+def open_aio(depth: int = 1) -> AioSync | None:
+    """An AIO context for ``depth`` syncs in flight, or None where Linux AIO cannot be used (the caller then
+    syncs from a thread)."""
     numbers = _SYSCALLS.get(platform.machine())
     if not sys.platform.startswith("linux") or numbers is None:
         return None
     try:
-        return AioSync(numbers)
+        return AioSync(numbers, depth)
     except OSError:  # ENOSYS under some sandboxes, EAGAIN past fs.aio-max-nr
         return None
 

@@ -26,6 +26,7 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -39,9 +40,10 @@ from openrfq.store.codec import encode, quote_keys, rfq_keys, trade_keys
 
 log = logging.getLogger("openrfq.store")
 
-_NOTHING = Indexed([], [], [])
 Done = Callable[[BaseException | None], None]
-_Job = tuple[Batch, list[Event]]
+# Batches written whose sync has not finished, at most (AIO): the next batch is written while the last one's
+# sync is in flight instead of after it, which a request that arrives meanwhile would otherwise wait for.
+AIO_DEPTH = 2
 # When the batch just written released several requests, the server is busy: the next batch then gathers for
 # LINGER_S more before it is cut (fewer, larger commits: each one costs the core the loop needs a fixed amount,
 # mostly the fsync's kernel time; bench/README.md has the measurements that chose these values). A quiet server
@@ -50,20 +52,32 @@ LINGER_AFTER = 4
 LINGER_S = 0.0003
 
 
+class _Flight:
+    """A batch written, its sync not yet finished: who to tell once it is durable, and what then."""
+
+    def __init__(self, seq: int, waiters: list[Done], events: list[Event], indexed: Indexed, rows: int) -> None:
+        self.seq, self.waiters, self.events, self.indexed, self.rows = seq, waiters, events, indexed, rows
+        self.started = time.perf_counter()
+
+
 class Committer:
     def __init__(self, venue: Venue, store: Store) -> None:
         self.venue = venue
         self.store = store
         self._waiting: list[Done] = []  # told when the changes not yet cut are durable
-        self._in_flight: list[Done] | None = None  # told when the batch being written is
-        self._writing = False  # a batch is scheduled or being written
+        self._flights: deque[_Flight] = deque()  # written, not yet durable: oldest first
+        # Batches in flight at most: one, or AIO_DEPTH while the server is quiet and AIO is in use. A busy server
+        # is better served by fewer, larger commits (each costs the loop's core a fixed amount).
+        self._depth = 1
+        self._pipelined = False  # AIO is in use
+        self._seq = 0
+        self._scheduled = False  # a cut is due on the loop (_start)
         self._failure: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[int, Batch] | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._aio: tuple[AioSync, FileStore] | None = None  # set once, at the first batch, where AIO works
         self._aio_tried = False
-        self._syncing: tuple[list[Event], Indexed, int, float] | None = None  # the batch whose file sync is in flight
         self._meta: list[tuple[str, str]] = []  # meta rows for the next batch (a virtual clock's time)
         self._faults: list[tuple[int, bytes | None]] = []  # fault rules for the next batch (None: removed)
         self._paused = False  # a control-plane operation has the store: batches wait (pause/resume)
@@ -90,13 +104,15 @@ class Committer:
             raise errors.ServiceUnavailable()
         if self.venue.has_changes() or self._meta or self._faults:
             self._waiting.append(done)
-            if not self._writing and not self._paused:
-                self._writing = True
+            if not self._scheduled and len(self._flights) < self._depth and not self._paused:
+                self._scheduled = True
                 self._loop = asyncio.get_running_loop()
-                self._loop.call_soon(self._start)
+                self._loop.call_soon(self._start)  # after the requests already read have run their commands
+            elif self._loop is None:
+                self._loop = asyncio.get_running_loop()
             return True
-        if self._in_flight is not None:
-            self._in_flight.append(done)
+        if self._flights:  # what it saw is being written: the newest write
+            self._flights[-1].waiters.append(done)
             return True
         return False
 
@@ -112,7 +128,7 @@ class Committer:
         """Everything changed so far made durable, then no batch until ``resume()``: the store is the caller's
         alone (a control-plane operation: a snapshot, a restore), on the loop."""
         await self.durable()
-        while self._writing or self._paused:
+        while self._busy() or self._paused:
             idle: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._idle.append(idle)
             await idle
@@ -121,128 +137,147 @@ class Committer:
 
     def resume(self) -> None:
         self._paused = False
-        if self._waiting and not self._writing:
-            self._writing = True
-            assert self._loop is not None
-            self._loop.call_soon(self._start)
+        self._next(linger=False)
         self._release_idle()
 
+    def _busy(self) -> bool:
+        return self._scheduled or bool(self._flights)
+
     def _release_idle(self) -> None:
-        if not self._writing:
+        if not self._busy():
             idle, self._idle = self._idle, []
             for waiter in idle:
                 if not waiter.done():
                     waiter.set_result(None)
 
-    def _cut(self) -> _Job:
-        batch = cut(self.venue, self.venue.take_changes())
-        batch.meta, batch.faults = self._meta, self._faults
-        self._meta, self._faults = [], []
-        return batch, self.venue.take_events()
+    def _next(self, linger: bool) -> None:
+        """Cut the next batch if one is waiting and may be written now (at once, or after LINGER_S)."""
+        if not self._waiting or self._scheduled or self._paused or len(self._flights) >= self._depth:
+            return
+        if self._failure is not None:
+            return
+        assert self._loop is not None
+        self._scheduled = True
+        if linger:
+            self._loop.call_later(LINGER_S, self._start)
+        else:
+            self._start()
 
     def _start(self) -> None:
-        """On the loop: cut the next batch and get it written."""
-        self._in_flight, self._waiting = self._waiting, []
-        try:
-            job = self._cut()
-        except Exception as e:  # noqa: BLE001 (nothing can be written: refuse, as for a failed write)
-            self._written([], _NOTHING, 0, 0.0, e)
+        """On the loop: cut the next batch and get it written; with AIO, another may follow before it is synced."""
+        self._scheduled = False
+        if self._failure is not None or not self._waiting:
+            self._release_idle()
             return
+        waiters, self._waiting = self._waiting, []
+        self._seq += 1
+        try:
+            batch = cut(self.venue, self.venue.take_changes())
+            batch.meta, batch.faults = self._meta, self._faults
+            self._meta, self._faults = [], []
+            flight = _Flight(self._seq, waiters, self.venue.take_events(), batch.indexed, len(batch))
+        except Exception as e:  # noqa: BLE001 (nothing can be written: refuse, as for a failed write)
+            self._failed(e, waiters)
+            return
+        self._flights.append(flight)
         if not self._aio_tried:
             self._aio_tried = True
-            if isinstance(self.store, FileStore) and (aio := open_aio()) is not None:
+            if isinstance(self.store, FileStore) and (aio := open_aio(AIO_DEPTH)) is not None:
                 assert self._loop is not None
                 self._loop.add_reader(aio.eventfd, self._synced)
                 self._aio = (aio, self.store)
+                self._pipelined = True
+                self._depth = AIO_DEPTH
         if self._aio is not None:
-            self._write_here(job, *self._aio)
+            aio, store = self._aio
+            try:  # the transaction (cheap: it only reaches the page cache), then the WAL's sync, by the kernel
+                store.write_unsynced(batch)
+                aio.submit(store.sync_fd(), flight.seq)
+            except Exception as e:  # noqa: BLE001 (as a failed write on the thread: refuse from now on)
+                self._failed(e)
             return
         if self._writer is None:
             self._writer = threading.Thread(target=self._write_forever, name="openrfq-store", daemon=True)
             self._writer.start()
-        self._jobs.put(job)
-
-    def _write_here(self, job: _Job, aio: AioSync, store: FileStore) -> None:
-        """On the loop: the transaction (cheap: it only reaches the page cache), then the WAL's sync submitted to
-        the kernel."""
-        batch, events = job
-        started = time.perf_counter()
-        try:
-            store.write_unsynced(batch)
-            aio.submit(store.sync_fd())
-        except Exception as e:  # noqa: BLE001 (as a failed write on the thread: refuse from now on)
-            self._written([], _NOTHING, 0, 0.0, e)
-            return
-        self._syncing = (events, batch.indexed, len(batch), started)
+        self._jobs.put((flight.seq, batch))
 
     def _synced(self) -> None:
-        """On the loop, when the eventfd says the sync in flight has finished: its batch is durable (or failed)."""
+        """On the loop, when the eventfd says syncs have finished: a sync submitted after a batch was written
+        makes that batch durable, and every batch written before it (one file, and WAL frames are chained)."""
         assert self._aio is not None
         aio, _ = self._aio
         try:
-            result = aio.result()
-        except OSError as e:  # the sync's outcome is unknown: refuse, as for a failed write
-            result = -(e.errno or errno.EIO)
-        if result is None or self._syncing is None:
-            return
-        (events, indexed, rows, started), self._syncing = self._syncing, None
-        failure = None if result == 0 else OSError(-result, f"fdatasync: {os.strerror(-result)}")
-        self._written(events, indexed, rows, time.perf_counter() - started, failure)
+            finished = aio.finished()
+        except OSError as e:  # the syncs' outcome is unknown: refuse, as for a failed write
+            finished = [(self._seq, -(e.errno or errno.EIO))]
+        for _, result in finished:
+            if result != 0:
+                self._failed(OSError(-result, f"fdatasync: {os.strerror(-result)}"))
+                return
+        if finished:
+            self._durable(max(seq for seq, _ in finished))
 
     def _write_forever(self) -> None:
         """The writer thread: one batch at a time, each result handed back to the loop."""
         while (job := self._jobs.get()) is not None:
-            batch, events = job
-            started = time.perf_counter()
+            seq, batch = job
             failure: BaseException | None = None
             try:
                 self.store.write(batch)
             except BaseException as e:  # noqa: BLE001 (handed to the loop, which refuses everything after it)
                 failure = e
-            elapsed = time.perf_counter() - started
             assert self._loop is not None
             try:
-                self._loop.call_soon_threadsafe(self._written, events, batch.indexed, len(batch), elapsed, failure)
+                self._loop.call_soon_threadsafe(self._written, seq, failure)
             except RuntimeError:  # the loop is closed: nobody is waiting any more
                 return
 
-    def _written(
-        self, events: list[Event], indexed: Indexed, rows: int, seconds: float, failure: BaseException | None
-    ) -> None:
-        """On the loop: the batch in flight is durable (or failed); release its waiters, hand its events to the
-        listeners, let what the store now finds leave memory, then start the next."""
-        waiters, self._in_flight = self._in_flight or [], None
-        if failure is not None:  # a store that cannot write must not acknowledge anything again
+    def _written(self, seq: int, failure: BaseException | None) -> None:
+        if failure is not None:
+            self._failed(failure)
+        else:
+            self._durable(seq)
+
+    def _durable(self, seq: int) -> None:
+        """On the loop: every batch up to ``seq`` is durable: its waiters told (its events to the listeners
+        first), what the store now finds let go from memory, in the order written; then the next batch."""
+        released = 0
+        while self._flights and self._flights[0].seq <= seq and self._failure is None:
+            flight = self._flights.popleft()
+            self.batches += 1
+            if self.on_commit is not None:
+                self.on_commit(flight.rows, time.perf_counter() - flight.started)
+            for listener in self.listeners:  # first, as when the waiters were futures resumed on the loop's next turn
+                try:
+                    listener(flight.events)
+                except Exception:  # a broken listener must not stop commits
+                    log.exception("event listener failed")
+            for done in flight.waiters:
+                _tell(done, None)
+            released += len(flight.waiters)
+            indexed = flight.indexed
+            self.venue.forget(indexed.rfqs, indexed.quotes, indexed.trades)
+        busy = released >= LINGER_AFTER
+        if self._pipelined:
+            self._depth = 1 if busy else AIO_DEPTH
+        self._next(linger=busy)
+        self._release_idle()
+
+    def _failed(self, failure: BaseException, waiters: list[Done] | None = None) -> None:
+        """A write or sync failed: a store that cannot write must not acknowledge anything again."""
+        if self._failure is None:
             log.critical("store write failed; refusing further requests", exc_info=failure)
             self._failure = failure
             if self.on_failure is not None:
                 self.on_failure(failure)
-            waiters += self._waiting
-            self._waiting = []
-            self._writing = False
-            self._release_idle()
-            for done in waiters:
-                _tell(done, errors.ServiceUnavailable())
-            return
-        self.batches += 1
-        if self.on_commit is not None:
-            self.on_commit(rows, seconds)
-        for listener in self.listeners:  # first, as when the waiters were futures resumed on the loop's next turn
-            try:
-                listener(events)
-            except Exception:  # a broken listener must not stop commits
-                log.exception("event listener failed")
-        for done in waiters:
-            _tell(done, None)
-        self.venue.forget(indexed.rfqs, indexed.quotes, indexed.trades)
-        if not self._waiting or self._paused:
-            self._writing = False
-            self._release_idle()
-        elif len(waiters) >= LINGER_AFTER:
-            assert self._loop is not None
-            self._loop.call_later(LINGER_S, self._start)
-        else:
-            self._start()
+        refused = list(waiters or [])
+        while self._flights:
+            refused += self._flights.popleft().waiters
+        refused += self._waiting
+        self._waiting = []
+        self._release_idle()
+        for done in refused:
+            _tell(done, errors.ServiceUnavailable())
 
     async def close(self) -> None:
         """Everything durable, then the store closed (a second call does nothing more)."""
