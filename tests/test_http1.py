@@ -9,8 +9,9 @@ import contextlib
 import json
 import re
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import uvicorn
@@ -20,6 +21,7 @@ from openrfq.testing import LiveVenue, live_venue
 from samples import SPOT_LEG, make_config
 
 TOKEN = "http1-token"
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -88,8 +90,8 @@ def signed_post(live: LiveVenue, path: str, body: str) -> bytes:
     return f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{lines}".encode()
 
 
-async def in_thread(fn: object, *args: object) -> object:
-    return await asyncio.to_thread(fn, *args)  # type: ignore[arg-type]
+async def in_thread(fn: Callable[..., T], *args: object) -> T:
+    return await asyncio.to_thread(fn, *args)
 
 
 async def test_keep_alive_serves_many_requests_on_one_connection(live: LiveVenue) -> None:
