@@ -160,8 +160,10 @@ class HttpProtocol:
         except httptools.HttpParserUpgrade:
             if self._upgrading:
                 self._upgrade()
-            else:  # not to a WebSocket: what was read was answered as HTTP, as uvicorn does
+            else:  # not to a WebSocket: answered as HTTP, as uvicorn does (the parser stops after the head)
                 log.warning("Unsupported upgrade request.")
+                if not self._head_open:
+                    self.on_message_complete()
             return
         except httptools.HttpParserError:
             if self._refusal:
@@ -181,7 +183,7 @@ class HttpProtocol:
         if self._head_open and self._head_bytes > MAX_HEAD:
             self._refuse(431)
         elif self._deadline is None:
-            self._deadline = self.loop.call_later(self._request_timeout_s, self._request_timed_out)
+            self._deadline = self.loop.call_later(self._request_timeout_s, self._refuse, 408)
 
     # --- httptools' callbacks ---------------------------------------------------------------------------------
 
@@ -337,13 +339,10 @@ class HttpProtocol:
     def _refuse(self, status: int) -> None:
         """Answer ``status`` and close. If an earlier request's answer is still to come (pipelining), only close:
         an answer cannot be put before another."""
+        self._deadline = None  # a 408 is this; any other refusal closes the connection before the deadline
         if not self._busy and not self._queue and not self.transport.is_closing():
             self.transport.write(REFUSALS[status])
         close_then_abort(self.transport, self.loop)
-
-    def _request_timed_out(self) -> None:
-        self._deadline = None
-        self._refuse(408)
 
     def _idle_check(self) -> None:
         """The keep-alive timer: one per connection, pushed on rather than re-armed for each answer."""
