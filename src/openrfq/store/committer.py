@@ -104,12 +104,10 @@ class Committer:
             raise errors.ServiceUnavailable()
         if self.venue.has_changes() or self._meta or self._faults:
             self._waiting.append(done)
-            if not self._scheduled and len(self._flights) < self._depth and not self._paused:
+            self._loop = asyncio.get_running_loop()
+            if self._may_cut():
                 self._scheduled = True
-                self._loop = asyncio.get_running_loop()
                 self._loop.call_soon(self._start)  # after the requests already read have run their commands
-            elif self._loop is None:
-                self._loop = asyncio.get_running_loop()
             return True
         if self._flights:  # what it saw is being written: the newest write
             self._flights[-1].waiters.append(done)
@@ -150,11 +148,19 @@ class Committer:
                 if not waiter.done():
                     waiter.set_result(None)
 
+    def _may_cut(self) -> bool:
+        """Changes wait, no cut is due yet, and another batch may be in flight."""
+        return (
+            bool(self._waiting)
+            and not self._scheduled
+            and not self._paused
+            and self._failure is None
+            and len(self._flights) < self._depth
+        )
+
     def _next(self, linger: bool) -> None:
         """Cut the next batch if one is waiting and may be written now (at once, or after LINGER_S)."""
-        if not self._waiting or self._scheduled or self._paused or len(self._flights) >= self._depth:
-            return
-        if self._failure is not None:
+        if not self._may_cut():
             return
         assert self._loop is not None
         self._scheduled = True
