@@ -1,11 +1,12 @@
-"""In-process cost of one create-quote + cancel-quote through the real ASGI app.
+"""In-process cost of one create-quote + cancel-quote through the real REST API (no sockets).
 
 No sockets and no HTTP parsing: C concurrent "connections" (asyncio tasks on uvloop) call the app with
-pre-signed scopes, so the number is the app's own CPU cost per request (auth, params, engine, views, metrics,
-logging, group commit writing SQLite on a real file and syncing it as the server does; with Linux AIO the sync's
-kernel time is a kernel worker's and not counted). Pin it to one core as the server is:
+pre-signed requests (``OkxApi.respond``, as openrfq's own HTTP protocol does; ``--asgi``: through the ASGI app),
+so the number is the app's own CPU cost per request (auth, params, engine, views, metrics, logging, group commit
+writing SQLite on a real file and syncing it as the server does; with Linux AIO the sync's kernel time is a kernel
+worker's and not counted). Pin it to one core as the server is:
 
-    taskset -c 0 .venv/bin/python bench/hotpath.py [--pairs 500] [--connections 32]
+    taskset -c 0 .venv/bin/python bench/hotpath.py [--pairs 500] [--connections 32] [--asgi]
 
 Prints requests/s, CPU us per request and the number of commits.
 """
@@ -50,7 +51,18 @@ def scope(account: tuple[str, ...], method: str, path: str, body: str, ts: str) 
     )
 
 
+ASGI = False
+
+
 async def call(app: Any, s: dict[str, Any], body: bytes) -> bytes:
+    if not ASGI:
+        from openrfq.api.request import Request
+
+        headers = dict(s["headers"])
+        request = Request(s["method"], s["path"], s["raw_path"], b"", headers, body, "127.0.0.1")
+        answered: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        app.direct(s["path"]).respond(request, lambda status, out, kind: answered.set_result(out))
+        return await answered
     out: list[bytes] = []
 
     async def receive() -> dict[str, Any]:
@@ -135,8 +147,11 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=500)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--log-level", default="info")
+    ap.add_argument("--asgi", action="store_true", help="through the ASGI app instead of OkxApi.respond")
     ap.add_argument("--profile", help="write a pyinstrument text profile of the timed part to this file")
     args = ap.parse_args()
+    global ASGI
+    ASGI = args.asgi
     from openrfq import logs
 
     logs.configure(args.log_level)

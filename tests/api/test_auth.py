@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from openrfq.access.auth import FAILURES_ALLOWED
+from openrfq.access.auth import FAILURES_ALLOWED, parse_timestamp_ms
 from openrfq.client.signing import iso_timestamp, sign, signed_headers
+from openrfq.domain import errors
 from openrfq.testing import InProcessVenue, Party, asgi_client
 
 PATH = "/api/v5/rfq/counterparties"
@@ -56,6 +60,42 @@ async def test_bad_credentials_are_401(
 
     assert response.status_code == 401
     assert response.json()["code"] == code
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59, 999000)))
+def test_a_timestamp_is_the_ms_since_the_epoch_of_its_utc_moment(moment: datetime) -> None:
+    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    text = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    since_epoch = moment.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+
+    assert parse_timestamp_ms(text) == since_epoch // timedelta(milliseconds=1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2023-02-29T00:00:00.000Z",  # not a leap year
+        "1900-02-29T00:00:00.000Z",  # nor a century that 400 does not divide
+        "2024-04-31T00:00:00.000Z",
+        "2024-00-10T00:00:00.000Z",
+        "2024-01-00T00:00:00.000Z",
+        "2024-01-01T24:00:00.000Z",
+        "2024-01-01T00:60:00.000Z",
+        "2024-01-01T00:00:60.000Z",
+        "0000-01-01T00:00:00.000Z",
+        "\uff12024-01-01T00:00:00.000Z",  # a full-width digit: int() would read it
+        "2024-01-01T00:00:00.000+00:00",
+        "2024-01-01T00:00:00Z",
+        "2024-01-01 00:00:00.000Z",
+    ],
+)
+def test_an_impossible_or_other_form_of_timestamp_is_invalid(text: str) -> None:
+    with pytest.raises(errors.InvalidTimestamp):
+        parse_timestamp_ms(text)
+
+
+def test_a_leap_day_is_a_timestamp() -> None:
+    assert parse_timestamp_ms("2000-02-29T12:00:00.001Z") == 951825600001
 
 
 @pytest.mark.parametrize("skew_ms", [30_001, -30_001])

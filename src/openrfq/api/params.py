@@ -14,11 +14,9 @@ from typing import Any
 
 from openrfq.domain import errors
 from openrfq.domain.commands import AllocLegRequest, AllocRequest, LegRequest, SettleFail
-from openrfq.domain.enums import Side
 from openrfq.domain.rules import side_of
 
 _TRUE = {"true": True, "false": False}
-_SIDES = {side.value: side for side in Side}
 # OKX's decimal syntax: ASCII digits, an optional minus and fraction; no exponent, "_", spaces or other digits.
 # At most 20 digits before and after the point: every product of such numbers stays exact in rules.EXACT.
 _DECIMAL = re.compile(r"-?[0-9]{1,20}(?:\.[0-9]{1,20})?")
@@ -149,7 +147,7 @@ def legs(p: Params, priced: bool) -> tuple[LegRequest, ...]:
             LegRequest(
                 inst_id=leg.text("instId", required=True),
                 sz=leg.required_decimal("sz"),
-                side=_side(leg.text("side", required=True)),
+                side=side_of(leg.text("side", required=True)),
                 td_mode=leg.text("tdMode"),
                 ccy=leg.text("ccy"),
                 pos_side=leg.text("posSide"),
@@ -180,11 +178,6 @@ def allocations(p: Params) -> tuple[AllocRequest, ...]:
         )
         for alloc in p.objects("acctAlloc")
     )
-
-
-def _side(value: str) -> Side:
-    found = _SIDES.get(value)
-    return found if found is not None else side_of(value)  # side_of raises the error
 
 
 BATCH_MAX = 100  # OKX: at most 100 RFQs or quotes per batch cancel (70203 / 70408 beyond)

@@ -236,8 +236,11 @@ def quote_expiry_s(expires_in: int) -> int:
     return expires_in
 
 
+_SIDES = {side.value: side for side in Side}  # a dict lookup: calling the enum class runs EnumType.__call__
+
+
 def side_of(value: str, name: str = "side") -> Side:
-    try:
-        return Side(value)
-    except ValueError:
-        raise errors.ParameterError(param0=name) from None
+    found = _SIDES.get(value)
+    if found is None:
+        raise errors.ParameterError(param0=name)
+    return found
