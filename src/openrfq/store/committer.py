@@ -69,7 +69,6 @@ class Committer:
         # Batches in flight at most: one, or AIO_DEPTH while the server is quiet and AIO is in use. A busy server
         # is better served by fewer, larger commits (each costs the loop's core a fixed amount).
         self._depth = 1
-        self._pipelined = False  # AIO is in use
         self._seq = 0
         self._scheduled = False  # a cut is due on the loop (_start)
         self._failure: BaseException | None = None
@@ -192,7 +191,6 @@ class Committer:
                 assert self._loop is not None
                 self._loop.add_reader(aio.eventfd, self._synced)
                 self._aio = (aio, self.store)
-                self._pipelined = True
                 self._depth = AIO_DEPTH
         if self._aio is not None:
             aio, store = self._aio
@@ -264,7 +262,7 @@ class Committer:
             indexed = flight.indexed
             self.venue.forget(indexed.rfqs, indexed.quotes, indexed.trades)
         busy = released >= LINGER_AFTER
-        if self._pipelined:
+        if self._aio is not None:  # pipelined
             self._depth = 1 if busy else AIO_DEPTH
         self._next(linger=busy)
         self._release_idle()
