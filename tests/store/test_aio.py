@@ -197,3 +197,47 @@ async def test_the_next_batch_is_written_while_the_last_ones_sync_is_in_flight_a
     await asyncio.wait_for(third, 5)
     assert told == ["first", "second", "third"] and committer.batches == 3
     await committer.close()
+
+
+@needs_aio
+async def test_after_a_batch_that_released_several_requests_one_batch_is_in_flight_until_it_goes_quiet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy server (a batch released BUSY_AFTER requests) writes fewer, larger batches: the next batch is cut on
+    the loop's next turn and the one after waits for its sync; once a batch releases one request, two again."""
+    held, _, committer, _ = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
+    venue = committer.venue
+
+    async def settle() -> None:
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+    def change(quantity: int) -> None:
+        venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal(quantity), Side.BUY),)))
+
+    crowd = [asyncio.ensure_future(committer.durable()) for _ in range(committer_module.BUSY_AFTER)]
+    await settle()
+    assert len(held.held) == 1  # the first change, its waiters all in one batch
+    held.release()
+    await asyncio.wait_for(asyncio.gather(*crowd), 5)
+
+    change(2)
+    second = asyncio.ensure_future(committer.durable())
+    await settle()
+    change(3)
+    third = asyncio.ensure_future(committer.durable())
+    await settle()
+    assert len(held.held) == 1 and not second.done() and not third.done()  # busy: the third is not written yet
+    held.release()
+    await asyncio.wait_for(second, 5)
+    await settle()
+    assert len(held.held) == 1 and not third.done()  # now written: the second released one request (quiet)
+    change(4)
+    fourth = asyncio.ensure_future(committer.durable())
+    await settle()
+    assert len(held.held) == 2  # quiet: two in flight again
+    held.release()
+    held.release()
+    await asyncio.wait_for(asyncio.gather(third, fourth), 5)
+    assert committer.batches == 4
+    await committer.close()

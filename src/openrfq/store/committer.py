@@ -4,7 +4,7 @@ Commands change the venue synchronously; then their handlers ``await committer.d
 schedules a cut: on the loop's next turn (after the requests already read have run their commands), everything
 changed so far becomes one batch (encoded here, on the loop, so the rows are exactly the state at the cut),
 it is written (below), and once it is durable every waiter of that batch is released. Commands that arrive
-while a batch is being written form the next one (a busy server lets it gather a little longer: see LINGER_S).
+while a batch is being written form the next one (a busy server lets it gather a little longer: see BUSY_AFTER).
 A reader that saw state still being written waits for that write as well, so nobody is ever shown something a
 crash could take back. Once a batch that wrote the keys of ended entities is durable, those leave the venue's
 memory (``Venue.forget``): from then on the store's read side finds them, durably (``cut`` says when).
@@ -44,12 +44,13 @@ Done = Callable[[BaseException | None], None]
 # Batches written whose sync has not finished, at most (AIO): the next batch is written while the last one's
 # sync is in flight instead of after it, which a request that arrives meanwhile would otherwise wait for.
 AIO_DEPTH = 2
-# When the batch just written released several requests, the server is busy: the next batch then gathers for
-# LINGER_S more before it is cut (fewer, larger commits: each one costs the core the loop needs a fixed amount,
-# mostly the fsync's kernel time; bench/README.md has the measurements that chose these values). A quiet server
-# (one request per batch) never waits.
-LINGER_AFTER = 4
-LINGER_S = 0.0003
+# When the batch just made durable released BUSY_AFTER requests or more, the server is busy: the next batch is
+# cut on the loop's next turn, after the requests already read with that completion have run, rather than at
+# once (fewer, larger commits: each one costs the loop's core a fixed amount, mostly the sync's kernel time).
+# Not a timer: uvloop counts timers in whole milliseconds and makes a delay under 0.5 ms a call_soon, so the
+# 0.3 ms linger it replaces behaved exactly so there; a 1 ms one leaves the core idle (bench/README.md). A quiet
+# server cuts at once.
+BUSY_AFTER = 4
 
 
 class _Flight:
@@ -158,13 +159,13 @@ class Committer:
         )
 
     def _next(self, linger: bool) -> None:
-        """Cut the next batch if one is waiting and may be written now (at once, or after LINGER_S)."""
+        """Cut the next batch if one is waiting and may be written now (at once, or on the loop's next turn)."""
         if not self._may_cut():
             return
         assert self._loop is not None
         self._scheduled = True
         if linger:
-            self._loop.call_later(LINGER_S, self._start)
+            self._loop.call_soon(self._start)
         else:
             self._start()
 
@@ -261,7 +262,7 @@ class Committer:
             released += len(flight.waiters)
             indexed = flight.indexed
             self.venue.forget(indexed.rfqs, indexed.quotes, indexed.trades)
-        busy = released >= LINGER_AFTER
+        busy = released >= BUSY_AFTER
         if self._aio is not None:  # pipelined
             self._depth = 1 if busy else AIO_DEPTH
         self._next(linger=busy)
