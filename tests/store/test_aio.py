@@ -203,8 +203,8 @@ async def test_the_next_batch_is_written_while_the_last_ones_sync_is_in_flight_a
 async def test_after_a_batch_that_released_several_requests_one_batch_is_in_flight_until_it_goes_quiet(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A busy server (a batch released BUSY_AFTER requests) writes fewer, larger batches: the next batch is cut on
-    the loop's next turn and the one after waits for its sync; once a batch releases one request, two again."""
+    """A busy server (a batch released BUSY_AFTER requests) writes fewer, larger batches: one in flight, the next
+    waiting for its sync; once a batch releases one request, two in flight again."""
     held, _, committer, _ = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
     venue = committer.venue
 
