@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import MAKERS, QUOTE_LEG, RFQ_LEG, TAKER, config_toml, iso_ms, signed_headers
 
+from openrfq.api.request import Request
+
 
 def scope(account: tuple[str, ...], method: str, path: str, body: str, ts: str) -> tuple[dict[str, Any], bytes]:
     headers = signed_headers(account, method, path, body, ts)
@@ -56,8 +58,6 @@ ASGI = False
 
 async def call(app: Any, s: dict[str, Any], body: bytes) -> bytes:
     if not ASGI:
-        from openrfq.api.request import Request
-
         headers = dict(s["headers"])
         request = Request(s["method"], s["path"], s["raw_path"], b"", headers, body, "127.0.0.1")
         answered: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()

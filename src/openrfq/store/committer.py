@@ -135,7 +135,7 @@ class Committer:
 
     def resume(self) -> None:
         self._paused = False
-        self._next(linger=False)
+        self._next(next_turn=False)
         self._release_idle()
 
     def _busy(self) -> bool:
@@ -158,13 +158,13 @@ class Committer:
             and len(self._flights) < self._depth
         )
 
-    def _next(self, linger: bool) -> None:
+    def _next(self, next_turn: bool) -> None:
         """Cut the next batch if one is waiting and may be written now (at once, or on the loop's next turn)."""
         if not self._may_cut():
             return
         assert self._loop is not None
         self._scheduled = True
-        if linger:
+        if next_turn:
             self._loop.call_soon(self._start)
         else:
             self._start()
@@ -265,7 +265,7 @@ class Committer:
         busy = released >= BUSY_AFTER
         if self._aio is not None:  # pipelined
             self._depth = 1 if busy else AIO_DEPTH
-        self._next(linger=busy)
+        self._next(next_turn=busy)
         self._release_idle()
 
     def _failed(self, failure: BaseException, waiters: list[Done] | None = None) -> None:
