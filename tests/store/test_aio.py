@@ -22,7 +22,9 @@ from openrfq.domain.errors import ServiceUnavailable
 from openrfq.engine import Venue
 from openrfq.instruments.catalogue import default_instruments
 from openrfq.store import committer as committer_module
+from openrfq.store import sqlite as sqlite_module
 from openrfq.store.aio import AioSync, open_aio
+from openrfq.store.base import Batch
 from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
 from samples import START_MS, TODAY
@@ -117,7 +119,7 @@ def _one_change_to_commit(
 
 
 @needs_aio
-async def test_the_committer_releases_nobody_before_the_wal_is_synced(
+async def test_the_committer_releases_nobody_before_the_log_is_synced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     held, store, committer, seen = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
@@ -126,8 +128,8 @@ async def test_the_committer_releases_nobody_before_the_wal_is_synced(
     for _ in range(20):
         await asyncio.sleep(0)
 
-    assert [fd for fd, _ in held.held] == [store.sync_fd()]  # the sync asked for is the WAL's...
-    assert os.fstat(store.sync_fd()).st_ino == os.stat(f"{tmp_path / 'db'}-wal").st_ino
+    assert [fd for fd, _ in held.held] == [store.sync_fd()]  # the sync asked for is the commit log's...
+    assert os.fstat(store.sync_fd()).st_ino == os.stat(f"{tmp_path / 'db'}-log").st_ino
     assert not waiting.done() and seen == [] and committer.batches == 0  # ...and until it is done, nothing
     held.release()
     await asyncio.wait_for(waiting, 5)
@@ -241,3 +243,46 @@ async def test_after_a_batch_that_released_several_requests_one_batch_is_in_flig
     await asyncio.wait_for(asyncio.gather(third, fourth), 5)
     assert committer.batches == 4
     await committer.close()
+
+
+@needs_aio
+async def test_the_store_is_told_when_the_committer_is_idle_and_only_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``idle`` (the store's deferred work: SQLite's rows of the logged batches) runs once nothing is cut or in
+    flight, on a later turn of the loop: never while a batch's sync is pending."""
+    held, store, committer, _ = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
+    monkeypatch.setattr(sqlite_module, "IDLE_ROWS", 1)
+    idle: list[int] = []
+    real_idle = store.idle
+
+    def recording() -> None:
+        idle.append(len(held.held))
+        real_idle()
+
+    monkeypatch.setattr(store, "idle", recording)
+
+    def rows() -> int:
+        return int(store._db.execute("SELECT count(*) FROM rfqs").fetchone()[0])
+
+    waiting = asyncio.ensure_future(committer.durable())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert idle == [] and rows() == 0  # written to the log, its sync held
+    held.release()
+    await asyncio.wait_for(waiting, 5)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert idle == [0] and rows() == 1  # then, idle: the row applied to SQLite
+    await committer.close()
+
+
+def test_idle_applies_the_rows_waiting_once_there_are_enough(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db")
+    store.write(Batch(quotes=[(i, b"q") for i in range(sqlite_module.IDLE_ROWS - 1)]))
+    store.idle()
+    assert store._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 0  # too few: a later, larger apply
+    store.write(Batch(quotes=[(sqlite_module.IDLE_ROWS, b"q")]))
+    store.idle()
+    assert store._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == sqlite_module.IDLE_ROWS
+    store.close()

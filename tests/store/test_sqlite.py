@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
-import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from openrfq.domain.errors import ServiceUnavailable
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged
 from openrfq.domain.ids import QuoteId, RfqId
 from openrfq.engine import Venue
+from openrfq.export import durable_rows
 from openrfq.instruments.catalogue import default_instruments
 from openrfq.store import committer as committer_module
 from openrfq.store.aio import open_aio
@@ -50,9 +49,9 @@ def _writer_threads() -> list[threading.Thread]:
 
 
 def _quote_ids_on_disk(path: Path) -> set[int]:
-    """What another connection reads (the directory is locked by the store that is open: no second store)."""
-    with closing(sqlite3.connect(path)) as db:
-        return {decode_quote(body).quote_id for (body,) in db.execute("SELECT body FROM quotes")}
+    """What another reader finds durable, as ``openrfq export`` does: the database and its commit log (the
+    directory is locked by the store that is open: no second store)."""
+    return {decode_quote(body).quote_id for body in durable_rows(path)["quotes"].values()}
 
 
 def _venue(clock: ManualClock) -> Venue:

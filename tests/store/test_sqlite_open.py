@@ -136,7 +136,7 @@ def test_a_creation_cut_short_leaves_no_database_and_the_next_start_makes_it_who
     assert not (tmp_path / "db").exists()  # never a database without its schema and identity
     SqliteStore(tmp_path / "db").close()
     assert _meta(tmp_path / "db")["schema_version"] == str(SCHEMA_VERSION)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["db", LOCK_NAME]  # the half-built file is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["db", "db-log", LOCK_NAME]  # the half-built file is gone
 
 
 def test_a_database_of_the_previous_release_keeps_its_rows_and_gets_an_identity(tmp_path: Path) -> None:
@@ -272,7 +272,7 @@ def test_the_data_directory_it_makes_and_every_file_in_it_are_private(tmp_path: 
     modes = {name: _mode(data / name) for name in names}
     store.close()
 
-    assert names == sorted([DB_NAME, f"{DB_NAME}-shm", f"{DB_NAME}-wal", LOCK_NAME])
+    assert names == sorted([DB_NAME, f"{DB_NAME}-log", f"{DB_NAME}-shm", f"{DB_NAME}-wal", LOCK_NAME])
     assert modes == dict.fromkeys(names, 0o600)
     assert _mode(data) == 0o700
 

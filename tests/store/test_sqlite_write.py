@@ -1,18 +1,29 @@
-"""Batches of every shape are written whole: one statement for one table, a transaction for the rest."""
+"""Batches of every shape are written whole: a record in the commit log first (durable once it is synced), their
+rows in SQLite later, many batches to a transaction; a process killed in between loses nothing it was told was
+durable, and the log is written over only once SQLite has everything in it, synced."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from openrfq.store.base import Batch
-from openrfq.store.sqlite import SqliteStore
+from openrfq.domain.ids import QuoteId
+from openrfq.store import commitlog
+from openrfq.store.base import Batch, Indexed, StoreError
+from openrfq.store.sqlite import APPLY_ROWS, SqliteStore
 
 
 def _rows(store: SqliteStore, table: str) -> list[tuple[object, bytes]]:
     return list(store._db.execute(f"SELECT id, body FROM {table} ORDER BY id"))
+
+
+def _log(tmp_path: Path) -> Path:
+    return Path(f"{tmp_path / 'db'}-log")
 
 
 @pytest.mark.parametrize("quotes", [1, 64, 65, 200])
@@ -22,6 +33,7 @@ def test_a_batch_is_written_whole(tmp_path: Path, quotes: int, with_rfq: bool) -
     rfqs = [(1, b"r1")] if with_rfq else []
     store.write(Batch(rfqs=rfqs, quotes=[(i, b"q%d" % i) for i in range(1, quotes + 1)], makers=[("M1", b"m")]))
     store.write(Batch(quotes=[(1, b"again")]))  # rewrites a row
+    store.apply()
 
     assert _rows(store, "quotes") == [(1, b"again")] + [(i, b"q%d" % i) for i in range(2, quotes + 1)]
     assert _rows(store, "rfqs") == rfqs
@@ -29,51 +41,222 @@ def test_a_batch_is_written_whole(tmp_path: Path, quotes: int, with_rfq: bool) -
     store.close()
 
 
-def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
+def test_rows_wait_in_the_log_until_enough_of_them_or_an_apply(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "db")
-    # A None body, which the store's types rule out, is what makes the batch fail part-way.
-    bad: list[tuple[int, bytes]] = [(i, b"q") for i in range(1, 70)] + [(70, None)]  # type: ignore[list-item]
-    with pytest.raises(Exception, match="NOT NULL"):
-        store.write(Batch(rfqs=[(1, b"r")], quotes=bad))
-    with pytest.raises(Exception, match="NOT NULL"):
-        store.write(Batch(quotes=[(1, b"q"), (2, None)]))  # type: ignore[list-item]
-
-    assert _rows(store, "quotes") == []
-    assert _rows(store, "rfqs") == []
-    store.write(Batch(quotes=[(1, b"q")]))  # and the store still writes
-    assert _rows(store, "quotes") == [(1, b"q")]
+    store.write(Batch(quotes=[(i, b"q") for i in range(APPLY_ROWS - 1)]))
+    assert _rows(store, "quotes") == []  # durable in the log alone
+    store.write(Batch(quotes=[(APPLY_ROWS - 1, b"q")]))
+    assert len(_rows(store, "quotes")) == APPLY_ROWS  # then one transaction for both batches
+    store.write(Batch(rfqs=[(1, b"r")]))
+    assert store.counts() == (1, APPLY_ROWS, 0)  # whatever reads the database gets the rows first
     store.close()
 
 
-def test_a_store_write_syncs_the_wal_after_the_transaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_batch_that_is_not_rows_alone_is_in_sqlite_when_written(tmp_path: Path) -> None:
+    """The keys of ended entities: the engine reads those entities from the database once the batch is durable."""
+    store = SqliteStore(tmp_path / "db")
+    store.write(Batch(quotes=[(1, b"q1")]))
+    store.write(Batch(quotes=[(2, b"q2")], quote_keys=[("p M1", 1)], indexed=Indexed([], [QuoteId(1)], [])))
+
+    assert _rows(store, "quotes") == [(1, b"q1"), (2, b"q2")]
+    assert list(store._db.execute("SELECT key, id FROM quote_keys")) == [("p M1", 1)]
+    assert list(store._db.execute("SELECT id, mem FROM quotes ORDER BY id")) == [(1, 0), (2, 1)]
+    store.close()
+
+
+def test_a_failed_apply_leaves_nothing_half_written_and_the_next_start_refuses_the_log(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db")
+    store.write(Batch(rfqs=[(1, b"r")]))
+    # A None body, which the store's types rule out, is what makes the transaction fail part-way.
+    bad: list[tuple[int, bytes]] = [(i, b"q") for i in range(1, 70)] + [(70, None)]  # type: ignore[list-item]
+    store.write(Batch(quotes=bad))
+    with pytest.raises(Exception, match="NOT NULL"):
+        store.apply()
+
+    assert _rows(store, "quotes") == [] and _rows(store, "rfqs") == []  # one transaction: none of it
+    store._log.close()  # as a process that died here: its log as it was
+    store._reader.close()
+    store._db.close()
+    store._unlock()
+    with pytest.raises(
+        StoreError, match="db-log is damaged: record 2"
+    ):  # never started on part of what was acknowledged
+        SqliteStore(tmp_path / "db")
+
+
+def test_a_store_write_syncs_the_log_once_the_record_is_in_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = SqliteStore(tmp_path / "db")
     synced: list[tuple[int, int]] = []
     real_fdatasync = os.fdatasync
 
     def recording(fd: int) -> None:
-        rows = store._db.execute("SELECT count(*) FROM quotes").fetchone()[0]
-        synced.append((os.fstat(fd).st_ino, rows))
+        synced.append((os.fstat(fd).st_ino, len(commitlog.logged(_log(tmp_path)))))
         real_fdatasync(fd)
 
     monkeypatch.setattr(os, "fdatasync", recording)
     store.write(Batch(quotes=[(1, b"q")]))
 
-    assert synced == [(os.stat(f"{tmp_path / 'db'}-wal").st_ino, 1)]  # the WAL, once the row is in it
+    assert synced == [(_log(tmp_path).stat().st_ino, 1)]  # the log, once the record is in it
     store.close()
 
 
-def test_the_wal_synced_is_the_wal_sqlite_writes_through_checkpoints(tmp_path: Path) -> None:
+def test_the_log_is_written_over_only_once_sqlite_has_it_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(commitlog, "SIZE", 2 * commitlog.CHUNK)
     store = SqliteStore(tmp_path / "db")
-    wal = Path(f"{tmp_path / 'db'}-wal")
     body = os.urandom(3000)
-    sizes = []
-    for start in range(0, 3000, 50):  # ~9 MB of rows: several automatic checkpoints, the WAL reused each time
-        store.write_unsynced(Batch(quotes=[(i, body) for i in range(start, start + 50)]))
-        sizes.append(wal.stat().st_size)
-        assert os.fstat(store.sync_fd()).st_ino == wal.stat().st_ino
+    events: list[str] = []
+    real_fdatasync, real_start = os.fdatasync, store._log.start
 
-    assert max(sizes) < 9_000_000  # checkpoints did happen (the WAL did not keep growing)
-    store.close()
+    def fdatasync(fd: int) -> None:
+        events.append("wal" if fd == store._wal else "log")
+        real_fdatasync(fd)
+
+    def start(seq: int) -> None:
+        events.append(f"rewind after {seq}, applied {store.meta('log_seq')}, waiting {len(store._pending)}")
+        real_start(seq)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    monkeypatch.setattr(store._log, "start", start)
+    for start_id in range(0, 3000, 50):  # ~9 MB of records through a 2 MiB log
+        store.write_unsynced(Batch(quotes=[(i, body) for i in range(start_id, start_id + 50)]))
+        assert store._log.offset <= 2 * commitlog.CHUNK
+
+    rewinds = [e for e in events if e.startswith("rewind")]
+    assert len(rewinds) >= 4
+    for i, event in enumerate(events):
+        if event.startswith("rewind"):
+            seq = event.split()[2].rstrip(",")
+            assert event == f"rewind after {seq}, applied {seq}, waiting 0"  # everything applied...
+            assert events[i - 1] == "wal"  # ...and the WAL synced just before
+    assert _log(tmp_path).stat().st_size == 2 * commitlog.CHUNK
+    store.write(Batch())  # the last records synced, as the committer would
+    store._log.close()  # a process that died here: not applied since the last rewind
+    store._reader.close()
+    store._db.close()
+    store._unlock()
     reopened = SqliteStore(tmp_path / "db")
     assert reopened._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 3000
+    reopened.close()
+
+
+def test_a_batch_larger_than_the_whole_log_goes_to_sqlite_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(commitlog, "SIZE", commitlog.CHUNK)
+    store = SqliteStore(tmp_path / "db")
+    store.write(Batch(quotes=[(1, b"small")]))
+    big = Batch(quotes=[(i, os.urandom(1000)) for i in range(2, 2000)])  # ~2 MB
+    synced: list[int] = []
+    real_fdatasync = os.fdatasync
+
+    def recording(fd: int) -> None:
+        synced.append(fd)
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(os, "fdatasync", recording)
+    store.write_unsynced(big)
+
+    assert store._wal in synced  # durable when it returns, the log not needed for it
+    assert store._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 1999
+    store.write(Batch(quotes=[(1, b"after")]))  # and the log goes on from its start
+    store._log.close()
+    store._reader.close()
+    store._db.close()
+    store._unlock()
+    reopened = SqliteStore(tmp_path / "db")
+    assert reopened._db.execute("SELECT body FROM quotes WHERE id = 1").fetchone()[0] == b"after"
+    assert reopened._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 1999
+    reopened.close()
+
+
+_CHILD = """
+import os, signal, sys
+from pathlib import Path
+from openrfq.store.base import Batch
+from openrfq.store.sqlite import SqliteStore
+store = SqliteStore(Path(sys.argv[1]))
+for i in range(1, 11):
+    store.write(Batch(quotes=[(i, b"q%d" % i)]))  # durable: the log synced
+store.write_unsynced(Batch(quotes=[(11, b"never synced")]))
+print(store._db.execute("SELECT count(*) FROM quotes").fetchone()[0], flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_kill_9_between_the_log_sync_and_the_apply_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    child = subprocess.run([sys.executable, "-c", _CHILD, str(tmp_path / "db")], capture_output=True, text=True)
+
+    assert child.returncode == -signal.SIGKILL
+    assert child.stdout.strip() == "0"  # none of it was in SQLite when the process died
+    store = SqliteStore(tmp_path / "db")
+    rows = dict(_rows(store, "quotes"))
+    # Every batch synced is there; the one whose sync never ran may be (the page cache kept it) or not, whole.
+    assert {i: rows[i] for i in range(1, 11)} == {i: b"q%d" % i for i in range(1, 11)}
+    assert set(rows) - set(range(1, 11)) <= {11}
+    assert store.meta("log_seq") == str(len(rows))
+    store.close()
+
+
+def test_a_torn_record_ends_the_log(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db")
+    store.write(Batch(quotes=[(1, b"one")]))
+    store.write(Batch(quotes=[(2, b"two")]))
+    end = store._log.offset
+    store._log.close()
+    store._reader.close()
+    store._db.close()
+    store._unlock()
+    with open(_log(tmp_path), "r+b") as f:  # the second record's last byte never reached the disk
+        f.seek(end - 1)
+        f.write(b"\xff")
+
+    reopened = SqliteStore(tmp_path / "db")
+    assert _rows(reopened, "quotes") == [(1, b"one")]
+    reopened.write(Batch(quotes=[(3, b"three")]))  # written over the torn one, numbered after the last whole one
+    assert [seq for seq, _ in commitlog.logged(_log(tmp_path))] == [2]
+    reopened.close()
+
+
+def test_a_log_of_another_venue_is_refused(tmp_path: Path) -> None:
+    SqliteStore(tmp_path / "a" / "db").close()
+    other = SqliteStore(tmp_path / "b" / "db")
+    other.write(Batch(quotes=[(1, b"q")]))
+    other.close()
+    os.replace(tmp_path / "b" / "db-log", tmp_path / "a" / "db-log")
+
+    with pytest.raises(StoreError, match=r"commit log .*db-log is not this venue's"):
+        SqliteStore(tmp_path / "a" / "db")
+
+
+def test_a_database_missing_beside_a_log_with_records_is_refused(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db")
+    store.write(Batch(quotes=[(1, b"q")]))
+    store.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{tmp_path / 'db'}{suffix}").unlink(missing_ok=True)
+
+    with pytest.raises(StoreError, match="is missing but its commit log db-log is there"):
+        SqliteStore(tmp_path / "db")
+    assert not (tmp_path / "db").exists()
+
+
+def test_the_rows_of_a_reset_replay_in_order(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db")
+    store.write(Batch(quotes=[(1, b"before")]))
+    store.write(Batch(wipe=True, meta=[("clock", "5")]))
+    store.write(Batch(quotes=[(2, b"after")]))
+    # As if nothing had been applied: every record replays, in order.
+    store._db.execute("UPDATE meta SET value = '0' WHERE key = 'log_seq'")
+    store._db.execute("DELETE FROM quotes")
+    store._db.execute("INSERT INTO quotes (id, body) VALUES (1, 'stale')")
+    store._log.close()
+    store._reader.close()
+    store._db.close()
+    store._unlock()
+
+    reopened = SqliteStore(tmp_path / "db")
+    assert _rows(reopened, "quotes") == [(2, b"after")]
+    assert reopened.meta("clock") == "5"
     reopened.close()

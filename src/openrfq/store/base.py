@@ -108,6 +108,9 @@ class FileStore(Store, Protocol):
     the event loop and have the kernel sync that file meanwhile (store/aio.py) instead of using a thread."""
 
     def write_unsynced(self, batch: Batch) -> None:
-        """Write the whole batch in one transaction, durable only once ``sync_fd()`` is fdatasync'ed. Blocking."""
+        """Write the whole batch, durable only once ``sync_fd()`` is fdatasync'ed. Blocking."""
 
     def sync_fd(self) -> int: ...
+
+    def idle(self) -> None:
+        """The committer has nothing to write or sync: work ``write_unsynced`` left for later may be done now."""

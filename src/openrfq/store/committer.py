@@ -72,6 +72,7 @@ class Committer:
         self._depth = 1
         self._seq = 0
         self._scheduled = False  # a cut is due on the loop (_start)
+        self._settle_due = False  # the store's deferred work is due on the loop (_settle)
         self._failure: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._jobs: queue.SimpleQueue[tuple[int, Batch] | None] = queue.SimpleQueue()
@@ -267,6 +268,21 @@ class Committer:
             self._depth = 1 if busy else AIO_DEPTH
         self._next(next_turn=busy)
         self._release_idle()
+        if self._aio is not None and not self._busy() and not self._settle_due:
+            assert self._loop is not None
+            self._settle_due = True
+            self._loop.call_soon(self._settle)
+
+    def _settle(self) -> None:
+        """Idle (nothing to cut, nothing in flight, after the requests already read have run): the store's
+        deferred work done now (SQLite's rows of the batches in the commit log), not on some request's time."""
+        self._settle_due = False
+        if self._aio is None or self._busy() or self._paused or self._failure is not None:
+            return
+        try:
+            self._aio[1].idle()
+        except Exception as e:  # noqa: BLE001 (as a failed write: refuse from now on)
+            self._failed(e)
 
     def _failed(self, failure: BaseException, waiters: list[Done] | None = None) -> None:
         """A write or sync failed: a store that cannot write must not acknowledge anything again."""

@@ -1,9 +1,14 @@
-"""The default store: one SQLite file in WAL mode; a commit is durable (power loss included) once the WAL is synced.
+"""The default store: one SQLite file in WAL mode, and its commit log (store/commitlog.py): a batch is durable
+(power loss included) once its record in the log is synced.
 
-SQLite runs with ``synchronous=NORMAL``: it syncs the WAL before each checkpoint, the database after it, and
-the WAL header when the WAL is reused, but not the WAL at each commit. The store adds that sync itself, which
-makes ``write`` exactly ``synchronous=FULL``, and lets the committer split it: ``write_unsynced`` on the event
-loop, then an fdatasync of ``sync_fd()`` that the kernel runs while the loop goes on (see store/aio.py).
+``write_unsynced`` appends the batch's record, on the event loop; the committer then has the kernel sync
+``sync_fd()`` (the log) while the loop goes on (store/aio.py). The rows reach SQLite in one transaction for many
+batches (``apply``): once ``APPLY_ROWS`` rows wait, when the committer is idle (``idle``), before anything reads the
+database (a control-plane operation, ``counts``, ``load``), and at once for a batch that is not rows alone (the
+keys of ended entities, which the engine then reads from here instead of memory; a reset, meta, fault rules).
+SQLite runs with ``synchronous=NORMAL``: it syncs the WAL before each checkpoint and the database after it; the
+store syncs the WAL itself before the log is written over (``_rewind``), at start-up, and after a
+control-plane operation.
 
 Opening never guesses. The data directory is locked first (store/lock.py). A new database is built complete
 (tables, schema version, venue identity) under a temporary name and only then renamed into place, so a
@@ -28,13 +33,22 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+import msgspec
+
 from openrfq.store import schema
-from openrfq.store.base import Batch, StoreError
+from openrfq.store.base import Batch, Snapshot, StoreError
+from openrfq.store.commitlog import CommitLog, decode_batch, encode_batch, has_records, log_path
 from openrfq.store.history import SqliteHistory, reader
 from openrfq.store.lock import lock_directory
 from openrfq.store.schema import ENTITIES, KEYS
 
 SCHEMA_VERSION = schema.SCHEMA_VERSION
+# Rows waiting in the log alone, at most, before they are applied: a transaction of many batches writes each page
+# it touches once, not once per batch (bench/README.md, "The commit log").
+APPLY_ROWS = 512
+# Rows waiting, at least, for an idle moment to apply them (``idle``): fewer would write as many pages per row as a
+# transaction per batch did, and run SQLite's checkpoints as often (bench/README.md).
+IDLE_ROWS = 64
 _CHUNK = 64  # rows per INSERT statement: one statement per table for a typical batch, few distinct statements
 
 
@@ -64,9 +78,18 @@ class SqliteStore(SqliteHistory):
         # Released by close(), or when the store is garbage (one a test never closed), like any open file.
         self._unlock = weakref.finalize(self, os.close, lock)
         _make_private(path)
+        self._pending: list[Batch] = []  # in the log, not yet in SQLite: oldest first
+        self._pending_rows = 0
         try:
             self._db, self._wal, self.venue_id = _open(path)
-            self._reader = reader(path)
+            try:
+                self._log = CommitLog(log_path(path), self.venue_id)
+                self._replay()
+                self._reader = reader(path)
+            except BaseException:
+                self._db.close()
+                os.close(self._wal)
+                raise
         except (OSError, sqlite3.Error) as e:  # making or opening it: no permission, disk full, ...
             self._unlock()
             reason = e.strerror if isinstance(e, OSError) and e.strerror else e
@@ -76,21 +99,76 @@ class SqliteStore(SqliteHistory):
             raise
 
     def write(self, batch: Batch) -> None:
-        """The batch in one transaction, durable when this returns."""
+        """The batch, durable when this returns."""
         self.write_unsynced(batch)
-        os.fdatasync(self._wal)
+        os.fdatasync(self._log.fd)
 
     def sync_fd(self) -> int:
-        """The file whose fdatasync makes every transaction written so far durable: the WAL."""
-        return self._wal
+        """The file whose fdatasync makes every batch written so far durable: the commit log."""
+        return self._log.fd
 
     def write_unsynced(self, batch: Batch) -> None:
-        """The batch in one transaction (as few statements as possible), in the WAL but not yet synced."""
+        """The batch's record in the log, not yet synced (and its rows in SQLite, when due: module docstring)."""
+        log = self._log
+        payload = encode_batch(batch)
+        if not log.fits(payload):
+            self._rewind()
+            if not log.fits(payload):  # larger than the whole log: into SQLite alone, synced before returning
+                self._commit([*self._pending, batch], log.seq)
+                os.fdatasync(self._wal)
+                self._pending, self._pending_rows = [], 0
+                return
+        log.append(payload)
+        self._pending.append(batch)
+        self._pending_rows += len(batch)
+        if self._pending_rows >= APPLY_ROWS or not _rows_alone(batch):
+            self.apply()
+
+    def apply(self) -> None:
+        """The rows of every batch in the log but not yet in SQLite written there, in one transaction (not
+        synced: the log keeps them durable until ``_rewind``)."""
+        if self._pending:
+            self._commit(self._pending, self._log.seq)
+            self._pending, self._pending_rows = [], 0
+
+    def idle(self) -> None:
+        """The committer has nothing to write: a moment to apply the rows waiting, off any request's time."""
+        if self._pending_rows >= IDLE_ROWS:
+            self.apply()
+
+    def _rewind(self) -> None:
+        """Everything applied and SQLite's WAL synced: then the log may be written over from its first record."""
+        self.apply()
+        os.fdatasync(self._wal)
+        self._log.start(self._log.seq)
+
+    def _replay(self) -> None:
+        """At start-up: the log's records past SQLite's ``log_seq`` applied, and the WAL synced (what a crash left
+        in the page cache is durable), before the log is written over."""
+        applied = int(self.meta("log_seq") or 0)
+        last = applied
+        for seq, payload in self._log.records():
+            last = max(last, seq)
+            if seq > applied:
+                try:
+                    self._pending.append(decode_batch(payload))
+                except msgspec.DecodeError as e:
+                    raise StoreError(f"commit log {self._log.path.absolute()} is damaged: record {seq}: {e}") from None
+        if (
+            self._pending
+        ):  # else nothing is written: a database refused later (a row that does not decode) stays as found
+            self._commit(self._pending, last)
+            self._pending = []
+        os.fdatasync(self._wal)
+        self._log.start(last)
+
+    def _commit(self, batches: list[Batch], seq: int) -> None:
+        """``batches`` in order in one transaction, with ``log_seq`` = ``seq`` (the last of them in the log)."""
         db = self._db
-        if batch.wipe or batch.meta or batch.faults:  # a reset, a moved clock, a fault rule: rare, the plain way
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                if batch.wipe:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for batch in _merged(batches):
+                if batch.wipe:  # a reset: every entity row goes first
                     for table in (*ENTITIES, *KEYS.values()):
                         db.execute(f"DELETE FROM {table}")
                 db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", batch.meta)
@@ -99,22 +177,7 @@ class SqliteStore(SqliteHistory):
                     "INSERT OR REPLACE INTO faults VALUES (?, ?)", [r for r in batch.faults if r[1] is not None]
                 )
                 self._insert_all(batch)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            return
-        tables = [(table, items) for table, items in _tables(batch) if items]
-        if not tables:
-            return
-        if len(tables) == 1 and len(tables[0][1]) <= _CHUNK and not any(batch.indexed):
-            # A single statement outside BEGIN is its own transaction: atomic, and durable when it returns.
-            table, items = tables[0]
-            db.execute(_statement(table, len(items)), [value for row in items for value in row])
-            return
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            self._insert_all(batch)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('log_seq', ?)", (str(seq),))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -134,6 +197,14 @@ class SqliteStore(SqliteHistory):
                 db.execute(f"UPDATE {entities} SET mem = 0 WHERE id IN ({','.join('?' * len(ids))})", ids)
 
     # --- the control plane's: called by the committer with no batch in flight, each durable when it returns ---
+
+    def counts(self) -> tuple[int, int, int]:
+        self.apply()
+        return super().counts()
+
+    def load(self) -> Snapshot:
+        self.apply()
+        return super().load()
 
     def meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -180,6 +251,7 @@ class SqliteStore(SqliteHistory):
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self.apply()
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -189,13 +261,18 @@ class SqliteStore(SqliteHistory):
             db.execute("ROLLBACK")
             raise
         os.fdatasync(self._wal)
+        self._log.start(self._log.seq)  # everything is in SQLite, synced: the log may be written over
 
     def close(self) -> None:
         if self._wal < 0:  # closed already
             return
-        self._reader.close()
-        self._db.close()
-        os.close(self._wal)
+        try:
+            self.apply()  # a clean stop leaves SQLite whole (the log keeps it durable: no sync needed)
+        finally:
+            self._reader.close()
+            self._db.close()
+            self._log.close()
+            os.close(self._wal)
         self._wal = -1
         self._unlock()  # last: no other server may open the directory while this store can still write
 
@@ -208,6 +285,11 @@ def _open(path: Path) -> tuple[sqlite3.Connection, int, str]:
         if log.exists() and log.stat().st_size > 0:  # SQLite would replay another database's log into a new one
             raise StoreError(
                 f"database {shown} is missing but its write-ahead log {log.name} is there: "
+                "restore the database, or move the log away to start a new venue"
+            )
+        if has_records(log_path(path)):  # a new venue must not start over another one's acknowledged batches
+            raise StoreError(
+                f"database {shown} is missing but its commit log {log_path(path).name} is there: "
                 "restore the database, or move the log away to start a new venue"
             )
         _create(path)
@@ -261,7 +343,7 @@ def _open(path: Path) -> tuple[sqlite3.Connection, int, str]:
 
 def _make_private(path: Path) -> None:
     """Files of an earlier release were made 0644: the database and its -wal/-shm become 0600 (they are ours)."""
-    for name in (str(path), f"{path}-wal", f"{path}-shm"):
+    for name in (str(path), f"{path}-wal", f"{path}-shm", f"{path}-log"):
         try:
             mode = stat.S_IMODE(os.stat(name).st_mode)
             if mode & 0o077:
@@ -311,6 +393,38 @@ def _tables(batch: Batch) -> list[tuple[str, Sequence[tuple[object, object]]]]:
         ("quote_keys", batch.quote_keys),
         ("trade_keys", batch.trade_keys),
     ]
+
+
+def _rows_alone(batch: Batch) -> bool:
+    """A batch of entity rows and nothing else (what may wait in the log)."""
+    return not (
+        batch.wipe or batch.meta or batch.faults or batch.rfq_keys or batch.quote_keys or batch.trade_keys
+    ) and not any(batch.indexed)
+
+
+def _merged(batches: list[Batch]) -> Iterator[Batch]:
+    """``batches`` with each run of rows-alone batches made one (each row written once: its last body), in order."""
+    rows: tuple[dict[int, bytes], dict[int, bytes], dict[int, bytes], dict[str, bytes]] | None = None
+    for batch in batches:
+        if _rows_alone(batch):
+            if rows is None:
+                rows = ({}, {}, {}, {})
+            rows[0].update(batch.rfqs)
+            rows[1].update(batch.quotes)
+            rows[2].update(batch.trades)
+            rows[3].update(batch.makers)
+            continue
+        if rows is not None:
+            yield _batch_of(rows)
+            rows = None
+        yield batch
+    if rows is not None:
+        yield _batch_of(rows)
+
+
+def _batch_of(rows: tuple[dict[int, bytes], dict[int, bytes], dict[int, bytes], dict[str, bytes]]) -> Batch:
+    rfqs, quotes, trades, makers = rows
+    return Batch(list(rfqs.items()), list(quotes.items()), list(trades.items()), list(makers.items()))
 
 
 def _statement(table: str, rows: int) -> str:

@@ -1,0 +1,197 @@
+"""The commit log: a batch is durable once its record is in this file and the file is synced; SQLite gets its rows
+later, many batches to a transaction (store/sqlite.py: ``SqliteStore.apply``).
+
+Why: a SQLite transaction per batch on the request path wrote every page it touched to the WAL again for each
+batch (a quote's leaf page, its index's, and their headers: ~13 ``pwrite``s) and took its locks; one ``pwrite``
+of a record here costs a fraction of that, and a transaction of many batches writes each page once
+(bench/README.md, "The commit log").
+
+The file (``openrfq.db-log``, beside the database): a header naming the venue, then records, each
+``length | CRC-32 | seq | payload`` (the payload: the batch's rows, msgpack). Rules that keep it exact:
+
+- Records are written over bytes already in the file (zeros written ahead, ``CHUNK`` at a time, until the file
+  is ``SIZE``), so most syncs have no size or extent change to journal: the data alone. The sync after zeros
+  were added carries them and the new size (``fdatasync`` syncs what is needed to read the data back).
+- SQLite's ``meta`` row ``log_seq`` is written in the same transaction as the rows it says are applied. A record is
+  only written over (``rewind``) once SQLite's WAL holding everything before it has been synced.
+- Reading (``records``) starts at the first record and stops at the first that is torn (its CRC does not match:
+  its sync never finished, so nobody was told it was durable) or not numbered one past the one before (what
+  follows an earlier rewind's last record is older). Start-up replays every record past ``log_seq``, in order
+  (its writes are upserts: replaying one twice changes nothing).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+
+from openrfq.domain.ids import BlockTradeId, QuoteId, RfqId
+from openrfq.store.base import Batch, Indexed, StoreError
+
+MAGIC = b"openrfq commit log 1\n"
+HEADER = 64  # MAGIC, the venue id (32 hex digits), zeros
+CHUNK = 256 << 10  # zeros written ahead of the records, at a time
+SIZE = 16 << 20  # at most: then the log is rewound (after the rows are applied and SQLite's WAL synced)
+_RECORD = struct.Struct("<IIQ")  # payload length, CRC-32 of seq and payload, seq
+
+
+def log_path(database: Path) -> Path:
+    return Path(f"{database}-log")
+
+
+def logged(path: Path) -> list[tuple[int, bytes]]:
+    """(seq, payload) of each record of the log at ``path``, read-only (beside a running server, a record being
+    written is a torn one, where reading stops); none if there is no log."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return []
+    try:
+        return list(_records(fd, os.fstat(fd).st_size))
+    finally:
+        os.close(fd)
+
+
+def has_records(path: Path) -> bool:
+    """Whether a log at ``path`` holds any record (applied or not): not the file of a venue never written."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(HEADER)
+            head = f.read(_RECORD.size)
+    except OSError:
+        return False
+    return len(head) == _RECORD.size and head != bytes(_RECORD.size)
+
+
+class CommitLog:
+    def __init__(self, path: Path, venue_id: str) -> None:
+        """Open the log of venue ``venue_id`` (made, with its header, if there is none); StoreError if the file
+        is another venue's. Writing starts only at ``start`` (after the caller has applied what it needs)."""
+        self.path, self.size = path, SIZE
+        if not path.exists():
+            _create(path, venue_id)
+        self.fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        try:
+            head = os.pread(self.fd, HEADER, 0)
+            if not head.startswith(MAGIC) or head[len(MAGIC) : len(MAGIC) + 32] != venue_id.encode():
+                raise StoreError(
+                    f"commit log {path.absolute()} is not this venue's (its database is {path.name[:-4]}): "
+                    "restore that venue's database, or move the log away"
+                )
+            self.end = os.fstat(self.fd).st_size  # written (zeros or records) and synced: records may go below it
+            os.fsync(self.fd)  # what a crash left in the page cache is on disk before anything relies on it
+        except BaseException:
+            os.close(self.fd)
+            raise
+        self.offset = HEADER  # where the next record goes
+        self.seq = 0  # the last record's
+
+    def records(self) -> Iterator[tuple[int, bytes]]:
+        """(seq, payload) of each whole record, in order, from the first (module docstring)."""
+        return _records(self.fd, self.end)
+
+    def start(self, seq: int) -> None:
+        """Write from the first record on, numbered from ``seq + 1``: every record already there is applied and
+        SQLite's WAL synced (the caller's part)."""
+        self.offset, self.seq = HEADER, seq
+
+    def fits(self, payload: bytes) -> bool:
+        """Whether a record of ``payload`` fits in what is left of the log (else: rewind, or too big for it)."""
+        return self.offset + _RECORD.size + len(payload) <= self.size
+
+    def append(self, payload: bytes) -> int:
+        """Write the next record (not synced: the committer syncs ``fd``); its seq. The caller checked ``fits``."""
+        seq = self.seq + 1
+        record = _RECORD.pack(len(payload), zlib.crc32(payload, seq & 0xFFFFFFFF), seq) + payload
+        end = self.offset + len(record)
+        if end > self.end:  # zeros ahead: synced with this record (module docstring), not on the loop
+            grown = min(self.size, max(self.end + CHUNK, -(-end // CHUNK) * CHUNK))
+            os.pwrite(self.fd, bytes(grown - self.end), self.end)
+            self.end = grown
+        os.pwrite(self.fd, record, self.offset)
+        self.offset, self.seq = end, seq
+        return seq
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _records(fd: int, end: int) -> Iterator[tuple[int, bytes]]:
+    offset, previous = HEADER, None
+    while offset + _RECORD.size <= end:
+        length, crc, seq = _RECORD.unpack(os.pread(fd, _RECORD.size, offset))
+        if length == 0 or offset + _RECORD.size + length > end or previous not in (None, seq - 1):
+            return
+        payload = os.pread(fd, length, offset + _RECORD.size)
+        if len(payload) != length or zlib.crc32(payload, seq & 0xFFFFFFFF) != crc:
+            return
+        yield seq, payload
+        offset, previous = offset + _RECORD.size + length, seq
+
+
+def _create(path: Path, venue_id: str) -> None:
+    """The log with its header and a first chunk of zeros, whole before it has its name (as a new database)."""
+    building = path.with_name(path.name + ".new")
+    fd = os.open(building, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        header = MAGIC + venue_id.encode()
+        os.pwrite(fd, header + bytes(CHUNK - len(header)), 0)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(building, path)
+    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+# A record's payload: every field of the batch, in Batch's order (store/base.py).
+_Rows = list[tuple[int, bytes]]
+_Keys = list[tuple[str, int]]
+_Wire = tuple[
+    _Rows,
+    _Rows,
+    _Rows,
+    list[tuple[str, bytes]],
+    _Keys,
+    _Keys,
+    _Keys,
+    tuple[list[RfqId], list[QuoteId], list[BlockTradeId]],
+    bool,
+    list[tuple[str, str]],
+    list[tuple[int, bytes | None]],
+]
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder(_Wire).decode
+
+
+def encode_batch(b: Batch) -> bytes:
+    return _encode(
+        (
+            b.rfqs,
+            b.quotes,
+            b.trades,
+            b.makers,
+            b.rfq_keys,
+            b.quote_keys,
+            b.trade_keys,
+            b.indexed,
+            b.wipe,
+            b.meta,
+            b.faults,
+        )
+    )
+
+
+def decode_batch(payload: bytes) -> Batch:
+    rfqs, quotes, trades, makers, rfq_keys, quote_keys, trade_keys, indexed, wipe, meta, faults = _decode(payload)
+    return Batch(rfqs, quotes, trades, makers, rfq_keys, quote_keys, trade_keys, Indexed(*indexed), wipe, meta, faults)
