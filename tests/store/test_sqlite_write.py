@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from openrfq.domain.ids import QuoteId
+from openrfq.export import durable_rows
 from openrfq.store import commitlog
 from openrfq.store.base import Batch, Indexed, StoreError
 from openrfq.store.sqlite import APPLY_ROWS, SqliteStore
@@ -260,3 +261,19 @@ def test_the_rows_of_a_reset_replay_in_order(tmp_path: Path) -> None:
     assert _rows(reopened, "quotes") == [(2, b"after")]
     assert reopened.meta("clock") == "5"
     reopened.close()
+
+
+def test_export_reads_what_the_log_holds_beyond_the_database_a_reset_included(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db")
+    store.write(Batch(rfqs=[(1, b"r1")], quotes=[(1, b"q1")]))
+    store.write(Batch(wipe=True))  # applied at once (not rows alone): the database has the reset
+    store.write(Batch(rfqs=[(2, b"r2")]))
+    store.write(Batch(quotes=[(2, b"q2")]))
+
+    rows = durable_rows(tmp_path / "db")  # beside the open store, as beside a running server
+
+    assert rows == {"rfqs": {2: b"r2"}, "quotes": {2: b"q2"}, "trades": {}}
+    assert _rows(store, "rfqs") == []  # the last two are in the log alone
+    store._db.execute("UPDATE meta SET value = '0' WHERE key = 'log_seq'")  # every record read again: same state
+    assert durable_rows(tmp_path / "db") == rows
+    store.close()

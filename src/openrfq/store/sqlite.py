@@ -206,6 +206,10 @@ class SqliteStore(SqliteHistory):
         self.apply()
         return super().load()
 
+    def load_live(self) -> Snapshot:
+        self.apply()
+        return super().load_live()
+
     def meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
