@@ -27,6 +27,14 @@ def _log(tmp_path: Path) -> Path:
     return Path(f"{tmp_path / 'db'}-log")
 
 
+def _die(store: SqliteStore) -> None:
+    """As a process killed here: files closed as they are, nothing applied or synced on the way out."""
+    store._log.close()
+    store._reader.close()
+    store._db.close()
+    store._unlock()
+
+
 @pytest.mark.parametrize("quotes", [1, 64, 65, 200])
 @pytest.mark.parametrize("with_rfq", [False, True])
 def test_a_batch_is_written_whole(tmp_path: Path, quotes: int, with_rfq: bool) -> None:
@@ -75,10 +83,7 @@ def test_a_failed_apply_leaves_nothing_half_written_and_the_next_start_refuses_t
         store.apply()
 
     assert _rows(store, "quotes") == [] and _rows(store, "rfqs") == []  # one transaction: none of it
-    store._log.close()  # as a process that died here: its log as it was
-    store._reader.close()
-    store._db.close()
-    store._unlock()
+    _die(store)
     with pytest.raises(
         StoreError, match="db-log is damaged: record 2"
     ):  # never started on part of what was acknowledged
@@ -133,10 +138,7 @@ def test_the_log_is_written_over_only_once_sqlite_has_it_synced(
             assert events[i - 1] == "wal"  # ...and the WAL synced just before
     assert _log(tmp_path).stat().st_size == 2 * commitlog.CHUNK
     store.write(Batch())  # the last records synced, as the committer would
-    store._log.close()  # a process that died here: not applied since the last rewind
-    store._reader.close()
-    store._db.close()
-    store._unlock()
+    _die(store)  # not applied since the last rewind
     reopened = SqliteStore(tmp_path / "db")
     assert reopened._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 3000
     reopened.close()
@@ -162,10 +164,7 @@ def test_a_batch_larger_than_the_whole_log_goes_to_sqlite_synced(
     assert store._wal in synced  # durable when it returns, the log not needed for it
     assert store._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 1999
     store.write(Batch(quotes=[(1, b"after")]))  # and the log goes on from its start
-    store._log.close()
-    store._reader.close()
-    store._db.close()
-    store._unlock()
+    _die(store)
     reopened = SqliteStore(tmp_path / "db")
     assert reopened._db.execute("SELECT body FROM quotes WHERE id = 1").fetchone()[0] == b"after"
     assert reopened._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 1999
@@ -205,10 +204,7 @@ def test_a_torn_record_ends_the_log(tmp_path: Path) -> None:
     store.write(Batch(quotes=[(1, b"one")]))
     store.write(Batch(quotes=[(2, b"two")]))
     end = store._log.offset
-    store._log.close()
-    store._reader.close()
-    store._db.close()
-    store._unlock()
+    _die(store)
     with open(_log(tmp_path), "r+b") as f:  # the second record's last byte never reached the disk
         f.seek(end - 1)
         f.write(b"\xff")
@@ -252,10 +248,7 @@ def test_the_rows_of_a_reset_replay_in_order(tmp_path: Path) -> None:
     store._db.execute("UPDATE meta SET value = '0' WHERE key = 'log_seq'")
     store._db.execute("DELETE FROM quotes")
     store._db.execute("INSERT INTO quotes (id, body) VALUES (1, 'stale')")
-    store._log.close()
-    store._reader.close()
-    store._db.close()
-    store._unlock()
+    _die(store)
 
     reopened = SqliteStore(tmp_path / "db")
     assert _rows(reopened, "quotes") == [(2, b"after")]
@@ -277,3 +270,17 @@ def test_export_reads_what_the_log_holds_beyond_the_database_a_reset_included(tm
     store._db.execute("UPDATE meta SET value = '0' WHERE key = 'log_seq'")  # every record read again: same state
     assert durable_rows(tmp_path / "db") == rows
     store.close()
+
+
+def test_a_control_plane_operation_applies_first_and_the_log_starts_over_after_it(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db")
+    store.write(Batch(quotes=[(1, b"q1")]))
+    assert store.save_snapshot("s", b"{}")  # the rows first: the snapshot has them
+    assert store._log.offset == commitlog.HEADER  # SQLite has everything, synced: the log is written from its start
+    store.write(Batch(quotes=[(2, b"q2")]))
+    _die(store)
+
+    reopened = SqliteStore(tmp_path / "db")
+    assert _rows(reopened, "quotes") == [(1, b"q1"), (2, b"q2")]
+    assert list(reopened._db.execute("SELECT id, body FROM snapshot_rows WHERE tbl = 'quotes'")) == [(1, b"q1")]
+    reopened.close()

@@ -6,7 +6,7 @@ batch (a quote's leaf page, its index's, and their headers: ~13 ``pwrite``s) and
 of a record here costs a fraction of that, and a transaction of many batches writes each page once
 (bench/README.md, "The commit log").
 
-The file (``openrfq.db-log``, beside the database): a header naming the venue, then records, each
+The file (the database's name and ``-log``, beside it): a header naming the venue, then records, each
 ``length | CRC-32 | seq | payload`` (the payload: the batch's rows, msgpack). Rules that keep it exact:
 
 - Records are written over bytes already in the file (zeros written ahead, ``CHUNK`` at a time, until the file

@@ -114,9 +114,8 @@ class SqliteStore(SqliteHistory):
         if not log.fits(payload):
             self._rewind()
             if not log.fits(payload):  # larger than the whole log: into SQLite alone, synced before returning
-                self._commit([*self._pending, batch], log.seq)
+                self._commit([batch], log.seq)
                 os.fdatasync(self._wal)
-                self._pending, self._pending_rows = [], 0
                 return
         log.append(payload)
         self._pending.append(batch)
@@ -154,9 +153,9 @@ class SqliteStore(SqliteHistory):
                     self._pending.append(decode_batch(payload))
                 except msgspec.DecodeError as e:
                     raise StoreError(f"commit log {self._log.path.absolute()} is damaged: record {seq}: {e}") from None
-        if (
-            self._pending
-        ):  # else nothing is written: a database refused later (a row that does not decode) stays as found
+        # Nothing is written when nothing replays: a database refused later (a row that does not decode) stays as
+        # it was found.
+        if self._pending:
             self._commit(self._pending, last)
             self._pending = []
         os.fdatasync(self._wal)
