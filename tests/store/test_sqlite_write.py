@@ -84,9 +84,8 @@ def test_a_failed_apply_leaves_nothing_half_written_and_the_next_start_refuses_t
 
     assert _rows(store, "quotes") == [] and _rows(store, "rfqs") == []  # one transaction: none of it
     _die(store)
-    with pytest.raises(
-        StoreError, match="db-log is damaged: record 2"
-    ):  # never started on part of what was acknowledged
+    # Never started on part of what was acknowledged: the record SQLite refused is named.
+    with pytest.raises(StoreError, match="db-log is damaged: record 2"):
         SqliteStore(tmp_path / "db")
 
 
