@@ -21,6 +21,7 @@ from openrfq.domain.enums import Side
 from openrfq.domain.errors import ServiceUnavailable
 from openrfq.engine import Venue
 from openrfq.instruments.catalogue import default_instruments
+from openrfq.store import commitlog
 from openrfq.store import committer as committer_module
 from openrfq.store import sqlite as sqlite_module
 from openrfq.store.aio import AioSync, open_aio
@@ -83,10 +84,10 @@ class _HeldSync:
     def __init__(self, real: AioSync) -> None:
         self.real = real
         self.eventfd = real.eventfd
-        self.held: list[tuple[int, int]] = []
+        self.held: list[tuple[int, int, tuple[int, int, int] | None]] = []
 
-    def submit(self, fd: int, tag: int = 0) -> None:
-        self.held.append((fd, tag))
+    def submit(self, fd: int, tag: int = 0, write: tuple[int, int, int] | None = None) -> None:
+        self.held.append((fd, tag, write))
 
     def release(self) -> None:
         self.real.submit(*self.held.pop(0))
@@ -119,17 +120,18 @@ def _one_change_to_commit(
 
 
 @needs_aio
-async def test_the_committer_releases_nobody_before_the_log_is_synced(
+async def test_the_committer_releases_nobody_before_the_log_record_is_on_disk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    held, store, committer, seen = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
+    held, _, committer, seen = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
 
     waiting = asyncio.ensure_future(committer.durable())
     for _ in range(20):
         await asyncio.sleep(0)
 
-    assert [fd for fd, _ in held.held] == [store.sync_fd()]  # the sync asked for is the commit log's...
-    assert os.fstat(store.sync_fd()).st_ino == os.stat(f"{tmp_path / 'db'}-log").st_ino
+    [(fd, _, write)] = held.held  # the operation asked for is the commit log's...
+    assert os.fstat(fd).st_ino == os.stat(f"{tmp_path / 'db'}-log").st_ino
+    assert write is None or write[2] == commitlog.BLOCK  # its first record, written directly where it can be
     assert not waiting.done() and seen == [] and committer.batches == 0  # ...and until it is done, nothing
     held.release()
     await asyncio.wait_for(waiting, 5)
@@ -140,8 +142,8 @@ async def test_the_committer_releases_nobody_before_the_log_is_synced(
 class _BrokenSync(_HeldSync):
     """Its sync finishes, but reading the outcome fails."""
 
-    def submit(self, fd: int, tag: int = 0) -> None:
-        self.real.submit(fd, tag)
+    def submit(self, fd: int, tag: int = 0, write: tuple[int, int, int] | None = None) -> None:
+        self.real.submit(fd, tag, write)
 
     def finished(self) -> list[tuple[int, int]]:
         self.real.finished()
@@ -166,7 +168,9 @@ async def test_the_next_batch_is_written_while_the_last_ones_sync_is_in_flight_a
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two batches in flight: the second's sync, submitted after both were written, makes both durable, whichever
-    finishes first; the waiters of the first are told first; a third waits until one of the two is done."""
+    finishes first; the waiters of the first are told first; a third waits until one of the two is done. (The
+    log written and synced, as where ``O_DIRECT`` is refused.)"""
+    monkeypatch.setattr(commitlog, "_open_direct", lambda path, header: -1)
     held, _, committer, seen = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
     told: list[str] = []
 
@@ -202,12 +206,48 @@ async def test_the_next_batch_is_written_while_the_last_ones_sync_is_in_flight_a
 
 
 @needs_aio
+async def test_a_direct_write_makes_its_own_batch_durable_and_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two direct writes in flight: the second finishing first releases nobody (the first record may not be on
+    disk yet); the first finishing then releases both, in order."""
+    held, store, committer, seen = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
+    write = store.write_unsynced
+    monkeypatch.setattr(store, "write_unsynced", lambda batch, direct: write(batch, True))  # quiet, yet direct
+    told: list[str] = []
+
+    async def wait(name: str) -> None:
+        await committer.durable()
+        told.append(name)
+
+    first = asyncio.ensure_future(wait("first"))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    committer.venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal("2"), Side.BUY),)))
+    second = asyncio.ensure_future(wait("second"))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    writes = [write for _, _, write in held.held]
+    assert len(writes) == 2 and all(w is not None for w in writes)  # both records written directly, in flight
+    assert [w[2] for w in writes if w is not None] == [commitlog.BLOCK, 2 * commitlog.BLOCK]  # a block each
+
+    held.real.submit(*held.held.pop(1))  # the second record reaches the disk first
+    for _ in range(50):
+        await asyncio.sleep(0.001)
+    assert told == [] and committer.batches == 0 and seen == []
+    held.release()
+    await asyncio.wait_for(asyncio.gather(first, second), 5)
+    assert told == ["first", "second"] and committer.batches == 2 and len(seen) == 2
+    await committer.close()
+
+
+@needs_aio
 async def test_after_a_batch_that_released_several_requests_one_batch_is_in_flight_until_it_goes_quiet(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A busy server (a batch released BUSY_AFTER requests) writes fewer, larger batches: one in flight, the next
     waiting for its sync; once a batch releases one request, two in flight again."""
-    held, _, committer, _ = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
+    held, store, committer, _ = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
     venue = committer.venue
 
     async def settle() -> None:
@@ -220,12 +260,14 @@ async def test_after_a_batch_that_released_several_requests_one_batch_is_in_flig
     crowd = [asyncio.ensure_future(committer.durable()) for _ in range(committer_module.BUSY_AFTER)]
     await settle()
     assert len(held.held) == 1  # the first change, its waiters all in one batch
+    assert held.held[0][2] is None  # quiet: the record written, the log synced by the kernel
     held.release()
     await asyncio.wait_for(asyncio.gather(*crowd), 5)
 
     change(2)
     second = asyncio.ensure_future(committer.durable())
     await settle()
+    assert held.held[0][2] is not None or store._log.direct < 0  # busy: written directly where the log can
     change(3)
     third = asyncio.ensure_future(committer.durable())
     await settle()

@@ -23,7 +23,7 @@ from openrfq.export import durable_rows
 from openrfq.instruments.catalogue import default_instruments
 from openrfq.store import committer as committer_module
 from openrfq.store.aio import open_aio
-from openrfq.store.base import Batch
+from openrfq.store.base import Batch, Pending
 from openrfq.store.codec import decode_quote
 from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
@@ -202,8 +202,9 @@ class _FailingStore(SqliteStore):
     def write(self, batch: Batch) -> None:
         raise OSError(errno.EIO, "disk gone")
 
-    def sync_fd(self) -> int:
-        return self.pipe[0]
+    def write_unsynced(self, batch: Batch, direct: bool = True) -> Pending:
+        super().write_unsynced(batch, direct)
+        return Pending(self.pipe[0])  # what the committer then has done fails
 
 
 async def test_a_write_or_sync_that_fails_refuses_the_batch_and_everything_after(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ durable, and the log is written over only once SQLite has everything in it, sync
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 from openrfq.domain.ids import QuoteId
 from openrfq.export import durable_rows
 from openrfq.store import commitlog
-from openrfq.store.base import Batch, Indexed, StoreError
+from openrfq.store.base import Batch, Indexed, Pending, StoreError
 from openrfq.store.sqlite import APPLY_ROWS, SqliteStore
 
 
@@ -25,6 +26,20 @@ def _rows(store: SqliteStore, table: str) -> list[tuple[object, bytes]]:
 
 def _log(tmp_path: Path) -> Path:
     return Path(f"{tmp_path / 'db'}-log")
+
+
+def _done(pending: Pending) -> None:
+    """What the committer has the kernel do for a batch written, done here and now."""
+    if pending.length:  # a direct write, from the aligned buffer the store made
+        written = _libc.pwrite(pending.fd, ctypes.c_void_p(pending.address), pending.length, pending.offset)
+        assert written == pending.length, ctypes.get_errno()
+    else:
+        os.fdatasync(pending.fd)
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.pwrite.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_long]
+_libc.pwrite.restype = ctypes.c_ssize_t
 
 
 def _die(store: SqliteStore) -> None:
@@ -125,7 +140,7 @@ def test_the_log_is_written_over_only_once_sqlite_has_it_synced(
     monkeypatch.setattr(os, "fdatasync", fdatasync)
     monkeypatch.setattr(store._log, "start", start)
     for start_id in range(0, 3000, 50):  # ~9 MB of records through a 2 MiB log
-        store.write_unsynced(Batch(quotes=[(i, body) for i in range(start_id, start_id + 50)]))
+        _done(store.write_unsynced(Batch(quotes=[(i, body) for i in range(start_id, start_id + 50)])))
         assert store._log.offset <= 2 * commitlog.CHUNK
 
     rewinds = [e for e in events if e.startswith("rewind")]
@@ -136,7 +151,6 @@ def test_the_log_is_written_over_only_once_sqlite_has_it_synced(
             assert event == f"rewind after {seq}, applied {seq}, waiting 0"  # everything applied...
             assert events[i - 1] == "wal"  # ...and the WAL synced just before
     assert _log(tmp_path).stat().st_size == 2 * commitlog.CHUNK
-    store.write(Batch())  # the last records synced, as the committer would
     _die(store)  # not applied since the last rewind
     reopened = SqliteStore(tmp_path / "db")
     assert reopened._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 3000
@@ -171,13 +185,18 @@ def test_a_batch_larger_than_the_whole_log_goes_to_sqlite_synced(
 
 
 _CHILD = """
-import os, signal, sys
+import ctypes, os, signal, sys
 from pathlib import Path
 from openrfq.store.base import Batch
 from openrfq.store.sqlite import SqliteStore
+libc = ctypes.CDLL(None, use_errno=True)
+libc.pwrite.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_long]
 store = SqliteStore(Path(sys.argv[1]))
-for i in range(1, 11):
-    store.write(Batch(quotes=[(i, b"q%d" % i)]))  # durable: the log synced
+for i in range(1, 6):
+    store.write(Batch(quotes=[(i, b"q%d" % i)]))  # durable: a pwrite and an fdatasync
+for i in range(6, 11):  # durable: what the committer has the kernel do, a direct write where the log allows
+    p = store.write_unsynced(Batch(quotes=[(i, b"q%d" % i)]))
+    assert p.length and libc.pwrite(p.fd, p.address, p.length, p.offset) == p.length
 store.write_unsynced(Batch(quotes=[(11, b"never synced")]))
 print(store._db.execute("SELECT count(*) FROM quotes").fetchone()[0], flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
@@ -204,8 +223,8 @@ def test_a_torn_record_ends_the_log(tmp_path: Path) -> None:
     store.write(Batch(quotes=[(2, b"two")]))
     end = store._log.offset
     _die(store)
-    with open(_log(tmp_path), "r+b") as f:  # the second record's last byte never reached the disk
-        f.seek(end - 1)
+    with open(_log(tmp_path), "r+b") as f:  # the second record's first payload byte never reached the disk
+        f.seek(end - commitlog.BLOCK + 16)
         f.write(b"\xff")
 
     reopened = SqliteStore(tmp_path / "db")
@@ -275,11 +294,31 @@ def test_a_control_plane_operation_applies_first_and_the_log_starts_over_after_i
     store = SqliteStore(tmp_path / "db")
     store.write(Batch(quotes=[(1, b"q1")]))
     assert store.save_snapshot("s", b"{}")  # the rows first: the snapshot has them
-    assert store._log.offset == commitlog.HEADER  # SQLite has everything, synced: the log is written from its start
+    assert store._log.offset == commitlog.BLOCK  # SQLite has everything, synced: the log is written from its start
     store.write(Batch(quotes=[(2, b"q2")]))
     _die(store)
 
     reopened = SqliteStore(tmp_path / "db")
     assert _rows(reopened, "quotes") == [(1, b"q1"), (2, b"q2")]
     assert list(reopened._db.execute("SELECT id, body FROM snapshot_rows WHERE tbl = 'quotes'")) == [(1, b"q1")]
+    reopened.close()
+
+
+def test_a_new_log_is_made_ready_for_direct_writes_by_its_filler(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db")
+    log = store._log
+    if log.direct < 0:
+        pytest.skip("this file system refuses O_DIRECT: the log is written and synced instead (tested above)")
+    log._wait_fill()
+
+    assert log.ready == log.end == commitlog.SIZE == _log(tmp_path).stat().st_size  # zeros, synced, all of it
+    body = os.urandom(3000)
+    pendings = [store.write_unsynced(Batch(quotes=[(i, body)])) for i in range(200)]  # past the first chunk
+    assert all(p.length == commitlog.BLOCK and p.fd == log.direct for p in pendings)
+    assert [p.offset for p in pendings] == [commitlog.BLOCK * (i + 1) for i in range(200)]  # a block each
+    for p in pendings:
+        _done(p)
+    _die(store)
+    reopened = SqliteStore(tmp_path / "db")
+    assert reopened._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 200
     reopened.close()

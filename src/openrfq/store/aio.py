@@ -19,6 +19,7 @@ from typing import Any
 
 # (io_setup, io_destroy, io_getevents, io_submit) per architecture (asm/unistd_64.h, asm-generic/unistd.h).
 _SYSCALLS = {"x86_64": (206, 207, 208, 209), "aarch64": (0, 1, 4, 2)}
+_IOCB_CMD_PWRITE = 1
 _IOCB_CMD_FDSYNC = 3
 _IOCB_FLAG_RESFD = 1  # signal aio_resfd (an eventfd) on completion
 
@@ -64,15 +65,23 @@ class AioSync:
         # Released by close(), or when garbage (a venue a test never closed): contexts and fds are limited.
         self._release = weakref.finalize(self, _release, self._syscall, self._destroy, self._ctx, self.eventfd)
 
-    def submit(self, fd: int, tag: int = 0) -> None:
-        """An fdatasync of ``fd``, told apart by ``tag`` when it finishes (the kernel copies the iocb: reused)."""
-        self._iocb.aio_fildes = fd
-        self._iocb.aio_data = tag
+    def submit(self, fd: int, tag: int = 0, write: tuple[int, int, int] | None = None) -> None:
+        """An fdatasync of ``fd``, or with ``write`` = (address, length, offset) a write of those bytes to ``fd``
+        at ``offset``; told apart by ``tag`` when it finishes (the kernel copies the iocb: reused)."""
+        iocb = self._iocb
+        iocb.aio_fildes = fd
+        iocb.aio_data = tag
+        if write is None:
+            iocb.aio_lio_opcode, iocb.aio_buf, iocb.aio_nbytes, iocb.aio_offset = _IOCB_CMD_FDSYNC, 0, 0, 0
+        else:
+            iocb.aio_lio_opcode = _IOCB_CMD_PWRITE
+            iocb.aio_buf, iocb.aio_nbytes, iocb.aio_offset = write
         if self._syscall(ctypes.c_long(self._submit), self._ctx, ctypes.c_long(1), self._iocbs) != 1:
             raise _os_error()
 
     def finished(self) -> list[tuple[int, int]]:
-        """(tag, result: 0 or -errno) of each fdatasync finished since the last call; none on a spurious wake."""
+        """(tag, result: 0 or the bytes written, or -errno) of each operation finished since the last call; none on
+        a spurious wake."""
         try:
             count = os.eventfd_read(self.eventfd)
         except BlockingIOError:

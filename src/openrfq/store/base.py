@@ -102,15 +102,27 @@ class Store(History, Protocol):
     def faults(self) -> list[tuple[int, bytes]]: ...
 
 
+class Pending(NamedTuple):
+    """What makes a batch just written durable, for the committer to have the kernel do: an fdatasync of ``fd``
+    (``length`` 0: it covers every batch written before it too), or a write of ``length`` bytes at ``address``
+    to ``fd`` (opened ``O_DIRECT | O_DSYNC``) at ``offset``, which covers that batch alone; ``buffer`` holds
+    those bytes and must stay alive, untouched, until the write has completed."""
+
+    fd: int
+    length: int = 0
+    address: int = 0
+    offset: int = 0
+    buffer: object = None
+
+
 @runtime_checkable
 class FileStore(Store, Protocol):
     """A store whose transactions are durable once one file is synced: the committer may then write a batch on
     the event loop and have the kernel sync that file meanwhile (store/aio.py) instead of using a thread."""
 
-    def write_unsynced(self, batch: Batch) -> None:
-        """Write the whole batch, durable only once ``sync_fd()`` is fdatasync'ed. Blocking."""
-
-    def sync_fd(self) -> int: ...
+    def write_unsynced(self, batch: Batch, direct: bool = True) -> Pending:
+        """Write the whole batch (or have it written directly, ``direct``), durable only once what it returns is
+        done. Blocking."""
 
     def idle(self) -> None:
         """The committer has nothing to write or sync: work ``write_unsynced`` left for later may be done now."""

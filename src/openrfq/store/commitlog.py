@@ -1,29 +1,37 @@
-"""The commit log: a batch is durable once its record is in this file and the file is synced; SQLite gets its rows
-later, many batches to a transaction (store/sqlite.py: ``SqliteStore.apply``).
+"""The commit log: a batch is durable once its record is on disk in this file; SQLite gets its rows later, many
+batches to a transaction (store/sqlite.py: ``SqliteStore.apply``).
 
 Why: a SQLite transaction per batch on the request path wrote every page it touched to the WAL again for each
-batch (a quote's leaf page, its index's, and their headers: ~13 ``pwrite``s) and took its locks; one ``pwrite``
-of a record here costs a fraction of that, and a transaction of many batches writes each page once
-(bench/README.md, "The commit log").
+batch (a quote's leaf page, its index's, and their headers: ~13 ``pwrite``s) and took its locks; one write of a
+record here costs a fraction of that, and a transaction of many batches writes each page once. And the record is
+written ``O_DIRECT | O_DSYNC`` by AIO (the committer submits it, store/aio.py): the disk has it when the write
+completes, with no fdatasync, whose kernel worker would run on the event loop's core (bench/README.md, "The
+commit log" and "Direct writes").
 
-The file (the database's name and ``-log``, beside it): a header naming the venue, then records, each
-``length | CRC-32 | seq | payload`` (the payload: the batch's rows, msgpack). Rules that keep it exact:
+The file (the database's name and ``-log``, beside it): a first block naming the venue, then records, each
+starting a block of its own: ``length | CRC-32 | seq | payload`` (the payload: the batch's rows, msgpack), zeros
+to the end of its last block. Rules that keep it exact:
 
-- Records are written over bytes already in the file (zeros written ahead, ``CHUNK`` at a time, until the file
-  is ``SIZE``), so most syncs have no size or extent change to journal: the data alone. The sync after zeros
-  were added carries them and the new size (``fdatasync`` syncs what is needed to read the data back).
+- A direct write goes only over blocks already written and synced (``ready``: zeros written ahead by a filler
+  thread, a step at a time, on a new log), so it changes no size or extent: the data alone. Two writes in flight
+  never share a block, so the disk cannot order an older one after a newer one. Where ``O_DIRECT`` is refused,
+  records are written with ``pwrite`` (zeros ahead ``CHUNK`` at a time, carried by the next sync) and the file
+  synced (``Pending``'s two kinds, store/base.py).
 - SQLite's ``meta`` row ``log_seq`` is written in the same transaction as the rows it says are applied. A record is
   only written over (``rewind``) once SQLite's WAL holding everything before it has been synced.
 - Reading (``records``) starts at the first record and stops at the first that is torn (its CRC does not match:
-  its sync never finished, so nobody was told it was durable) or not numbered one past the one before (what
-  follows an earlier rewind's last record is older). Start-up replays every record past ``log_seq``, in order
-  (its writes are upserts: replaying one twice changes nothing).
+  it never all reached the disk, so nobody was told it was durable) or not numbered one past the one before
+  (what follows an earlier rewind's last record is older). Start-up replays every record past ``log_seq``, in
+  order (its writes are upserts: replaying one twice changes nothing).
 """
 
 from __future__ import annotations
 
+import ctypes
+import mmap
 import os
 import struct
+import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,11 +39,12 @@ from pathlib import Path
 import msgspec
 
 from openrfq.domain.ids import BlockTradeId, QuoteId, RfqId
-from openrfq.store.base import Batch, Indexed, StoreError
+from openrfq.store.base import Batch, Indexed, Pending, StoreError
 
 MAGIC = b"openrfq commit log 1\n"
-HEADER = 64  # MAGIC, the venue id (32 hex digits), zeros
-CHUNK = 256 << 10  # zeros written ahead of the records, at a time
+BLOCK = 4096  # each record starts a block of its own; the first block holds MAGIC and the venue id (32 hex digits)
+CHUNK = 256 << 10  # zeros written ahead of the records, at a time: a new log's first, and where there is no filler
+FILL_STEP = 1 << 20  # zeros the filler writes and syncs at a time
 SIZE = 16 << 20  # at most: then the log is rewound (after the rows are applied and SQLite's WAL synced)
 _RECORD = struct.Struct("<IIQ")  # payload length, CRC-32 of seq and payload, seq
 
@@ -61,7 +70,7 @@ def has_records(path: Path) -> bool:
     """Whether a log at ``path`` holds any record (applied or not): not the file of a venue never written."""
     try:
         with open(path, "rb") as f:
-            f.seek(HEADER)
+            f.seek(BLOCK)
             head = f.read(_RECORD.size)
     except OSError:
         return False
@@ -76,20 +85,28 @@ class CommitLog:
         if not path.exists():
             _create(path, venue_id)
         self.fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        self.direct = -1
         try:
-            head = os.pread(self.fd, HEADER, 0)
+            head = os.pread(self.fd, BLOCK, 0)
             if not head.startswith(MAGIC) or head[len(MAGIC) : len(MAGIC) + 32] != venue_id.encode():
                 raise StoreError(
                     f"commit log {path.absolute()} is not this venue's (its database is {path.name[:-4]}): "
                     "restore that venue's database, or move the log away"
                 )
-            self.end = os.fstat(self.fd).st_size  # written (zeros or records) and synced: records may go below it
+            self.end = os.fstat(self.fd).st_size  # written (zeros or records): records may go below it
             os.fsync(self.fd)  # what a crash left in the page cache is on disk before anything relies on it
+            self.direct = _open_direct(path, head)
         except BaseException:
             os.close(self.fd)
             raise
-        self.offset = HEADER  # where the next record goes
+        self.ready = self.end  # below it, every block is allocated and synced: a direct write changes nothing else
+        self.offset = BLOCK  # where the next record goes
         self.seq = 0  # the last record's
+        self._stop = False
+        self._filler: threading.Thread | None = None
+        if self.direct >= 0 and self.end < self.size:  # a new log: the rest of it made ready, off the loop
+            self._filler = threading.Thread(target=self._fill, name="openrfq-log-fill", daemon=True)
+            self._filler.start()
 
     def records(self) -> Iterator[tuple[int, bytes]]:
         """(seq, payload) of each whole record, in order, from the first (module docstring)."""
@@ -98,33 +115,84 @@ class CommitLog:
     def start(self, seq: int) -> None:
         """Write from the first record on, numbered from ``seq + 1``: every record already there is applied and
         SQLite's WAL synced (the caller's part)."""
-        self.offset, self.seq = HEADER, seq
+        self.offset, self.seq = BLOCK, seq
 
     def fits(self, payload: bytes) -> bool:
         """Whether a record of ``payload`` fits in what is left of the log (else: rewind, or too big for it)."""
-        return self.offset + _RECORD.size + len(payload) <= self.size
+        return self.offset + _RECORD.size + len(payload) + BLOCK - 1 <= self.size  # whole blocks
 
-    def append(self, payload: bytes) -> int:
-        """Write the next record (not synced: the committer syncs ``fd``); its seq. The caller checked ``fits``."""
+    def append(self, payload: bytes, direct: bool = True) -> Pending:
+        """Write the next record (the caller checked ``fits``), or have it written: what makes it durable. A direct
+        write where the log allows it (``direct``, blocks synced ahead); else a ``pwrite`` and a sync of ``fd``."""
         seq = self.seq + 1
-        record = _RECORD.pack(len(payload), zlib.crc32(payload, seq & 0xFFFFFFFF), seq) + payload
-        end = self.offset + len(record)
-        if end > self.end:  # zeros ahead: synced with this record (module docstring), not on the loop
-            grown = min(self.size, max(self.end + CHUNK, -(-end // CHUNK) * CHUNK))
+        head = _RECORD.pack(len(payload), zlib.crc32(payload, seq & 0xFFFFFFFF), seq)
+        offset = self.offset
+        length = -(-(len(head) + len(payload)) // BLOCK) * BLOCK  # whole blocks: no two writes share one
+        self.offset, self.seq = offset + length, seq
+        if offset + length > self.ready:  # past what the filler has made ready: its end (once, on a new log)
+            self._wait_fill()
+        if direct and self.direct >= 0 and offset + length <= self.ready:
+            buffer = (ctypes.c_char * (length + BLOCK))()  # zeros; the write starts at its first aligned byte
+            address = ctypes.addressof(buffer)
+            address += -address % BLOCK
+            ctypes.memmove(address, head, len(head))
+            ctypes.memmove(address + len(head), payload, len(payload))
+            return Pending(self.direct, length, address, offset, buffer)
+        if offset + length > self.end:  # zeros ahead: synced with this record (module docstring), not on the loop
+            grown = min(self.size, max(self.end + CHUNK, -(-(offset + length) // CHUNK) * CHUNK))
             os.pwrite(self.fd, bytes(grown - self.end), self.end)
             self.end = grown
-        os.pwrite(self.fd, record, self.offset)
-        self.offset, self.seq = end, seq
-        return seq
+        os.pwrite(self.fd, head + payload + bytes(length - len(head) - len(payload)), offset)
+        return Pending(self.fd)
+
+    def _fill(self) -> None:
+        """On a thread of its own: zeros written and synced ahead of the records, a step at a time, each step then
+        ready for direct writes (records go only below ``ready``, so nothing else writes there meanwhile)."""
+        while not self._stop and self.end < self.size:
+            step = min(FILL_STEP, self.size - self.end)
+            os.pwrite(self.fd, bytes(step), self.end)
+            os.fsync(self.fd)
+            self.end += step
+            self.ready = self.end
+
+    def _wait_fill(self) -> None:
+        if self._filler is not None:
+            self._filler.join()
+            self._filler = None
 
     def close(self) -> None:
+        self._stop = True
+        self._wait_fill()
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+        if self.direct >= 0:
+            os.close(self.direct)
+            self.direct = -1
+
+
+def _open_direct(path: Path, header: bytes) -> int:
+    """The log opened for direct, synchronous writes, tried once on its first block (``header``, as it is); -1
+    where the file system or platform refuses them (tmpfs, some others: the log is then written and synced)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_DIRECT | os.O_DSYNC | os.O_CLOEXEC)
+    except (OSError, AttributeError):  # EINVAL; no O_DIRECT on this platform
+        return -1
+    buffer = mmap.mmap(-1, BLOCK)  # page-aligned, as O_DIRECT wants
+    buffer.write(header)
+    try:
+        if os.pwrite(fd, buffer, 0) == BLOCK:
+            return fd
+    except OSError:
+        pass
+    finally:
+        buffer.close()
+    os.close(fd)
+    return -1
 
 
 def _records(fd: int, end: int) -> Iterator[tuple[int, bytes]]:
-    offset, previous = HEADER, None
+    offset, previous = BLOCK, None
     while offset + _RECORD.size <= end:
         length, crc, seq = _RECORD.unpack(os.pread(fd, _RECORD.size, offset))
         if length == 0 or offset + _RECORD.size + length > end or previous not in (None, seq - 1):
@@ -133,7 +201,7 @@ def _records(fd: int, end: int) -> Iterator[tuple[int, bytes]]:
         if len(payload) != length or zlib.crc32(payload, seq & 0xFFFFFFFF) != crc:
             return
         yield seq, payload
-        offset, previous = offset + _RECORD.size + length, seq
+        offset, previous = offset + -(-(_RECORD.size + length) // BLOCK) * BLOCK, seq
 
 
 def _create(path: Path, venue_id: str) -> None:

@@ -35,7 +35,7 @@ from openrfq.domain.events import Event
 from openrfq.engine import Changes, Venue
 from openrfq.engine.book import ended
 from openrfq.store.aio import AioSync, open_aio
-from openrfq.store.base import Batch, FileStore, Indexed, Store
+from openrfq.store.base import Batch, FileStore, Indexed, Pending, Store
 from openrfq.store.codec import encode, quote_keys, rfq_keys, trade_keys
 
 log = logging.getLogger("openrfq.store")
@@ -59,6 +59,8 @@ class _Flight:
     def __init__(self, seq: int, waiters: list[Done], events: list[Event], indexed: Indexed, rows: int) -> None:
         self.seq, self.waiters, self.events, self.indexed, self.rows = seq, waiters, events, indexed, rows
         self.started = time.perf_counter()
+        self.pending = Pending(-1)  # what makes it durable (AIO)
+        self.done = False
 
 
 class Committer:
@@ -196,9 +198,14 @@ class Committer:
                 self._depth = AIO_DEPTH
         if self._aio is not None:
             aio, store = self._aio
-            try:  # the transaction (cheap: it only reaches the page cache), then the WAL's sync, by the kernel
-                store.write_unsynced(batch)
-                aio.submit(store.sync_fd(), flight.seq)
+            try:  # the write (cheap), then what makes it durable, by the kernel: a direct write or a sync
+                # Direct when busy: no kernel worker on the loop's core, less CPU per commit. A quiet server has
+                # the kernel write and sync the record: the disk is then told from that worker, not from io_submit
+                # on the loop, where a slow hand-over to the disk held the loop (bench/README.md: the p99 at
+                # 1,000 req/s).
+                flight.pending = pending = store.write_unsynced(batch, direct=self._depth == 1)
+                write = (pending.address, pending.length, pending.offset) if pending.length else None
+                aio.submit(pending.fd, flight.seq, write)
             except Exception as e:  # noqa: BLE001 (as a failed write on the thread: refuse from now on)
                 self._failed(e)
             return
@@ -208,20 +215,34 @@ class Committer:
         self._jobs.put((flight.seq, batch))
 
     def _synced(self) -> None:
-        """On the loop, when the eventfd says syncs have finished: a sync submitted after a batch was written
-        makes that batch durable, and every batch written before it (one file, and WAL frames are chained)."""
+        """On the loop, when the eventfd says operations have finished. A sync makes its batch durable and every
+        batch written before it to the file it syncs (store/sqlite.py); a direct write makes its own batch durable,
+        and no other. Batches are released in order."""
         assert self._aio is not None
         aio, _ = self._aio
         try:
             finished = aio.finished()
-        except OSError as e:  # the syncs' outcome is unknown: refuse, as for a failed write
+        except OSError as e:  # the outcome is unknown: refuse, as for a failed write
             finished = [(self._seq, -(e.errno or errno.EIO))]
-        for _, result in finished:
-            if result != 0:
-                self._failed(OSError(-result, f"fdatasync: {os.strerror(-result)}"))
+        flights = {flight.seq: flight for flight in self._flights}
+        for seq, result in finished:
+            flight = flights.get(seq)
+            length = flight.pending.length if flight is not None else 0
+            if result != length:
+                err = -result if result < 0 else errno.EIO  # a short write: the disk is full, or gone
+                what = "write" if length else "fdatasync"
+                self._failed(OSError(err, f"{what}: {os.strerror(err)}"))
                 return
+            if flight is None:  # a sync that finished after a later one had covered its batch
+                continue
+            if length:
+                flight.done = True
+            else:  # not a direct write still in flight: only its own completion says it is on disk
+                for earlier in self._flights:
+                    if earlier.seq <= seq and not earlier.pending.length:
+                        earlier.done = True
         if finished:
-            self._durable(max(seq for seq, _ in finished))
+            self._durable()
 
     def _write_forever(self) -> None:
         """The writer thread: one batch at a time, each result handed back to the loop."""
@@ -242,13 +263,16 @@ class Committer:
         if failure is not None:
             self._failed(failure)
         else:
-            self._durable(seq)
+            for flight in self._flights:
+                if flight.seq <= seq:
+                    flight.done = True
+            self._durable()
 
-    def _durable(self, seq: int) -> None:
-        """On the loop: every batch up to ``seq`` is durable: its waiters told (its events to the listeners
-        first), what the store now finds let go from memory, in the order written; then the next batch."""
+    def _durable(self) -> None:
+        """On the loop: the batches durable, oldest first, up to the first that is not: their waiters told (their
+        events to the listeners first), what the store now finds let go from memory; then the next batch."""
         released = 0
-        while self._flights and self._flights[0].seq <= seq and self._failure is None:
+        while self._flights and self._flights[0].done and self._failure is None:
             flight = self._flights.popleft()
             self.batches += 1
             if self.on_commit is not None:

@@ -36,7 +36,7 @@ from pathlib import Path
 import msgspec
 
 from openrfq.store import schema
-from openrfq.store.base import Batch, Snapshot, StoreError
+from openrfq.store.base import Batch, Pending, Snapshot, StoreError
 from openrfq.store.commitlog import CommitLog, decode_batch, encode_batch, has_records, log_path
 from openrfq.store.history import SqliteHistory, reader
 from openrfq.store.lock import lock_directory
@@ -99,16 +99,15 @@ class SqliteStore(SqliteHistory):
             raise
 
     def write(self, batch: Batch) -> None:
-        """The batch, durable when this returns."""
-        self.write_unsynced(batch)
-        os.fdatasync(self._log.fd)
+        """The batch, durable when this returns (a ``pwrite`` and an fdatasync)."""
+        os.fdatasync(self._write(batch, direct=False).fd)
 
-    def sync_fd(self) -> int:
-        """The file whose fdatasync makes every batch written so far durable: the commit log."""
-        return self._log.fd
+    def write_unsynced(self, batch: Batch, direct: bool = True) -> Pending:
+        """The batch's record in the log, or ready to be written there directly (``direct``, where the log allows
+        it); its rows in SQLite when due (module docstring). What makes it durable, for the committer to have done."""
+        return self._write(batch, direct)
 
-    def write_unsynced(self, batch: Batch) -> None:
-        """The batch's record in the log, not yet synced (and its rows in SQLite, when due: module docstring)."""
+    def _write(self, batch: Batch, direct: bool) -> Pending:
         log = self._log
         payload = encode_batch(batch)
         if not log.fits(payload):
@@ -116,12 +115,13 @@ class SqliteStore(SqliteHistory):
             if not log.fits(payload):  # larger than the whole log: into SQLite alone, synced before returning
                 self._commit([batch], log.seq)
                 os.fdatasync(self._wal)
-                return
-        log.append(payload)
+                return Pending(self._wal)  # synced: this sync covers every batch before it (all applied)
+        pending = log.append(payload, direct)
         self._pending.append(batch)
         self._pending_rows += len(batch)
         if self._pending_rows >= APPLY_ROWS or not _rows_alone(batch):
             self.apply()
+        return pending
 
     def apply(self) -> None:
         """The rows of every batch in the log but not yet in SQLite written there, in one transaction (not
