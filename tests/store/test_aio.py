@@ -1,4 +1,5 @@
-"""Linux AIO fdatasync: submitted, finished on the eventfd, errors as -errno; absent where it cannot work."""
+"""Linux AIO fdatasyncs and direct writes: submitted, finished on the eventfd, errors as -errno; absent where it
+cannot work; and the committer's use of them."""
 
 from __future__ import annotations
 

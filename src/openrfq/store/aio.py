@@ -1,8 +1,10 @@
-"""fdatasync on the kernel's time, not a thread's: Linux AIO (``IOCB_CMD_FDSYNC``) completing on an eventfd.
+"""Durable writes on the kernel's time, not a thread's: Linux AIO completing on an eventfd, an fdatasync
+(``IOCB_CMD_FDSYNC``) or a direct write (``IOCB_CMD_PWRITE`` to a file opened ``O_DIRECT | O_DSYNC``).
 
 A Python writer thread pays for every batch in context switches and GIL hand-overs on the core the event loop
-needs (bench/README.md). With this, the loop submits the sync and goes on; a kernel worker on the same core
-runs it, and the eventfd the loop watches says when it is done. The standard library has no binding for the
+needs (bench/README.md). With this, the loop submits the operation and goes on; the kernel runs it (an fdatasync
+on a kernel worker on the same core; a direct write on the disk, from ``io_submit``), and the eventfd the loop
+watches says when it is done. The standard library has no binding for the
 syscalls (io_setup, io_submit, io_getevents, io_destroy), so they are called through ctypes; where they are not
 available (not Linux, another architecture, no AIO context left) ``open_aio`` returns None and the committer
 falls back to its writer thread.

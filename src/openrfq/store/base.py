@@ -117,8 +117,8 @@ class Pending(NamedTuple):
 
 @runtime_checkable
 class FileStore(Store, Protocol):
-    """A store whose transactions are durable once one file is synced: the committer may then write a batch on
-    the event loop and have the kernel sync that file meanwhile (store/aio.py) instead of using a thread."""
+    """A store whose batches are durable once the kernel has done one operation (``Pending``): the committer may
+    then write a batch on the event loop and have the kernel do it meanwhile (store/aio.py), not a thread."""
 
     def write_unsynced(self, batch: Batch, direct: bool = True) -> Pending:
         """Write the whole batch (or have it written directly, ``direct``), durable only once what it returns is

@@ -11,10 +11,10 @@ memory (``Venue.forget``): from then on the store's read side finds them, durabl
 
 A waiter is a callback (``when_durable``; ``durable()`` wraps one around a future, so a cancelled request
 cancels only its own wait). How a batch gets written:
-a store that is durable once one file is synced (``FileStore``: SQLite) is written on the loop, and the kernel
-syncs that file meanwhile (Linux AIO, store/aio.py), the loop hearing of it through an eventfd: no thread, no
-GIL hand-over per batch. Elsewhere, one writer thread fed through a queue does the whole write and hands each
-result back with ``call_soon_threadsafe``.
+a ``FileStore`` (SQLite and its commit log) is written on the loop, and the kernel makes the batch durable
+meanwhile (Linux AIO, store/aio.py: a sync of the log, or, busy, a direct write of the batch's record), the loop
+hearing of it through an eventfd: no thread, no GIL hand-over per batch. Elsewhere, one writer thread fed
+through a queue does the whole write and hands each result back with ``call_soon_threadsafe``.
 """
 
 from __future__ import annotations
