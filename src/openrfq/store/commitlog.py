@@ -44,7 +44,8 @@ from openrfq.store.base import Batch, Indexed, Pending, StoreError
 MAGIC = b"openrfq commit log 1\n"
 BLOCK = 4096  # each record starts a block of its own; the first block holds MAGIC and the venue id (32 hex digits)
 CHUNK = 256 << 10  # zeros written ahead of the records, at a time: a new log's first, and where there is no filler
-FILL_STEP = 1 << 20  # zeros the filler writes and syncs at a time
+FILL_STEP = 512 << 10  # zeros the filler writes and syncs at a time
+FILL_AHEAD = 512 << 10  # a filler starts when fewer bytes than this are ready ahead of the records
 SIZE = 16 << 20  # at most: then the log is rewound (after the rows are applied and SQLite's WAL synced)
 _RECORD = struct.Struct("<IIQ")  # payload length, CRC-32 of seq and payload, seq
 
@@ -104,9 +105,6 @@ class CommitLog:
         self.seq = 0  # the last record's
         self._stop = False
         self._filler: threading.Thread | None = None
-        if self.direct >= 0 and self.end < self.size:  # a new log: the rest of it made ready, off the loop
-            self._filler = threading.Thread(target=self._fill, name="openrfq-log-fill", daemon=True)
-            self._filler.start()
 
     def records(self) -> Iterator[tuple[int, bytes]]:
         """(seq, payload) of each whole record, in order, from the first (module docstring)."""
@@ -129,8 +127,15 @@ class CommitLog:
         offset = self.offset
         length = -(-(len(head) + len(payload)) // BLOCK) * BLOCK  # whole blocks: no two writes share one
         self.offset, self.seq = offset + length, seq
-        if offset + length > self.ready:  # past what the filler has made ready: its end (once, on a new log)
+        if offset + length > self.ready:  # past what the filler has made ready: its end (it fell behind)
             self._wait_fill()
+        filling = self._filler is not None and self._filler.is_alive()
+        if self.direct >= 0 and not filling and self.ready < self.size and self.ready - offset - length < FILL_AHEAD:
+            # A log still growing: zeros ahead of the records, off the loop (a venue that writes little keeps
+            # a small file).
+            target = min(self.size, self.ready + 2 * FILL_AHEAD)
+            self._filler = threading.Thread(target=self._fill, args=(target,), name="openrfq-log-fill", daemon=True)
+            self._filler.start()
         if direct and self.direct >= 0 and offset + length <= self.ready:
             buffer = (ctypes.c_char * (length + BLOCK))()  # zeros; the write starts at its first aligned byte
             address = ctypes.addressof(buffer)
@@ -145,11 +150,12 @@ class CommitLog:
         os.pwrite(self.fd, head + payload + bytes(length - len(head) - len(payload)), offset)
         return Pending(self.fd)
 
-    def _fill(self) -> None:
-        """On a thread of its own: zeros written and synced ahead of the records, a step at a time, each step then
-        ready for direct writes (records go only below ``ready``, so nothing else writes there meanwhile)."""
-        while not self._stop and self.end < self.size:
-            step = min(FILL_STEP, self.size - self.end)
+    def _fill(self, target: int) -> None:
+        """On a thread of its own: zeros written and synced ahead of the records up to ``target``, a step at a
+        time, each step then ready for direct writes (records go only below ``ready``: nothing else writes
+        there meanwhile)."""
+        while not self._stop and self.end < target:
+            step = min(FILL_STEP, target - self.end)
             os.pwrite(self.fd, bytes(step), self.end)
             os.fsync(self.fd)
             self.end += step
@@ -158,7 +164,7 @@ class CommitLog:
     def _wait_fill(self) -> None:
         if self._filler is not None:
             self._filler.join()
-            self._filler = None
+        self._filler = None
 
     def close(self) -> None:
         self._stop = True
