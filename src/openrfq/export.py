@@ -49,11 +49,12 @@ def durable_rows(database: Path) -> dict[str, dict[int, bytes]]:
     try:
         db.execute("BEGIN")  # one snapshot of every table and of log_seq
         rows = {t: dict(db.execute(f"SELECT id, body FROM {t}").fetchall()) for t in ("rfqs", "quotes", "trades")}
-        applied = db.execute("SELECT value FROM meta WHERE key = 'log_seq'").fetchone()
+        row = db.execute("SELECT value FROM meta WHERE key = 'log_seq'").fetchone()
     finally:
         db.close()
+    applied = int(row[0]) if row else 0
     for seq, payload in records:
-        if seq <= int(applied[0] if applied else 0):
+        if seq <= applied:
             continue
         batch = decode_batch(payload)
         if batch.wipe:

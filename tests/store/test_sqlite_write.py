@@ -5,6 +5,7 @@ durable, and the log is written over only once SQLite has everything in it, sync
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import signal
 import subprocess
@@ -322,4 +323,42 @@ def test_a_new_log_is_made_ready_for_direct_writes_by_its_filler_as_it_grows(tmp
     _die(store)
     reopened = SqliteStore(tmp_path / "db")
     assert reopened._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 400
+    reopened.close()
+
+
+def test_a_record_past_what_is_ready_extends_the_log_itself_with_no_filler_beside_it(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db")
+    log = store._log
+    big = store.write_unsynced(Batch(quotes=[(i, os.urandom(1000)) for i in range(600)]))  # ~600 KB
+
+    assert big.length == 0 and big.fd == log.fd  # written, to be synced: it is past the first chunk's zeros
+    assert log._filler is None  # nothing else was writing zeros past the end meanwhile
+    _done(big)
+    _done(store.write_unsynced(Batch(quotes=[(1000, b"q")])))
+    _die(store)
+    reopened = SqliteStore(tmp_path / "db")
+    assert reopened._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 601
+    reopened.close()
+
+
+def test_where_o_direct_is_refused_records_are_written_and_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_open = os.open
+
+    def refusing(path: object, flags: int, *args: int) -> int:
+        if flags & os.O_DIRECT:
+            raise OSError(errno.EINVAL, "Invalid argument")  # as tmpfs on older kernels, and some file systems
+        return real_open(path, flags, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refusing)
+    store = SqliteStore(tmp_path / "db")
+    pending = store.write_unsynced(Batch(quotes=[(1, b"q")]), direct=True)
+
+    assert store._log.direct == -1 and pending == Pending(store._log.fd)  # written; the committer syncs it
+    _done(pending)
+    _die(store)
+    monkeypatch.undo()
+    reopened = SqliteStore(tmp_path / "db")
+    assert _rows(reopened, "quotes") == [(1, b"q")]
     reopened.close()

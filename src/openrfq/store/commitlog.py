@@ -125,30 +125,36 @@ class CommitLog:
         seq = self.seq + 1
         head = _RECORD.pack(len(payload), zlib.crc32(payload, seq & 0xFFFFFFFF), seq)
         offset = self.offset
-        length = -(-(len(head) + len(payload)) // BLOCK) * BLOCK  # whole blocks: no two writes share one
-        self.offset, self.seq = offset + length, seq
-        if offset + length > self.ready:  # past what the filler has made ready: its end (it fell behind)
+        length = _whole(len(head) + len(payload), BLOCK)  # whole blocks: no two writes share one
+        end = offset + length
+        self.offset, self.seq = end, seq
+        if end > self.ready:  # past what the filler has made ready: its end (it fell behind)
             self._wait_fill()
-        filling = self._filler is not None and self._filler.is_alive()
-        if self.direct >= 0 and not filling and self.ready < self.size and self.ready - offset - length < FILL_AHEAD:
-            # A log still growing: zeros ahead of the records, off the loop (a venue that writes little keeps
-            # a small file).
-            target = min(self.size, self.ready + 2 * FILL_AHEAD)
-            self._filler = threading.Thread(target=self._fill, args=(target,), name="openrfq-log-fill", daemon=True)
-            self._filler.start()
-        if direct and self.direct >= 0 and offset + length <= self.ready:
+        if direct and self.direct >= 0 and end <= self.ready:
+            if self.ready < self.size and self.ready - end < FILL_AHEAD:
+                self._fill_ahead()
             buffer = (ctypes.c_char * (length + BLOCK))()  # zeros; the write starts at its first aligned byte
             address = ctypes.addressof(buffer)
             address += -address % BLOCK
             ctypes.memmove(address, head, len(head))
             ctypes.memmove(address + len(head), payload, len(payload))
             return Pending(self.direct, length, address, offset, buffer)
-        if offset + length > self.end:  # zeros ahead: synced with this record (module docstring), not on the loop
-            grown = min(self.size, max(self.end + CHUNK, -(-(offset + length) // CHUNK) * CHUNK))
+        if end > self.end:  # zeros ahead: synced with this record (module docstring), not on the loop
+            self._wait_fill()  # the filler writes past ``end`` too: never both at once
+            grown = min(self.size, max(self.end + CHUNK, _whole(end, CHUNK)))
             os.pwrite(self.fd, bytes(grown - self.end), self.end)
             self.end = grown
         os.pwrite(self.fd, head + payload + bytes(length - len(head) - len(payload)), offset)
         return Pending(self.fd)
+
+    def _fill_ahead(self) -> None:
+        """A log still growing: zeros made ready ahead of the records, off the loop, unless a filler is at it
+        already (a venue that writes little keeps a small file)."""
+        if self._filler is not None and self._filler.is_alive():
+            return
+        target = min(self.size, self.ready + 2 * FILL_AHEAD)
+        self._filler = threading.Thread(target=self._fill, args=(target,), name="openrfq-log-fill", daemon=True)
+        self._filler.start()
 
     def _fill(self, target: int) -> None:
         """On a thread of its own: zeros written and synced ahead of the records up to ``target``, a step at a
@@ -207,7 +213,7 @@ def _records(fd: int, end: int) -> Iterator[tuple[int, bytes]]:
         if len(payload) != length or zlib.crc32(payload, seq & 0xFFFFFFFF) != crc:
             return
         yield seq, payload
-        offset, previous = offset + -(-(_RECORD.size + length) // BLOCK) * BLOCK, seq
+        offset, previous = offset + _whole(_RECORD.size + length, BLOCK), seq
 
 
 def _create(path: Path, venue_id: str) -> None:
@@ -221,11 +227,21 @@ def _create(path: Path, venue_id: str) -> None:
     finally:
         os.close(fd)
     os.replace(building, path)
-    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    sync_directory(path.parent)
+
+
+def sync_directory(directory: Path) -> None:
+    """The directory's entries synced: a file just created or renamed there survives a power loss."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        os.fsync(directory)
+        os.fsync(fd)
     finally:
-        os.close(directory)
+        os.close(fd)
+
+
+def _whole(size: int, unit: int) -> int:
+    """``size`` rounded up to whole ``unit``s."""
+    return -(-size // unit) * unit
 
 
 # A record's payload: every field of the batch, in Batch's order (store/base.py).

@@ -1,11 +1,12 @@
 """The default store: one SQLite file in WAL mode, and its commit log (store/commitlog.py): a batch is durable
-(power loss included) once its record in the log is synced.
+(power loss included) once its record in the log is on disk.
 
-``write_unsynced`` appends the batch's record, on the event loop; the committer then has the kernel sync
-``sync_fd()`` (the log) while the loop goes on (store/aio.py). The rows reach SQLite in one transaction for many
-batches (``apply``): once ``APPLY_ROWS`` rows wait, when the committer is idle (``idle``), before anything reads the
-database (a control-plane operation, ``counts``, ``load``), and at once for a batch that is not rows alone (the
-keys of ended entities, which the engine then reads from here instead of memory; a reset, meta, fault rules).
+``write_unsynced`` appends the batch's record on the event loop, or readies it for a direct write, and says what
+makes it durable (``Pending``); the committer has the kernel do that while the loop goes on (store/aio.py). The
+rows reach SQLite in one transaction for many batches (``apply``): once ``APPLY_ROWS`` rows wait, when the
+committer is idle (``idle``), before anything reads the database (a control-plane operation, ``counts``,
+``load``), and at once for a batch that is not rows alone (the keys of ended entities, which the engine then
+reads from here instead of memory; a reset, meta, fault rules).
 SQLite runs with ``synchronous=NORMAL``: it syncs the WAL before each checkpoint and the database after it; the
 store syncs the WAL itself before the log is written over (``_rewind``), at start-up, and after a
 control-plane operation.
@@ -37,7 +38,7 @@ import msgspec
 
 from openrfq.store import schema
 from openrfq.store.base import Batch, Pending, Snapshot, StoreError
-from openrfq.store.commitlog import CommitLog, decode_batch, encode_batch, has_records, log_path
+from openrfq.store.commitlog import CommitLog, decode_batch, encode_batch, has_records, log_path, sync_directory
 from openrfq.store.history import SqliteHistory, reader
 from openrfq.store.lock import lock_directory
 from openrfq.store.schema import ENTITIES, KEYS
@@ -373,11 +374,7 @@ def _create(path: Path) -> None:
     finally:
         db.close()
     os.replace(building, path)
-    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(directory)  # the rename itself survives a power loss
-    finally:
-        os.close(directory)
+    sync_directory(path.parent)  # the rename itself survives a power loss
 
 
 def _identity() -> list[tuple[str, str]]:
