@@ -164,6 +164,24 @@ async def test_a_sync_whose_outcome_cannot_be_read_refuses_instead_of_hanging(
     store.close()
 
 
+async def _waiting(
+    committer: Committer, told: list[str], name: str, quantity: int | None = None
+) -> asyncio.Future[None]:
+    """A request waiting until the venue's changes are durable (after one more RFQ of ``quantity``, if given),
+    which then adds ``name`` to ``told``; returned once the loop has had its turns to cut and write them."""
+    if quantity is not None:
+        committer.venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal(quantity), Side.BUY),)))
+
+    async def wait() -> None:
+        await committer.durable()
+        told.append(name)
+
+    waiting = asyncio.ensure_future(wait())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    return waiting
+
+
 @needs_aio
 async def test_the_next_batch_is_written_while_the_last_ones_sync_is_in_flight_and_released_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -175,22 +193,10 @@ async def test_the_next_batch_is_written_while_the_last_ones_sync_is_in_flight_a
     held, _, committer, seen = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
     told: list[str] = []
 
-    async def wait(name: str) -> None:
-        await committer.durable()
-        told.append(name)
-
-    first = asyncio.ensure_future(wait("first"))
-    for _ in range(20):
-        await asyncio.sleep(0)
-    committer.venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal("2"), Side.BUY),)))
-    second = asyncio.ensure_future(wait("second"))
-    for _ in range(20):
-        await asyncio.sleep(0)
+    first = await _waiting(committer, told, "first")
+    second = await _waiting(committer, told, "second", quantity=2)
     assert len(held.held) == committer_module.AIO_DEPTH == 2  # both written, neither synced
-    committer.venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal("3"), Side.BUY),)))
-    third = asyncio.ensure_future(wait("third"))
-    for _ in range(20):
-        await asyncio.sleep(0)
+    third = await _waiting(committer, told, "third", quantity=3)
     assert len(held.held) == 2 and told == [] and committer.batches == 0  # the third is not written yet
 
     held.real.submit(*held.held.pop(1))  # the second batch's sync finishes first
@@ -217,17 +223,8 @@ async def test_a_direct_write_makes_its_own_batch_durable_and_no_other(
     monkeypatch.setattr(store, "write_unsynced", lambda batch, direct: write(batch, True))  # quiet, yet direct
     told: list[str] = []
 
-    async def wait(name: str) -> None:
-        await committer.durable()
-        told.append(name)
-
-    first = asyncio.ensure_future(wait("first"))
-    for _ in range(20):
-        await asyncio.sleep(0)
-    committer.venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal("2"), Side.BUY),)))
-    second = asyncio.ensure_future(wait("second"))
-    for _ in range(20):
-        await asyncio.sleep(0)
+    first = await _waiting(committer, told, "first")
+    second = await _waiting(committer, told, "second", quantity=2)
     writes = [write for _, _, write in held.held]
     assert len(writes) == 2 and all(w is not None for w in writes)  # both records written directly, in flight
     assert [w[2] for w in writes if w is not None] == [commitlog.BLOCK, 2 * commitlog.BLOCK]  # a block each
