@@ -240,48 +240,56 @@ async def test_a_direct_write_makes_its_own_batch_durable_and_no_other(
 
 
 @needs_aio
-async def test_after_a_batch_that_released_several_requests_one_batch_is_in_flight_until_it_goes_quiet(
+async def test_while_batches_release_several_requests_one_batch_is_in_flight_until_it_goes_quiet(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A busy server (a batch released BUSY_AFTER requests) writes fewer, larger batches: one in flight, the next
-    waiting for its sync; once a batch releases one request, two in flight again."""
+    """A busy server (batches released BUSY_AFTER requests each, lately, on average) writes fewer, larger batches:
+    one in flight, the next waiting for it, written directly. One small batch does not make it quiet; a run of
+    them does: then two in flight again."""
     held, store, committer, _ = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
     venue = committer.venue
+    changes = iter(range(2, 1000))
 
     async def settle() -> None:
         for _ in range(20):
             await asyncio.sleep(0)
 
-    def change(quantity: int) -> None:
-        venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal(quantity), Side.BUY),)))
+    async def change() -> asyncio.Future[None]:
+        venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal(next(changes)), Side.BUY),)))
+        waiter = asyncio.ensure_future(committer.durable())
+        await settle()
+        return waiter
 
-    crowd = [asyncio.ensure_future(committer.durable()) for _ in range(committer_module.BUSY_AFTER)]
+    busy_load = committer_module.BUSY_AFTER * committer_module.LOAD_SPAN
+    crowd = [asyncio.ensure_future(committer.durable()) for _ in range(2 * busy_load)]
     await settle()
     assert len(held.held) == 1  # the first change, its waiters all in one batch
     assert held.held[0][2] is None  # quiet: the record written, the log synced by the kernel
     held.release()
     await asyncio.wait_for(asyncio.gather(*crowd), 5)
 
-    change(2)
-    second = asyncio.ensure_future(committer.durable())
-    await settle()
+    second = await change()
     assert held.held[0][2] is not None or store._log.direct < 0  # busy: written directly where the log can
-    change(3)
-    third = asyncio.ensure_future(committer.durable())
-    await settle()
+    third = await change()
     assert len(held.held) == 1 and not second.done() and not third.done()  # busy: the third is not written yet
     held.release()
     await asyncio.wait_for(second, 5)
     await settle()
-    assert len(held.held) == 1 and not third.done()  # now written: the second released one request (quiet)
-    change(4)
-    fourth = asyncio.ensure_future(committer.durable())
-    await settle()
-    assert len(held.held) == 2  # quiet: two in flight again
+    assert len(held.held) == 1 and not third.done()  # the third written now
+    fourth = await change()
+    assert len(held.held) == 1  # the second released one request, and the server is still busy
+    waiting, small_batches = [third, fourth], 1
+    while len(held.held) == 1 and small_batches < 4 * committer_module.LOAD_SPAN:
+        held.release()
+        await asyncio.wait_for(waiting.pop(0), 5)
+        await settle()
+        waiting.append(await change())
+        small_batches += 1
+    assert len(held.held) == 2 and small_batches > 2  # quiet after a run of small batches: two in flight again
+    assert held.held[-1][2] is None  # and synced by the kernel
     held.release()
     held.release()
-    await asyncio.wait_for(asyncio.gather(third, fourth), 5)
-    assert committer.batches == 4
+    await asyncio.wait_for(asyncio.gather(*waiting), 5)
     await committer.close()
 
 

@@ -326,15 +326,34 @@ def test_a_new_log_is_made_ready_for_direct_writes_by_its_filler_as_it_grows(tmp
     reopened.close()
 
 
-def test_a_record_past_what_is_ready_extends_the_log_itself_with_no_filler_beside_it(tmp_path: Path) -> None:
+def test_a_record_past_what_is_ready_extends_the_log_itself_then_the_filler_makes_it_ready(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = SqliteStore(tmp_path / "db")
     log = store._log
+    started: list[tuple[int, int]] = []  # (end, ready) when a filler started
+    fill_ahead = log._fill_ahead
+
+    def recorded() -> None:
+        started.append((log.end, log.ready))
+        fill_ahead()
+
+    monkeypatch.setattr(log, "_fill_ahead", recorded)
     big = store.write_unsynced(Batch(quotes=[(i, os.urandom(1000)) for i in range(600)]))  # ~600 KB
 
     assert big.length == 0 and big.fd == log.fd  # written, to be synced: it is past the first chunk's zeros
-    assert log._filler is None  # nothing else was writing zeros past the end meanwhile
+    if log.direct < 0:
+        assert started == []  # nothing to make ready where writes are never direct
+    else:  # a filler only once the log's own extension was written: never two writers past the end at once
+        [(end, ready)] = started
+        assert ready == commitlog.CHUNK and end > 600_000  # the first chunk was ready; the extension written
+        log._wait_fill()
+        assert log.ready == log.end  # what the extension wrote is synced, with zeros after it: ready
     _done(big)
-    _done(store.write_unsynced(Batch(quotes=[(1000, b"q")])))
+    after = store.write_unsynced(Batch(quotes=[(1000, b"q")]))
+    if log.direct >= 0:
+        assert after.length == commitlog.BLOCK and after.fd == log.direct  # direct again, not until a rewind
+    _done(after)
     _die(store)
     reopened = SqliteStore(tmp_path / "db")
     assert reopened._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 601

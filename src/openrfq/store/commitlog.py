@@ -145,6 +145,10 @@ class CommitLog:
             os.pwrite(self.fd, bytes(grown - self.end), self.end)
             self.end = grown
         os.pwrite(self.fd, head + payload + bytes(length - len(head) - len(payload)), offset)
+        if self.direct >= 0 and self.ready < self.end:
+            # Written past what was ready (the records outran the filler): the filler syncs that, and zeros after
+            # it, so the records after it are direct writes again (not written and synced until the log rewinds).
+            self._fill_ahead()
         return Pending(self.fd)
 
     def _fill_ahead(self) -> None:
@@ -152,7 +156,7 @@ class CommitLog:
         already (a venue that writes little keeps a small file)."""
         if self._filler is not None and self._filler.is_alive():
             return
-        target = min(self.size, self.ready + 2 * FILL_AHEAD)
+        target = min(self.size, self.end + 2 * FILL_AHEAD)
         self._filler = threading.Thread(target=self._fill, args=(target,), name="openrfq-log-fill", daemon=True)
         self._filler.start()
 
@@ -160,12 +164,15 @@ class CommitLog:
         """On a thread of its own: zeros written and synced ahead of the records up to ``target``, a step at a
         time, each step then ready for direct writes (records go only below ``ready``: nothing else writes
         there meanwhile)."""
-        while not self._stop and self.end < target:
-            step = min(FILL_STEP, target - self.end)
-            os.pwrite(self.fd, bytes(step), self.end)
-            os.fsync(self.fd)
+        while not self._stop:
+            step = max(0, min(FILL_STEP, target - self.end))
+            if step:
+                os.pwrite(self.fd, bytes(step), self.end)
+            os.fsync(self.fd)  # with what the log's own extension wrote below ``end``, if any
             self.end += step
             self.ready = self.end
+            if self.end >= target:
+                return
 
     def _wait_fill(self) -> None:
         if self._filler is not None:

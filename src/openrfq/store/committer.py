@@ -44,13 +44,17 @@ Done = Callable[[BaseException | None], None]
 # Batches written whose sync has not finished, at most (AIO): the next batch is written while the last one's
 # sync is in flight instead of after it, which a request that arrives meanwhile would otherwise wait for.
 AIO_DEPTH = 2
-# When the batch just made durable released BUSY_AFTER requests or more, the server is busy: the next batch is
-# cut on the loop's next turn, after the requests already read with that completion have run, rather than at
-# once (fewer, larger commits: each one costs the loop's core a fixed amount, mostly the sync's kernel time).
-# Not a timer: uvloop counts timers in whole milliseconds and makes a delay under 0.5 ms a call_soon, so the
-# 0.3 ms linger it replaces behaved exactly so there; a 1 ms one leaves the core idle (bench/README.md). A quiet
-# server cuts at once.
+# When the batches made durable lately released BUSY_AFTER requests or more each, on average, the server is busy:
+# the next batch is cut on the loop's next turn, after the requests already read with that completion have run,
+# rather than at once (fewer, larger commits: each one costs the loop's core a fixed amount, mostly the sync's
+# kernel time). Not a timer: uvloop counts timers in whole milliseconds and makes a delay under 0.5 ms a
+# call_soon, so the 0.3 ms linger it replaces behaved exactly so there; a 1 ms one leaves the core idle
+# (bench/README.md). A quiet server cuts at once.
 BUSY_AFTER = 4
+# The average is a moving one over about LOAD_SPAN batches: one small batch in a busy stream (after a slow write,
+# a long apply) does not make the server quiet. It did: the quiet way (two batches in flight, each synced by a
+# kernel worker on the loop's core) then cut more small batches, and 3% of the commits cost 5% of the core.
+LOAD_SPAN = 8
 
 
 class _Flight:
@@ -72,6 +76,7 @@ class Committer:
         # Batches in flight at most: one, or AIO_DEPTH while the server is quiet and AIO is in use. A busy server
         # is better served by fewer, larger commits (each costs the loop's core a fixed amount).
         self._depth = 1
+        self._load = 0  # requests released per batch lately (_durable)
         self._seq = 0
         self._scheduled = False  # a cut is due on the loop (_start)
         self._settle_due = False  # the store's deferred work is due on the loop (_settle)
@@ -107,10 +112,13 @@ class Committer:
             raise errors.ServiceUnavailable()
         if self.venue.has_changes() or self._meta or self._faults:
             self._waiting.append(done)
-            self._loop = asyncio.get_running_loop()
+            loop = self._loop
+            if loop is None or loop.is_closed():
+                # Once: on CPython 3.11, get_running_loop() is a getpid() system call, every time.
+                loop = self._loop = asyncio.get_running_loop()
             if self._may_cut():
                 self._scheduled = True
-                self._loop.call_soon(self._start)  # after the requests already read have run their commands
+                loop.call_soon(self._start)  # after the requests already read have run their commands
             return True
         if self._flights:  # what it saw is being written: the newest write
             self._flights[-1].waiters.append(done)
@@ -287,7 +295,9 @@ class Committer:
             released += len(flight.waiters)
             indexed = flight.indexed
             self.venue.forget(indexed.rfqs, indexed.quotes, indexed.trades)
-        busy = released >= BUSY_AFTER
+        # released, averaged over about LOAD_SPAN batches (``_load`` holds LOAD_SPAN times the average)
+        self._load += released - self._load // LOAD_SPAN
+        busy = self._load >= BUSY_AFTER * LOAD_SPAN
         if self._aio is not None:  # pipelined
             self._depth = 1 if busy else AIO_DEPTH
         self._next(next_turn=busy)
