@@ -360,6 +360,19 @@ def test_a_record_past_what_is_ready_extends_the_log_itself_then_the_filler_make
     reopened.close()
 
 
+def test_a_quiet_record_past_what_is_ready_starts_no_filler(tmp_path: Path) -> None:
+    """A record that was not to be direct is made durable by its own sync: no zeros written and synced beside it
+    (they would share the disk with it, on a server that is waiting for that sync)."""
+    store = SqliteStore(tmp_path / "db")
+    log = store._log
+    big = store.write_unsynced(Batch(quotes=[(i, os.urandom(1000)) for i in range(600)]), direct=False)
+
+    assert big.length == 0 and big.fd == log.fd and log.end > commitlog.CHUNK
+    assert log._filler is None and log.ready == commitlog.CHUNK
+    _done(big)
+    store.close()
+
+
 def test_where_o_direct_is_refused_records_are_written_and_synced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

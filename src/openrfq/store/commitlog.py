@@ -145,9 +145,10 @@ class CommitLog:
             os.pwrite(self.fd, bytes(grown - self.end), self.end)
             self.end = grown
         os.pwrite(self.fd, head + payload + bytes(length - len(head) - len(payload)), offset)
-        if self.direct >= 0 and self.ready < self.end:
+        if direct and self.direct >= 0 and self.ready < self.end:
             # Written past what was ready (the records outran the filler): the filler syncs that, and zeros after
             # it, so the records after it are direct writes again (not written and synced until the log rewinds).
+            # Not for a record that was not to be direct (a quiet server): its sync makes what it wrote durable.
             self._fill_ahead()
         return Pending(self.fd)
 
