@@ -8,7 +8,7 @@ import gc
 import weakref
 from pathlib import Path
 
-from openrfq.gcpolicy import keep_full_collections_short, loading
+from openrfq.gcpolicy import YOUNG_THRESHOLD, keep_full_collections_short, loading
 from openrfq.runtime import build_app
 from openrfq.serving import running
 from samples import make_config
@@ -48,9 +48,10 @@ async def test_history_is_frozen_once_a_full_collection_leaves_enough_of_it() ->
 
 
 async def test_cycles_made_after_a_freeze_are_still_collected_and_undo_restores_the_collector() -> None:
-    callbacks = list(gc.callbacks)
+    callbacks, thresholds = list(gc.callbacks), gc.get_threshold()
     undo = keep_full_collections_short(asyncio.get_running_loop(), freeze_after=1_000)
     try:
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, *thresholds[1:])  # serving: fewer young collections
         history = _history(5_000)
         await _full_collection()
         assert gc.get_freeze_count() > 0
@@ -66,7 +67,7 @@ async def test_cycles_made_after_a_freeze_are_still_collected_and_undo_restores_
     finally:
         undo()
     assert gc.get_freeze_count() == 0
-    assert gc.callbacks == callbacks
+    assert gc.callbacks == callbacks and gc.get_threshold() == thresholds
     assert len(history) == 5_000
 
 
