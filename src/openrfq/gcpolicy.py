@@ -32,11 +32,11 @@ from contextlib import contextmanager
 from typing import Any
 
 FREEZE_AFTER = 50_000  # objects left in the oldest generation by a full collection
+FREEZE_LOADED = 50_000  # stored entities from which a loaded history is frozen
 # Allocations (less deallocations) of tracked objects between young collections, serving: most of a request's
 # objects are gone before a collection looks at them, where CPython's 700 walked them every ~50 requests
 # (bench/README.md: 1% of the create/cancel loop's CPU). A young collection is then a fraction of a ms.
 YOUNG_THRESHOLD = 10_000
-FREEZE_LOADED = 50_000  # stored entities from which a loaded history is frozen
 
 
 class Loading:

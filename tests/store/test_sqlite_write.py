@@ -51,6 +51,16 @@ def _die(store: SqliteStore) -> None:
     store._unlock()
 
 
+def _quotes_after_dying(store: SqliteStore, tmp_path: Path) -> int:
+    """How many quotes the store holds once reopened after ``_die``: what start-up found durable."""
+    _die(store)
+    reopened = SqliteStore(tmp_path / "db")
+    try:
+        return int(reopened._db.execute("SELECT count(*) FROM quotes").fetchone()[0])
+    finally:
+        reopened.close()
+
+
 @pytest.mark.parametrize("quotes", [1, 64, 65, 200])
 @pytest.mark.parametrize("with_rfq", [False, True])
 def test_a_batch_is_written_whole(tmp_path: Path, quotes: int, with_rfq: bool) -> None:
@@ -152,10 +162,7 @@ def test_the_log_is_written_over_only_once_sqlite_has_it_synced(
             assert event == f"rewind after {seq}, applied {seq}, waiting 0"  # everything applied...
             assert events[i - 1] == "wal"  # ...and the WAL synced just before
     assert _log(tmp_path).stat().st_size == 2 * commitlog.CHUNK
-    _die(store)  # not applied since the last rewind
-    reopened = SqliteStore(tmp_path / "db")
-    assert reopened._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 3000
-    reopened.close()
+    assert _quotes_after_dying(store, tmp_path) == 3000  # not applied since the last rewind
 
 
 def test_a_batch_larger_than_the_whole_log_goes_to_sqlite_synced(
@@ -320,10 +327,7 @@ def test_a_new_log_is_made_ready_for_direct_writes_by_its_filler_as_it_grows(tmp
     assert 401 * commitlog.BLOCK < log.end <= 401 * commitlog.BLOCK + 3 * commitlog.FILL_AHEAD < commitlog.SIZE
     for p in pendings:  # ...not the whole log: a venue that writes little keeps a small file
         _done(p)
-    _die(store)
-    reopened = SqliteStore(tmp_path / "db")
-    assert reopened._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 400
-    reopened.close()
+    assert _quotes_after_dying(store, tmp_path) == 400
 
 
 def test_a_record_past_what_is_ready_extends_the_log_itself_then_the_filler_makes_it_ready(
@@ -354,10 +358,7 @@ def test_a_record_past_what_is_ready_extends_the_log_itself_then_the_filler_make
     if log.direct >= 0:
         assert after.length == commitlog.BLOCK and after.fd == log.direct  # direct again, not until a rewind
     _done(after)
-    _die(store)
-    reopened = SqliteStore(tmp_path / "db")
-    assert reopened._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 601
-    reopened.close()
+    assert _quotes_after_dying(store, tmp_path) == 601
 
 
 def test_a_quiet_record_past_what_is_ready_starts_no_filler(tmp_path: Path) -> None:

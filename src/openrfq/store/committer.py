@@ -279,7 +279,6 @@ class Committer:
     def _durable(self) -> None:
         """On the loop: the batches durable, oldest first, up to the first that is not: their waiters told (their
         events to the listeners first), what the store now finds let go from memory; then the next batch."""
-        released = 0
         while self._flights and self._flights[0].done and self._failure is None:
             flight = self._flights.popleft()
             self.batches += 1
@@ -292,11 +291,10 @@ class Committer:
                     log.exception("event listener failed")
             for done in flight.waiters:
                 _tell(done, None)
-            released += len(flight.waiters)
+            # each batch's requests, averaged over about LOAD_SPAN batches (``_load``: LOAD_SPAN times the average)
+            self._load += len(flight.waiters) - self._load // LOAD_SPAN
             indexed = flight.indexed
             self.venue.forget(indexed.rfqs, indexed.quotes, indexed.trades)
-        # released, averaged over about LOAD_SPAN batches (``_load`` holds LOAD_SPAN times the average)
-        self._load += released - self._load // LOAD_SPAN
         busy = self._load >= BUSY_AFTER * LOAD_SPAN
         if self._aio is not None:  # pipelined
             self._depth = 1 if busy else AIO_DEPTH
