@@ -45,6 +45,7 @@ _libc.pwrite.restype = ctypes.c_ssize_t
 
 def _die(store: SqliteStore) -> None:
     """As a process killed here: files closed as they are, nothing applied or synced on the way out."""
+    store._checkpoints.close()
     store._log.close()
     store._reader.close()
     store._db.close()

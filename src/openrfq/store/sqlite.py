@@ -7,9 +7,9 @@ rows reach SQLite in one transaction for many batches (``apply``): once ``APPLY_
 committer is idle (``idle``), before anything reads the database (a control-plane operation, ``counts``,
 ``load``), and at once for a batch that is not rows alone (the keys of ended entities, which the engine then
 reads from here instead of memory; a reset, meta, fault rules).
-SQLite runs with ``synchronous=NORMAL``: it syncs the WAL before each checkpoint and the database after it; the
-store syncs the WAL itself before the log is written over (``_rewind``), at start-up, and after a
-control-plane operation.
+SQLite runs with ``synchronous=NORMAL``: it syncs the WAL before each checkpoint and the database after it, on a
+thread of the store's, not the event loop (store/checkpoint.py); the store syncs the WAL itself before the log is
+written over (``_rewind``), at start-up, and after a control-plane operation.
 
 Opening never guesses. The data directory is locked first (store/lock.py). A new database is built complete
 (tables, schema version, venue identity) under a temporary name and only then renamed into place, so a
@@ -38,6 +38,7 @@ import msgspec
 
 from openrfq.store import schema
 from openrfq.store.base import Batch, Pending, Snapshot, StoreError
+from openrfq.store.checkpoint import BACKSTOP, Checkpointer
 from openrfq.store.commitlog import CommitLog, decode_batch, encode_batch, has_records, log_path, sync_directory
 from openrfq.store.history import SqliteHistory, reader
 from openrfq.store.lock import lock_directory
@@ -87,6 +88,7 @@ class SqliteStore(SqliteHistory):
                 self._log = CommitLog(log_path(path), self.venue_id)
                 self._replay()
                 self._reader = reader(path)
+                self._checkpoints = Checkpointer(path)
             except BaseException:
                 self._db.close()
                 os.close(self._wal)
@@ -129,6 +131,7 @@ class SqliteStore(SqliteHistory):
         synced: the log keeps them durable until ``_rewind``)."""
         if self._pending:
             self._commit(self._pending, self._log.seq)
+            self._checkpoints.applied(self._pending_rows)
             self._pending, self._pending_rows = [], 0
 
     def idle(self) -> None:
@@ -273,6 +276,7 @@ class SqliteStore(SqliteHistory):
         try:
             self.apply()  # a clean stop leaves SQLite whole (the log keeps it durable: no sync needed)
         finally:
+            self._checkpoints.close()
             self._reader.close()
             self._db.close()
             self._log.close()
@@ -333,6 +337,7 @@ def _open(path: Path) -> tuple[sqlite3.Connection, int, str]:
             db.executemany("INSERT INTO meta VALUES (?, ?)", identity)
             venue_id = identity[0][1]
         db.execute("PRAGMA synchronous=NORMAL")  # and the store syncs the WAL itself (module docstring)
+        db.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP}")  # checkpoints are a thread's (store/checkpoint.py)
         # SQLite keeps the WAL file (the same inode: it is rewritten from the start after a checkpoint, never
         # truncated) until the last connection to the database closes: not before this store's own does.
         wal = os.open(f"{path}-wal", os.O_RDWR | os.O_CLOEXEC)
