@@ -31,7 +31,7 @@ def _until(condition: object, seconds: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-def test_the_stores_connection_does_not_checkpoint_at_sqlites_1000_pages(
+def test_the_stores_connection_checkpoints_past_the_backstop_not_at_sqlites_1000_pages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(checkpoint, "EVERY_ROWS", 10**9)  # no checkpointer: what the store's connection does alone
@@ -44,6 +44,9 @@ def test_the_stores_connection_does_not_checkpoint_at_sqlites_1000_pages(
     # 1,500 pages in the WAL and none copied into the database: SQLite's default would have at 1,000.
     assert (tmp_path / "db").stat().st_size == empty
     assert store._checkpoints.done == 0
+
+    _apply_rows(store, 3000, first=1501)  # past the backstop: the WAL is bounded even with no thread
+    assert (tmp_path / "db").stat().st_size > empty + 1500 * 4096
     store.close()
 
 
