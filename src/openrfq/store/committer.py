@@ -49,8 +49,9 @@ AIO_DEPTH = 2
 # rather than at once (fewer, larger commits: each one costs the loop's core a fixed amount, mostly the sync's
 # kernel time). Not a timer: uvloop counts timers in whole milliseconds and makes a delay under 0.5 ms a
 # call_soon, so the 0.3 ms linger it replaces behaved exactly so there; a 1 ms one leaves the core idle
-# (bench/README.md). A quiet server cuts at once.
-BUSY_AFTER = 4
+# (bench/README.md). A quiet server cuts at once. 3, not 4: a bot's 8 connections release 3.7 requests a batch,
+# and served busy (direct writes, one batch in flight) they got 7.8% more answers (bench/README.md).
+BUSY_AFTER = 3
 # The average is a moving one over about LOAD_SPAN batches: one small batch in a busy stream (after a slow write,
 # a long apply) does not make the server quiet. It did: the quiet way (two batches in flight, each synced by a
 # kernel worker on the loop's core) then cut more small batches, and 3% of the commits cost 5% of the core.
