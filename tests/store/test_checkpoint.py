@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,15 @@ def _apply_rows(store: SqliteStore, rows: int, first: int = 1) -> None:
         store.apply()
 
 
-def _until(condition: object, seconds: float = 10.0) -> None:
+def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, every_rows: int) -> SqliteStore:
+    """A new store whose checkpointer is asked for a checkpoint every ``every_rows`` rows applied."""
+    monkeypatch.setattr(checkpoint, "EVERY_ROWS", every_rows)
+    return SqliteStore(tmp_path / "db")
+
+
+def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
     deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert time.monotonic() < deadline, "not within the time allowed"
         time.sleep(0.01)
 
@@ -34,8 +41,7 @@ def _until(condition: object, seconds: float = 10.0) -> None:
 def test_the_stores_connection_checkpoints_past_the_backstop_not_at_sqlites_1000_pages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(checkpoint, "EVERY_ROWS", 10**9)  # no checkpointer: what the store's connection does alone
-    store = SqliteStore(tmp_path / "db")
+    store = _store(tmp_path, monkeypatch, 10**9)  # no checkpointer: what the store's connection does alone
     empty = (tmp_path / "db").stat().st_size
     assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == BACKSTOP
 
@@ -53,8 +59,7 @@ def test_the_stores_connection_checkpoints_past_the_backstop_not_at_sqlites_1000
 def test_the_checkpointer_copies_the_wal_into_the_database_once_enough_rows_are_applied(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(checkpoint, "EVERY_ROWS", 300)
-    store = SqliteStore(tmp_path / "db")
+    store = _store(tmp_path, monkeypatch, 300)
     empty = (tmp_path / "db").stat().st_size
 
     _apply_rows(store, 200)
@@ -72,8 +77,7 @@ def test_the_checkpointer_copies_the_wal_into_the_database_once_enough_rows_are_
 def test_closing_stops_the_checkpointer_before_the_store_closes_its_own_connection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(checkpoint, "EVERY_ROWS", 100)
-    store = SqliteStore(tmp_path / "db")
+    store = _store(tmp_path, monkeypatch, 100)
     _apply_rows(store, 300)
     thread = store._checkpoints._thread
     assert thread is not None
