@@ -18,7 +18,7 @@ from pathlib import Path
 
 log = logging.getLogger("openrfq.store")
 
-EVERY_ROWS = 4096  # rows applied between two checkpoints: the WAL stays near 1,000 pages under load (4 MiB)
+EVERY_ROWS = 4096  # rows applied between two checkpoints: under load the WAL's file stays at 4-8 MiB (bench/README.md)
 BACKSTOP = 4000  # pages: the store's own connection checkpoints past this (this thread fell behind, or failed)
 
 
@@ -26,7 +26,7 @@ class Checkpointer:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.done = 0  # checkpoints run, for tests
-        self._rows = 0  # applied since the last request
+        self._rows = 0  # applied since the last checkpoint was asked for
         self._wake = threading.Condition()
         self._due = self._stop = False
         self._thread: threading.Thread | None = None  # started at the first request: an idle venue has none
