@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import socket
+import subprocess
+import sys
 import weakref
 from pathlib import Path
+from typing import Any
 
 from openrfq.gcpolicy import YOUNG_THRESHOLD, keep_full_collections_short, loading
 from openrfq.runtime import build_app
-from openrfq.serving import running
+from openrfq.serving import VenueServer, running
 from samples import make_config
 
 
@@ -106,3 +110,47 @@ async def test_a_serving_venue_freezes_at_start_and_as_its_history_grows(tmp_pat
         assert gc.get_freeze_count() >= at_start + 59_000
     assert gc.get_freeze_count() == 0  # a process that goes on after serving gets its collector back
     assert len(history) == 60_000
+
+
+async def test_the_start_up_collection_is_over_before_the_venue_listens(tmp_path: Path, monkeypatch: Any) -> None:
+    # It walks everything start-up made (tens of ms): a request sent as soon as the venue answers must not wait on it.
+    frozen_when_listening: list[int] = []
+    startup = VenueServer.startup
+
+    async def listening(self: VenueServer, sockets: list[socket.socket] | None = None) -> None:
+        frozen_when_listening.append(gc.get_freeze_count())
+        await startup(self, sockets)
+
+    monkeypatch.setattr(VenueServer, "startup", listening)
+    app = build_app(make_config(), tmp_path)
+    async with running(app, make_config()):
+        pass
+    assert frozen_when_listening[0] > 0  # collected and frozen before the first socket listens
+
+
+def test_a_venue_that_cannot_start_gives_the_collector_back(tmp_path: Path) -> None:
+    # The port is taken: uvicorn exits the process (SystemExit), here after the policy was put in place. A process
+    # that goes on (one that embeds the venue) gets its collector back.
+    script = f"""
+import asyncio, gc, socket, sys
+from pathlib import Path
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from openrfq.gcpolicy import YOUNG_THRESHOLD
+from openrfq.runtime import build_app
+from openrfq.serving import running
+from samples import make_config
+
+async def main(port):
+    async with running(build_app(make_config(), Path({str(tmp_path)!r})), make_config(), port=port):
+        pass
+
+with socket.socket() as taken:
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        asyncio.run(main(taken.getsockname()[1]))
+    except (OSError, SystemExit):
+        print(gc.get_freeze_count(), gc.get_threshold()[0] == YOUNG_THRESHOLD)  # frozen objects, serving thresholds
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["0", "False"], out.stdout + out.stderr
