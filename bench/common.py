@@ -229,6 +229,18 @@ def protocol_floor_server(log_path: Path) -> Server:
     return Server("floor-protocol", [PYTHON, str(BENCH / "floor_protocol.py"), str(port)], port, log_path)
 
 
+def rsgi_floor_server(log_path: Path) -> Server:
+    """The floor on granian's RSGI (floor_rsgi.py): one worker process (a child of the one started, counted in
+    its CPU) with one runtime thread, all on the server's core as every server here."""
+    port = free_port()
+    argv = [PYTHON, "-m", "granian", "--interface", "rsgi", "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--workers", "1", "--runtime-threads", "1", "--blocking-threads", "1", "--loop", "uvloop"]
+    argv += ["--http", "1", "--no-ws", "--no-access-log", "--log-level", "warning", "--backlog", "2048"]
+    server = Server("floor-rsgi", [*argv, "floor_rsgi:app"], port, log_path)
+    server.env = {"PYTHONPATH": os.pathsep.join(filter(None, (str(BENCH), os.environ.get("PYTHONPATH"))))}
+    return server
+
+
 @dataclass
 class WrkResult:
     requests: int
@@ -255,9 +267,19 @@ class WrkResult:
 
 
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (all its threads), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """utime + stime of a process (all its threads) and of its children (a server's worker processes), in
+    seconds."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def run_wrk(

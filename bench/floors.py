@@ -1,5 +1,6 @@
-"""The two floors side by side: uvicorn's (floor_app.py, ASGI) and the protocol's (floor_protocol.py, no ASGI),
-in alternating closed-loop runs of the create/cancel requests, as ab.py compares two openrfqs.
+"""The floors side by side: uvicorn's (floor_app.py, ASGI), the protocol's (floor_protocol.py, no ASGI) and, where
+granian is installed (``pip install granian``; not a project dependency), granian's RSGI (floor_rsgi.py), in
+alternating closed-loop runs of the create/cancel requests, as ab.py compares two openrfqs.
 
     .venv/bin/python bench/floors.py [--rounds 6] [--duration 8] [--connections 32]
 
@@ -11,6 +12,7 @@ per request of each.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import sys
 import tempfile
@@ -20,9 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import gen_requests
 from ab import line
-from common import BENCH, Server, WrkResult, floor_server, protocol_floor_server, run_wrk
+from common import BENCH, Server, WrkResult, floor_server, protocol_floor_server, rsgi_floor_server, run_wrk
 
 SERVERS = {"asgi": floor_server, "protocol": protocol_floor_server}
+if importlib.util.find_spec("granian") is not None:
+    SERVERS["rsgi"] = rsgi_floor_server
 
 
 def run_once(name: str, connections: int, duration_s: int) -> WrkResult:
@@ -57,8 +61,9 @@ def main() -> None:
             f"{name} mean {statistics.mean(r.rps for r in rs):9,.0f} req/s, "
             f"CPU {statistics.median(r.server_cpu / r.rps * 1e6 for r in rs):5.1f} us/request (median)"
         )
-    ratios = [p.rps / a.rps for a, p in zip(runs["asgi"], runs["protocol"])]
-    print(f"protocol/asgi per round: {', '.join(f'{r:.3f}' for r in ratios)}; median {statistics.median(ratios):.3f}")
+    for name in list(SERVERS)[1:]:
+        ratios = [b.rps / a.rps for a, b in zip(runs["asgi"], runs[name])]
+        print(f"{name}/asgi per round: {', '.join(f'{r:.3f}' for r in ratios)}; median {statistics.median(ratios):.3f}")
 
 
 if __name__ == "__main__":
