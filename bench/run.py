@@ -335,7 +335,7 @@ def targets(
     scaling: list[dict[str, Any]],
     recovery: dict[str, Any] | None,
     ws: dict[str, Any] | None,
-    connections: int = 32,
+    connections: int,
 ) -> list[tuple[str, str, str, bool]]:
     """(target, goal, measured, met) for each target of the issues this suite measures. The loop's and the rate's
     are issue 24's ("half the floor"): 50% of the floor, 45% with 8 connections or fewer (a bot's few), and a p99

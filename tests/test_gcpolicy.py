@@ -10,7 +10,8 @@ import subprocess
 import sys
 import weakref
 from pathlib import Path
-from typing import Any
+
+import pytest
 
 from openrfq.gcpolicy import YOUNG_THRESHOLD, keep_full_collections_short, loading
 from openrfq.runtime import build_app
@@ -112,7 +113,9 @@ async def test_a_serving_venue_freezes_at_start_and_as_its_history_grows(tmp_pat
     assert len(history) == 60_000
 
 
-async def test_the_start_up_collection_is_over_before_the_venue_listens(tmp_path: Path, monkeypatch: Any) -> None:
+async def test_the_start_up_collection_is_over_before_the_venue_listens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # It walks everything start-up made (tens of ms): a request sent as soon as the venue answers must not wait on it.
     frozen_when_listening: list[int] = []
     startup = VenueServer.startup

@@ -118,61 +118,59 @@ async def running(
                 await serving  # start-up failed (port in use, bad certificate): raise its error
                 raise SystemExit(1)  # uvicorn exits quietly on some start-up errors
             await asyncio.sleep(0.01)
-    except BaseException:
-        undo_gc_policy()
-        raise
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    run = Running(server, serving, bound, certfile is not None)
-    loopback = _loopback(host)
-    tasks: list[asyncio.Task[None]] = []
-    leading: list[VenueApp] = []  # the venue the bots trade on: this process's, while it leads
+        bound = server.servers[0].sockets[0].getsockname()[1]
+        run = Running(server, serving, bound, certfile is not None)
+        loopback = _loopback(host)
+        tasks: list[asyncio.Task[None]] = []
+        leading: list[VenueApp] = []  # the venue the bots trade on: this process's, while it leads
 
-    def start_bots() -> None:
-        run.bots = [_bot(leading[0], settings, run, loopback) for settings in config.bots]
-        tasks[:] = [asyncio.create_task(bot.run(), name=f"bot-{bot.trader_code}") for bot in run.bots]
+        def start_bots() -> None:
+            run.bots = [_bot(leading[0], settings, run, loopback) for settings in config.bots]
+            tasks[:] = [asyncio.create_task(bot.run(), name=f"bot-{bot.trader_code}") for bot in run.bots]
 
-    def stop_bots() -> None:
-        for task in tasks:
-            task.cancel()
+        def stop_bots() -> None:
+            for task in tasks:
+                task.cancel()
 
-    def restart_bots() -> None:  # the venue's state was replaced (control plane): the bots start over from it
-        stop_bots()
-        start_bots()
+        def restart_bots() -> None:  # the venue's state was replaced (control plane): the bots start over from it
+            stop_bots()
+            start_bots()
 
-    def lead(app: VenueApp) -> None:
-        leading[:] = [app]
-        app.services.on_reset.append(restart_bots)
-        start_bots()
+        def lead(app: VenueApp) -> None:
+            leading[:] = [app]
+            app.services.on_reset.append(restart_bots)
+            start_bots()
 
-    def step_down() -> None:  # a standby runs no bots (they would trade on the leader through the balancer)
-        stop_bots()
-        leading.clear()
+        def step_down() -> None:  # a standby runs no bots (they would trade on the leader through the balancer)
+            stop_bots()
+            leading.clear()
 
-    if isinstance(api, RoleApp):
-        api.on_lead.append(lead)
-        api.on_step_down.append(step_down)
-        if api.app is not None:
-            lead(api.app)
-    else:
-        lead(api)
-    if config.bots:  # the bots' HTTP client would log every request at info; the venue logs its own requests
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-    server.clients = tasks  # the same list (restarts refill it): stopped first when the server is told to exit
-    try:
-        yield run
+        if isinstance(api, RoleApp):
+            api.on_lead.append(lead)
+            api.on_step_down.append(step_down)
+            if api.app is not None:
+                lead(api.app)
+        else:
+            lead(api)
+        if config.bots:  # the bots' HTTP client would log every request at info; the venue logs its own requests
+            logging.getLogger("httpx").setLevel(logging.WARNING)
+        server.clients = tasks  # the same list (restarts refill it): stopped first when the server is told to exit
+        try:
+            yield run
+        finally:
+            for app in leading:
+                if restart_bots in app.services.on_reset:
+                    app.services.on_reset.remove(restart_bots)
+            if isinstance(api, RoleApp):
+                api.on_lead.remove(lead)
+                api.on_step_down.remove(step_down)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            server.should_exit = True
+            await serving
     finally:
         undo_gc_policy()
-        for app in leading:
-            if restart_bots in app.services.on_reset:
-                app.services.on_reset.remove(restart_bots)
-        if isinstance(api, RoleApp):
-            api.on_lead.remove(lead)
-            api.on_step_down.remove(step_down)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        server.should_exit = True
-        await serving
 
 
 def server_config(
