@@ -311,6 +311,7 @@ async def test_the_store_is_told_when_the_committer_is_idle_and_only_then(
     monkeypatch.setattr(store, "idle", recording)
 
     def rows() -> int:
+        store._applier.drain()  # what the applier's thread was given, done
         return int(store._db.execute("SELECT count(*) FROM rfqs").fetchone()[0])
 
     waiting = asyncio.ensure_future(committer.durable())
@@ -329,8 +330,10 @@ def test_idle_applies_the_rows_waiting_once_there_are_enough(tmp_path: Path) -> 
     store = SqliteStore(tmp_path / "db")
     store.write(Batch(quotes=[(i, b"q") for i in range(sqlite_module.IDLE_ROWS - 1)]))
     store.idle()
+    store._applier.drain()
     assert store._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 0  # too few: a later, larger apply
     store.write(Batch(quotes=[(sqlite_module.IDLE_ROWS, b"q")]))
     store.idle()
+    store._applier.drain()  # given to the applier's thread: done there
     assert store._db.execute("SELECT count(*) FROM quotes").fetchone()[0] == sqlite_module.IDLE_ROWS
     store.close()

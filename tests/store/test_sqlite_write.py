@@ -10,6 +10,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -18,10 +20,13 @@ from openrfq.domain.ids import QuoteId
 from openrfq.export import durable_rows
 from openrfq.store import commitlog
 from openrfq.store.base import Batch, Indexed, Pending, StoreError
+from openrfq.store.history import reader
 from openrfq.store.sqlite import APPLY_ROWS, SqliteStore
 
 
 def _rows(store: SqliteStore, table: str) -> list[tuple[object, bytes]]:
+    """What SQLite holds once the applier's thread has done what it was given (store/applier.py)."""
+    store._applier.drain()
     return list(store._db.execute(f"SELECT id, body FROM {table} ORDER BY id"))
 
 
@@ -44,7 +49,9 @@ _libc.pwrite.restype = ctypes.c_ssize_t
 
 
 def _die(store: SqliteStore) -> None:
-    """As a process killed here: files closed as they are, nothing applied or synced on the way out."""
+    """As a process killed here: files closed as they are, nothing applied or synced on the way out (but what the
+    applier's thread was given: it must not be writing while the connection closes)."""
+    store._applier.close()
     store._checkpoints.close()
     store._log.close()
     store._reader.close()
@@ -88,15 +95,26 @@ def test_rows_wait_in_the_log_until_enough_of_them_or_an_apply(tmp_path: Path) -
     store.close()
 
 
-def test_a_batch_that_is_not_rows_alone_is_in_sqlite_when_written(tmp_path: Path) -> None:
-    """The keys of ended entities: the engine reads those entities from the database once the batch is durable."""
+def test_a_batch_of_keys_is_in_sqlite_when_the_store_says_it_is_applied(tmp_path: Path) -> None:
+    """The keys of ended entities: the engine lets those entities go, and reads them from the database, once the
+    batch is durable and ``when_applied`` says so. It is applied at once, off the writer's thread."""
     store = SqliteStore(tmp_path / "db")
     store.write(Batch(quotes=[(1, b"q1")]))
     store.write(Batch(quotes=[(2, b"q2")], quote_keys=[("p M1", 1)], indexed=Indexed([], [QuoteId(1)], [])))
+    told: list[BaseException | None] = []
+    applied = threading.Event()
 
-    assert _rows(store, "quotes") == [(1, b"q1"), (2, b"q2")]
-    assert list(store._db.execute("SELECT key, id FROM quote_keys")) == [("p M1", 1)]
-    assert list(store._db.execute("SELECT id, mem FROM quotes ORDER BY id")) == [(1, 0), (2, 1)]
+    def tell(failure: BaseException | None) -> None:
+        told.append(failure)
+        applied.set()
+
+    store.when_applied(tell)
+    assert applied.wait(5) and told == [None]
+
+    with closing(reader(tmp_path / "db")) as db:  # as the store's history reads it: another connection
+        assert list(db.execute("SELECT id, body FROM quotes ORDER BY id")) == [(1, b"q1"), (2, b"q2")]
+        assert list(db.execute("SELECT key, id FROM quote_keys")) == [("p M1", 1)]
+        assert list(db.execute("SELECT id, mem FROM quotes ORDER BY id")) == [(1, 0), (2, 1)]
     store.close()
 
 
@@ -195,6 +213,7 @@ def test_a_batch_larger_than_the_whole_log_goes_to_sqlite_synced(
 
 _CHILD = """
 import ctypes, os, signal, sys
+from contextlib import closing
 from pathlib import Path
 from openrfq.store.base import Batch
 from openrfq.store.sqlite import SqliteStore

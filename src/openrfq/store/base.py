@@ -8,6 +8,7 @@ an ended one is found by its keys (store/codec.py). A batch is everything a grou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, Protocol, runtime_checkable
@@ -126,3 +127,7 @@ class FileStore(Store, Protocol):
 
     def idle(self) -> None:
         """The committer has nothing to write or sync: work ``write_unsynced`` left for later may be done now."""
+
+    def when_applied(self, told: Callable[[BaseException | None], None]) -> None:
+        """``told(None)`` once the store can be read for everything written so far (the keys of ended entities:
+        the venue lets those go then), from any thread; ``told(error)`` if it never can."""

@@ -6,8 +6,9 @@ changed so far becomes one batch (encoded here, on the loop, so the rows are exa
 it is written (below), and once it is durable every waiter of that batch is released. Commands that arrive
 while a batch is being written form the next one (a busy server lets it gather a little longer: see BUSY_AFTER).
 A reader that saw state still being written waits for that write as well, so nobody is ever shown something a
-crash could take back. Once a batch that wrote the keys of ended entities is durable, those leave the venue's
-memory (``Venue.forget``): from then on the store's read side finds them, durably (``cut`` says when).
+crash could take back. Once a batch that wrote the keys of ended entities is durable, and the store can be read
+for it (SQLite lags its commit log: store/applier.py), those leave the venue's memory (``Venue.forget``): from
+then on the store's read side finds them, durably (``cut`` says when).
 
 A waiter is a callback (``when_durable``; ``durable()`` wraps one around a future, so a cancelled request
 cancels only its own wait). How a batch gets written:
@@ -28,6 +29,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from openrfq.domain import errors
@@ -91,6 +93,7 @@ class Committer:
         self._faults: list[tuple[int, bytes | None]] = []  # fault rules for the next batch (None: removed)
         self._paused = False  # a control-plane operation has the store: batches wait (pause/resume)
         self._idle: list[asyncio.Future[None]] = []  # released when no batch is scheduled or being written
+        self._unapplied = 0  # durable batches whose ended entities wait for the store's reads to find them
         self._closed = False
         self.batches = 0  # commits written, for tests and metrics
         # Called on the event loop with each durable batch's events; must not block (enqueue and return).
@@ -151,7 +154,7 @@ class Committer:
         self._release_idle()
 
     def _busy(self) -> bool:
-        return self._scheduled or bool(self._flights)
+        return self._scheduled or bool(self._flights) or self._unapplied > 0
 
     def _release_idle(self) -> None:
         if not self._busy():
@@ -295,7 +298,8 @@ class Committer:
             # each batch's requests, averaged over about LOAD_SPAN batches (``_load``: LOAD_SPAN times the average)
             self._load += len(flight.waiters) - self._load // LOAD_SPAN
             indexed = flight.indexed
-            self.venue.forget(indexed.rfqs, indexed.quotes, indexed.trades)
+            if indexed.rfqs or indexed.quotes or indexed.trades:
+                self._forget(indexed)
         busy = self._load >= BUSY_AFTER * LOAD_SPAN
         if self._aio is not None:  # pipelined
             self._depth = 1 if busy else AIO_DEPTH
@@ -305,6 +309,30 @@ class Committer:
             assert self._loop is not None
             self._settle_due = True
             self._loop.call_soon(self._settle)
+
+    def _forget(self, indexed: Indexed) -> None:
+        """The ended entities whose keys a durable batch wrote let go from memory, once the store finds them."""
+        if not isinstance(self.store, FileStore):  # it does already
+            self.venue.forget(indexed.rfqs, indexed.quotes, indexed.trades)
+            return
+        self._unapplied += 1
+        self.store.when_applied(partial(self._told_applied, indexed))
+
+    def _told_applied(self, indexed: Indexed, failure: BaseException | None) -> None:
+        """On the store's thread (or the loop's): back to the loop."""
+        assert self._loop is not None
+        try:
+            self._loop.call_soon_threadsafe(self._applied, indexed, failure)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+    def _applied(self, indexed: Indexed, failure: BaseException | None) -> None:
+        self._unapplied -= 1
+        if failure is not None:
+            self._failed(failure)
+        else:
+            self.venue.forget(indexed.rfqs, indexed.quotes, indexed.trades)
+        self._release_idle()
 
     def _settle(self) -> None:
         """Idle (nothing to cut, nothing in flight, after the requests already read have run): the store's

@@ -3,10 +3,11 @@
 
 ``write_unsynced`` appends the batch's record on the event loop, or readies it for a direct write, and says what
 makes it durable (``Pending``); the committer has the kernel do that while the loop goes on (store/aio.py). The
-rows reach SQLite in one transaction for many batches (``apply``): once ``APPLY_ROWS`` rows wait, when the
-committer is idle (``idle``), before anything reads the database (a control-plane operation, ``counts``,
-``load``), and at once for a batch that is not rows alone (the keys of ended entities, which the engine then
-reads from here instead of memory; a reset, meta, fault rules).
+rows reach SQLite in one transaction for many batches, on a thread of the store's (store/applier.py): once
+``APPLY_ROWS`` rows wait, when the committer is idle (``idle``), and at once for a batch that writes the keys of
+ended entities (the engine lets those go once SQLite has them: ``when_applied``). Anything that reads or writes
+the database otherwise (a control-plane operation, ``counts``, ``load``, a reset, meta, fault rules) first waits
+for that thread, then applies what waits on its own thread (``apply``).
 SQLite runs with ``synchronous=NORMAL``: it syncs the WAL before each checkpoint and the database after it, on a
 thread of the store's, not the event loop (store/checkpoint.py); the store syncs the WAL itself before the log is
 written over (``_rewind``), at start-up, and after a control-plane operation.
@@ -30,13 +31,13 @@ import stat
 import time
 import uuid
 import weakref
-from collections.abc import Iterator, Sequence
-from functools import lru_cache
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
 
-from openrfq.store import schema
+from openrfq.store import schema, transaction
+from openrfq.store.applier import Applier, Told
 from openrfq.store.base import Batch, Pending, Snapshot, StoreError
 from openrfq.store.checkpoint import BACKSTOP, Checkpointer
 from openrfq.store.commitlog import CommitLog, decode_batch, encode_batch, has_records, log_path, sync_directory
@@ -51,21 +52,6 @@ APPLY_ROWS = 512
 # Rows waiting, at least, for an idle moment to apply them (``idle``): fewer would write as many pages per row as a
 # transaction per batch did, and run SQLite's checkpoints as often (bench/README.md).
 IDLE_ROWS = 64
-_CHUNK = 64  # rows per INSERT statement: one statement per table for a typical batch, few distinct statements
-
-
-@lru_cache(maxsize=1024)
-def _insert(table: str, rows: int) -> str:
-    """``rows`` rows of (id, body): an entity or maker row written again changes only its body (not ``mem``)."""
-    return (
-        f"INSERT INTO {table} (id, body) VALUES {','.join(('(?,?)',) * rows)} "
-        "ON CONFLICT (id) DO UPDATE SET body = excluded.body"
-    )
-
-
-@lru_cache(maxsize=1024)
-def _insert_keys(table: str, rows: int) -> str:
-    return f"INSERT OR IGNORE INTO {table} VALUES " + ",".join(("(?,?)",) * rows)
 
 
 class SqliteStore(SqliteHistory):
@@ -82,6 +68,7 @@ class SqliteStore(SqliteHistory):
         _make_private(path)
         self._pending: list[Batch] = []  # in the log, not yet in SQLite: oldest first
         self._pending_rows = 0
+        self._applier = Applier()
         try:
             self._db, self._wal, self.venue_id = _open(path)
             try:
@@ -122,13 +109,32 @@ class SqliteStore(SqliteHistory):
         pending = log.append(payload, direct)
         self._pending.append(batch)
         self._pending_rows += len(batch)
-        if self._pending_rows >= APPLY_ROWS or not _rows_alone(batch):
+        if batch.wipe or batch.meta or batch.faults:
             self.apply()
+        elif self._pending_rows >= APPLY_ROWS or not transaction.rows_alone(batch):
+            self._apply_later()
         return pending
 
+    def when_applied(self, told: Told) -> None:
+        """``told(None)``, on the applier's thread (or here), once SQLite has every batch written so far;
+        ``told(error)`` if it cannot."""
+        self._applier.when_done(told)
+
+    def _apply_later(self) -> None:
+        """The batches waiting, applied on the store's thread (store/applier.py) in one transaction."""
+        batches, seq, rows = self._pending, self._log.seq, self._pending_rows
+        self._pending, self._pending_rows = [], 0
+
+        def job() -> None:
+            self._commit(batches, seq)
+            self._checkpoints.applied(rows)
+
+        self._applier.submit(job)
+
     def apply(self) -> None:
-        """The rows of every batch in the log but not yet in SQLite written there, in one transaction (not
-        synced: the log keeps them durable until ``_rewind``)."""
+        """The rows of every batch in the log but not yet in SQLite written there, in one transaction, on this
+        thread once the applier's is done (not synced: the log keeps them durable until ``_rewind``)."""
+        self._applier.drain()
         if self._pending:
             self._commit(self._pending, self._log.seq)
             self._checkpoints.applied(self._pending_rows)
@@ -137,7 +143,7 @@ class SqliteStore(SqliteHistory):
     def idle(self) -> None:
         """The committer has nothing to write: a moment to apply the rows waiting, off any request's time."""
         if self._pending_rows >= IDLE_ROWS:
-            self.apply()
+            self._apply_later()
 
     def _rewind(self) -> None:
         """Everything applied and SQLite's WAL synced: then the log may be written over from its first record."""
@@ -166,38 +172,7 @@ class SqliteStore(SqliteHistory):
         self._log.start(last)
 
     def _commit(self, batches: list[Batch], seq: int) -> None:
-        """``batches`` in order in one transaction, with ``log_seq`` = ``seq`` (the last of them in the log)."""
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for batch in _merged(batches):
-                if batch.wipe:  # a reset: every entity row goes first
-                    for table in (*ENTITIES, *KEYS.values()):
-                        db.execute(f"DELETE FROM {table}")
-                db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", batch.meta)
-                db.executemany("DELETE FROM faults WHERE id = ?", [(i,) for i, body in batch.faults if body is None])
-                db.executemany(
-                    "INSERT OR REPLACE INTO faults VALUES (?, ?)", [r for r in batch.faults if r[1] is not None]
-                )
-                self._insert_all(batch)
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('log_seq', ?)", (str(seq),))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-
-    def _insert_all(self, batch: Batch) -> None:
-        db = self._db
-        for table, items in _tables(batch):
-            for start in range(0, len(items), _CHUNK):
-                chunk = items[start : start + _CHUNK]
-                db.execute(_statement(table, len(chunk)), [value for row in chunk for value in row])
-        indexed = batch.indexed
-        done: Sequence[int]
-        for entities, done in (("rfqs", indexed.rfqs), ("quotes", indexed.quotes), ("trades", indexed.trades)):
-            for start in range(0, len(done), _CHUNK * 8):  # their keys are in: no longer held in memory
-                ids = done[start : start + _CHUNK * 8]
-                db.execute(f"UPDATE {entities} SET mem = 0 WHERE id IN ({','.join('?' * len(ids))})", ids)
+        transaction.commit(self._db, batches, seq)
 
     # --- the control plane's: called by the committer with no batch in flight, each durable when it returns ---
 
@@ -214,6 +189,7 @@ class SqliteStore(SqliteHistory):
         return super().load_live()
 
     def meta(self, key: str) -> str | None:
+        self._applier.drain()  # the connection is the applier's while it works
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
@@ -228,6 +204,7 @@ class SqliteStore(SqliteHistory):
         return True
 
     def snapshots(self) -> list[tuple[str, bytes]]:
+        self._applier.drain()
         return [(str(n), bytes(b)) for n, b in self._db.execute("SELECT name, body FROM snapshots ORDER BY name")]
 
     def restore_snapshot(self, name: str, meta: list[tuple[str, str]]) -> bytes | None:
@@ -254,6 +231,7 @@ class SqliteStore(SqliteHistory):
         return bool(gone)
 
     def faults(self) -> list[tuple[int, bytes]]:
+        self._applier.drain()
         return [(int(i), bytes(b)) for i, b in self._db.execute("SELECT id, body FROM faults ORDER BY id")]
 
     @contextlib.contextmanager
@@ -276,6 +254,7 @@ class SqliteStore(SqliteHistory):
         try:
             self.apply()  # a clean stop leaves SQLite whole (the log keeps it durable: no sync needed)
         finally:
+            self._applier.close()
             self._checkpoints.close()
             self._reader.close()
             self._db.close()
@@ -385,52 +364,3 @@ def _create(path: Path) -> None:
 def _identity() -> list[tuple[str, str]]:
     """A new venue id and the moment it was made: the wall clock's, as for a file's date (not venue time)."""
     return [("venue_id", uuid.uuid4().hex), ("created_ms", str(time.time_ns() // 1_000_000))]
-
-
-def _tables(batch: Batch) -> list[tuple[str, Sequence[tuple[object, object]]]]:
-    """The batch's rows by table, in the order they are written."""
-    return [
-        ("rfqs", batch.rfqs),
-        ("quotes", batch.quotes),
-        ("trades", batch.trades),
-        ("makers", batch.makers),
-        ("rfq_keys", batch.rfq_keys),
-        ("quote_keys", batch.quote_keys),
-        ("trade_keys", batch.trade_keys),
-    ]
-
-
-def _rows_alone(batch: Batch) -> bool:
-    """A batch of entity rows and nothing else (what may wait in the log)."""
-    return not (
-        batch.wipe or batch.meta or batch.faults or batch.rfq_keys or batch.quote_keys or batch.trade_keys
-    ) and not any(batch.indexed)
-
-
-def _merged(batches: list[Batch]) -> Iterator[Batch]:
-    """``batches`` with each run of rows-alone batches made one (each row written once: its last body), in order."""
-    rows: tuple[dict[int, bytes], dict[int, bytes], dict[int, bytes], dict[str, bytes]] | None = None
-    for batch in batches:
-        if _rows_alone(batch):
-            if rows is None:
-                rows = ({}, {}, {}, {})
-            rows[0].update(batch.rfqs)
-            rows[1].update(batch.quotes)
-            rows[2].update(batch.trades)
-            rows[3].update(batch.makers)
-            continue
-        if rows is not None:
-            yield _batch_of(rows)
-            rows = None
-        yield batch
-    if rows is not None:
-        yield _batch_of(rows)
-
-
-def _batch_of(rows: tuple[dict[int, bytes], dict[int, bytes], dict[int, bytes], dict[str, bytes]]) -> Batch:
-    rfqs, quotes, trades, makers = rows
-    return Batch(list(rfqs.items()), list(quotes.items()), list(trades.items()), list(makers.items()))
-
-
-def _statement(table: str, rows: int) -> str:
-    return _insert_keys(table, rows) if table.endswith("_keys") else _insert(table, rows)
