@@ -6,8 +6,8 @@ makes it durable (``Pending``); the committer has the kernel do that while the l
 rows reach SQLite in one transaction for many batches, on a thread of the store's (store/applier.py): once
 ``APPLY_ROWS`` rows wait, when the committer is idle (``idle``), and at once for a batch that writes the keys of
 ended entities (the engine lets those go once SQLite has them: ``when_applied``). Anything that reads or writes
-the database otherwise (a control-plane operation, ``counts``, ``load``, a reset, meta, fault rules) first waits
-for that thread, then applies what waits on its own thread (``apply``).
+the database otherwise (a control-plane operation, ``counts``, ``load``, a reset, meta, fault rules) first has
+that thread apply everything and waits for it (``apply``), or waits for what it was given.
 SQLite runs with ``synchronous=NORMAL``: it syncs the WAL before each checkpoint and the database after it, on a
 thread of the store's, not the event loop (store/checkpoint.py); the store syncs the WAL itself before the log is
 written over (``_rewind``), at start-up, and after a control-plane operation.
@@ -109,7 +109,7 @@ class SqliteStore(SqliteHistory):
         pending = log.append(payload, direct)
         self._pending.append(batch)
         self._pending_rows += len(batch)
-        if batch.wipe or batch.meta or batch.faults:
+        if batch.wipe:  # a reset: the store's reads must not find the old venue once this returns
             self.apply()
         elif self._pending_rows >= APPLY_ROWS or not transaction.rows_alone(batch):
             self._apply_later()
@@ -132,13 +132,11 @@ class SqliteStore(SqliteHistory):
         self._applier.submit(job)
 
     def apply(self) -> None:
-        """The rows of every batch in the log but not yet in SQLite written there, in one transaction, on this
-        thread once the applier's is done (not synced: the log keeps them durable until ``_rewind``)."""
-        self._applier.drain()
+        """Every batch in the log but not yet in SQLite written there (by the applier's thread, in order), before
+        this returns (not synced: the log keeps them durable until ``_rewind``)."""
         if self._pending:
-            self._commit(self._pending, self._log.seq)
-            self._checkpoints.applied(self._pending_rows)
-            self._pending, self._pending_rows = [], 0
+            self._apply_later()
+        self._applier.drain()
 
     def idle(self) -> None:
         """The committer has nothing to write: a moment to apply the rows waiting, off any request's time."""
