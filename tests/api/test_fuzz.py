@@ -288,6 +288,7 @@ def test_any_request_gets_an_okx_answer_and_a_refusal_changes_nothing(
     )
     @given(body=requests(endpoint), as_list=st.booleans())
     def one(body: dict[str, Any], as_list: bool) -> None:
+        errors.records.clear()  # each example judged alone: hypothesis then shrinks to the request at fault
         party = _party(venue, endpoint)
         before = venue.app.services.committer.batches
         if endpoint.method == "GET":
