@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from openrfq.domain.clock import ManualClock
 from openrfq.store.sqlite import SqliteStore
 from openrfq.testing import InProcessVenue, Party, open_venue
@@ -91,10 +93,12 @@ async def test_snapshots_are_listed_refused_twice_and_deleted(venue: InProcessVe
     assert (gone.status_code, gone.json()["code"]) == (404, "90002")
 
 
-async def test_a_bad_snapshot_name_is_400(venue: InProcessVenue) -> None:
-    response = await venue.control("POST", "/snapshots", {"name": "no spaces"})
+@pytest.mark.parametrize("name", ["no spaces", ["a"], {"a": 1}, 1.5, True])
+async def test_a_bad_snapshot_name_is_400_in_the_control_planes_words(venue: InProcessVenue, name: object) -> None:
+    response = await venue.control("POST", "/snapshots", {"name": name})
 
     assert (response.status_code, response.json()["code"]) == (400, "90003")
+    assert "name a snapshot with 1-64 letters" in response.json()["msg"]
 
 
 async def test_a_restore_survives_a_restart(

@@ -52,7 +52,11 @@ async def reset(svc: Services, p: Params, parts: tuple[str, ...]) -> list[dict[s
 
 
 async def create(svc: Services, p: Params, parts: tuple[str, ...]) -> list[dict[str, Any]]:
-    name = _name(p.text("name") if p.has("name") else "")
+    try:
+        given = p.text("name") if p.has("name") else ""
+    except errors.ParameterError:  # a list, an object, a fraction: refused below, in the control plane's words
+        given = ""
+    name = _name(given)
     now_ms = svc.time.now_ms()
     store = await svc.committer.pause()  # everything durable: the store counts it all
     try:
