@@ -52,7 +52,7 @@ RULE = ("path", "action")  # a fault rule's required fields
 rules = st.fixed_dictionaries(
     {key: FIELDS[key] for key in RULE}, optional={key: FIELDS[key] for key in FIELDS if key not in RULE}
 )
-VALID_RULES = [
+VALID_RULES: list[dict[str, Any]] = [
     {"path": "/api/v5/rfq/create-quote", "action": "error", "code": "50001", "count": 1},
     {"path": "/api/v5/rfq/cancel-quote", "action": "delay", "ms": 5, "probability": "0.5"},
     {"path": "ws", "action": "close", "code": "4001", "account": "MAKER1"},
