@@ -1,15 +1,14 @@
 """A property-based fuzz of every endpoint's body and query: whatever a signed client sends, the answer is an OKX
 envelope (never a 5xx, never a traceback in the log), and a request-level refusal changes nothing.
 
-CI runs a bounded, derandomized number of examples per endpoint; ``OPENRFQ_LONG=1`` runs many more, randomly.
+CI runs a bounded, derandomized number of examples per endpoint; ``OPENRFQ_LONG=1`` runs many more, randomly
+(tests/fuzzing.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import os
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -17,17 +16,16 @@ from urllib.parse import urlencode
 
 import msgspec
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from fuzzing import ErrorLog, fuzz_settings
 from openrfq.api.endpoint import Endpoint
 from openrfq.api.routes import ROUTES
 from openrfq.domain.clock import ManualClock
 from openrfq.testing import InProcessVenue, Party, open_venue
 from samples import START_MS, create_quote, create_rfq, make_config
 
-LONG = bool(os.environ.get("OPENRFQ_LONG"))
-EXAMPLES = 3000 if LONG else 100
 # Decimals go out as JSON numbers (1e999999999 included), as a client's float or big number would.
 encode = msgspec.json.Encoder(decimal_format="number").encode
 
@@ -225,15 +223,6 @@ def requests(endpoint: Endpoint) -> st.SearchStrategy[dict[str, Any]]:
     return st.lists(change, max_size=3).map(lambda changes: _mutated(template, changes))
 
 
-class _Errors(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.Runner, InProcessVenue]]:
     """One venue for the whole module (hypothesis runs many examples per test), with RFQs and quotes to aim at."""
@@ -259,7 +248,7 @@ def _party(venue: InProcessVenue, endpoint: Endpoint) -> Party:
 
 
 def _check(
-    venue: InProcessVenue, endpoint: Endpoint, status: int, text: str, batches_before: int, errors: _Errors
+    venue: InProcessVenue, endpoint: Endpoint, status: int, text: str, batches_before: int, errors: ErrorLog
 ) -> None:
     assert status < 500, (endpoint.path, status, text)
     answer: dict[str, Any] = json.loads(text)
@@ -268,7 +257,7 @@ def _check(
     if answer["code"] not in ("0", "1", "2"):  # refused as a whole: nothing may have changed
         assert answer["data"] == []
         assert venue.app.services.committer.batches == batches_before, text
-    assert not errors.records, [r.getMessage() for r in errors.records]
+    assert not errors.records, errors.messages()
 
 
 @pytest.mark.parametrize("endpoint", ROUTES, ids=[f"{e.method} {e.path}" for e in ROUTES])
@@ -276,34 +265,23 @@ def test_any_request_gets_an_okx_answer_and_a_refusal_changes_nothing(
     world: tuple[asyncio.Runner, InProcessVenue], endpoint: Endpoint
 ) -> None:
     runner, venue = world
-    errors = _Errors()
-    logging.getLogger("openrfq").addHandler(errors)
 
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=not LONG,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @fuzz_settings(100, 3000)
     @given(body=requests(endpoint), as_list=st.booleans())
     def one(body: dict[str, Any], as_list: bool) -> None:
-        errors.records.clear()  # each example judged alone: hypothesis then shrinks to the request at fault
         party = _party(venue, endpoint)
         before = venue.app.services.committer.batches
-        if endpoint.method == "GET":
-            query = {k: v if isinstance(v, str) else encode(v).decode() for k, v in body.items()}
-            target = endpoint.path + ("?" + urlencode(query) if query else "")
-            response = runner.run(party.request("GET", target))
-        else:
-            payload: Any = [body] if as_list and endpoint.array_body else body
-            response = runner.run(party.request("POST", endpoint.path, encode(payload).decode()))
+        with ErrorLog() as errors:  # each example judged alone: hypothesis then shrinks to the request at fault
+            if endpoint.method == "GET":
+                query = {k: v if isinstance(v, str) else encode(v).decode() for k, v in body.items()}
+                target = endpoint.path + ("?" + urlencode(query) if query else "")
+                response = runner.run(party.request("GET", target))
+            else:
+                payload: Any = [body] if as_list and endpoint.array_body else body
+                response = runner.run(party.request("POST", endpoint.path, encode(payload).decode()))
         _check(venue, endpoint, response.status_code, response.text, before, errors)
 
-    try:
-        one()
-    finally:
-        logging.getLogger("openrfq").removeHandler(errors)
+    one()
 
 
 def test_the_fuzz_reaches_the_handlers(world: tuple[asyncio.Runner, InProcessVenue]) -> None:

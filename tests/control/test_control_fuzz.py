@@ -1,38 +1,26 @@
 """A property-based fuzz of the control plane's bodies and names: whatever an authorized caller sends, the answer is
 the envelope with a 2xx or a 4xx (never a 5xx, never an error in the server's log), and a refusal changes nothing.
 
-CI runs a bounded, derandomized number of examples per route; ``OPENRFQ_LONG=1`` runs many more, randomly.
+CI runs a bounded, derandomized number of examples per route; ``OPENRFQ_LONG=1`` runs many more, randomly
+(tests/fuzzing.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from fuzzing import ErrorLog, fuzz_settings, json_values
 from openrfq.domain.clock import ManualClock
 from openrfq.testing import InProcessVenue, open_venue
 from samples import START_MS, make_config
 
-LONG = bool(os.environ.get("OPENRFQ_LONG"))
 LATER = "<a second after the venue's time>"  # resolved when sent: earlier fuzzing moves the clock anywhere
-EXAMPLES = 2000 if LONG else 200
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=8,
-)
 numbers = st.integers(min_value=-(2**64), max_value=2**64) | st.integers(min_value=0, max_value=10**6).map(str)
 FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "ms": numbers,
@@ -87,15 +75,6 @@ names = st.text(alphabet="abc019._-", min_size=1, max_size=70) | st.sampled_from
 )
 
 
-class _Errors(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.Runner, InProcessVenue]]:
     runner = asyncio.Runner()
@@ -112,25 +91,17 @@ def test_any_body_gets_an_envelope_and_a_refusal_changes_nothing(
     world: tuple[asyncio.Runner, InProcessVenue], method: str, path: str
 ) -> None:
     runner, venue = world
-    errors = _Errors()
-    logging.getLogger("openrfq").addHandler(errors)
     statuses: set[int] = set()
 
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=not LONG,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @fuzz_settings(200, 2000)
     @given(body=bodies | json_values, name=names)
     def one(body: Any, name: str) -> None:
-        errors.records.clear()  # each example judged alone: hypothesis then shrinks to the call at fault
         before = runner.run(_state(venue))
         if isinstance(body, dict) and body.get("ts") == LATER:
             now = runner.run(venue.control("GET", "/clock")).json()["data"][0]["ts"]
             body = {**body, "ts": str(int(now) + 1000)}
-        response = runner.run(venue.control(method, path.replace("{name}", name), body))
+        with ErrorLog() as errors:  # each example judged alone: hypothesis then shrinks to the call at fault
+            response = runner.run(venue.control(method, path.replace("{name}", name), body))
         assert response.status_code < 500, (response.status_code, response.text)
         statuses.add(response.status_code // 100)
         answer = response.json()
@@ -138,12 +109,9 @@ def test_any_body_gets_an_envelope_and_a_refusal_changes_nothing(
         if response.status_code >= 400:
             assert answer["code"] != "0" and answer["msg"] and answer["data"] == [], answer
             assert runner.run(_state(venue)) == before, answer  # a refusal changed nothing
-        assert not errors.records, [r.getMessage() for r in errors.records]
+        assert not errors.records, errors.messages()
 
-    try:
-        one()
-    finally:
-        logging.getLogger("openrfq").removeHandler(errors)
+    one()
     assert statuses == {2, 4}, statuses  # the harness reached the handlers' work, not only their refusals
 
 

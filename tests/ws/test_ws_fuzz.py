@@ -2,30 +2,27 @@
 requests with any op, args and id), it is answered with OKX events (a "ping" with "pong"), each well formed; never
 with a connection closed for an error of the server's, never with an error in the server's log.
 
-CI runs a bounded, derandomized number of examples; ``OPENRFQ_LONG=1`` runs many more, randomly.
+CI runs a bounded, derandomized number of examples; ``OPENRFQ_LONG=1`` runs many more, randomly (tests/fuzzing.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from fuzzing import ErrorLog, fuzz_settings, json_values
 from openrfq.testing import LiveVenue, live_venue
 from samples import make_config
 
-LONG = bool(os.environ.get("OPENRFQ_LONG"))
-EXAMPLES = 3000 if LONG else 300
 EVENTS = {"error", "login", "subscribe", "unsubscribe", "channel-conn-count", "channel-conn-count-error", "notice"}
 CHANNELS = [
     "rfqs",
@@ -39,15 +36,6 @@ CHANNELS = [
 ]
 KEYS = ["channel", "instId", "instFamily", "instType", "ccy", "uid", "apiKey", "passphrase", "timestamp", "sign"]
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12,
-)
 args = st.dictionaries(
     st.sampled_from(KEYS) | st.text(max_size=8),
     st.sampled_from(CHANNELS) | st.sampled_from(["BTC-USDT", "BTC-USDT-SWAP", "", "BTC"]) | json_values,
@@ -86,15 +74,6 @@ messages = (
     | st.just("ping")
     | st.binary(max_size=64)
 )
-
-
-class _Errors(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 class _World:
@@ -157,21 +136,13 @@ async def _answers(world: _World, message: str | bytes) -> list[dict[str, Any]] 
 
 
 def test_any_message_gets_okx_events_or_pong(world: _World) -> None:
-    errors = _Errors()
-    logging.getLogger("openrfq").addHandler(errors)
     seen: set[str] = set()
 
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=not LONG,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @fuzz_settings(300, 3000)
     @given(message=messages)
     def one(message: str | bytes) -> None:
-        errors.records.clear()  # each example judged alone: hypothesis then shrinks to the message at fault
-        events = world.runner.run(_answers(world, message))
+        with ErrorLog() as errors:  # each example judged alone: hypothesis then shrinks to the message at fault
+            events = world.runner.run(_answers(world, message))
         for event in events or []:
             assert event["event"] in EVENTS, event
             if event["event"] == "error":
@@ -180,12 +151,9 @@ def test_any_message_gets_okx_events_or_pong(world: _World) -> None:
             seen.add(event["event"] + " " + str(event.get("code", "")))
         if message != "ping" and events is not None:
             assert events, message  # every request is answered
-        assert not errors.records, [r.getMessage() for r in errors.records]
+        assert not errors.records, errors.messages()
 
-    try:
-        one()
-    finally:
-        logging.getLogger("openrfq").removeHandler(errors)
+    one()
     # The harness reached past the parser: requests were refused for what they asked, not only for their form.
     assert {"error 60012", "error 60018", "subscribe "} <= seen, seen
 

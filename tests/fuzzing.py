@@ -1,0 +1,58 @@
+"""What the fuzzes share (tests/api/test_fuzz.py, tests/ws/test_ws_fuzz.py, tests/control/test_control_fuzz.py): how
+many examples they run, any JSON value, and the server's errors logged meanwhile.
+
+CI runs a bounded, derandomized number of examples; ``OPENRFQ_LONG=1`` runs many more, randomly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+LONG = bool(os.environ.get("OPENRFQ_LONG"))
+
+
+def fuzz_settings(examples: int, long_examples: int) -> settings:
+    """Hypothesis's settings for a fuzz: ``examples`` derandomized in CI, ``long_examples`` at random when LONG."""
+    return settings(
+        max_examples=long_examples if LONG else examples,
+        deadline=None,
+        derandomize=not LONG,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+class ErrorLog(logging.Handler):
+    """The errors the server's loggers ("openrfq.*") log while this is entered: ``with ErrorLog() as errors``."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def messages(self) -> list[str]:
+        return [record.getMessage() for record in self.records]
+
+    def __enter__(self) -> ErrorLog:
+        logging.getLogger("openrfq").addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("openrfq").removeHandler(self)
