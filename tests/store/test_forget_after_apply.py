@@ -1,7 +1,8 @@
 """SQLite lags the commit log (store/applier.py): an answer waits for its batch's record on disk, never for SQLite.
 So an ended entity whose keys a durable batch wrote leaves the venue's memory only once SQLite has them (the
 store's reads find it then); a control-plane operation waits for that too; and a failure to apply refuses every
-request after it, as a failed write does."""
+request after it, as a failed write does. PostgreSQL reads what it wrote at once: the same path lets go without a
+wait."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from openrfq.domain.enums import QuoteState, Side
 from openrfq.domain.ids import QuoteId
 from openrfq.engine import Venue
 from openrfq.instruments.catalogue import default_instruments
+from openrfq.store import pgopen
 from openrfq.store.base import Batch
 from openrfq.store.committer import Committer
 from openrfq.store.sqlite import SqliteStore
+from openrfq.testing.postgres import Schemas
 from samples import START_MS, TODAY
 
 
@@ -52,13 +55,18 @@ async def _ended_quote(
     held = _HeldKeys(store, fail)
     monkeypatch.setattr(store, "_commit", held)
     committer = Committer(venue, store)
+    return venue, committer, held, await _cancelled_quote(venue, committer)
+
+
+async def _cancelled_quote(venue: Venue, committer: Committer) -> QuoteId:
+    """A quote created, then cancelled, and that cancel durable."""
     rfq = venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal("1"), Side.BUY),)))
     leg = LegRequest("BTC-USDT", Decimal("1"), Side.BUY, px=Decimal("50000"))
     quote = venue.create_quote(CreateQuote("M1", str(rfq.rfq_id), Side.SELL, (leg,)))
     await committer.durable()
     venue.cancel_quote(CancelQuote("M1", str(quote.quote_id)))
     await asyncio.wait_for(committer.durable(), 5)  # the answer may go: the record is on disk
-    return venue, committer, held, quote.quote_id
+    return quote.quote_id
 
 
 async def _turns() -> None:
@@ -102,3 +110,23 @@ async def test_a_failure_to_apply_keeps_the_entity_and_refuses_every_request_aft
         await committer.durable()
     with pytest.raises(OSError):
         await committer.close()
+
+
+async def test_on_postgresql_an_ended_entity_leaves_memory_once_durable(pg_schemas: Schemas) -> None:
+    # The store reads what a durable write wrote at once: it says so, and nothing waits for it.
+    url = pg_schemas.new()
+    store = pgopen.open_postgres(url)
+    try:
+        venue = Venue(ManualClock(START_MS), default_instruments(TODAY), ["T", "M1"], history=store, history_cache=0)
+        committer = Committer(venue, store)
+        quote_id = await _cancelled_quote(venue, committer)
+
+        await asyncio.wait_for(committer.pause(), 5)  # a control-plane operation is not kept waiting
+        assert quote_id not in venue.quotes
+        found = venue.book.quote_by_id(quote_id)
+        assert found is not None and found.state is QuoteState.CANCELED
+        committer.resume()
+        await committer.close()
+    finally:
+        store.close()
+        pg_schemas.drop(url)

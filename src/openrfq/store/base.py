@@ -85,6 +85,11 @@ class Store(History, Protocol):
     def write(self, batch: Batch) -> None:
         """Write the whole batch in one transaction; return only once it is durable. Blocking."""
 
+    def when_applied(self, told: Callable[[BaseException | None], None]) -> None:
+        """``told(None)`` once the store can be read for everything written so far (the keys of ended entities:
+        the venue lets those go then), from any thread; ``told(error)`` if it never can. A store read from
+        what ``write`` wrote tells at once; SQLite lags its commit log (store/applier.py)."""
+
     def close(self) -> None: ...
 
     # The control plane's, called with no batch in flight (Committer.pause); each durable when it returns.
@@ -127,7 +132,3 @@ class FileStore(Store, Protocol):
 
     def idle(self) -> None:
         """The committer has nothing to write or sync: work ``write_unsynced`` left for later may be done now."""
-
-    def when_applied(self, told: Callable[[BaseException | None], None]) -> None:
-        """``told(None)`` once the store can be read for everything written so far (the keys of ended entities:
-        the venue lets those go then), from any thread; ``told(error)`` if it never can."""

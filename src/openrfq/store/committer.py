@@ -265,10 +265,7 @@ class Committer:
                 self.store.write(batch)
             except BaseException as e:  # noqa: BLE001 (handed to the loop, which refuses everything after it)
                 failure = e
-            assert self._loop is not None
-            try:
-                self._loop.call_soon_threadsafe(self._written, seq, failure)
-            except RuntimeError:  # the loop is closed: nobody is waiting any more
+            if not self._to_loop(self._written, seq, failure):
                 return
 
     def _written(self, seq: int, failure: BaseException | None) -> None:
@@ -312,19 +309,21 @@ class Committer:
 
     def _forget(self, indexed: Indexed) -> None:
         """The ended entities whose keys a durable batch wrote let go from memory, once the store finds them."""
-        if not isinstance(self.store, FileStore):  # it does already
-            self.venue.forget(indexed.rfqs, indexed.quotes, indexed.trades)
-            return
         self._unapplied += 1
         self.store.when_applied(partial(self._told_applied, indexed))
 
     def _told_applied(self, indexed: Indexed, failure: BaseException | None) -> None:
         """On the store's thread (or the loop's): back to the loop."""
+        self._to_loop(self._applied, indexed, failure)
+
+    def _to_loop(self, callback: Callable[..., None], *args: Any) -> bool:
+        """``callback(*args)`` on the loop, from any thread; False if the loop is closed (nobody waits any more)."""
         assert self._loop is not None
         try:
-            self._loop.call_soon_threadsafe(self._applied, indexed, failure)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            pass
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            return False
+        return True
 
     def _applied(self, indexed: Indexed, failure: BaseException | None) -> None:
         self._unapplied -= 1
