@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -28,15 +28,19 @@ SETTLE_FAIL = frozenset({"settle_fail"})  # an execution fails at settlement (ap
 WS_ACTIONS = frozenset({"close", "delay", "skew"})
 
 
+# What a stored rule's msgpack row holds: a larger integer would be accepted, then fail to be written.
+Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+
+
 class Rule(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     path: str
     action: str
     account: str = ""  # a trader code; "" for every caller
-    count: int | None = None  # requests it hits before it goes; None: until removed
+    count: Int64 | None = None  # requests it hits before it goes; None: until removed
     probability: float = 1.0
-    seed: int = 0
+    seed: Int64 = 0
     code: str = ""  # error: the OKX code answered; settle_fail: the trade's errorCode; close: the WebSocket close code
-    ms: int = 0  # delay: how much later; skew: how far off the account's clock is judged
+    ms: Int64 = 0  # delay: how much later; skew: how far off the account's clock is judged
 
 
 @dataclass(slots=True)
@@ -85,10 +89,11 @@ class Faults:
             self._next_id = max(self._next_id, fault_id + 1)
 
     def add(self, rule: Rule) -> Active:
+        body = _encode(rule)  # first: a rule that cannot be written is not added either
         active = self._rules[self._next_id] = Active(self._next_id, rule, _rng(rule))
         self.active = True
         self._next_id += 1
-        self.on_change(active.fault_id, _encode(rule))
+        self.on_change(active.fault_id, body)
         for listener in self.on_added:
             listener(rule)
         return active

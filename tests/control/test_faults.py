@@ -123,6 +123,10 @@ async def test_rules_are_listed_removed_and_durable(
         ({"path": "ws", "action": "close", "code": "x"}, "close code"),
         ({"path": CREATE_QUOTE, "action": "error", "code": "50001", "colour": "red"}, "a fault rule"),
         ({"path": "/api/v5/rfq/execute-quote", "action": "settle_fail", "code": "70509"}, "asynchronous settlement"),
+        # Numbers a stored rule cannot hold (found by test_control_fuzz.py): refused, not a 503 with the rule kept.
+        ({"path": CREATE_QUOTE, "action": "error", "code": "50001", "count": 2**64}, "$.count"),
+        ({"path": CREATE_QUOTE, "action": "error", "code": "50001", "seed": -(2**63) - 1}, "$.seed"),
+        ({"path": CREATE_QUOTE, "action": "error", "code": "50001", "ms": "1" + "0" * 30}, "$.ms"),
     ],
 )
 async def test_a_bad_rule_is_400_saying_what_to_change(
