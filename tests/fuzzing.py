@@ -1,5 +1,5 @@
-"""What the fuzzes share (tests/api/test_fuzz.py, tests/ws/test_ws_fuzz.py, tests/control/test_control_fuzz.py): how
-many examples they run, any JSON value, and the server's errors logged meanwhile.
+"""What the fuzzes share (tests/api/test_fuzz.py, tests/ws/test_ws_fuzz.py, tests/control/test_control_fuzz.py,
+tests/test_http1_fuzz.py): how many examples they run, any JSON value, and the server's errors logged meanwhile.
 
 CI runs a bounded, derandomized number of examples; ``OPENRFQ_LONG=1`` runs many more, randomly.
 """
@@ -38,11 +38,13 @@ json_values = st.recursive(
 
 
 class ErrorLog(logging.Handler):
-    """The errors the server's loggers ("openrfq.*") log while this is entered: ``with ErrorLog() as errors``."""
+    """The errors the server's loggers log while this is entered: ``with ErrorLog() as errors``. By default those of
+    "openrfq.*"; ``names`` for others too (the event loop's "asyncio": an exception a protocol callback raised)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *names: str) -> None:
         super().__init__(logging.ERROR)
         self.records: list[logging.LogRecord] = []
+        self._names = names or ("openrfq",)
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
@@ -51,8 +53,10 @@ class ErrorLog(logging.Handler):
         return [record.getMessage() for record in self.records]
 
     def __enter__(self) -> ErrorLog:
-        logging.getLogger("openrfq").addHandler(self)
+        for name in self._names:
+            logging.getLogger(name).addHandler(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        logging.getLogger("openrfq").removeHandler(self)
+        for name in self._names:
+            logging.getLogger(name).removeHandler(self)
