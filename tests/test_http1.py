@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
 import socket
+import urllib.parse
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -244,14 +246,50 @@ async def test_http_1_0_and_connection_close_end_the_connection_after_the_answer
         assert await in_thread(run, request) == (200, "close", True)
 
 
-async def test_a_malformed_request_is_answered_400_and_closed(live: LiveVenue) -> None:
-    def run() -> tuple[int, bool]:
-        with connected(live.port) as sock:
-            sock.sendall(b"GET /api/v5/public/time HTTP/1.1\r\nBad Header\r\n\r\n")
-            status, _, _ = read_answer(sock, bytearray())
-            return status, closed(sock)
+def answer_and_close(port: int, request: bytes) -> tuple[int, bool]:
+    with connected(port) as sock:
+        sock.sendall(request)
+        status, _, _ = read_answer(sock, bytearray())
+        return status, closed(sock)
 
-    assert await in_thread(run) == (400, True)
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /api/v5/public/time HTTP/1.1\r\nBad Header\r\n\r\n",  # httptools refuses it
+        b"GET /api/v5/\xffpublic HTTP/1.1\r\nHost: x\r\n\r\n",  # openrfq does: a path not in ASCII
+        b"GET http://x HTTP/1.1\r\nHost: x\r\n\r\n",  # no path
+        b"CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\n",  # a target httptools reads and cannot parse
+    ],
+)
+async def test_a_malformed_request_is_answered_400_and_closed_with_a_warning(
+    live: LiveVenue, request_bytes: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="openrfq.edge"):
+        assert await in_thread(answer_and_close, live.port, request_bytes) == (400, True)
+
+    assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "openrfq.edge"] == [
+        ("WARNING", "Invalid HTTP request received.")
+    ]
+
+
+async def test_openrfqs_own_failure_in_reading_a_request_is_logged_as_an_error(
+    live: LiveVenue, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """httptools answers any exception a callback raises as the client's malformed request: one that is not a
+    refusal of openrfq's is a bug of openrfq's, and must show as one (the HTTP fuzz looks for errors logged)."""
+
+    def broken(text: str) -> str:
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(urllib.parse, "unquote", broken)  # reading a percent-encoded path calls it
+    with caplog.at_level(logging.WARNING, logger="openrfq.edge"):
+        answer = await in_thread(answer_and_close, live.port, b"GET /api/v5/public/%74ime HTTP/1.1\r\nHost: x\r\n\r\n")
+
+    assert answer == (400, True)
+    errors = [r for r in caplog.records if r.name == "openrfq.edge" and r.levelname == "ERROR"]
+    assert [r.getMessage() for r in errors] == ["a parser callback failed; answered Invalid HTTP request received."]
+    assert errors[0].exc_info is not None and isinstance(errors[0].exc_info[1], RuntimeError)
 
 
 async def test_a_percent_encoded_path_is_decoded_and_a_query_kept(live: LiveVenue) -> None:

@@ -56,6 +56,12 @@ class _HeadRefused(Exception):
     """Raised in a parser callback to stop parsing a head the limits refuse (httptools wraps it)."""
 
 
+class _Malformed(Exception):
+    """Raised in a parser callback for a request httptools read but openrfq cannot (a 400, as a parser error is).
+    Any other exception a callback raises is openrfq's fault: logged as an error (still a 400: httptools cannot go
+    on after it)."""
+
+
 class Message:
     """A request read whole, and how its connection answers it."""
 
@@ -165,12 +171,16 @@ class HttpProtocol:
                 if not self._head_open:
                     self.on_message_complete()
             return
-        except httptools.HttpParserError:
+        except httptools.HttpParserError as e:
             if self._refusal:
                 self._refuse(self._refusal)
+                return
+            cause = e.__context__  # what a callback raised (httptools chains it)
+            if isinstance(e, httptools.HttpParserCallbackError) and not isinstance(cause, _Malformed):
+                log.error("a parser callback failed; answered %s", _BAD_REQUEST, exc_info=cause)
             else:
                 log.warning(_BAD_REQUEST)
-                self._bad_request()
+            self._bad_request()
             return
         if self._head_open and self._head_bytes == 0:
             return  # the usual case: the chunk ended with a complete request
@@ -246,12 +256,18 @@ class HttpProtocol:
 
     def _read(self) -> None:
         """The request read (or refused: answered 413, its body not read), in line to be answered."""
-        url: Any = httptools.parse_url(self._url)  # its path (CONNECT's target) or query may be None
+        try:
+            url: Any = httptools.parse_url(self._url)  # its path (CONNECT's target) or query may be None
+        except httptools.HttpParserInvalidURLError:
+            raise _Malformed("an invalid target") from None
         raw_path: bytes | None = url.path
         query: bytes | None = url.query
         if raw_path is None:
-            raise ValueError("no path")  # a 400
-        path = raw_path.decode("ascii")  # not ASCII: a 400 (httptools turns the error into HttpParserError)
+            raise _Malformed("no path")
+        try:
+            path = raw_path.decode("ascii")
+        except UnicodeDecodeError:
+            raise _Malformed("a path not in ASCII") from None
         if "%" in path:
             path = urllib.parse.unquote(path)
         headers = self._headers
