@@ -77,6 +77,22 @@ class Message:
         self.refused = refused  # the body is over MAX_BODY: answered 413, and the connection closed
 
 
+def _target(url: bytes) -> tuple[str, bytes, bytes]:
+    """A request target's path (decoded), raw path and query; _Malformed if it has no path, or none in ASCII."""
+    try:
+        parsed: Any = httptools.parse_url(url)  # its path (CONNECT's target) or query may be None
+    except httptools.HttpParserInvalidURLError:
+        raise _Malformed("an invalid target") from None
+    raw_path: bytes | None = parsed.path
+    if raw_path is None:
+        raise _Malformed("no path")
+    try:
+        path = raw_path.decode("ascii")
+    except UnicodeDecodeError:
+        raise _Malformed("a path not in ASCII") from None
+    return urllib.parse.unquote(path) if "%" in path else path, raw_path, parsed.query or b""
+
+
 class HttpProtocol:
     """An asyncio protocol (not its subclass: mypyc compiles this class, and a compiled class has no Python base)."""
 
@@ -256,22 +272,9 @@ class HttpProtocol:
 
     def _read(self) -> None:
         """The request read (or refused: answered 413, its body not read), in line to be answered."""
-        try:
-            url: Any = httptools.parse_url(self._url)  # its path (CONNECT's target) or query may be None
-        except httptools.HttpParserInvalidURLError:
-            raise _Malformed("an invalid target") from None
-        raw_path: bytes | None = url.path
-        query: bytes | None = url.query
-        if raw_path is None:
-            raise _Malformed("no path")
-        try:
-            path = raw_path.decode("ascii")
-        except UnicodeDecodeError:
-            raise _Malformed("a path not in ASCII") from None
-        if "%" in path:
-            path = urllib.parse.unquote(path)
+        path, raw_path, query = _target(self._url)
         headers = self._headers
-        request = Request(self._method, path, raw_path, query or b"", dict(headers), self._body, self._ip or "")
+        request = Request(self._method, path, raw_path, query, dict(headers), self._body, self._ip or "")
         self._queue.append(Message(request, headers, self._version, self._keep_alive, self._too_large))
         if self._busy:
             if len(self._queue) > PIPELINE:
