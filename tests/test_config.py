@@ -391,6 +391,21 @@ def test_an_unknown_section_is_named(section: str) -> None:
     assert _error(ACCOUNT + f"\n[{section}]\nx = 1\n") == f"{SOURCE}: {section}: unknown key"
 
 
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        ('"a.b"', '"a.b"'),
+        ('""', '""'),
+        ('"\\n"', '"\\u000a"'),  # one line, whatever the key holds (found by tests/test_config_fuzz.py)
+        ('"say \\"hi\\""', '"say \\"hi\\""'),
+        ('"café"', '"café"'),
+    ],
+)
+def test_an_unknown_key_that_is_not_bare_is_shown_quoted_on_one_line(key: str, shown: str) -> None:
+    assert _error(ACCOUNT + f"\n[store]\n{key} = 1\n") == f"{SOURCE}: store.{shown}: unknown key"
+    assert _error(f"{key} = 1\n" + ACCOUNT) == f"{SOURCE}: {shown}: unknown key"  # a top-level key
+
+
 @pytest.mark.parametrize("section", ["instruments", "rate_limits", "fees", "public_data", "prices"])
 def test_a_section_that_is_not_a_table(section: str) -> None:
     assert _error(f"{section} = false\n" + ACCOUNT) == f"{SOURCE}: {section}: must be a table"

@@ -23,8 +23,8 @@ class ConfigError(Exception):
 
 _AT = re.compile(r"(?P<message>.*?)(?: - at `(?P<key>key` in `)?\$(?P<path>[^`]*)`)?", re.DOTALL)
 _SEGMENT = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
-_UNKNOWN = re.compile(r"Object contains unknown field `(.+)`")
-_MISSING = re.compile(r"Object missing required field `(.+)`")
+_UNKNOWN = re.compile(r"Object contains unknown field `(.*)`", re.DOTALL)  # the file's key: any text
+_MISSING = re.compile(r"Object missing required field `(.+)`", re.DOTALL)
 _WRONG_TYPE = re.compile(r"Expected `[^`]+`, got `[^`]+`")
 _OWN = re.compile(r"([a-z_][^\s:]*): (.+)", re.DOTALL)  # a __post_init__'s "KEY: PROBLEM"
 
@@ -50,13 +50,13 @@ def explain(error: msgspec.ValidationError, document: Any, schema: type) -> tupl
         trail.append(_step(trail[-1], name, index))
     node = trail[-1]
     if found := _UNKNOWN.fullmatch(message):
-        return _join(node.where, found[1]), "unknown key"
+        return _join(node.where, _key(found[1])), "unknown key"
     if found := _MISSING.fullmatch(message):
         return _join(node.where, found[1]), "required"
     if found := _OWN.fullmatch(message):
         return _join(node.where, found[1]), found[2]
     if parts["key"]:  # a key a table may not have
-        return _join(node.where, _failing_key(node)), "unknown key"
+        return _join(node.where, _key(_failing_key(node))), "unknown key"
     while node.element and not (_is_struct(node.type) and isinstance(node.value, Mapping)):
         trail.pop()  # a wrong element, or an array of tables holding something else: the array is wrong
         node = trail[-1]
@@ -80,7 +80,7 @@ def _step(parent: _Node, name: str, index: str) -> _Node:
     if index == "...":  # a table's value: msgspec does not say whose, so it is the first that does not convert
         key = _failing_key(parent)
         value = value.get(key) if isinstance(value, Mapping) else None
-        return _Node(declared, problem, value, _join(parent.where, key))
+        return _Node(declared, problem, value, _join(parent.where, _key(key)))
     if index:
         value = value[int(index)] if isinstance(value, list) and int(index) < len(value) else None
         return _Node(declared, problem, value, f"{parent.where}[{int(index) + 1}]", element=True)
@@ -120,6 +120,22 @@ def _failing_key(node: _Node) -> str:
 
 def _is_struct(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
+
+
+_BARE = re.compile(r"[A-Za-z0-9_-]+|\.\.\.")  # a TOML bare key (or "...": some key of the table)
+
+
+def _key(key: str) -> str:
+    """A key of the file's as WHERE shows it: bare if TOML would leave it bare, else quoted as TOML quotes it, every
+    character that does not print escaped (the error stays one unambiguous line)."""
+    if _BARE.fullmatch(key):
+        return key
+    shown = (c if c.isprintable() and c not in '"\\' else _escape(c) for c in key)
+    return '"' + "".join(shown) + '"'
+
+
+def _escape(c: str) -> str:
+    return "\\" + c if c in '"\\' else f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
 
 
 def _join(where: str, key: str) -> str:
