@@ -1,7 +1,8 @@
 """A property-based fuzz of openrfq's HTTP/1.1 edge (openrfq.http1) over a real socket: whatever bytes a client sends
 (requests framed well or badly, odd methods, targets, versions, headers and bodies, in pieces, pipelined, or bytes
 that are no request at all), the connection gets only well-formed HTTP/1.1 answers, none of them a 5xx; the server
-closes it once the client has finished sending, logs no error, and goes on serving.
+closes it once the client has finished sending, logs no error, goes on serving, and counts no connection that is
+gone against the client's IP.
 
 CI runs a bounded, derandomized number of examples; ``OPENRFQ_LONG=1`` runs many more, randomly (tests/fuzzing.py).
 """
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 
 from fuzzing import ErrorLog, fuzz_settings, json_values
 from openrfq.api.app import MAX_BODY
+from openrfq.edge import EdgeConfig
 from openrfq.limits import MAX_HEAD, MAX_HEADER_LINE, MAX_REQUEST_LINE
 from openrfq.testing import LiveVenue, live_venue
 from samples import make_config
@@ -153,6 +155,17 @@ class _World:
         finally:
             writer.close()
 
+    async def held(self) -> dict[str, int]:
+        """The edge's count of open connections by IP, once the server has let go of those the client closed."""
+        config = self.live.running.server.config
+        assert isinstance(config, EdgeConfig)
+        table = config.connection_table
+        for _ in range(500):
+            if not table.by_ip and table.count == 0:
+                break
+            await asyncio.sleep(0.002)
+        return {**table.by_ip, "all": table.count}
+
     def close(self) -> None:
         self.runner.run(self._opened.__aexit__(None, None, None))
         self.runner.close()
@@ -214,6 +227,7 @@ def test_any_bytes_get_well_formed_answers_and_no_5xx(world: _World) -> None:
         seen.update(status // 100 for status in statuses)
         assert not errors.records, errors.messages()
         assert answers(world.runner.run(world.exchange([TIME]))) == [200]  # the server goes on
+        assert world.runner.run(world.held()) == {"all": 0}  # and counts no connection that is gone
 
     one()
     # The harness reached the handlers' answers (2xx), not only refusals (4xx).
