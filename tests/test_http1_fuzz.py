@@ -1,8 +1,8 @@
 """A property-based fuzz of openrfq's HTTP/1.1 edge (openrfq.http1) over a real socket: whatever bytes a client sends
-(requests framed well or badly, odd methods, targets, versions, headers and bodies, in pieces, pipelined, or bytes
-that are no request at all), the connection gets only well-formed HTTP/1.1 answers, none of them a 5xx; the server
-closes it once the client has finished sending, logs no error, goes on serving, and counts no connection that is
-gone against the client's IP.
+(requests framed well or badly, odd methods, targets, versions, headers and bodies, in pieces, pipelined, bytes that
+are no request at all, or a WebSocket handshake and then any frames), the connection gets only well-formed HTTP/1.1
+answers (until a 101), none of them a 5xx; the server closes it once the client has finished sending, logs no
+error, goes on serving, and counts no connection that is gone against the client's IP.
 
 CI runs a bounded, derandomized number of examples; ``OPENRFQ_LONG=1`` runs many more, randomly (tests/fuzzing.py).
 """
@@ -10,6 +10,7 @@ CI runs a bounded, derandomized number of examples; ``OPENRFQ_LONG=1`` runs many
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import string
 from collections.abc import Iterator
@@ -119,7 +120,51 @@ def requests(draw: st.DrawFn) -> bytes:
     return (line + "\r\n" + head + "\r\n").encode("latin-1") + body
 
 
-streams = st.lists(requests() | st.just(TIME), min_size=1, max_size=3).map(b"".join) | st.binary(max_size=400)
+def frame(opcode: int, payload: bytes, fin: bool, mask: bytes | None, length: int | None) -> bytes:
+    """A WebSocket frame, masked or not, its length as given (``length``: one that need not be the payload's)."""
+    n = len(payload) if length is None else length
+    head = bytes([0x80 * fin | opcode])
+    bit = 0x80 if mask is not None else 0
+    if n < 126:
+        head += bytes([bit | n])
+    elif n < 2**16:
+        head += bytes([bit | 126]) + n.to_bytes(2, "big")
+    else:
+        head += bytes([bit | 127]) + n.to_bytes(8, "big")
+    if mask is None:
+        return head + payload
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+frames = st.builds(
+    frame,
+    opcode=st.sampled_from([0x1, 0x1, 0x2, 0x8, 0x9, 0xA, 0x0]) | st.integers(min_value=0, max_value=15),
+    payload=st.sampled_from([b"ping", b'{"op":"login","args":[]}', b'{"op":"subscribe"}', b"\x03\xe8", b""])
+    | st.binary(max_size=140),
+    fin=st.booleans(),
+    mask=st.binary(min_size=4, max_size=4) | st.none(),
+    length=st.none() | st.integers(min_value=0, max_value=2**63 - 1),
+)
+_key = st.sampled_from(["dGhlIHNhbXBsZSBub25jZQ==", "", "x"]) | st.binary(min_size=16, max_size=16).map(
+    lambda b: base64.b64encode(b).decode()
+)
+# A WebSocket handshake (the business one, or one the edge refuses), then frames or any bytes.
+upgrades = st.builds(
+    lambda path, key, version, rest: (
+        (
+            f"GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n"
+        ).encode()
+        + rest
+    ),
+    path=st.sampled_from(["/ws/v5/business", "/ws/v5/business", "/ws/v5/public", "/api/v5/public/time"]),
+    key=_key,
+    version=st.sampled_from(["13", "13", "8", ""]),
+    rest=st.lists(frames, max_size=4).map(b"".join) | st.binary(max_size=200),
+)
+streams = (
+    st.lists(requests() | st.just(TIME), min_size=1, max_size=3).map(b"".join) | st.binary(max_size=400) | upgrades
+)
 
 
 @st.composite
