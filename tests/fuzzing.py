@@ -1,19 +1,25 @@
 """What the fuzzes share (tests/api/test_fuzz.py, tests/ws/test_ws_fuzz.py, tests/control/test_control_fuzz.py,
-tests/test_http1_fuzz.py, tests/test_config_fuzz.py): how many examples they run, any JSON value, and the server's
-errors logged meanwhile.
+tests/test_http1_fuzz.py, tests/test_config_fuzz.py): how many examples they run, any JSON value, a venue served
+for a whole module of examples, and the server's errors logged meanwhile.
 
 CI runs a bounded, derandomized number of examples; ``OPENRFQ_LONG=1`` runs many more, randomly.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
+from typing import TypeVar
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 LONG = bool(os.environ.get("OPENRFQ_LONG"))
+T = TypeVar("T")
 
 
 def fuzz_settings(examples: int, long_examples: int) -> settings:
@@ -36,6 +42,18 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
+
+
+@contextlib.contextmanager
+def served(opened: AbstractAsyncContextManager[T]) -> Iterator[tuple[asyncio.Runner, T]]:
+    """A venue (``live_venue(...)``, ``open_venue(...)``) open on a runner of its own for as long as this is entered:
+    hypothesis runs its examples synchronously, each one ``runner.run``s its calls."""
+    with asyncio.Runner() as runner:
+        venue = runner.run(opened.__aenter__())
+        try:
+            yield runner, venue
+        finally:
+            runner.run(opened.__aexit__(None, None, None))
 
 
 class ErrorLog(logging.Handler):

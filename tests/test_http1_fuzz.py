@@ -14,13 +14,12 @@ import base64
 import json
 import string
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzzing import ErrorLog, fuzz_settings, json_values
+from fuzzing import ErrorLog, fuzz_settings, json_values, served
 from openrfq.api.app import MAX_BODY
 from openrfq.edge import EdgeConfig
 from openrfq.limits import MAX_HEAD, MAX_HEADER_LINE, MAX_REQUEST_LINE
@@ -176,10 +175,8 @@ def pieces(draw: st.DrawFn) -> list[bytes]:
 
 
 class _World:
-    def __init__(self, tmp: Path) -> None:
-        self.runner = asyncio.Runner()
-        self._opened = live_venue(make_config(), tmp, token=TOKEN)
-        self.live: LiveVenue = self.runner.run(self._opened.__aenter__())
+    def __init__(self, runner: asyncio.Runner, live: LiveVenue) -> None:
+        self.runner, self.live = runner, live
 
     async def exchange(self, parts: list[bytes]) -> bytes:
         """Everything the server sends on a connection that gets ``parts`` and is then closed for writing."""
@@ -211,16 +208,11 @@ class _World:
             await asyncio.sleep(0.002)
         return {**table.by_ip, "all": table.count}
 
-    def close(self) -> None:
-        self.runner.run(self._opened.__aexit__(None, None, None))
-        self.runner.close()
-
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_World]:
-    w = _World(tmp_path_factory.mktemp("httpfuzz"))
-    yield w
-    w.close()
+    with served(live_venue(make_config(), tmp_path_factory.mktemp("httpfuzz"), token=TOKEN)) as (runner, live):
+        yield _World(runner, live)
 
 
 def answers(data: bytes) -> list[int]:

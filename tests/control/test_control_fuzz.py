@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzzing import ErrorLog, fuzz_settings, json_values
+from fuzzing import ErrorLog, fuzz_settings, json_values, served
 from openrfq.domain.clock import ManualClock
 from openrfq.testing import InProcessVenue, open_venue
 from samples import START_MS, make_config
@@ -77,13 +77,10 @@ names = st.text(alphabet="abc019._-", min_size=1, max_size=70) | st.sampled_from
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.Runner, InProcessVenue]]:
-    runner = asyncio.Runner()
     opened = open_venue(make_config(), tmp_path_factory.mktemp("controlfuzz"), ManualClock(START_MS), control=True)
-    venue = runner.run(opened.__aenter__())
-    runner.run(venue.control("POST", "/snapshots", {"name": "s1"}))
-    yield runner, venue
-    runner.run(opened.__aexit__(None, None, None))
-    runner.close()
+    with served(opened) as (runner, venue):
+        runner.run(venue.control("POST", "/snapshots", {"name": "s1"}))
+        yield runner, venue
 
 
 @pytest.mark.parametrize(("method", "path"), CALLS, ids=[f"{m} {p}" for m, p in CALLS])

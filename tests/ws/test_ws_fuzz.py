@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from hypothesis import strategies as st
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from fuzzing import ErrorLog, fuzz_settings, json_values
+from fuzzing import ErrorLog, fuzz_settings, json_values, served
 from openrfq.testing import LiveVenue, live_venue
 from samples import make_config
 
@@ -77,10 +76,8 @@ messages = (
 
 
 class _World:
-    def __init__(self, tmp: Path) -> None:
-        self.runner = asyncio.Runner()
-        self._opened = live_venue(make_config(), tmp)
-        self.live: LiveVenue = self.runner.run(self._opened.__aenter__())
+    def __init__(self, runner: asyncio.Runner, live: LiveVenue) -> None:
+        self.runner, self.live = runner, live
         self.ws: ClientConnection | None = None
         self.sent = 0  # on this connection
 
@@ -94,18 +91,13 @@ class _World:
             await self.ws.close()
         self.ws = None
 
-    def close(self) -> None:
-        if self.ws is not None:
-            self.runner.run(self.ws.close())
-        self.runner.run(self._opened.__aexit__(None, None, None))
-        self.runner.close()
-
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_World]:
-    w = _World(tmp_path_factory.mktemp("wsfuzz"))
-    yield w
-    w.close()
+    with served(live_venue(make_config(), tmp_path_factory.mktemp("wsfuzz"))) as (runner, live):
+        w = _World(runner, live)
+        yield w
+        runner.run(w.reconnect())  # the fuzz's connection closed before the venue
 
 
 async def _answers(world: _World, message: str | bytes) -> list[dict[str, Any]] | None:
