@@ -24,7 +24,7 @@ class ConfigError(Exception):
 _AT = re.compile(r"(?P<message>.*?)(?: - at `(?P<key>key` in `)?\$(?P<path>[^`]*)`)?", re.DOTALL)
 _SEGMENT = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
 _UNKNOWN = re.compile(r"Object contains unknown field `(.*)`", re.DOTALL)  # the file's key: any text
-_MISSING = re.compile(r"Object missing required field `(.+)`", re.DOTALL)
+_MISSING = re.compile(r"Object missing required field `(.+)`")
 _WRONG_TYPE = re.compile(r"Expected `[^`]+`, got `[^`]+`")
 _OWN = re.compile(r"([a-z_][^\s:]*): (.+)", re.DOTALL)  # a __post_init__'s "KEY: PROBLEM"
 
