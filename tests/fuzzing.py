@@ -1,6 +1,7 @@
 """What the fuzzes share (tests/api/test_fuzz.py, tests/ws/test_ws_fuzz.py, tests/control/test_control_fuzz.py,
-tests/test_http1_fuzz.py, tests/test_config_fuzz.py): how many examples they run, any JSON value, a venue served
-for a whole module of examples, and the server's errors logged meanwhile.
+tests/test_http1_fuzz.py, tests/test_config_fuzz.py) and the lifecycle's model (tests/api/test_lifecycle_model.py):
+how many examples they run, any JSON value, a venue served for a whole module of examples, and the server's errors
+logged meanwhile.
 
 CI runs a bounded, derandomized number of examples; ``OPENRFQ_LONG=1`` runs many more, randomly.
 """

@@ -1,0 +1,482 @@
+"""The RFQ and quote lifecycle against a model of it, step by step (hypothesis's stateful testing).
+
+Takers create and cancel RFQs (by id, by clRfqId, all at once), makers quote, replace and cancel quotes (by id, by
+clQuoteId, all at once), takers execute, venue time moves past expiries, and the venue is closed and opened again
+on its store. The model is a few dicts and the rules of OKX's docs; after every step:
+
+- each request's outcome ("0" or the error code: ``sCode`` where the answer carries one) is the one the model
+  predicts, and a refusal changes nothing;
+- every party's lists (Get RFQs as the taker and as each maker, Get quotes as each maker, Get trades as each
+  taker) hold exactly the model's entities, each in the state, with the ids and expiry, the model says, whether
+  held in memory or read back from the store (``history_cache`` is tiny: ended entities soon leave memory);
+- nothing is logged at ERROR.
+
+CI runs a bounded, derandomized number of programs on both stores; ``OPENRFQ_LONG=1`` many more, at random.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from fuzzing import LONG, ErrorLog, fuzz_settings
+from openrfq.config import Config
+from openrfq.domain.clock import ManualClock
+from openrfq.testing import InProcessVenue, Party, open_venue
+from openrfq.testing.postgres import Schemas
+from samples import START_MS, STORES, make_config, quote_body, rfq_body
+
+TAKERS = ("TAKER1", "TAKER2")
+MAKERS = ("MAKER1", "MAKER2", "MAKER3")
+PARTIES = (*TAKERS, *MAKERS)
+CL_IDS = ("", "a", "b")  # client ids from a small pool: clashes, reuse after an end, lookups of the latest
+RFQ_TTL_MS = 120_000  # a spot RFQ's life (rules.RFQ_TTL_OTHER_MS)
+STEPS = st.sampled_from([1, 1_000, 9_999, 10_000, 60_000, 120_000])  # onto and past expiries
+
+
+@dataclass
+class Rfq:
+    rfq_id: str
+    taker: str
+    counterparties: tuple[str, ...]
+    cl: str
+    valid_until: int
+    state: str = "active"
+    winner: str = ""
+
+    def row(self, viewer: str) -> tuple[str, str, int]:
+        """What Get RFQs shows ``viewer`` of it that the model knows: a filled RFQ is traded_away to every maker
+        whose quote did not win; the clRfqId is the taker's alone."""
+        state = "traded_away" if self.state == "filled" and viewer not in (self.taker, self.winner) else self.state
+        return state, self.cl if viewer == self.taker else "", self.valid_until
+
+
+@dataclass
+class Quote:
+    quote_id: str
+    rfq_id: str
+    maker: str
+    side: str
+    cl: str
+    valid_until: int
+    state: str = "active"
+
+    def row(self, viewer: str) -> tuple[str, str, str, str, int]:
+        """What Get quotes shows ``viewer`` of it that the model knows: the clQuoteId is the maker's alone."""
+        return self.state, self.rfq_id, self.side, self.cl if viewer == self.maker else "", self.valid_until
+
+
+class Model:
+    """What the venue must hold: its RFQs, quotes and trades, and the rules that move them."""
+
+    def __init__(self) -> None:
+        self.rfqs: dict[str, Rfq] = {}
+        self.quotes: dict[str, Quote] = {}
+        self.trades: dict[str, tuple[str, str]] = {}  # blockTdId -> (rfqId, quoteId)
+
+    def expire(self, now: int) -> None:
+        """What venue time ended: an RFQ takes its live quotes with it."""
+        for rfq in self.rfqs.values():
+            if rfq.state == "active" and rfq.valid_until <= now:
+                rfq.state = "expired"
+                for quote in self.live_on(rfq.rfq_id):
+                    quote.state = "expired"
+        for quote in self.quotes.values():
+            if quote.state == "active" and quote.valid_until <= now:
+                quote.state = "expired"
+
+    def live_on(self, rfq_id: str) -> list[Quote]:
+        return [q for q in self.quotes.values() if q.rfq_id == rfq_id and q.state == "active"]
+
+    def end_rfq(self, rfq: Rfq, state: str) -> None:
+        rfq.state = state
+        for quote in self.live_on(rfq.rfq_id):
+            quote.state = "canceled"
+
+    def own_quote(self, maker: str, quote_id: str, cl: str) -> Quote | None:
+        """By id, or by clQuoteId: the live one, else the latest (Book.own_quote)."""
+        if quote_id:
+            quote = self.quotes.get(quote_id)
+            return quote if quote is not None and quote.maker == maker else None
+        mine = [q for q in self.quotes.values() if q.maker == maker and q.cl == cl]
+        live = [q for q in mine if q.state == "active"]
+        return (live or mine)[-1] if mine else None
+
+    def own_rfq(self, taker: str, rfq_id: str, cl: str) -> Rfq | None:
+        if rfq_id:
+            rfq = self.rfqs.get(rfq_id)
+            return rfq if rfq is not None and rfq.taker == taker else None
+        mine = [r for r in self.rfqs.values() if r.taker == taker and r.cl == cl]
+        live = [r for r in mine if r.state == "active"]
+        return (live or mine)[-1] if mine else None
+
+
+def outcome(answer: dict[str, Any]) -> str:
+    """ "0", or the error: the item's sCode where the answer has items that carry one, else the code."""
+    if answer["code"] != "0" and answer.get("data") and "sCode" in answer["data"][0]:
+        return str(answer["data"][0]["sCode"])
+    return str(answer["code"])
+
+
+class Lifecycle(RuleBasedStateMachine):
+    """One program: a venue of its own (a new data directory, a new PostgreSQL schema when ``schemas`` is set) on a
+    runner of its own; hypothesis runs the rules synchronously, each ``runner.run``s its requests."""
+
+    config: Config = replace(make_config(), history_cache=2)  # ended entities soon read back from the store
+    schemas: Schemas | None = None
+    reached: ClassVar[set[str]] = set()  # "create-quote 70301", "restart", ...: what a run's programs got to
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model = Model()
+        self.clock = ManualClock(START_MS)
+        self._dir = tempfile.TemporaryDirectory(prefix="openrfq-model-")
+        self.url = self.schemas.new() if self.schemas else None
+        self.runner = asyncio.Runner()
+        self.errors = ErrorLog().__enter__()
+        self._open()
+
+    def _open(self) -> None:
+        self._opened = open_venue(self.config, Path(self._dir.name), self.clock, store=self.url)
+        self.venue: InProcessVenue = self.runner.run(self._opened.__aenter__())
+        self.parties: dict[str, Party] = {name: self.venue.party(name) for name in PARTIES}
+
+    def _close(self) -> None:
+        self.runner.run(self._opened.__aexit__(None, None, None))
+
+    def teardown(self) -> None:
+        try:
+            self._close()
+        finally:
+            self.runner.close()
+            self.errors.__exit__()
+            if self.schemas and self.url:
+                self.schemas.drop(self.url)
+            self._dir.cleanup()
+
+    def call(self, party: str, path: str, body: Any) -> dict[str, Any]:
+        self.model.expire(self.clock.now_ms())  # every request first fires the timers due
+        answer: dict[str, Any] = self.runner.run(self.parties[party].post(path, body))
+        name = path.rsplit("/", 1)[1]
+        self.reached.add(f"{name} {answer['code'] if 'batch' in name else outcome(answer)}")
+        return answer
+
+    def get(self, party: str, path: str) -> list[dict[str, Any]]:
+        answer = self.runner.run(self.parties[party].get(path))
+        assert answer["code"] == "0", answer
+        data: list[dict[str, Any]] = answer["data"]
+        return data
+
+    @initialize(takers=st.lists(st.sampled_from(TAKERS), min_size=1, max_size=3))
+    def rfqs_to_quote(self, takers: list[str]) -> None:
+        """A few RFQs to every maker from the start: the programs reach quotes and executions sooner."""
+        for taker in takers:
+            self.create_rfq(taker, set(MAKERS), "")
+
+    @rule(data=st.data(), kind=st.sampled_from(["quote", "rfq", "batch", "all"]))
+    def cancel(self, data: st.DataObject, kind: str) -> None:
+        """One rule for every kind of cancel: as a rule each, cancels would come up four times as often as
+        quotes, and most programs would have nothing live."""
+        getattr(self, f"cancel_{kind}")(data)
+
+    # --- RFQs ------------------------------------------------------------------------------------------------------
+
+    @rule(
+        taker=st.sampled_from(TAKERS), makers=st.sets(st.sampled_from(MAKERS), min_size=1), cl=st.sampled_from(CL_IDS)
+    )
+    def create_rfq(self, taker: str, makers: set[str], cl: str) -> None:
+        counterparties = tuple(sorted(makers))
+        answer = self.call(taker, "/api/v5/rfq/create-rfq", rfq_body(counterparties=list(counterparties), clRfqId=cl))
+        clash = cl and any(r.taker == taker and r.cl == cl and r.state == "active" for r in self.model.rfqs.values())
+        assert outcome(answer) == ("70101" if clash else "0"), answer
+        if not clash:
+            data = answer["data"][0]
+            now = self.clock.now_ms()
+            assert int(data["validUntil"]) == now + RFQ_TTL_MS, data
+            self.model.rfqs[data["rfqId"]] = Rfq(data["rfqId"], taker, counterparties, cl, now + RFQ_TTL_MS)
+
+    def cancel_rfq(self, data: st.DataObject) -> None:
+        rfq = self._rfq(data)
+        taker = _mostly(data, [rfq.taker] if rfq else [], TAKERS, "taker")
+        if rfq is not None and rfq.cl and data.draw(st.booleans(), label="by clRfqId"):
+            body = {"clRfqId": rfq.cl}
+        else:
+            body = {"rfqId": rfq.rfq_id if rfq else "999999"}
+        answer = self.call(taker, "/api/v5/rfq/cancel-rfq", body)
+        found = self.model.own_rfq(taker, body.get("rfqId", ""), body.get("clRfqId", ""))
+        expected = "70000" if found is None else "0" if found.state == "active" else "70200"
+        assert outcome(answer) == expected, (answer, found)
+        if found is not None and expected == "0":
+            self.model.end_rfq(found, "canceled")
+
+    def cancel_all(self, data: st.DataObject) -> None:
+        """A taker's cancel-all-rfqs, a maker's cancel-all-quotes."""
+        live = {r.taker for r in self.model.rfqs.values() if r.state == "active"}
+        live |= {q.maker for q in self.model.quotes.values() if q.state == "active"}
+        party = _mostly(data, sorted(live), PARTIES, "party")
+        if party in TAKERS:
+            answer = self.call(party, "/api/v5/rfq/cancel-all-rfqs", {})
+            rfqs = [r for r in self.model.rfqs.values() if r.taker == party and r.state == "active"]
+            assert outcome(answer) == ("0" if rfqs else "70207"), answer
+            for rfq in rfqs:
+                self.model.end_rfq(rfq, "canceled")
+            return
+        answer = self.call(party, "/api/v5/rfq/cancel-all-quotes", {})
+        quotes = [q for q in self.model.quotes.values() if q.maker == party and q.state == "active"]
+        assert outcome(answer) == ("0" if quotes else "70409"), answer
+        for quote in quotes:
+            quote.state = "canceled"
+
+    # --- quotes ----------------------------------------------------------------------------------------------------
+
+    @rule(
+        side=st.sampled_from(["buy", "sell"]),
+        expires_in=st.sampled_from([10, 60, 120]),
+        cl=st.sampled_from(CL_IDS),
+        data=st.data(),
+    )
+    def create_quote(self, side: str, expires_in: int, cl: str, data: st.DataObject) -> None:
+        if not any(r.state == "active" for r in self.model.rfqs.values()):  # keeps the program going
+            self.create_rfq(data.draw(st.sampled_from(TAKERS), label="new RFQ's taker"), set(MAKERS), "")
+        rfq = self._rfq(data, live=True)
+        maker = _mostly(data, list(rfq.counterparties) if rfq else [], MAKERS, "maker")
+        rfq_id = rfq.rfq_id if rfq else "999999"
+        body = quote_body(rfq_id, side=side, expiresIn=str(expires_in), clQuoteId=cl)
+        answer = self.call(maker, "/api/v5/rfq/create-quote", body)
+        previous = next((q for q in self.model.live_on(rfq_id) if q.maker == maker), None)
+        clash = cl and any(
+            q.maker == maker and q.cl == cl and q.state == "active" and q is not previous
+            for q in self.model.quotes.values()
+        )
+        if rfq is None or maker not in rfq.counterparties:
+            expected = "70000"
+        elif rfq.state != "active":
+            expected = "70303"
+        elif clash:
+            expected = "70301"
+        else:
+            expected = "0"
+        assert outcome(answer) == expected, (answer, rfq)
+        if expected == "0":
+            now = self.clock.now_ms()
+            if previous is not None:  # OKX: a maker's new quote on an RFQ replaces its live one
+                previous.state = "canceled"
+            data_ = answer["data"][0]
+            assert int(data_["validUntil"]) == now + expires_in * 1000, data_
+            self.model.quotes[data_["quoteId"]] = Quote(
+                data_["quoteId"], rfq_id, maker, side, cl, now + expires_in * 1000
+            )
+
+    def cancel_quote(self, data: st.DataObject) -> None:
+        quote = self._quote(data)
+        maker = _mostly(data, [quote.maker] if quote else [], MAKERS, "maker")
+        body: dict[str, str]
+        if quote is not None and quote.cl and data.draw(st.booleans(), label="by clQuoteId"):
+            body = {"clQuoteId": quote.cl}
+        else:
+            body = {"quoteId": quote.quote_id if quote else "999999"}
+        if quote is not None and data.draw(st.booleans(), label="with rfqId"):
+            body["rfqId"] = _mostly(data, [quote.rfq_id], list(self.model.rfqs), "rfqId")
+        answer = self.call(maker, "/api/v5/rfq/cancel-quote", body)
+        found = self.model.own_quote(maker, body.get("quoteId", ""), body.get("clQuoteId", ""))
+        if found is None or body.get("rfqId", found.rfq_id) != found.rfq_id:
+            expected = "70001"
+        else:
+            expected = "0" if found.state == "active" else "70400"
+        assert outcome(answer) == expected, (answer, found)
+        if found is not None and expected == "0":
+            found.state = "canceled"
+            assert answer["data"][0]["quoteId"] == found.quote_id, answer
+
+    def cancel_batch(self, data: st.DataObject) -> None:
+        """A maker's cancel-batch-quotes or a taker's cancel-batch-rfqs: each item as the one cancel would be, in
+        order (the same quote twice: the second is 70400); the envelope's code 0, 1 (none) or 2 (some)."""
+        by_cl, size = data.draw(st.booleans(), label="by client ids"), data.draw(st.integers(1, 3), label="items")
+        if data.draw(st.booleans(), label="quotes"):
+            quotes = [self._quote(data, with_cl=by_cl) for _ in range(size)]
+            maker = _mostly(data, [q.maker for q in quotes if q], MAKERS, "maker")
+            refs = [_ref(q.cl, q.quote_id, by_cl) if q else _ref("zz", "999999", by_cl) for q in quotes]
+            answer = self.call(maker, "/api/v5/rfq/cancel-batch-quotes", {"clQuoteIds" if by_cl else "quoteIds": refs})
+            expected = []
+            for ref in refs:
+                quote = self.model.own_quote(maker, "" if by_cl else ref, ref if by_cl else "")
+                expected.append("70001" if quote is None else "0" if quote.state == "active" else "70400")
+                if quote is not None and quote.state == "active":
+                    quote.state = "canceled"
+        else:
+            rfqs = [self._rfq(data, live=True, with_cl=by_cl) for _ in range(size)]
+            taker = _mostly(data, [r.taker for r in rfqs if r], TAKERS, "taker")
+            refs = [_ref(r.cl, r.rfq_id, by_cl) if r else _ref("zz", "999999", by_cl) for r in rfqs]
+            answer = self.call(taker, "/api/v5/rfq/cancel-batch-rfqs", {"clRfqIds" if by_cl else "rfqIds": refs})
+            expected = []
+            for ref in refs:
+                rfq = self.model.own_rfq(taker, "" if by_cl else ref, ref if by_cl else "")
+                expected.append("70000" if rfq is None else "0" if rfq.state == "active" else "70200")
+                if rfq is not None and rfq.state == "active":
+                    self.model.end_rfq(rfq, "canceled")
+        assert [item["sCode"] for item in answer["data"]] == expected, answer
+        failed = sum(code != "0" for code in expected)
+        assert answer["code"] == ("0" if not failed else "1" if failed == len(expected) else "2"), answer
+
+    # --- execution -------------------------------------------------------------------------------------------------
+
+    @rule(data=st.data())
+    def execute_quote(self, data: st.DataObject) -> None:
+        quote = self._quote(data, executable=True)
+        rfq_id = _mostly(data, [quote.rfq_id] if quote else [], [*self.model.rfqs, "999999"], "rfqId")
+        rfq = self.model.rfqs.get(rfq_id)
+        taker = _mostly(data, [rfq.taker] if rfq else [], TAKERS, "taker")
+        quote_id = quote.quote_id if quote else "999999"
+        answer = self.call(taker, "/api/v5/rfq/execute-quote", {"rfqId": rfq_id, "quoteId": quote_id})
+        if rfq is None or rfq.taker != taker:
+            expected = "70000"
+        elif quote is None or quote.rfq_id != rfq_id:
+            expected = "70501"
+        elif rfq.state != "active":
+            expected = "70504"
+        elif quote.state != "active":
+            expected = "70505"
+        else:
+            expected = "0"
+        assert outcome(answer) == expected, (answer, rfq, quote)
+        if rfq is not None and quote is not None and expected == "0":
+            quote.state = "filled"
+            rfq.winner = quote.maker
+            self.model.end_rfq(rfq, "filled")
+            trade = answer["data"][0]
+            assert (trade["rfqId"], trade["quoteId"]) == (rfq_id, quote_id), trade
+            self.model.trades[trade["blockTdId"]] = (rfq_id, quote_id)
+
+    # --- time and restarts -----------------------------------------------------------------------------------------
+
+    @rule(ms=STEPS)
+    def advance(self, ms: int) -> None:
+        self.clock.advance(ms)
+
+    @precondition(lambda self: any(r.state == "active" for r in self.model.rfqs.values()))
+    @rule(early=st.sampled_from([0, 1]))
+    def until_expiry(self, early: int) -> None:
+        """Onto the next expiry of a live RFQ or quote (or 1 ms before it): the boundary itself."""
+        live = [r.valid_until for r in self.model.rfqs.values() if r.state == "active"]
+        live += [q.valid_until for q in self.model.quotes.values() if q.state == "active"]
+        self.clock.set(max(self.clock.now_ms(), min(live) - early))
+
+    @precondition(lambda self: any(r.state == "active" for r in self.model.rfqs.values()))
+    @rule()
+    def restart(self) -> None:
+        """Closed and opened again on its store: everything acknowledged is there, and timers fire as before."""
+        self._close()
+        self._open()
+        self.reached.add("restart")
+
+    # --- what every party reads ------------------------------------------------------------------------------------
+
+    @invariant()
+    def lists_are_the_model(self) -> None:
+        self.model.expire(self.clock.now_ms())
+        for taker in TAKERS:
+            got = {r["rfqId"]: _rfq_row(r) for r in self.get(taker, "/api/v5/rfq/rfqs")}
+            want = {r.rfq_id: r.row(taker) for r in self.model.rfqs.values() if r.taker == taker}
+            assert got == want, ("rfqs as", taker)
+            trades = {t["blockTdId"]: (t["rfqId"], t["quoteId"]) for t in self.get(taker, "/api/v5/rfq/trades")}
+            mine = {k: v for k, v in self.model.trades.items() if self.model.rfqs[v[0]].taker == taker}
+            assert trades == mine, ("trades as", taker)
+            got_quotes = {q["quoteId"]: _quote_row(q) for q in self.get(taker, "/api/v5/rfq/quotes")}
+            want_quotes = {
+                q.quote_id: q.row(taker) for q in self.model.quotes.values() if self.model.rfqs[q.rfq_id].taker == taker
+            }
+            assert got_quotes == want_quotes, ("quotes as", taker)
+        for maker in MAKERS:
+            got = {r["rfqId"]: _rfq_row(r) for r in self.get(maker, "/api/v5/rfq/rfqs")}
+            want = {r.rfq_id: r.row(maker) for r in self.model.rfqs.values() if maker in r.counterparties}
+            assert got == want, ("rfqs as", maker)
+            got_quotes = {q["quoteId"]: _quote_row(q) for q in self.get(maker, "/api/v5/rfq/quotes")}
+            want_quotes = {q.quote_id: q.row(maker) for q in self.model.quotes.values() if q.maker == maker}
+            assert got_quotes == want_quotes, ("quotes as", maker)
+        assert not self.errors.records, self.errors.messages()
+        self.reached.update(f"{r.state} RFQ" for r in self.model.rfqs.values())
+        self.reached.update(f"{q.state} quote" for q in self.model.quotes.values())
+
+    # --- what the rules draw: mostly what can succeed, sometimes anything ------------------------------------------
+
+    def _rfq(self, data: st.DataObject, live: bool = False, with_cl: bool = False) -> Rfq | None:
+        rfqs = list(self.model.rfqs.values())
+        fit = [r for r in rfqs if (r.state == "active" or not live) and (r.cl or not with_cl)]
+        return _mostly(data, fit, [*rfqs, None], "rfq")
+
+    def _quote(self, data: st.DataObject, executable: bool = False, with_cl: bool = False) -> Quote | None:
+        quotes = list(self.model.quotes.values())
+        if executable:  # on a live RFQ: mostly live, else replaced or canceled (70505)
+            fit = [q for q in quotes if self.model.rfqs[q.rfq_id].state == "active"]
+        else:
+            fit = [q for q in quotes if q.state == "active" and (q.cl or not with_cl)]
+        return _mostly(data, fit, [*quotes, None], "quote")
+
+
+T = TypeVar("T")
+
+
+def _ref(cl: str, venue_id: str, by_cl: bool) -> str:
+    """How a batch item names an entity: by its client id (one it never had, when it has none) or its venue id."""
+    return (cl or "zz") if by_cl else venue_id
+
+
+def _mostly(data: st.DataObject, fit: Sequence[T], anything: Sequence[T], label: str) -> T:
+    """One of ``fit`` most of the time (and when shrunk), else any of ``anything``."""
+    if fit and data.draw(st.integers(0, 99), label=f"{label}: any") < 90:
+        return data.draw(st.sampled_from(fit), label=label)
+    return data.draw(st.sampled_from(anything), label=label)
+
+
+def _rfq_row(row: dict[str, Any]) -> tuple[str, str, int]:
+    return row["state"], row["clRfqId"], int(row["validUntil"])
+
+
+def _quote_row(row: dict[str, Any]) -> tuple[str, str, str, str, int]:
+    return row["state"], row["rfqId"], row["quoteSide"], row["clQuoteId"], int(row["validUntil"])
+
+
+# What the run must have reached, or it tested less than it says: each outcome of each request, each state.
+REACHED = {
+    *(f"create-rfq {c}" for c in ("0", "70101")),
+    *(f"cancel-rfq {c}" for c in ("0", "70000", "70200")),
+    *(f"cancel-all-rfqs {c}" for c in ("0", "70207")),
+    *(f"create-quote {c}" for c in ("0", "70000", "70301", "70303")),
+    *(f"cancel-quote {c}" for c in ("0", "70001", "70400")),
+    *(f"cancel-all-quotes {c}" for c in ("0", "70409")),
+    *(f"cancel-batch-{e} {c}" for e in ("quotes", "rfqs") for c in ("0", "1", "2")),
+    *(f"execute-quote {c}" for c in ("0", "70000", "70501", "70504", "70505")),
+    *(f"{s} RFQ" for s in ("active", "canceled", "expired", "filled")),
+    *(f"{s} quote" for s in ("active", "canceled", "expired", "filled")),
+    "restart",
+}
+
+
+@pytest.mark.timeout(900)  # a failure's shrinking runs many programs
+@pytest.mark.parametrize("store", STORES)
+def test_the_lifecycle_is_the_model(request: pytest.FixtureRequest, store: str) -> None:
+    schemas = request.getfixturevalue("pg_schemas") if store == "postgresql" else None
+
+    class Run(Lifecycle):
+        pass
+
+    Run.schemas, Run.reached = schemas, set()
+    examples = fuzz_settings(100, 1000)
+    run_state_machine_as_test(Run, settings=settings(examples, stateful_step_count=60 if LONG else 40))
+    assert REACHED <= Run.reached, sorted(REACHED - Run.reached)
