@@ -60,6 +60,10 @@ class Rfq:
     state: str = "active"
     winner: str = ""
 
+    @property
+    def owner(self) -> str:
+        return self.taker
+
     def row(self, viewer: str) -> tuple[str, str, int]:
         """What Get RFQs shows ``viewer`` of it that the model knows: a filled RFQ is traded_away to every maker
         whose quote did not win; the clRfqId is the taker's alone."""
@@ -76,6 +80,10 @@ class Quote:
     cl: str
     valid_until: int
     state: str = "active"
+
+    @property
+    def owner(self) -> str:
+        return self.maker
 
     def row(self, viewer: str) -> tuple[str, str, str, str, int]:
         """What Get quotes shows ``viewer`` of it that the model knows: the clQuoteId is the maker's alone."""
@@ -110,21 +118,24 @@ class Model:
             quote.state = "canceled"
 
     def own_quote(self, maker: str, quote_id: str, cl: str) -> Quote | None:
-        """By id, or by clQuoteId: the live one, else the latest (Book.own_quote)."""
-        if quote_id:
-            quote = self.quotes.get(quote_id)
-            return quote if quote is not None and quote.maker == maker else None
-        mine = [q for q in self.quotes.values() if q.maker == maker and q.cl == cl]
-        live = [q for q in mine if q.state == "active"]
-        return (live or mine)[-1] if mine else None
+        return _own(self.quotes, maker, quote_id, cl)
 
     def own_rfq(self, taker: str, rfq_id: str, cl: str) -> Rfq | None:
-        if rfq_id:
-            rfq = self.rfqs.get(rfq_id)
-            return rfq if rfq is not None and rfq.taker == taker else None
-        mine = [r for r in self.rfqs.values() if r.taker == taker and r.cl == cl]
-        live = [r for r in mine if r.state == "active"]
-        return (live or mine)[-1] if mine else None
+        return _own(self.rfqs, taker, rfq_id, cl)
+
+
+E = TypeVar("E", Rfq, Quote)
+
+
+def _own(entities: dict[str, E], owner: str, venue_id: str, cl: str) -> E | None:
+    """The owner's entity a cancel names: by venue id, or by client id the live one, else the latest
+    (Book.own_rfq, Book.own_quote)."""
+    if venue_id:
+        found = entities.get(venue_id)
+        return found if found is not None and found.owner == owner else None
+    mine = [e for e in entities.values() if e.owner == owner and e.cl == cl]
+    live = [e for e in mine if e.state == "active"]
+    return (live or mine)[-1] if mine else None
 
 
 def outcome(answer: dict[str, Any]) -> str:
