@@ -9,6 +9,9 @@ on its store. The model is a few dicts and the rules of OKX's docs; after every 
 - every party's lists (Get RFQs as the taker and as each maker, Get quotes as each maker, Get trades as each
   taker) hold exactly the model's entities, each in the state, with the ids and expiry, the model says, whether
   held in memory or read back from the store (``history_cache`` is tiny: ended entities soon leave memory);
+- every party's business WebSocket (rfqs, quotes, struc-block-trades; one of them public-struc-block-trades too)
+  was pushed each change once, to the parties that may see it and nobody else, its latest push of each entity
+  being what Get RFQs and Get quotes show that party: REST and the WebSocket tell the same lifecycle;
 - nothing is logged at ERROR.
 
 CI runs a bounded, derandomized number of programs on both stores; ``OPENRFQ_LONG=1`` many more, at random.
@@ -17,6 +20,8 @@ CI runs a bounded, derandomized number of programs on both stores; ``OPENRFQ_LON
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -40,6 +45,8 @@ from openrfq.config import Config
 from openrfq.domain.clock import ManualClock
 from openrfq.testing import InProcessVenue, Party, open_venue
 from openrfq.testing.postgres import Schemas
+from openrfq.testing.ws import login_message
+from openrfq.ws.hub import Hub
 from samples import START_MS, STORES, make_config, quote_body, rfq_body
 
 TAKERS = ("TAKER1", "TAKER2")
@@ -48,6 +55,7 @@ PARTIES = (*TAKERS, *MAKERS)
 CL_IDS = ("", "a", "b")  # client ids from a small pool: clashes, reuse after an end, lookups of the latest
 RFQ_TTL_MS = 120_000  # a spot RFQ's life (rules.RFQ_TTL_OTHER_MS)
 STEPS = st.sampled_from([1, 1_000, 9_999, 10_000, 60_000, 120_000])  # onto and past expiries
+PRIVATE = ("rfqs", "quotes", "struc-block-trades")
 
 
 @dataclass
@@ -64,11 +72,13 @@ class Rfq:
     def owner(self) -> str:
         return self.taker
 
-    def row(self, viewer: str) -> tuple[str, str, int]:
+    def row(self, viewer: str) -> tuple[str, str, tuple[str, ...], int]:
         """What Get RFQs shows ``viewer`` of it that the model knows: a filled RFQ is traded_away to every maker
-        whose quote did not win; the clRfqId is the taker's alone."""
+        whose quote did not win; the clRfqId and the other counterparties are the taker's alone."""
         state = "traded_away" if self.state == "filled" and viewer not in (self.taker, self.winner) else self.state
-        return state, self.cl if viewer == self.taker else "", self.valid_until
+        if viewer == self.taker:
+            return state, self.cl, self.counterparties, self.valid_until
+        return state, "", (viewer,), self.valid_until
 
 
 @dataclass
@@ -138,6 +148,58 @@ def _own(entities: dict[str, E], owner: str, venue_id: str, cl: str) -> E | None
     return (live or mine)[-1] if mine else None
 
 
+class Watch:
+    """One party's business WebSocket, served in process by the venue's hub: logged in, subscribed, and every
+    message the hub sent it kept, in order."""
+
+    def __init__(self, hub: Hub, login: str, channels: Sequence[str]) -> None:
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.sent: list[dict[str, Any]] = []
+        self.read = 0  # of ``sent``, the messages already looked at
+        subscribe = json.dumps({"op": "subscribe", "args": [{"channel": c} for c in channels]})
+        self.inbox.put_nowait({"type": "websocket.connect"})
+        for text in (login, subscribe):
+            self.inbox.put_nowait({"type": "websocket.receive", "text": text})
+        self.task = asyncio.get_running_loop().create_task(hub.serve({"type": "websocket"}, self.inbox.get, self.send))
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+    def new(self) -> list[dict[str, Any]]:
+        """The messages sent since the last call, decoded; each one a message, not a close."""
+        messages, self.read = self.sent[self.read :], len(self.sent)
+        assert all(m["type"] in ("websocket.accept", "websocket.send") for m in messages), messages
+        return [json.loads(m["text"]) for m in messages if m["type"] == "websocket.send"]
+
+    async def close(self) -> None:
+        self.inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
+        await asyncio.wait_for(self.task, 5)
+
+
+async def watching(hub: Hub, logins: dict[str, str]) -> dict[str, Watch]:
+    """Each party's WebSocket once its login and subscriptions are answered (TAKER1's with the public trades)."""
+    watches = {
+        name: Watch(hub, login, (*PRIVATE, "public-struc-block-trades") if name == "TAKER1" else PRIVATE)
+        for name, login in logins.items()
+    }
+    for name, watch in watches.items():
+        async with asyncio.timeout(5):
+            while sum(1 for m in watch.sent if m["type"] == "websocket.send") < 1 + len(PRIVATE) + (name == "TAKER1"):
+                await asyncio.sleep(0)
+        answers = watch.new()
+        assert answers[0]["event"] == "login" and all(a["event"] == "subscribe" for a in answers[1:]), answers
+    return watches
+
+
+async def drained(hub: Hub) -> None:
+    """Until every push queued so far has been handed to its connection."""
+    async with asyncio.timeout(5):
+        while hub.deepest_queue():
+            await asyncio.sleep(0)
+    for _ in range(3):  # the senders woken by the last items
+        await asyncio.sleep(0)
+
+
 def outcome(answer: dict[str, Any]) -> str:
     """ "0", or the error: the item's sCode where the answer has items that carry one, else the code."""
     if answer["code"] != "0" and answer.get("data") and "sCode" in answer["data"][0]:
@@ -161,15 +223,27 @@ class Lifecycle(RuleBasedStateMachine):
         self.url = self.schemas.new() if self.schemas else None
         self.runner = asyncio.Runner()
         self.errors = ErrorLog().__enter__()
+        # What each party's WebSocket was pushed, across restarts: per entity ("rfq 3", "quote 7") its rows in the
+        # order pushed; the trades (blockTdId, rfqId, quoteId); and the public trades' blockTdIds (to TAKER1).
+        self.pushed: dict[str, dict[str, list[tuple[Any, ...]]]] = {name: {} for name in PARTIES}
+        self.trades_pushed: dict[str, list[tuple[str, str, str]]] = {name: [] for name in PARTIES}
+        self.published: list[str] = []
+        self.watches: dict[str, Watch] = {}
         self._open()
 
     def _open(self) -> None:
         self._opened = open_venue(self.config, Path(self._dir.name), self.clock, store=self.url)
         self.venue: InProcessVenue = self.runner.run(self._opened.__aenter__())
         self.parties: dict[str, Party] = {name: self.venue.party(name) for name in PARTIES}
+        logins = {name: login_message(self.venue.account(name), self.clock.now_ms()) for name in PARTIES}
+        self.watches = self.runner.run(watching(self.venue.app.hub, logins))
 
     def _close(self) -> None:
-        self.runner.run(self._opened.__aexit__(None, None, None))
+        try:
+            for watch in self.watches.values():
+                self.runner.run(watch.close())
+        finally:
+            self.runner.run(self._opened.__aexit__(None, None, None))
 
     def teardown(self) -> None:
         try:
@@ -420,9 +494,45 @@ class Lifecycle(RuleBasedStateMachine):
             got_quotes = {q["quoteId"]: _quote_row(q) for q in self.get(maker, "/api/v5/rfq/quotes")}
             want_quotes = {q.quote_id: q.row(maker) for q in self.model.quotes.values() if q.maker == maker}
             assert got_quotes == want_quotes, ("quotes as", maker)
+        self.pushes_are_the_model()
         assert not self.errors.records, self.errors.messages()
         self.reached.update(f"{r.state} RFQ" for r in self.model.rfqs.values())
         self.reached.update(f"{q.state} quote" for q in self.model.quotes.values())
+
+    def pushes_are_the_model(self) -> None:
+        """Each party was pushed what it may see and nothing else, each change once, and its latest push of each
+        RFQ and quote is the model's (so: what the lists show it); every trade to its two parties, and published."""
+        self.runner.run(drained(self.venue.app.hub))
+        for party, watch in self.watches.items():
+            for message in watch.new():
+                channel, (item,) = message["arg"]["channel"], message["data"]
+                if channel == "rfqs":
+                    self.pushed[party].setdefault(f"rfq {item['rfqId']}", []).append(_rfq_row(item))
+                elif channel == "quotes":
+                    self.pushed[party].setdefault(f"quote {item['quoteId']}", []).append(_quote_row(item))
+                elif channel == "struc-block-trades":
+                    self.trades_pushed[party].append((item["blockTdId"], item["rfqId"], item["quoteId"]))
+                else:
+                    assert channel == "public-struc-block-trades", message
+                    self.published.append(item["blockTdId"])
+        rfqs, quotes = self.model.rfqs, self.model.quotes
+        for party in PARTIES:
+            want: dict[str, tuple[Any, ...]] = {
+                f"rfq {r.rfq_id}": r.row(party) for r in rfqs.values() if party in (r.taker, *r.counterparties)
+            }
+            want |= {
+                f"quote {q.quote_id}": q.row(party) for q in quotes.values() if party in (q.maker, rfqs[q.rfq_id].taker)
+            }
+            assert {key: rows[-1] for key, rows in self.pushed[party].items()} == want, ("pushes to", party)
+            for key, rows in self.pushed[party].items():
+                assert all(a != b for a, b in itertools.pairwise(rows)), ("the same push twice", party, key, rows)
+            trades = [
+                (td, rfq_id, quote_id)
+                for td, (rfq_id, quote_id) in self.model.trades.items()
+                if party in (rfqs[rfq_id].taker, quotes[quote_id].maker)
+            ]
+            assert sorted(self.trades_pushed[party]) == sorted(trades), ("trades pushed to", party)
+        assert sorted(self.published) == sorted(self.model.trades), "public trades"
 
     # --- what the rules draw: mostly what can succeed, sometimes anything ------------------------------------------
 
@@ -455,8 +565,8 @@ def _mostly(data: st.DataObject, fit: Sequence[T], anything: Sequence[T], label:
     return data.draw(st.sampled_from(anything), label=label)
 
 
-def _rfq_row(row: dict[str, Any]) -> tuple[str, str, int]:
-    return row["state"], row["clRfqId"], int(row["validUntil"])
+def _rfq_row(row: dict[str, Any]) -> tuple[str, str, tuple[str, ...], int]:
+    return row["state"], row["clRfqId"], tuple(row["counterparties"]), int(row["validUntil"])
 
 
 def _quote_row(row: dict[str, Any]) -> tuple[str, str, str, str, int]:
