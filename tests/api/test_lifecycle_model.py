@@ -156,6 +156,7 @@ class Watch:
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.sent: list[dict[str, Any]] = []
         self.read = 0  # of ``sent``, the messages already looked at
+        self.channels = channels
         subscribe = json.dumps({"op": "subscribe", "args": [{"channel": c} for c in channels]})
         self.inbox.put_nowait({"type": "websocket.connect"})
         for text in (login, subscribe):
@@ -182,9 +183,9 @@ async def watching(hub: Hub, logins: dict[str, str]) -> dict[str, Watch]:
         name: Watch(hub, login, (*PRIVATE, "public-struc-block-trades") if name == "TAKER1" else PRIVATE)
         for name, login in logins.items()
     }
-    for name, watch in watches.items():
+    for watch in watches.values():
         async with asyncio.timeout(5):
-            while sum(1 for m in watch.sent if m["type"] == "websocket.send") < 1 + len(PRIVATE) + (name == "TAKER1"):
+            while sum(1 for m in watch.sent if m["type"] == "websocket.send") < 1 + len(watch.channels):
                 await asyncio.sleep(0)
         answers = watch.new()
         assert answers[0]["event"] == "login" and all(a["event"] == "subscribe" for a in answers[1:]), answers
