@@ -130,6 +130,22 @@ class Model:
     def own_quote(self, maker: str, quote_id: str, cl: str) -> Quote | None:
         return _own(self.quotes, maker, quote_id, cl)
 
+    def rfqs_seen(self, party: str) -> dict[str, tuple[Any, ...]]:
+        """The RFQs ``party`` sent or received, as it sees them (by rfqId)."""
+        return {r.rfq_id: r.row(party) for r in self.rfqs.values() if party in (r.taker, *r.counterparties)}
+
+    def quotes_seen(self, party: str) -> dict[str, tuple[Any, ...]]:
+        """The quotes ``party`` made or received, as it sees them (by quoteId)."""
+        return {q.quote_id: q.row(party) for q in self.quotes.values() if party in (q.maker, self.rfqs[q.rfq_id].taker)}
+
+    def trades_of(self, party: str) -> dict[str, tuple[str, str]]:
+        """The trades ``party`` took part in: blockTdId -> (rfqId, quoteId)."""
+        return {
+            td: (rfq_id, quote_id)
+            for td, (rfq_id, quote_id) in self.trades.items()
+            if party in (self.rfqs[rfq_id].taker, self.quotes[quote_id].maker)
+        }
+
     def own_rfq(self, taker: str, rfq_id: str, cl: str) -> Rfq | None:
         return _own(self.rfqs, taker, rfq_id, cl)
 
@@ -476,25 +492,14 @@ class Lifecycle(RuleBasedStateMachine):
     @invariant()
     def lists_are_the_model(self) -> None:
         self.model.expire(self.clock.now_ms())
-        for taker in TAKERS:
-            got = {r["rfqId"]: _rfq_row(r) for r in self.get(taker, "/api/v5/rfq/rfqs")}
-            want = {r.rfq_id: r.row(taker) for r in self.model.rfqs.values() if r.taker == taker}
-            assert got == want, ("rfqs as", taker)
-            trades = {t["blockTdId"]: (t["rfqId"], t["quoteId"]) for t in self.get(taker, "/api/v5/rfq/trades")}
-            mine = {k: v for k, v in self.model.trades.items() if self.model.rfqs[v[0]].taker == taker}
-            assert trades == mine, ("trades as", taker)
-            got_quotes = {q["quoteId"]: _quote_row(q) for q in self.get(taker, "/api/v5/rfq/quotes")}
-            want_quotes = {
-                q.quote_id: q.row(taker) for q in self.model.quotes.values() if self.model.rfqs[q.rfq_id].taker == taker
-            }
-            assert got_quotes == want_quotes, ("quotes as", taker)
-        for maker in MAKERS:
-            got = {r["rfqId"]: _rfq_row(r) for r in self.get(maker, "/api/v5/rfq/rfqs")}
-            want = {r.rfq_id: r.row(maker) for r in self.model.rfqs.values() if maker in r.counterparties}
-            assert got == want, ("rfqs as", maker)
-            got_quotes = {q["quoteId"]: _quote_row(q) for q in self.get(maker, "/api/v5/rfq/quotes")}
-            want_quotes = {q.quote_id: q.row(maker) for q in self.model.quotes.values() if q.maker == maker}
-            assert got_quotes == want_quotes, ("quotes as", maker)
+        for party in PARTIES:
+            got = {r["rfqId"]: _rfq_row(r) for r in self.get(party, "/api/v5/rfq/rfqs")}
+            assert got == self.model.rfqs_seen(party), ("rfqs as", party)
+            got_quotes = {q["quoteId"]: _quote_row(q) for q in self.get(party, "/api/v5/rfq/quotes")}
+            assert got_quotes == self.model.quotes_seen(party), ("quotes as", party)
+            if party in TAKERS:
+                trades = {t["blockTdId"]: (t["rfqId"], t["quoteId"]) for t in self.get(party, "/api/v5/rfq/trades")}
+                assert trades == self.model.trades_of(party), ("trades as", party)
         self.pushes_are_the_model()
         assert not self.errors.records, self.errors.messages()
         self.reached.update(f"{r.state} RFQ" for r in self.model.rfqs.values())
@@ -516,22 +521,13 @@ class Lifecycle(RuleBasedStateMachine):
                 else:
                     assert channel == "public-struc-block-trades", message
                     self.published.append(item["blockTdId"])
-        rfqs, quotes = self.model.rfqs, self.model.quotes
         for party in PARTIES:
-            want: dict[str, tuple[Any, ...]] = {
-                f"rfq {r.rfq_id}": r.row(party) for r in rfqs.values() if party in (r.taker, *r.counterparties)
-            }
-            want |= {
-                f"quote {q.quote_id}": q.row(party) for q in quotes.values() if party in (q.maker, rfqs[q.rfq_id].taker)
-            }
+            want = {f"rfq {i}": row for i, row in self.model.rfqs_seen(party).items()}
+            want |= {f"quote {i}": row for i, row in self.model.quotes_seen(party).items()}
             assert {key: rows[-1] for key, rows in self.pushed[party].items()} == want, ("pushes to", party)
             for key, rows in self.pushed[party].items():
                 assert all(a != b for a, b in itertools.pairwise(rows)), ("the same push twice", party, key, rows)
-            trades = [
-                (td, rfq_id, quote_id)
-                for td, (rfq_id, quote_id) in self.model.trades.items()
-                if party in (rfqs[rfq_id].taker, quotes[quote_id].maker)
-            ]
+            trades = [(td, *ids) for td, ids in self.model.trades_of(party).items()]
             assert sorted(self.trades_pushed[party]) == sorted(trades), ("trades pushed to", party)
         assert sorted(self.published) == sorted(self.model.trades), "public trades"
 
