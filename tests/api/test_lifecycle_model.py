@@ -1,8 +1,10 @@
 """The RFQ and quote lifecycle against a model of it, step by step (hypothesis's stateful testing).
 
 Takers create and cancel RFQs (by id, by clRfqId, all at once), makers quote, replace and cancel quotes (by id, by
-clQuoteId, all at once), takers execute, venue time moves past expiries, and the venue is closed and opened again
-on its store. The model is a few dicts and the rules of OKX's docs; after every step:
+clQuoteId, all at once), takers execute, the parties read their lists with OKX's filters (ids, client ids,
+state, beginId, endId, limit), venue time moves past expiries, and the venue is closed and opened again on its
+store. The model is a few dicts and the rules of OKX's docs (and docs/compatibility.md where they are silent). A
+filtered read's answer is the model's, in order; and after every step:
 
 - each request's outcome ("0" or the error code: ``sCode`` where the answer carries one) is the one the model
   predicts, and a refusal changes nothing;
@@ -149,6 +151,48 @@ class Model:
     def own_rfq(self, taker: str, rfq_id: str, cl: str) -> Rfq | None:
         return _own(self.rfqs, taker, rfq_id, cl)
 
+    def listed(self, viewer: str, what: str, f: dict[str, str]) -> list[str]:
+        """The ids Get RFQs, Get quotes or Get trades shows ``viewer`` with OKX's filters ``f``: every filter given
+        applies (a venue id before its client id), newest first, between the exclusive beginId and endId, at most
+        limit. Client ids are their owner's: anyone else's filter by one matches nothing."""
+        rfqs, quotes = self.rfqs, self.quotes
+        found: dict[str, bool] = {}
+        if what == "rfqs":
+            for r in rfqs.values():
+                if viewer in (r.taker, *r.counterparties):
+                    ok = _names(f, "rfqId", r.rfq_id, r.cl if r.taker == viewer else None)
+                    found[r.rfq_id] = ok and f.get("state", r.row(viewer)[0]) == r.row(viewer)[0]
+        elif what == "quotes":
+            of_rfq = f.get("rfqId")
+            if of_rfq is None and "clRfqId" in f:  # the taker's RFQ with that client id: the live one, else the newest
+                named = self.own_rfq(viewer, "", f["clRfqId"])
+                of_rfq = named.rfq_id if named is not None else "none"
+            for q in quotes.values():
+                if viewer in (q.maker, rfqs[q.rfq_id].taker):
+                    ok = _names(f, "quoteId", q.quote_id, q.cl if q.maker == viewer else None)
+                    found[q.quote_id] = ok and of_rfq in (None, q.rfq_id) and f.get("state", q.state) == q.state
+        else:
+            for td, (rfq_id, quote_id) in self.trades.items():
+                rfq, quote = rfqs[rfq_id], quotes[quote_id]
+                if viewer in (rfq.taker, quote.maker):
+                    found[td] = (
+                        _names(f, "rfqId", rfq_id, rfq.cl if rfq.taker == viewer else None)
+                        and _names(f, "quoteId", quote_id, quote.cl if quote.maker == viewer else None)
+                        and f.get("blockTdId", td) == td
+                    )
+        above, below = int(f.get("beginId", 0)), int(f.get("endId", 1 << 62))
+        ids = sorted((i for i, ok in found.items() if ok and above < int(i) < below), key=int, reverse=True)
+        return ids[: int(f.get("limit", 100))]
+
+
+def _names(f: dict[str, str], id_key: str, venue_id: str, cl: str | None) -> bool:
+    """Whether the filters ``f`` let an entity through by its venue id (``rfqId``), else by its client id
+    (``clRfqId``; ``cl`` None: not the viewer's, so a client id names it not); no filter: yes."""
+    if id_key in f:
+        return f[id_key] == venue_id
+    cl_key = "cl" + id_key[0].upper() + id_key[1:]
+    return cl_key not in f or f[cl_key] == cl
+
 
 E = TypeVar("E", Rfq, Quote)
 
@@ -279,8 +323,8 @@ class Lifecycle(RuleBasedStateMachine):
         self.reached.add(f"{name} {answer['code'] if 'batch' in name else outcome(answer)}")
         return answer
 
-    def get(self, party: str, path: str) -> list[dict[str, Any]]:
-        answer = self.runner.run(self.parties[party].get(path))
+    def get(self, party: str, path: str, **params: str) -> list[dict[str, Any]]:
+        answer = self.runner.run(self.parties[party].get(path, **params))
         assert answer["code"] == "0", answer
         data: list[dict[str, Any]] = answer["data"]
         return data
@@ -465,6 +509,50 @@ class Lifecycle(RuleBasedStateMachine):
             assert (trade["rfqId"], trade["quoteId"]) == (rfq_id, quote_id), trade
             self.model.trades[trade["blockTdId"]] = (rfq_id, quote_id)
 
+    # --- reads ---------------------------------------------------------------------------------------------------
+
+    @rule(data=st.data(), what=st.sampled_from(["rfqs", "quotes", "trades"]), party=st.sampled_from(PARTIES))
+    def read(self, data: st.DataObject, what: str, party: str) -> None:
+        """Get RFQs, Get quotes or Get trades: every party with each state and each client id alone, then one party
+        with up to three of OKX's filters drawn (ids, client ids, state, beginId, endId, limit). The read side
+        filters and pages what memory and the store hold together: each answer is the model's, in order."""
+        ids = {
+            "rfqs": list(self.model.rfqs),
+            "quotes": list(self.model.quotes),
+            "trades": list(self.model.trades),
+        }
+        values = {
+            "rfqId": [*ids["rfqs"], "999999"],
+            "clRfqId": ["a", "b"],
+            "quoteId": [*ids["quotes"], "999999"],
+            "clQuoteId": ["a", "b"],
+            "blockTdId": [*ids["trades"], "999999"],
+            "state": ["active", "canceled", "expired", "filled", *(["traded_away"] if what == "rfqs" else [])],
+            "beginId": ids[what] or ["1"],
+            "endId": ids[what] or ["1"],
+            "limit": ["1", "2", "100"],
+        }
+        keys = {
+            "rfqs": ["rfqId", "clRfqId", "state"],
+            "quotes": ["quoteId", "clQuoteId", "rfqId", "clRfqId", "state"],
+            "trades": ["rfqId", "clRfqId", "quoteId", "clQuoteId", "blockTdId"],
+        }[what] + ["beginId", "endId", "limit"]
+        chosen = data.draw(st.lists(st.sampled_from(keys), max_size=3, unique=True), label="filters")
+        drawn = {key: data.draw(st.sampled_from(values[key]), label=key) for key in chosen}
+        self.model.expire(self.clock.now_ms())  # a read first fires the timers due
+        id_name = {"rfqs": "rfqId", "quotes": "quoteId", "trades": "blockTdId"}[what]
+        # every party with each state and each client id alone (a state is the viewer's: traded_away; a client id
+        # its owner's), then the drawn party with the filters drawn
+        alone: list[dict[str, str]] = [
+            {key: value} for key in ("state", "clRfqId", "clQuoteId") if key in keys for value in values[key]
+        ]
+        reads = [(viewer, filters) for viewer in PARTIES for filters in alone]
+        for viewer, filters in [*reads, (party, drawn)]:
+            got = [item[id_name] for item in self.get(viewer, f"/api/v5/rfq/{what}", **filters)]
+            want = self.model.listed(viewer, what, filters)
+            assert got == want, (what, viewer, filters)
+        self.reached.add(f"read {what} {'some' if want else 'none'}")
+
     # --- time and restarts -----------------------------------------------------------------------------------------
 
     @rule(ms=STEPS)
@@ -582,6 +670,7 @@ REACHED = {
     *(f"execute-quote {c}" for c in ("0", "70000", "70501", "70504", "70505")),
     *(f"{s} RFQ" for s in ("active", "canceled", "expired", "filled")),
     *(f"{s} quote" for s in ("active", "canceled", "expired", "filled")),
+    *(f"read {what} {n}" for what in ("rfqs", "quotes", "trades") for n in ("some", "none")),
     "restart",
 }
 
