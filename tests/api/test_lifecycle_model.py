@@ -124,6 +124,9 @@ class Model:
     def live_on(self, rfq_id: str) -> list[Quote]:
         return [q for q in self.quotes.values() if q.rfq_id == rfq_id and q.state == "active"]
 
+    def any_live(self, entities: dict[str, Rfq] | dict[str, Quote]) -> bool:
+        return any(e.state == "active" for e in entities.values())
+
     def end_rfq(self, rfq: Rfq, state: str) -> None:
         rfq.state = state
         for quote in self.live_on(rfq.rfq_id):
@@ -340,9 +343,9 @@ class Lifecycle(RuleBasedStateMachine):
         Hypothesis's swarm testing turns some rules off for a whole program; without this, a program without
         create_quote would cancel and execute nothing but refusals, and which outcomes CI's programs reach would
         hang on which rules each one happens to keep."""
-        if not any(r.state == "active" for r in self.model.rfqs.values()):
+        if not self.model.any_live(self.model.rfqs):
             self.create_rfq(data.draw(st.sampled_from(TAKERS), label="new RFQ's taker"), set(MAKERS), "")
-        if quote and not any(q.state == "active" for q in self.model.quotes.values()):
+        if quote and not self.model.any_live(self.model.quotes):
             side = data.draw(st.sampled_from(["buy", "sell"]), label="new quote's side")
             cl = data.draw(st.sampled_from(CL_IDS), label="new quote's clQuoteId")
             self.create_quote(side, 120, cl, data)
@@ -579,7 +582,7 @@ class Lifecycle(RuleBasedStateMachine):
     def advance(self, ms: int) -> None:
         self.clock.advance(ms)
 
-    @precondition(lambda self: any(r.state == "active" for r in self.model.rfqs.values()))
+    @precondition(lambda self: self.model.any_live(self.model.rfqs))
     @rule(early=st.sampled_from([0, 1]))
     def until_expiry(self, early: int) -> None:
         """Onto the next expiry of a live RFQ or quote (or 1 ms before it): the boundary itself."""
@@ -587,7 +590,7 @@ class Lifecycle(RuleBasedStateMachine):
         live += [q.valid_until for q in self.model.quotes.values() if q.state == "active"]
         self.clock.set(max(self.clock.now_ms(), min(live) - early))
 
-    @precondition(lambda self: any(r.state == "active" for r in self.model.rfqs.values()))
+    @precondition(lambda self: self.model.any_live(self.model.rfqs))
     @rule()
     def restart(self) -> None:
         """Closed and opened again on its store: everything acknowledged is there, and timers fire as before."""
@@ -706,15 +709,14 @@ BATCH, MIN_BATCHES, MAX_BATCHES = 50, 2, 6
 @pytest.mark.parametrize("store", STORES)
 def test_the_lifecycle_is_the_model(request: pytest.FixtureRequest, store: str) -> None:
     schemas = request.getfixturevalue("pg_schemas") if store == "postgresql" else None
-    reached: set[str] = set()
+
+    class Run(Lifecycle):
+        pass
+
+    Run.schemas, Run.reached = schemas, set()
     programs = settings(fuzz_settings(BATCH, 1000), stateful_step_count=60 if LONG else 40)
     for batch in range(1 if LONG else MAX_BATCHES):
-
-        class Run(Lifecycle):
-            pass
-
-        Run.schemas, Run.reached = schemas, reached
         run_state_machine_as_test(Run if LONG else seed(batch)(Run), settings=programs)
-        if batch + 1 >= MIN_BATCHES and REACHED <= reached:
+        if batch + 1 >= MIN_BATCHES and REACHED <= Run.reached:
             break
-    assert REACHED <= reached, sorted(REACHED - reached)
+    assert REACHED <= Run.reached, sorted(REACHED - Run.reached)
