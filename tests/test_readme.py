@@ -33,9 +33,11 @@ def test_ci_runs_the_readmes_test_command_verbatim() -> None:
     (command,) = [line for line in _blocks("Run the tests", "sh")[0].splitlines() if line]
     ci = (ROOT / ".ci" / "run").read_text()
 
-    assert command in ci.splitlines()
+    assert command in ci.splitlines()  # a line of its own, in the foreground:
     assert "set -euo pipefail" in ci.splitlines()  # its failure is CI's
-    assert ci.index(command) < ci.index("pytest -q -p")  # the first tests CI runs: as users install openrfq
+    # The coverage pass beside it starts once the command's npm ci is done, and its failure is CI's too.
+    assert ci.index("until [ -e tests/clients/node/node_modules/.package-lock.json ]") < ci.index("pytest -q -p")
+    assert 'wait "$coverage_pass" || status=$?' in ci.splitlines() and ci.endswith('exit "$status"\n')
     assert "(cd tests/clients/node && npm ci)" in command and command.endswith("python -m pytest -q")
 
 
