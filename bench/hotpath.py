@@ -118,9 +118,13 @@ async def main_async(args: argparse.Namespace) -> None:
 
             profiler = Profiler(interval=0.0002, async_mode="disabled")
             profiler.start()
+        if args.callgrind:
+            _callgrind("on")
         cpu0, wall0 = time.process_time(), time.perf_counter()
         await asyncio.gather(*(connection(p) for p in plans))
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        if args.callgrind:
+            _callgrind("off")
         if profiler is not None:
             profiler.stop()
             Path(args.profile).write_text(profiler.output_text(unicode=False, color=False, show_all=False))
@@ -142,12 +146,23 @@ async def main_async(args: argparse.Namespace) -> None:
     )
 
 
+def _callgrind(state: str) -> None:
+    """Instruction counting on or off (run under ``valgrind --tool=callgrind --instr-atstart=no``: the requests
+    only, not the start-up or the signing of the plans; bench/instructions.py)."""
+    import subprocess
+
+    subprocess.run(["callgrind_control", "--instr=" + state, str(os.getpid())], check=True, capture_output=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pairs", type=int, default=500)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--log-level", default="info")
     ap.add_argument("--asgi", action="store_true", help="through the ASGI app instead of OkxApi.respond")
+    ap.add_argument(
+        "--callgrind", action="store_true", help="count instructions of the requests only (under callgrind)"
+    )
     ap.add_argument("--profile", help="write a pyinstrument text profile of the timed part to this file")
     args = ap.parse_args()
     global ASGI

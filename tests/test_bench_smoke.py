@@ -21,6 +21,7 @@ sys.path.insert(0, str(BENCH))  # the bench scripts import each other by name; o
 try:
     import common
     import gen_requests
+    import instructions
     import run
 finally:
     sys.path.remove(str(BENCH))  # bench/profile.py must not shadow the standard library's profile
@@ -185,6 +186,34 @@ def test_hotpath_drives_the_real_app_and_every_answer_is_a_success() -> None:
 
     assert summary["requests"] == 30 and summary["bad"] == 0
     assert 1 <= summary["commits"] <= 30
+
+
+# Lines of `callgrind_annotate --inclusive=yes` as valgrind 3.19 prints them (paths cut), a call line among them.
+_ANNOTATED = """\
+1,200,000 (100.0%)  PROGRAM TOTALS
+--------------------------------------------------------------------------------
+  720,000 (60.00%)  /work/main/build/__native_4aae.c:CPyDef_app___OkxApi___respond [/tmp/v/4aae__mypyc.so]
+  240,000 (20.00%)  => /work/main/build/__native_4aae.c:CPyDef_app___OkxApi___authenticate (6,400x) [/tmp/v/x.so]
+  230,000 (19.17%)  /work/main/build/__native_4aae.c:CPyDef_app___OkxApi___authenticate [/tmp/v/4aae__mypyc.so]
+  320,000 (26.67%)  /work/main/build/__native_4aae.c:CPyDef_quote___create_quote [/tmp/v/4aae__mypyc.so]
+  120,000 (10.00%)  ./nptl/./nptl/pthread_create.c:start_thread [/usr/lib/x86_64-linux-gnu/libc.so.6]
+  110,000 ( 9.17%)  Python/thread_pthread.h:pythread_wrapper [/usr/lib/libpython3.11.so.1.0]
+"""
+
+
+def test_the_instruction_counts_read_callgrinds_annotation_per_request() -> None:
+    counted = instructions.inclusive(_ANNOTATED)
+
+    assert counted["total"] == 1_200_000
+    assert counted["CPyDef_app___OkxApi___authenticate"] == 230_000  # its own line, not the call line's
+    assert counted["pythread_wrapper"] == 110_000
+    halved = {name: n // 2 for name, n in counted.items()}
+    rows = instructions.table(["A", "B"], [(6_400, counted), (6_400, halved)])
+    assert rows[2] == "| all the requests' instructions | 188 | 94 (0.500) |"
+    # create-quote's handler runs for half the requests: its count is per create
+    create = next(row for row in rows if row.startswith("|   create-quote's handler"))
+    assert create.endswith("| 100 | 50 (0.500) |")
+    assert "| 0 |" in next(row for row in rows if "params.legs" in row)  # a part the run did not reach
 
 
 def test_the_postgresql_bench_parses_its_options() -> None:
