@@ -129,10 +129,10 @@ def _line(event: Event, head: str) -> str:
         reason = _encode(q.reason).decode() if q.reason else '""'
         return (
             f'{head}"quote","quoteId":"{q.quote_id}","rfqId":"{q.rfq_id}",'
-            f'"state":"{q.state.value}","reason":{reason}}}\n'
+            f'"state":"{q.state._value_}","reason":{reason}}}\n'
         )
     if isinstance(event, RfqChanged):
-        return f'{head}"rfq","rfqId":"{event.rfq.rfq_id}","state":"{event.rfq.state.value}"}}\n'
+        return f'{head}"rfq","rfqId":"{event.rfq.rfq_id}","state":"{event.rfq.state._value_}"}}\n'
     t = event.trade
     return f'{head}"trade","blockTdId":"{t.block_td_id}","rfqId":"{t.rfq_id}","quoteId":"{t.quote_id}"}}\n'
 

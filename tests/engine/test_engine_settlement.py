@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import msgspec
+
 from openrfq.domain import errors
 from openrfq.domain.clock import ManualClock
 from openrfq.domain.commands import AllocLegRequest, AllocRequest, CreateQuote, CreateRfq, ExecuteQuote, LegRequest
@@ -31,7 +33,9 @@ def _venue(clock: ManualClock, settlement_ms: int = SETTLEMENT_MS) -> Venue:
 
 def _quoted(venue: Venue, alloc: tuple[AllocRequest, ...] = ()) -> tuple[str, str]:
     rfq = venue.create_rfq(CreateRfq("T", ("M1",), (LEG,), acct_alloc=alloc))
-    quote = venue.create_quote(CreateQuote("M1", str(rfq.rfq_id), Side.SELL, (LEG._replace(px=Decimal("50000")),)))
+    quote = venue.create_quote(
+        CreateQuote("M1", str(rfq.rfq_id), Side.SELL, (msgspec.structs.replace(LEG, px=Decimal("50000")),))
+    )
     return str(rfq.rfq_id), str(quote.quote_id)
 
 

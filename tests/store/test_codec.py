@@ -12,6 +12,8 @@ from decimal import Decimal
 import msgspec
 
 from openrfq.domain.enums import QuoteState, Side
+from openrfq.domain.events import QuoteChanged
+from openrfq.engine.journal import Journal
 from openrfq.store.codec import decode_quote, decode_rfq, decode_trade, encode
 
 # Fields added since 0.1.0, each with its default (what an old row loads as and is re-encoded with).
@@ -55,9 +57,13 @@ def test_rows_written_by_the_dataclass_entities_load_and_encode_the_same() -> No
         assert old[1:] in encode(entity)  # the old fields' bytes as written (after the map header), in order
 
 
-def test_a_snapshot_is_a_copy_that_later_changes_do_not_reach() -> None:
+def test_an_events_quote_is_a_copy_that_later_changes_do_not_reach() -> None:
     quote = decode_quote(QUOTE)
-    snapshot = quote.snapshot()
+    journal = Journal()
+    journal.quote(quote)
+    event = journal.take_events()[0]
+    assert isinstance(event, QuoteChanged)
+    snapshot = event.quote
     quote.state = QuoteState.CANCELED
     assert snapshot.state is QuoteState.ACTIVE and snapshot.legs is quote.legs
     assert snapshot == decode_quote(QUOTE)

@@ -27,12 +27,13 @@ _SZ_QUANTUM = Decimal("1e-8")
 
 
 def rfq_leg(leg: RfqLeg) -> wire.RfqLeg[str]:
+    # An enum's ._value_, not .value: in 3.11 .value runs two interpreted frames of enum's (~70 ns), per field.
     return wire.RfqLeg(
         inst_id=leg.inst_id,
         td_mode=leg.td_mode,
         ccy=leg.ccy,
         sz=num(leg.sz),
-        side=leg.side.value,
+        side=leg.side._value_,
         pos_side=leg.pos_side,
         tgt_ccy=leg.tgt_ccy,
         trade_quote_ccy=leg.trade_quote_ccy,
@@ -60,7 +61,7 @@ def rfq(r: Rfq, viewer: str, flow_type: bool = True) -> wire.Rfq[str, str]:
     return wire.Rfq(
         c_time=str(r.c_time),
         u_time=str(r.u_time),
-        state=r.state_for(viewer).value,
+        state=r.state_for(viewer)._value_,
         counterparties=list(r.counterparties) if is_taker else [viewer],
         valid_until=str(r.valid_until),
         cl_rfq_id=r.cl_rfq_id if is_taker else "",
@@ -82,7 +83,7 @@ def quote_leg(leg: QuoteLeg) -> wire.QuoteLeg[str]:
         ccy=leg.ccy,
         sz=num(leg.sz),
         px=num(leg.px),
-        side=leg.side.value,
+        side=leg.side._value_,
         pos_side=leg.pos_side,
         tgt_ccy=leg.tgt_ccy,
         trade_quote_ccy=leg.trade_quote_ccy,
@@ -94,7 +95,7 @@ def quote(q: Quote, r: Rfq, viewer: str) -> wire.Quote[str, str]:
     return wire.Quote(
         c_time=str(q.c_time),
         u_time=str(q.u_time),
-        state=q.state.value,
+        state=q.state._value_,
         reason=q.reason,
         valid_until=str(q.valid_until),
         rfq_id=str(q.rfq_id),
@@ -103,7 +104,7 @@ def quote(q: Quote, r: Rfq, viewer: str) -> wire.Quote[str, str]:
         cl_quote_id=q.cl_quote_id if is_maker else "",
         tag=q.tag,
         trader_code=q.maker if is_maker or not q.anonymous else "",
-        quote_side=q.quote_side.value,
+        quote_side=q.quote_side._value_,
         legs=[quote_leg(leg) for leg in q.legs],
     )
 
@@ -212,7 +213,7 @@ def _trade(t: BlockTrade, viewer: str, push: bool) -> TradeView:
                 inst_id=leg.inst_id,
                 px=num(leg.px),
                 sz=num(leg.sz),
-                side=leg.side.value,
+                side=leg.side._value_,
                 tgt_ccy=leg.tgt_ccy if push else UNSET,
                 fee=num(_fee(leg, is_taker)) if charged else "0",
                 fee_ccy=leg.taker_fee_ccy if is_taker else leg.maker_fee_ccy,
@@ -266,7 +267,7 @@ def execution(t: BlockTrade, viewer: str) -> ExecutionView:
                 inst_id=leg.inst_id,
                 px=num(leg.px),
                 sz=num(leg.sz),
-                side=leg.side.value,
+                side=leg.side._value_,
                 fee=num(_fee(leg, is_taker)),
                 fee_ccy=leg.taker_fee_ccy if is_taker else leg.maker_fee_ccy,
                 trade_id="" if t.allocs else str(leg.trade_id),
@@ -328,7 +329,7 @@ def _public_trade(t: BlockTrade, strategy: str | UnsetType) -> wire.PublicTrade[
                 inst_id=leg.inst_id,
                 px=num(leg.px),
                 sz=num(_public_sz(leg)),
-                side=leg.side.value,
+                side=leg.side._value_,
                 trade_id="" if t.allocs else str(leg.trade_id),
             )
             for leg in _public_legs(t)
@@ -344,7 +345,7 @@ def public_leg(t: BlockTrade, leg: TradeLeg, inst: Instrument) -> wire.PublicBlo
         trade_id=str(leg.trade_id),
         px=num(leg.px),
         sz=num(_public_sz(leg)),
-        side=leg.side.value,
+        side=leg.side._value_,
         # Options: the volatility the mark was priced with, and the forward (the index: rates are zero).
         fill_vol=_opt(leg.fill_vol) if inst.is_option else "",
         fwd_px=_opt(leg.idx_px) if inst.is_option else "",

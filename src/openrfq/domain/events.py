@@ -1,22 +1,23 @@
 """What happened, in the order the engine applied it. Each event holds a snapshot of the entity as the change
-left it, so a subscriber rendered later still sees that moment."""
+left it, so a subscriber rendered later still sees that moment. Frozen Structs, as commands are (domain/commands.py
+says why)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import msgspec
 
 from openrfq.domain.models import BlockTrade, Quote, Rfq
 
 
-class RfqChanged(NamedTuple):
+class RfqChanged(msgspec.Struct, frozen=True, gc=False):
     rfq: Rfq
 
 
-class QuoteChanged(NamedTuple):
+class QuoteChanged(msgspec.Struct, frozen=True, gc=False):
     quote: Quote
 
 
-class TradeExecuted(NamedTuple):
+class TradeExecuted(msgspec.Struct, frozen=True, gc=False):
     trade: BlockTrade
 
 

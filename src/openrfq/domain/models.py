@@ -81,10 +81,6 @@ class Rfq(msgspec.Struct, gc=False):
     group_id: int = 0  # a group RFQ's groupId (its own sequence); 0: not a group RFQ
     acct_alloc: tuple[Allocation, ...] = ()  # a group RFQ's split across the taker's accounts
 
-    def snapshot(self) -> Rfq:
-        """A copy as the entity is now (for an event): a shallow copy, its legs are immutable."""
-        return msgspec.structs.replace(self)
-
     def state_for(self, viewer: str) -> RfqState:
         """OKX shows a filled RFQ as traded_away to every maker whose quote did not win."""
         if self.state is RfqState.FILLED and viewer not in (self.taker, self.winner):
@@ -106,10 +102,6 @@ class Quote(msgspec.Struct, gc=False):
     state: QuoteState = QuoteState.ACTIVE
     reason: str = ""  # "mmp_canceled" when Market Maker Protection canceled it
     u_time: int = 0
-
-    def snapshot(self) -> Quote:
-        """A copy as the quote is now (for an event); see Rfq.snapshot."""
-        return msgspec.structs.replace(self)
 
 
 class TradeLeg(msgspec.Struct, frozen=True, gc=False):

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import msgspec
+
 from openrfq.domain.events import Event, QuoteChanged, RfqChanged, TradeExecuted
 from openrfq.domain.ids import BlockTradeId, QuoteId, RfqId
 from openrfq.domain.models import BlockTrade, Quote, Rfq
+
+# An event's entity: a shallow copy as the entity is now (its legs are immutable), which later changes do not reach.
+# Called here, not as a method of the entity's: domain/models.py is not compiled (setup.py), a method of it would
+# be an interpreted frame on every change.
+_copy = msgspec.structs.replace
 
 
 @dataclass(slots=True)
@@ -30,11 +37,11 @@ class Journal:
 
     def rfq(self, rfq: Rfq) -> None:
         self.changes.rfqs.add(rfq.rfq_id)
-        self.events.append(RfqChanged(rfq.snapshot()))
+        self.events.append(RfqChanged(_copy(rfq)))
 
     def quote(self, quote: Quote) -> None:
         self.changes.quotes.add(quote.quote_id)
-        self.events.append(QuoteChanged(quote.snapshot()))
+        self.events.append(QuoteChanged(_copy(quote)))
 
     def trade(self, trade: BlockTrade) -> None:
         self.changes.trades.add(trade.block_td_id)

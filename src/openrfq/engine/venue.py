@@ -209,34 +209,35 @@ class Venue:
 
     def create_quote(self, cmd: CreateQuote) -> Quote:
         now = self.advance()
-        rfq = rules.quotable(self.book.rfq(cmd.rfq_id), cmd.maker)
-        maker = self.makers.get(cmd.maker)
+        code, tag = cmd.maker, cmd.tag  # a command's fields are lookups (domain/commands.py): read once
+        rfq = rules.quotable(self.book.rfq(cmd.rfq_id), code)
+        maker = self.makers.get(code)
         if maker is not None and maker.is_frozen(now):
             raise errors.MmpFrozen()
         cl_quote_id = ClQuoteId(rules.check_cl_id(cmd.cl_quote_id, "clQuoteId"))
-        rules.check_tag(cmd.tag)
+        rules.check_tag(tag)
         expires_in = rules.quote_expiry_s(cmd.expires_in_s)
         legs = rules.quote_legs(self.catalogue, rfq.rfq_id, rfq.legs, cmd.legs)
         if maker is not None:
             marks = {leg.inst_id: self.prices.mark(self.catalogue[leg.inst_id], now) for leg in legs}
             makers.check_quote_limits(maker, legs, cmd.quote_side, self.catalogue, marks)
-        previous_id = self.book.live_quote_id(rfq.rfq_id, cmd.maker)
+        previous_id = self.book.live_quote_id(rfq.rfq_id, code)
         if cl_quote_id:
-            clash = self.book.live_quote_by_cl(cmd.maker, cl_quote_id)
+            clash = self.book.live_quote_by_cl(code, cl_quote_id)
             # Re-using the clQuoteId of the quote being replaced is fine: that quote ends right here.
             if clash is not None and clash.quote_id != previous_id:
                 raise errors.DuplicateClQuoteId()
         quote = Quote(
             quote_id=self.book.next_quote_id,
             rfq_id=rfq.rfq_id,
-            maker=cmd.maker,
+            maker=code,
             quote_side=cmd.quote_side,
             legs=legs,
             c_time=now,
             u_time=now,
             valid_until=now + expires_in * 1000,
             cl_quote_id=cl_quote_id,
-            tag=cmd.tag,
+            tag=tag,
             anonymous=cmd.anonymous,
         )
         # lmtPx auto-execution: the trade is built (everything that can fail) before anything is stored.
