@@ -1,12 +1,13 @@
 """In-process cost of one create-quote + cancel-quote through the real REST API (no sockets).
 
-No sockets and no HTTP parsing: C concurrent "connections" (asyncio tasks on uvloop) call the app with
-pre-signed requests (``OkxApi.respond``, as openrfq's own HTTP protocol does; ``--asgi``: through the ASGI app),
+No sockets, and no HTTP parsing but with ``--http1``: C concurrent "connections" (asyncio tasks on uvloop) call the
+app with pre-signed requests (``OkxApi.respond``, as openrfq's own HTTP protocol does; ``--asgi``: through the ASGI app;
+``--http1``: as bytes, through openrfq's HTTP protocol, one per connection, on a transport in memory),
 so the number is the app's own CPU cost per request (auth, params, engine, views, metrics, logging, group commit
 writing SQLite on a real file and syncing it as the server does; with Linux AIO the sync's kernel time is a kernel
 worker's and not counted). Pin it to one core as the server is:
 
-    taskset -c 0 .venv/bin/python bench/hotpath.py [--pairs 500] [--connections 32] [--asgi]
+    taskset -c 0 .venv/bin/python bench/hotpath.py [--pairs 500] [--connections 32] [--asgi | --http1]
 
 Prints requests/s, CPU us per request and the number of commits.
 """
@@ -56,6 +57,56 @@ def scope(account: tuple[str, ...], method: str, path: str, body: str, ts: str) 
 ASGI = False
 
 
+def as_bytes(plan: list[tuple[dict[str, Any], bytes]]) -> list[bytes]:
+    """A connection's requests as a client writes them."""
+    return [
+        b"%s %s HTTP/1.1\r\n%s\r\n%s"
+        % (s["method"].encode(), s["raw_path"], b"".join(b"%s: %s\r\n" % h for h in s["headers"]), body)
+        for s, body in plan
+    ]
+
+
+class MemoryTransport:
+    """What openrfq's HTTP protocol asks of a transport, in memory: each write resolves the waiting answer."""
+
+    def __init__(self) -> None:
+        self.answer: asyncio.Future[bytes] | None = None
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default  # no socket, no TLS: the protocol counts its client under ""
+
+    def write(self, data: bytes) -> None:
+        assert self.answer is not None and not self.answer.done()
+        self.answer.set_result(data)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def pause_reading(self) -> None: ...
+    def resume_reading(self) -> None: ...
+    def close(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+class Http1Connection:
+    """One connection's protocol (``openrfq.http1.HttpProtocol``) fed whole requests."""
+
+    def __init__(self, config: Any) -> None:
+        from uvicorn.server import ServerState
+
+        from openrfq.http1 import HttpProtocol
+
+        self.transport = MemoryTransport()
+        self.protocol = HttpProtocol(config, ServerState(), {}, asyncio.get_running_loop())
+        self.protocol.connection_made(self.transport)
+
+    async def call(self, raw: bytes) -> bytes:
+        self.transport.answer = answer = asyncio.get_running_loop().create_future()
+        self.protocol.data_received(raw)
+        data = await answer
+        return data[data.index(b"\r\n\r\n") + 4 :]
+
+
 async def call(app: Any, s: dict[str, Any], body: bytes) -> bytes:
     if not ASGI:
         headers = dict(s["headers"])
@@ -86,6 +137,11 @@ async def main_async(args: argparse.Namespace) -> None:
         cfg_path.write_text(config_toml())
         api = build_app(load_config(cfg_path), Path(tmp) / "data")
         undo_gc_policy = keep_full_collections_short(asyncio.get_running_loop())  # as a serving venue does
+        edge = None
+        if args.http1:
+            from openrfq.edge import EdgeConfig
+
+            edge = EdgeConfig(api, log_config=None)
         ts = iso_ms(int(time.time() * 1000))
         rfq_ids = []
         for _ in range(args.connections):
@@ -110,6 +166,14 @@ async def main_async(args: argparse.Namespace) -> None:
                 if not (await call(api, s, body)).startswith(b'{"code":"0"'):
                     bad += 1
 
+        async def http1_connection(raws: list[bytes]) -> None:
+            nonlocal bad
+            http1 = Http1Connection(edge)
+            for raw in raws:
+                if not (await http1.call(raw)).startswith(b'{"code":"0"'):
+                    bad += 1
+
+        runs = [connection(p) for p in plans] if edge is None else [http1_connection(as_bytes(p)) for p in plans]
         committer = api.services.committer
         batches0 = committer.batches
         profiler = None
@@ -121,7 +185,7 @@ async def main_async(args: argparse.Namespace) -> None:
         if args.callgrind:
             _callgrind("on")
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        await asyncio.gather(*(connection(p) for p in plans))
+        await asyncio.gather(*runs)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         if args.callgrind:
             _callgrind("off")
@@ -160,6 +224,7 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--log-level", default="info")
     ap.add_argument("--asgi", action="store_true", help="through the ASGI app instead of OkxApi.respond")
+    ap.add_argument("--http1", action="store_true", help="as bytes through openrfq's HTTP protocol (no sockets)")
     ap.add_argument(
         "--callgrind", action="store_true", help="count instructions of the requests only (under callgrind)"
     )

@@ -4,13 +4,15 @@ The wall clock here varies up to 3x between hours; the instructions a build exec
 (the same build, twice: within 0.5%). This runs ``bench/hotpath.py`` (in process, no sockets, 32 connections, the
 requests' answers durable as the server makes them) under ``valgrind --tool=callgrind``, counting only the
 requests (``hotpath.py --callgrind``), and prints the instructions per request in all and in the parts of the
-request path, for each Python given (a venv with openrfq installed, compiled as users run it):
+request path, for each Python given (a venv with openrfq installed, compiled as users run it); with ``--http1``, the
+requests go in as bytes through openrfq's HTTP protocol (a transport in memory: the kernel's part is not there):
 
-    .venv/bin/python bench/instructions.py [--python A/bin/python --python B/bin/python] [--pairs 100]
+    .venv/bin/python bench/instructions.py [--python A/bin/python --python B/bin/python] [--pairs 100] [--http1]
 
-Instructions are not time: a cache miss or a system call costs far more than its count, and OpenSSL's SHA-256
-runs without the CPU's SHA extensions under valgrind (a signature counts about twice what it costs natively). Use
-it to compare two builds, part by part, and the wall clock (``ab.py``, ``run.py``) to say what that is worth.
+Instructions are not time: a cache miss or a system call costs far more than its count, and under valgrind the CPU
+reports no SHA extensions, so OpenSSL's SHA-256 takes a longer path (a signature counts more than its native cost
+would). Use it to compare two builds, part by part, and the wall clock (``ab.py``, ``run.py``) to say what that is
+worth.
 Needs valgrind (Debian's ``valgrind``).
 """
 
@@ -28,6 +30,17 @@ BENCH = Path(__file__).resolve().parent
 
 # (label, the compiled function whose inclusive count is the part, requests it runs for per request)
 PARTS = (
+    (
+        "HttpProtocol.data_received: the bytes parsed, the Request built, respond (--http1)",
+        "CPyDef_http1___HttpProtocol___data_received",
+        1.0,
+    ),
+    ("  HttpProtocol._read: the Request built, then respond (--http1)", "CPyDef_http1___HttpProtocol____read", 1.0),
+    (
+        "HttpProtocol._reply: the answer's head and write, within _synced (--http1)",
+        "CPyDef_http1___HttpProtocol____reply",
+        1.0,
+    ),
     ("OkxApi.respond: a request, to its answer's hand-over to the commit", "CPyDef_app___OkxApi___respond", 1.0),
     ("  authenticate (HMAC-SHA256, timestamp, headers)", "CPyDef_app___OkxApi___authenticate", 1.0),
     ("  parse (the JSON body)", "CPyDef_app___parse", 1.0),
@@ -44,7 +57,7 @@ PARTS = (
 )
 
 
-def count(python: str, pairs: int, out: Path) -> tuple[int, dict[str, int]]:
+def count(python: str, pairs: int, out: Path, http1: bool) -> tuple[int, dict[str, int]]:
     """(requests, inclusive instructions by function) of one run."""
     cmd = [
         "valgrind",
@@ -58,6 +71,7 @@ def count(python: str, pairs: int, out: Path) -> tuple[int, dict[str, int]]:
         "--connections",
         "32",
         "--callgrind",
+        *(["--http1"] if http1 else []),
     ]
     run = subprocess.run(cmd, capture_output=True, text=True, check=True)
     result = json.loads(next(line for line in run.stdout.splitlines() if line.startswith("{")))
@@ -108,12 +122,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--python", action="append", help="a venv's python (repeat to compare); default: this one")
     ap.add_argument("--pairs", type=int, default=100, help="create+cancel pairs per connection (32 connections)")
+    ap.add_argument("--http1", action="store_true", help="the requests as bytes through openrfq's HTTP protocol")
     args = ap.parse_args()
     pythons = args.python or [sys.executable]
     columns = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, python in enumerate(pythons):
-            requests, by_function = count(python, args.pairs, Path(tmp) / f"callgrind.{n}")
+            requests, by_function = count(python, args.pairs, Path(tmp) / f"callgrind.{n}", args.http1)
             columns.append((requests, by_function))
     print("\n".join(table(pythons, columns)))
 

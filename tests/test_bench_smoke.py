@@ -174,9 +174,10 @@ def test_the_report_names_the_build_the_servers_import() -> None:
     assert run.openrfq_build().startswith("compiled" if compiled else "pure Python")
 
 
-def test_hotpath_drives_the_real_app_and_every_answer_is_a_success() -> None:
+@pytest.mark.parametrize("through", [[], ["--http1"]], ids=["respond", "http1"])
+def test_hotpath_drives_the_real_app_and_every_answer_is_a_success(through: list[str]) -> None:
     out = subprocess.run(
-        [sys.executable, str(BENCH / "hotpath.py"), "--pairs", "5", "--connections", "3"],
+        [sys.executable, str(BENCH / "hotpath.py"), "--pairs", "5", "--connections", "3", *through],
         capture_output=True,
         text=True,
         timeout=60,
