@@ -27,15 +27,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import MAKERS, QUOTE_LEG, RFQ_LEG, TAKER, config_toml, iso_ms, signed_headers
+from common import MAKERS, QUOTE_LEG, RFQ_LEG, TAKER, config_toml, iso_ms, raw_request, signed_headers
 
 from openrfq.api.request import Request
+
+HOST = "127.0.0.1:8080"
 
 
 def scope(account: tuple[str, ...], method: str, path: str, body: str, ts: str) -> tuple[dict[str, Any], bytes]:
     headers = signed_headers(account, method, path, body, ts)
     raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-    raw += [(b"host", b"127.0.0.1:8080"), (b"content-length", str(len(body)).encode())]
+    raw += [(b"host", HOST.encode()), (b"content-length", str(len(body)).encode())]
     return (
         {
             "type": "http",
@@ -55,15 +57,6 @@ def scope(account: tuple[str, ...], method: str, path: str, body: str, ts: str) 
 
 
 ASGI = False
-
-
-def as_bytes(plan: list[tuple[dict[str, Any], bytes]]) -> list[bytes]:
-    """A connection's requests as a client writes them."""
-    return [
-        b"%s %s HTTP/1.1\r\n%s\r\n%s"
-        % (s["method"].encode(), s["raw_path"], b"".join(b"%s: %s\r\n" % h for h in s["headers"]), body)
-        for s, body in plan
-    ]
 
 
 class MemoryTransport:
@@ -155,25 +148,25 @@ async def main_async(args: argparse.Namespace) -> None:
             for k in range(args.pairs):
                 cl = f"h{i}k{k}"
                 create = json.dumps({"rfqId": rfq_id, "clQuoteId": cl, "quoteSide": "sell", "legs": [QUOTE_LEG]})
-                plan.append(scope(maker, "POST", "/api/v5/rfq/create-quote", create, ts))
-                plan.append(scope(maker, "POST", "/api/v5/rfq/cancel-quote", json.dumps({"clQuoteId": cl}), ts))
+                for path, body in (("create-quote", create), ("cancel-quote", json.dumps({"clQuoteId": cl}))):
+                    target = "/api/v5/rfq/" + path
+                    # --http1: the bytes a client writes (as wrk's request files hold them)
+                    plan.append(
+                        raw_request(HOST, maker, "POST", target, body, ts)
+                        if edge is not None
+                        else scope(maker, "POST", target, body, ts)
+                    )
             plans.append(plan)
         bad = 0
 
-        async def connection(plan: list[tuple[dict[str, Any], bytes]]) -> None:
+        async def connection(plan: list[Any]) -> None:
             nonlocal bad
-            for s, body in plan:
-                if not (await call(api, s, body)).startswith(b'{"code":"0"'):
+            http1 = Http1Connection(edge) if edge is not None else None
+            for request in plan:
+                answer = await (call(api, *request) if http1 is None else http1.call(request))
+                if not answer.startswith(b'{"code":"0"'):
                     bad += 1
 
-        async def http1_connection(raws: list[bytes]) -> None:
-            nonlocal bad
-            http1 = Http1Connection(edge)
-            for raw in raws:
-                if not (await http1.call(raw)).startswith(b'{"code":"0"'):
-                    bad += 1
-
-        runs = [connection(p) for p in plans] if edge is None else [http1_connection(as_bytes(p)) for p in plans]
         committer = api.services.committer
         batches0 = committer.batches
         profiler = None
@@ -185,7 +178,7 @@ async def main_async(args: argparse.Namespace) -> None:
         if args.callgrind:
             _callgrind("on")
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        await asyncio.gather(*runs)
+        await asyncio.gather(*(connection(p) for p in plans))
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         if args.callgrind:
             _callgrind("off")
