@@ -94,6 +94,31 @@ def test_an_impossible_or_other_form_of_timestamp_is_invalid(text: str) -> None:
         parse_timestamp_ms(text)
 
 
+@given(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    st.lists(st.integers(0, 999), min_size=1, max_size=4),
+)
+def test_timestamps_in_the_second_last_read_are_read_as_exactly(moment: datetime, ms: list[int]) -> None:
+    second = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}"
+    since_epoch = (moment.replace(microsecond=0, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
+        milliseconds=1
+    )
+
+    for m in ms:  # the first reads the second whole, the rest its milliseconds alone
+        assert parse_timestamp_ms(f"{second}.{m:03d}Z") == since_epoch + m
+
+
+@pytest.mark.parametrize(
+    "ms", [".1a3Z", ".-12Z", ". 12Z", ".\uff1123Z", ".123z", "Z123.", ".123Z0", ".12Z", ",123Z", ".123 "]
+)
+def test_a_timestamp_in_the_second_last_read_is_still_checked_whole(ms: str) -> None:
+    assert parse_timestamp_ms("2024-03-01T10:20:30.000Z") == 1709288430000
+
+    with pytest.raises(errors.InvalidTimestamp):
+        parse_timestamp_ms("2024-03-01T10:20:30" + ms)
+    assert parse_timestamp_ms("2024-03-01T10:20:30.999Z") == 1709288430999
+
+
 def test_a_leap_day_is_a_timestamp() -> None:
     assert parse_timestamp_ms("2000-02-29T12:00:00.001Z") == 951825600001
 

@@ -50,10 +50,34 @@ def _signature(key: HMAC, prehash: bytes) -> bytes:
     return binascii.b2a_base64(mac.digest(), newline=False)
 
 
+class _Second:
+    """The second (``YYYY-MM-DDTHH:MM:SS``) of the last timestamp read whole, and its ms since the epoch: one
+    tuple, replaced whole (two venues' loops in one process each see a pair that belongs together)."""
+
+    def __init__(self) -> None:
+        self.second: tuple[str, int] = ("", 0)
+
+
+_last = _Second()
+
+
 def parse_timestamp_ms(value: str) -> int:
     """``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC) as integer ms since the epoch; any other form or an impossible date is
     InvalidTimestamp. The regex fixes the form; ``datetime.fromisoformat`` (C) reads it and refuses an impossible
-    date: a tenth of the CPU of slicing and converting each field here, on every signed request."""
+    date: a tenth of the CPU of slicing and converting each field here, on every signed request. A timestamp in
+    the same second as the last one read whole needs only its milliseconds read: 0.14 us against 1.1
+    (bench/README.md), and a bot's requests mostly are."""
+    (second, second_ms), ms = _last.second, value[20:23]
+    if (
+        len(value) == 24
+        and second
+        and value.startswith(second)
+        and value[19] == "."
+        and value[23] == "Z"
+        and ms.isascii()
+        and ms.isdigit()
+    ):
+        return second_ms + int(ms)
     if _ISO_MS.fullmatch(value) is None:
         raise errors.InvalidTimestamp()
     try:
@@ -61,7 +85,9 @@ def parse_timestamp_ms(value: str) -> int:
     except ValueError:  # e.g. 2023-02-29, year 0
         raise errors.InvalidTimestamp() from None
     seconds = moment.hour * 3600 + moment.minute * 60 + moment.second
-    return ((moment.toordinal() - _EPOCH_ORDINAL) * 86400 + seconds) * 1000 + moment.microsecond // 1000
+    second_ms = ((moment.toordinal() - _EPOCH_ORDINAL) * 86400 + seconds) * 1000
+    _last.second = (value[:19], second_ms)
+    return second_ms + moment.microsecond // 1000
 
 
 @dataclass(frozen=True, slots=True)
