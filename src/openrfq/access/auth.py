@@ -65,9 +65,10 @@ def parse_timestamp_ms(value: str) -> int:
     """``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC) as integer ms since the epoch; any other form or an impossible date is
     InvalidTimestamp. The regex fixes the form; ``datetime.fromisoformat`` (C) reads it and refuses an impossible
     date: a tenth of the CPU of slicing and converting each field here, on every signed request. A timestamp in
-    the same second as the last one read whole needs only its milliseconds read: 0.14 us against 1.1
+    the same second as the last one read whole needs only its milliseconds read: 0.12 us against 0.6-0.9
     (bench/README.md), and a bot's requests mostly are."""
-    (second, second_ms), ms = _last.second, value[20:23]
+    second, second_ms = _last.second  # not unpacked with ms in one statement: 0.13 us more, compiled
+    ms = value[20:23]
     if (
         len(value) == 24
         and second
