@@ -250,7 +250,10 @@ async def test_while_batches_release_several_requests_one_batch_is_in_flight_unt
     venue = committer.venue
     changes = iter(range(2, 1000))
 
-    async def settle() -> None:
+    async def settle() -> None:  # and past a busy batch's gathering: nobody else joins it here
+        for _ in range(20):
+            await asyncio.sleep(0)
+        await asyncio.sleep(5 * committer_module.GATHER_WAIT_S)
         for _ in range(20):
             await asyncio.sleep(0)
 
@@ -290,6 +293,71 @@ async def test_while_batches_release_several_requests_one_batch_is_in_flight_unt
     held.release()
     held.release()
     await asyncio.wait_for(asyncio.gather(*waiting), 5)
+    await committer.close()
+
+
+@needs_aio
+async def test_a_busy_servers_next_batch_gathers_the_clients_its_last_batch_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Busy, the batch after one that answered N requests is cut once N requests wait (in a closed loop those
+    clients come straight back: one commit for all of them), or GATHER_WAIT_S after it began to gather (one that
+    did not come back)."""
+    held, _, committer, _ = _one_change_to_commit(tmp_path, monkeypatch, _HeldSync)
+    venue = committer.venue
+    changes = iter(range(2, 1000))
+
+    async def turns() -> None:
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+    def change() -> asyncio.Future[None]:
+        venue.create_rfq(CreateRfq("T", ("M1",), (LegRequest("BTC-USDT", Decimal(next(changes)), Side.BUY),)))
+        return asyncio.ensure_future(committer.durable())
+
+    busy_load = committer_module.BUSY_AFTER * committer_module.LOAD_SPAN
+    crowd = [asyncio.ensure_future(committer.durable()) for _ in range(busy_load)]
+    await turns()
+    assert len(held.held) == 1  # one batch of busy_load requests: the server is busy from now on
+    monkeypatch.setattr(committer_module, "GATHER_WAIT_S", 60.0)
+    held.release()
+    await asyncio.wait_for(asyncio.gather(*crowd), 5)
+
+    gathering = [change() for _ in range(busy_load - 1)]
+    await turns()
+    assert held.held == [] and not any(w.done() for w in gathering)  # one short of the clients answered
+    gathering.append(change())
+    await turns()
+    assert len(held.held) == 1  # all of them: one batch, cut at once
+    held.release()
+    await asyncio.wait_for(asyncio.gather(*gathering), 5)
+
+    monkeypatch.setattr(committer_module, "GATHER_WAIT_S", 0.2)  # now most of those clients do not come back
+    started = asyncio.get_running_loop().time()
+    few = [change() for _ in range(3)]
+    await turns()
+    assert held.held == []  # gathering
+    while not held.held:
+        assert asyncio.get_running_loop().time() - started < 5
+        await asyncio.sleep(0.01)
+    assert asyncio.get_running_loop().time() - started >= 0.2  # cut with whoever came, once the wait is over
+    held.release()
+    await asyncio.wait_for(asyncio.gather(*few), 5)
+
+    began = asyncio.get_running_loop().time()
+    trickle = [change()]  # 3 answered, 3 expected back; they come slowly, each within the wait of the last
+    await turns()
+    await asyncio.sleep(0.1)
+    trickle.append(change())
+    await asyncio.sleep(0.15)
+    assert held.held == []  # 0.25 s since the first: longer than the wait, but someone joined within it
+    while not held.held:
+        assert asyncio.get_running_loop().time() - began < 5
+        await asyncio.sleep(0.01)
+    assert asyncio.get_running_loop().time() - began >= 0.35  # cut once the wait passed with nobody joining
+    assert len(held.held) == 1  # both in it
+    held.release()
+    await asyncio.wait_for(asyncio.gather(*trickle), 5)
     await committer.close()
 
 

@@ -4,7 +4,8 @@ Commands change the venue synchronously; then their handlers ``await committer.d
 schedules a cut: on the loop's next turn (after the requests already read have run their commands), everything
 changed so far becomes one batch (encoded here, on the loop, so the rows are exactly the state at the cut),
 it is written (below), and once it is durable every waiter of that batch is released. Commands that arrive
-while a batch is being written form the next one (a busy server lets it gather a little longer: see BUSY_AFTER).
+while a batch is being written form the next one (a busy server lets it gather the clients it just answered:
+see GATHER_WAIT_S).
 A reader that saw state still being written waits for that write as well, so nobody is ever shown something a
 crash could take back. Once a batch that wrote the keys of ended entities is durable, and the store can be read
 for it (SQLite lags its commit log: store/applier.py), those leave the venue's memory (``Venue.forget``): from
@@ -58,6 +59,13 @@ BUSY_AFTER = 3
 # a long apply) does not make the server quiet. It did: the quiet way (two batches in flight, each synced by a
 # kernel worker on the loop's core) then cut more small batches, and 3% of the commits cost 5% of the core.
 LOAD_SPAN = 8
+# A busy server's next batch gathers the requests of the clients its last batch answered: in a closed loop they
+# come straight back, and one commit for all of them costs the core less than one for each half (the halves
+# otherwise alternate, one on the disk while the other gathers: bench/README.md). It is cut once as many wait as
+# that batch answered plus those already waiting, or once none has joined it for GATHER_WAIT_S (a client that did
+# not come back). Not looked at on every turn of the loop: a loop that never blocks starves SQLite's thread, which
+# works in the loop's idle moments (store/applier.py); and uvloop's timers count whole milliseconds.
+GATHER_WAIT_S = 0.001
 
 
 class _Flight:
@@ -80,6 +88,9 @@ class Committer:
         # is better served by fewer, larger commits (each costs the loop's core a fixed amount).
         self._depth = 1
         self._load = 0  # requests released per batch lately (_durable)
+        self._expect = 0  # a busy server's next batch: cut once this many wait (0: at once), or on _gather_timer
+        self._gather_timer: asyncio.TimerHandle | None = None
+        self._gathering = 0  # how many waited when _gather_timer was armed
         self._seq = 0
         self._scheduled = False  # a cut is due on the loop (_start)
         self._settle_due = False  # the store's deferred work is due on the loop (_settle)
@@ -154,7 +165,7 @@ class Committer:
         self._release_idle()
 
     def _busy(self) -> bool:
-        return self._scheduled or bool(self._flights) or self._unapplied > 0
+        return self._scheduled or bool(self._flights) or self._unapplied > 0 or self._gather_timer is not None
 
     def _release_idle(self) -> None:
         if not self._busy():
@@ -185,11 +196,22 @@ class Committer:
             self._start()
 
     def _start(self) -> None:
-        """On the loop: cut the next batch and get it written; with AIO, another may follow before it is synced."""
+        """On the loop: cut the next batch and get it written; with AIO, another may follow before it is synced.
+        A busy server's batch gathers first (GATHER_WAIT_S): each request that joins it calls this again."""
         self._scheduled = False
         if self._failure is not None or not self._waiting:
             self._release_idle()
             return
+        if len(self._waiting) < self._expect:
+            if self._gather_timer is None:
+                assert self._loop is not None
+                self._gathering = len(self._waiting)
+                self._gather_timer = self._loop.call_later(GATHER_WAIT_S, self._gathered)
+            return
+        self._expect = 0
+        if self._gather_timer is not None:
+            self._gather_timer.cancel()
+            self._gather_timer = None
         waiters, self._waiting = self._waiting, []
         self._seq += 1
         try:
@@ -225,6 +247,19 @@ class Committer:
             self._writer = threading.Thread(target=self._write_forever, name="openrfq-store", daemon=True)
             self._writer.start()
         self._jobs.put((flight.seq, batch))
+
+    def _gathered(self) -> None:
+        """GATHER_WAIT_S since the gathering batch was last looked at: if nobody joined it meanwhile, it is cut
+        with whoever came (one timer, not one per request)."""
+        waiting = len(self._waiting)
+        if self._gathering < waiting < self._expect:
+            assert self._loop is not None
+            self._gathering = waiting
+            self._gather_timer = self._loop.call_later(GATHER_WAIT_S, self._gathered)
+            return
+        self._gather_timer, self._expect = None, 0
+        self._next(next_turn=False)
+        self._release_idle()
 
     def _synced(self) -> None:
         """On the loop, when the eventfd says operations have finished. A sync makes its batch durable and every
@@ -280,8 +315,10 @@ class Committer:
     def _durable(self) -> None:
         """On the loop: the batches durable, oldest first, up to the first that is not: their waiters told (their
         events to the listeners first), what the store now finds let go from memory; then the next batch."""
+        released = 0
         while self._flights and self._flights[0].done and self._failure is None:
             flight = self._flights.popleft()
+            released += len(flight.waiters)
             self.batches += 1
             if self.on_commit is not None:
                 self.on_commit(flight.rows, time.perf_counter() - flight.started)
@@ -300,6 +337,8 @@ class Committer:
         busy = self._load >= BUSY_AFTER * LOAD_SPAN
         if self._aio is not None:  # pipelined
             self._depth = 1 if busy else AIO_DEPTH
+        # the next batch gathers the clients just answered, and those waiting already
+        self._expect = released + len(self._waiting) if busy else 0
         self._next(next_turn=busy)
         self._release_idle()
         if self._aio is not None and not self._busy() and not self._settle_due:
