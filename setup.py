@@ -49,6 +49,7 @@ COMPILED = [
     "openrfq/logs.py",
     "openrfq/metrics.py",
     "openrfq/store/committer.py",
+    "openrfq/store/cut.py",
     "openrfq/store/codec.py",
     "openrfq/ws/hub.py",
     "openrfq/http1.py",

@@ -37,7 +37,7 @@ def seed(data_dir: Path, quotes: int, config_path: Path | None = None, quiet: bo
     from openrfq.domain.prices import Prices
     from openrfq.engine import Venue
     from openrfq.runtime import DB_NAME, index_source
-    from openrfq.store.committer import cut
+    from openrfq.store.cut import cut
     from openrfq.store.sqlite import SqliteStore
 
     if config_path is None:

@@ -1,4 +1,4 @@
-"""The keys of ended entities (``committer.cut``): whatever order RFQs, quotes and trades end in, and however
+"""The keys of ended entities (``store/cut.py``): whatever order RFQs, quotes and trades end in, and however
 commands gather into batches, memory never holds a quote without its RFQ (start-up's ``Book.restore`` of the rows
 a store keeps flagged in memory needs it), every ended entity has its keys written exactly once, no more than
 ``history_cache`` wait for them, and none is written before more than that wait.
@@ -20,7 +20,7 @@ from openrfq.domain.errors import OkxError
 from openrfq.engine import Venue
 from openrfq.engine.book import Book, ended
 from openrfq.instruments.catalogue import default_instruments
-from openrfq.store.committer import cut
+from openrfq.store.cut import cut
 from samples import START_MS, TODAY
 
 MAKERS = ("M1", "M2", "M3")

@@ -9,7 +9,7 @@ see GATHER_WAIT_S).
 A reader that saw state still being written waits for that write as well, so nobody is ever shown something a
 crash could take back. Once a batch that wrote the keys of ended entities is durable, and the store can be read
 for it (SQLite lags its commit log: store/applier.py), those leave the venue's memory (``Venue.forget``): from
-then on the store's read side finds them, durably (``cut`` says when).
+then on the store's read side finds them, durably (store/cut.py says when).
 
 A waiter is a callback (``when_durable``; ``durable()`` wraps one around a future, so a cancelled request
 cancels only its own wait). How a batch gets written:
@@ -35,11 +35,10 @@ from typing import Any
 
 from openrfq.domain import errors
 from openrfq.domain.events import Event
-from openrfq.engine import Changes, Venue
-from openrfq.engine.book import ended
+from openrfq.engine import Venue
 from openrfq.store.aio import AioSync, open_aio
 from openrfq.store.base import Batch, FileStore, Indexed, Pending, Store
-from openrfq.store.codec import encode, quote_keys, rfq_keys, trade_keys
+from openrfq.store.cut import cut
 
 log = logging.getLogger("openrfq.store")
 
@@ -442,40 +441,3 @@ def _tell(done: Done, error: BaseException | None) -> None:
         done(error)
     except Exception:  # one request's answer failing must not keep the others waiting
         log.exception("a commit's waiter failed")
-
-
-def cut(venue: Venue, changes: Changes) -> Batch:
-    """The rows of what ``changes`` names, as the venue holds it now (encoded here: exactly the state at the cut);
-    and once ``history_cache`` entities ended that the store cannot find yet, their keys (store/codec.py): after
-    this batch is durable they may leave memory (``Venue.forget``). Keys written for many entities at once touch
-    each key range's last page once, not once per commit (store/schema.py)."""
-    book = venue.book
-    batch = Batch(
-        rfqs=[(i, encode(venue.rfqs[i])) for i in changes.rfqs],
-        quotes=[(i, encode(venue.quotes[i])) for i in changes.quotes],
-        trades=[(i, encode(venue.trades[i])) for i in changes.trades],
-        makers=[(code, encode(venue.makers[code])) for code in changes.makers],
-    )
-    for rfq_id in changes.rfqs:
-        if ended(venue.rfqs[rfq_id]):
-            book.unindexed_rfqs[rfq_id] = None
-    for quote_id in changes.quotes:
-        if ended(venue.quotes[quote_id]):
-            book.unindexed_quotes[quote_id] = None
-    for block_td_id in changes.trades:
-        if not venue.trades[block_td_id].pending:
-            book.unindexed_trades[block_td_id] = None
-    if book.unindexed() > book.history_cache:
-        rfqs, quotes, trades = list(book.unindexed_rfqs), list(book.unindexed_quotes), list(book.unindexed_trades)
-        book.unindexed_rfqs, book.unindexed_quotes, book.unindexed_trades = {}, {}, {}
-        batch.rfq_keys = [key for i in rfqs for key in rfq_keys(venue.rfqs[i])]
-        takers: dict[int, str] = {}
-        for quote_id in quotes:
-            quote = venue.quotes[quote_id]
-            taker = takers.get(quote.rfq_id)
-            if taker is None:
-                taker = takers[quote.rfq_id] = book.taker_of(quote.rfq_id)
-            batch.quote_keys += quote_keys(quote, taker)
-        batch.trade_keys = [key for i in trades for key in trade_keys(venue.trades[i])]
-        batch.indexed = Indexed(rfqs, quotes, trades)
-    return batch
