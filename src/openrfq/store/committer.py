@@ -47,10 +47,9 @@ Done = Callable[[BaseException | None], None]
 # sync is in flight instead of after it, which a request that arrives meanwhile would otherwise wait for.
 AIO_DEPTH = 2
 # When the batches made durable lately released BUSY_AFTER requests or more each, on average, the server is busy:
-# the next batch is cut on the loop's next turn, after the requests already read with that completion have run,
-# rather than at once (fewer, larger commits: each one costs the loop's core a fixed amount, mostly the sync's
-# kernel time). Not a timer: uvloop counts timers in whole milliseconds and makes a delay under 0.5 ms a
-# call_soon, so the 0.3 ms linger it replaces behaved exactly so there; a 1 ms one leaves the core idle
+# one batch in flight, and the next gathers (GATHER_WAIT_S) rather than being cut at once (fewer, larger commits:
+# each one costs the loop's core a fixed amount, mostly the sync's kernel time). Not a fixed linger: uvloop counts
+# timers in whole milliseconds and makes a delay under 0.5 ms a call_soon, and a 1 ms one leaves the core idle
 # (bench/README.md). A quiet server cuts at once. 3, not 4: a bot's 8 connections release 3.7 requests a batch,
 # and served busy (direct writes, one batch in flight) they got 7.8% more answers (bench/README.md).
 BUSY_AFTER = 3
@@ -203,9 +202,7 @@ class Committer:
             return
         if len(self._waiting) < self._expect:
             if self._gather_timer is None:
-                assert self._loop is not None
-                self._gathering = len(self._waiting)
-                self._gather_timer = self._loop.call_later(GATHER_WAIT_S, self._gathered)
+                self._gather()
             return
         self._expect = 0
         if self._gather_timer is not None:
@@ -247,14 +244,17 @@ class Committer:
             self._writer.start()
         self._jobs.put((flight.seq, batch))
 
+    def _gather(self) -> None:
+        """Look at the gathering batch again in GATHER_WAIT_S (one timer, not one per request that joins it)."""
+        assert self._loop is not None
+        self._gathering = len(self._waiting)
+        self._gather_timer = self._loop.call_later(GATHER_WAIT_S, self._gathered)
+
     def _gathered(self) -> None:
         """GATHER_WAIT_S since the gathering batch was last looked at: if nobody joined it meanwhile, it is cut
-        with whoever came (one timer, not one per request)."""
-        waiting = len(self._waiting)
-        if self._gathering < waiting < self._expect:
-            assert self._loop is not None
-            self._gathering = waiting
-            self._gather_timer = self._loop.call_later(GATHER_WAIT_S, self._gathered)
+        with whoever came."""
+        if self._gathering < len(self._waiting) < self._expect:
+            self._gather()
             return
         self._gather_timer, self._expect = None, 0
         self._next(next_turn=False)
